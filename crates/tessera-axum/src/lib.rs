@@ -1,0 +1,212 @@
+//! axum integration for [Tessera](tessera).
+//!
+//! * [`routes`] serves the REST API under the base path (`/api/auth` by default);
+//! * [`layer`] makes the [`Auth`] available to the extractors;
+//! * [`Session`] (401 when signed out) and [`MaybeSession`] read the session the way
+//!   `GET /session` does: the `getServerSession` of Rust;
+//! * [`require_session`] redirects signed-out visitors to the sign-in page with a
+//!   `callbackUrl` back to where they were.
+//!
+//! ```
+//! use axum::{Router, routing::get, middleware};
+//! use tessera::Auth;
+//! use tessera_axum::{MaybeSession, Session};
+//!
+//! async fn home(MaybeSession(session): MaybeSession) -> String {
+//!     match session.and_then(|s| s.user).and_then(|u| u.name) {
+//!         Some(name) => format!("Hello, {name}"),
+//!         None => "Hello, stranger".into(),
+//!     }
+//! }
+//!
+//! async fn dashboard(Session(session): Session) -> String {
+//!     format!("{session:?}")
+//! }
+//!
+//! let auth = Auth::builder().secret("0123456789abcdef").build().unwrap();
+//! let app: Router = Router::new()
+//!     .route("/dashboard", get(dashboard))
+//!     .route_layer(middleware::from_fn(tessera_axum::require_session))
+//!     .route("/", get(home))
+//!     .merge(tessera_axum::routes(&auth))
+//!     .layer(tessera_axum::layer(auth));
+//! ```
+
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+
+use axum::Router;
+use axum::body::Body;
+use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::middleware::Next;
+use axum::response::{IntoResponse, Redirect, Response};
+use http::StatusCode;
+use http::request::Parts;
+use tessera::Auth;
+
+/// The REST API under the engine's base path, as a router to merge into your app.
+pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
+    let base = auth.base_path().to_owned();
+    let service = AuthService { auth: auth.clone() };
+    Router::new()
+        .route_service(&format!("{base}/{{*rest}}"), service.clone())
+        .route_service(&base, service)
+}
+
+/// Puts the [`Auth`] in every request's extensions, for [`Session`], [`MaybeSession`]
+/// and [`require_session`]. Apply it with `Router::layer`, outermost.
+pub fn layer(auth: Auth) -> axum::Extension<Auth> {
+    axum::Extension(auth)
+}
+
+/// A tower `Service` that hands requests to the engine, reading the body up to the
+/// engine's limit (larger bodies get 413).
+#[derive(Debug, Clone)]
+pub struct AuthService {
+    auth: Auth,
+}
+
+impl AuthService {
+    /// Wraps an engine.
+    pub fn new(auth: Auth) -> Self {
+        AuthService { auth }
+    }
+}
+
+impl tower_service::Service<Request> for AuthService {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Response, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> Self::Future {
+        let auth = self.auth.clone();
+        Box::pin(async move {
+            let (parts, body) = req.into_parts();
+            let limit = auth.max_body_bytes();
+            let bytes = match axum::body::to_bytes(body, limit).await {
+                Ok(b) => b,
+                Err(_) => {
+                    let msg =
+                        format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);
+                    return Ok((
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        [(http::header::CONTENT_TYPE, "application/json")],
+                        msg,
+                    )
+                        .into_response());
+                }
+            };
+            let res = auth.handle(http::Request::from_parts(parts, bytes)).await;
+            Ok(res.map(Body::from))
+        })
+    }
+}
+
+/// Why a session extractor refused the request.
+#[derive(Debug)]
+pub enum SessionRejection {
+    /// Nobody is signed in: 401.
+    Unauthenticated,
+    /// The app forgot `.layer(tessera_axum::layer(auth))`: 500 with that advice.
+    MissingLayer,
+}
+
+impl IntoResponse for SessionRejection {
+    fn into_response(self) -> Response {
+        match self {
+            SessionRejection::Unauthenticated => (
+                StatusCode::UNAUTHORIZED,
+                axum::Json(serde_json::json!({ "message": "Not signed in" })),
+            )
+                .into_response(),
+            SessionRejection::MissingLayer => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "tessera-axum: no Auth in the request extensions; add `.layer(tessera_axum::layer(auth))` to the router",
+            )
+                .into_response(),
+        }
+    }
+}
+
+/// A resolved session, cached in the request extensions by [`require_session`].
+#[derive(Debug, Clone)]
+struct Resolved(Option<tessera::Session>);
+
+async fn resolve(parts: &mut Parts) -> Result<Option<tessera::Session>, SessionRejection> {
+    if let Some(Resolved(s)) = parts.extensions.get::<Resolved>() {
+        return Ok(s.clone());
+    }
+    let auth = parts
+        .extensions
+        .get::<Auth>()
+        .cloned()
+        .ok_or(SessionRejection::MissingLayer)?;
+    let session = auth.session(&parts.headers).await;
+    parts.extensions.insert(Resolved(session.clone()));
+    Ok(session)
+}
+
+/// The signed-in session; rejects with 401 when there is none.
+#[derive(Debug, Clone)]
+pub struct Session(pub tessera::Session);
+
+/// The session, if any.
+#[derive(Debug, Clone)]
+pub struct MaybeSession(pub Option<tessera::Session>);
+
+impl<S: Send + Sync> FromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        resolve(parts)
+            .await?
+            .map(Session)
+            .ok_or(SessionRejection::Unauthenticated)
+    }
+}
+
+impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        _state: &S,
+    ) -> Result<Option<Self>, Self::Rejection> {
+        Ok(resolve(parts).await?.map(Session))
+    }
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
+    type Rejection = SessionRejection;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        Ok(MaybeSession(resolve(parts).await?))
+    }
+}
+
+/// Middleware (use with `axum::middleware::from_fn`): lets signed-in requests through
+/// and redirects everyone else to the sign-in page, with a `callbackUrl` back here.
+pub async fn require_session(req: Request, next: Next) -> Response {
+    let (mut parts, body) = req.into_parts();
+    match resolve(&mut parts).await {
+        Ok(Some(_)) => next.run(Request::from_parts(parts, body)).await,
+        Ok(None) => {
+            let Some(auth) = parts.extensions.get::<Auth>() else {
+                return SessionRejection::MissingLayer.into_response();
+            };
+            let here = parts
+                .uri
+                .path_and_query()
+                .map(|p| p.as_str())
+                .unwrap_or("/");
+            Redirect::temporary(&auth.sign_in_url(here)).into_response()
+        }
+        Err(rejection) => rejection.into_response(),
+    }
+}

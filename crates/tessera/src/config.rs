@@ -1,0 +1,550 @@
+//! Configuration: [`AuthBuilder`] collects it and validates it all in [`AuthBuilder::build`],
+//! so a misconfigured server refuses to start instead of failing at the first request.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use url::Url;
+
+use crate::callbacks::Callbacks;
+use crate::cookies::{self, CookieSet};
+use crate::events::Events;
+use crate::pages::Theme;
+use crate::providers::Provider;
+use crate::session::jwt::{Compat, JweCodec};
+use crate::{Auth, Secret};
+
+/// A configuration mistake, reported by [`AuthBuilder::build`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// No secret was configured (`secret(…)`, `NEXTAUTH_SECRET` or `AUTH_SECRET`).
+    #[error(
+        "no secret configured: set NEXTAUTH_SECRET (or AUTH_SECRET), or call .secret(…); `tessera secret` prints a new one"
+    )]
+    MissingSecret,
+    /// The secret is too short to be safe.
+    #[error(
+        "the secret is too short ({0} bytes); use at least 16 (`tessera secret` prints a good one)"
+    )]
+    WeakSecret(usize),
+    /// The URL could not be parsed or is not http(s).
+    #[error("invalid URL {url:?}: {reason}")]
+    InvalidUrl {
+        /// What was given.
+        url: String,
+        /// Why it was refused.
+        reason: String,
+    },
+    /// Two providers share an id.
+    #[error("two providers have the id {0:?}")]
+    DuplicateProvider(String),
+    /// A provider id that cannot be a path segment.
+    #[error("provider id {0:?} must be non-empty and use only a-z, A-Z, 0-9, '-' and '_'")]
+    InvalidProviderId(String),
+    /// A cookie name or attribute that cannot be put in a header.
+    #[error("invalid cookie setting {0:?}")]
+    InvalidCookie(String),
+    /// A `max_age` that is not positive.
+    #[error("{0} must be positive")]
+    InvalidDuration(&'static str),
+    /// A page URL that is neither a path nor an http(s) URL.
+    #[error("invalid page URL {0:?}: use a path starting with '/' or an absolute http(s) URL")]
+    InvalidPage(String),
+    /// A theme value that could break out of its CSS or HTML context.
+    #[error("invalid theme value {0:?}")]
+    InvalidTheme(String),
+}
+
+/// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Pages {
+    /// Sign-in page.
+    pub sign_in: Option<String>,
+    /// Sign-out page.
+    pub sign_out: Option<String>,
+    /// Error page.
+    pub error: Option<String>,
+    /// "Check your email" page.
+    pub verify_request: Option<String>,
+    /// Where new users land after their first sign-in.
+    pub new_user: Option<String>,
+}
+
+/// Session lifetimes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct SessionOptions {
+    /// Seconds a session lives without activity (default 30 days).
+    pub max_age: i64,
+    /// Database strategy: how often to extend a session in the database (default 1 day).
+    pub update_age: i64,
+}
+
+impl Default for SessionOptions {
+    fn default() -> Self {
+        SessionOptions {
+            max_age: 30 * 24 * 60 * 60,
+            update_age: 24 * 60 * 60,
+        }
+    }
+}
+
+/// The canonical URL, split as spec §1.1 does.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct BaseUrl {
+    /// `scheme://host[:port]`, no trailing slash.
+    pub origin: String,
+    /// `/api/auth` by default, no trailing slash.
+    pub path: String,
+    /// `origin + path`.
+    pub base: String,
+}
+
+impl BaseUrl {
+    pub(crate) fn parse(raw: &str) -> Result<BaseUrl, ConfigError> {
+        let err = |reason: &str| ConfigError::InvalidUrl {
+            url: raw.to_owned(),
+            reason: reason.to_owned(),
+        };
+        if raw.contains("://") && !raw.starts_with("http://") && !raw.starts_with("https://") {
+            return Err(err("must be an http(s) URL"));
+        }
+        let with_scheme = if raw.starts_with("http") {
+            raw.to_owned()
+        } else {
+            format!("https://{raw}")
+        };
+        let url = Url::parse(&with_scheme).map_err(|e| err(&e.to_string()))?;
+        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
+            return Err(err("must be an absolute http(s) URL"));
+        }
+        if !url.username().is_empty() || url.password().is_some() {
+            return Err(err("must not contain credentials"));
+        }
+        let origin = url.origin().ascii_serialization();
+        let path = match url.path() {
+            "/" => tessera_protocol::DEFAULT_BASE_PATH.to_owned(),
+            p => p.trim_end_matches('/').to_owned(),
+        };
+        Ok(BaseUrl {
+            base: format!("{origin}{path}"),
+            origin,
+            path,
+        })
+    }
+
+    pub(crate) fn is_https(&self) -> bool {
+        self.origin.starts_with("https://")
+    }
+}
+
+/// Everything that depends on whether cookies are secure: names, and keys salted with names.
+#[derive(Debug)]
+pub(crate) struct CookieProfile {
+    pub cookies: CookieSet,
+    pub session_codec: JweCodec,
+}
+
+impl CookieProfile {
+    fn new(compat: Compat, cookies: CookieSet, secrets: &[Secret]) -> Self {
+        let session_salt = match compat {
+            Compat::NextAuthV4 => "",
+            Compat::AuthJsV5 => cookies.session_token.name.as_str(),
+        };
+        CookieProfile {
+            session_codec: JweCodec::new(compat, secrets, session_salt),
+            cookies,
+        }
+    }
+}
+
+/// The validated configuration behind an [`Auth`].
+pub(crate) struct Config {
+    pub url: BaseUrl,
+    /// `AUTH_TRUST_HOST` without a configured URL: the origin comes from the request.
+    pub trust_host: bool,
+    pub secrets: Vec<Secret>,
+    pub compat: Compat,
+    pub use_secure_cookies: Option<bool>,
+    /// Indexed by `secure as usize`.
+    pub profiles: [CookieProfile; 2],
+    pub providers: Vec<Provider>,
+    pub callbacks: Option<Arc<dyn Callbacks>>,
+    pub events: Option<Arc<dyn Events>>,
+    pub session: SessionOptions,
+    pub jwt_max_age: i64,
+    pub pages: Pages,
+    pub theme: Theme,
+    pub max_body_bytes: usize,
+    /// `GET /providers` for the configured URL, serialised once.
+    pub providers_json: bytes::Bytes,
+}
+
+impl std::fmt::Debug for Config {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Config")
+            .field("url", &self.url)
+            .field("trust_host", &self.trust_host)
+            .field("compat", &self.compat)
+            .field("providers", &self.providers)
+            .field("session", &self.session)
+            .field("pages", &self.pages)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Config {
+    pub(crate) fn profile(&self, url: &BaseUrl) -> &CookieProfile {
+        let secure = self.use_secure_cookies.unwrap_or_else(|| url.is_https());
+        &self.profiles[usize::from(secure)]
+    }
+}
+
+/// Builds an [`Auth`].
+///
+/// ```
+/// use tessera::{Auth, User};
+/// use tessera::providers::{CredentialsProvider, Credentials};
+///
+/// let auth = Auth::builder()
+///     .url("https://app.example.com")
+///     .secret("a long random secret, from `tessera secret`")
+///     .provider(CredentialsProvider::new(|_c: Credentials| async { Ok(Some(User::new("1"))) }))
+///     .build()
+///     .expect("valid configuration");
+/// assert_eq!(auth.base_path(), "/api/auth");
+///
+/// assert!(Auth::builder().build().is_err()); // no secret: refuses to start
+/// ```
+#[must_use]
+pub struct AuthBuilder {
+    url: Option<String>,
+    trust_host: bool,
+    secrets: Vec<Secret>,
+    compat: Compat,
+    use_secure_cookies: Option<bool>,
+    cookies: Option<CookieSet>,
+    providers: Vec<Provider>,
+    callbacks: Option<Arc<dyn Callbacks>>,
+    events: Option<Arc<dyn Events>>,
+    session: SessionOptions,
+    jwt_max_age: Option<i64>,
+    pages: Pages,
+    theme: Theme,
+    max_body_bytes: usize,
+}
+
+impl std::fmt::Debug for AuthBuilder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthBuilder")
+            .field("url", &self.url)
+            .field("compat", &self.compat)
+            .field("providers", &self.providers)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Default for AuthBuilder {
+    fn default() -> Self {
+        AuthBuilder {
+            url: None,
+            trust_host: false,
+            secrets: Vec::new(),
+            compat: Compat::NextAuthV4,
+            use_secure_cookies: None,
+            cookies: None,
+            providers: Vec::new(),
+            callbacks: None,
+            events: None,
+            session: SessionOptions::default(),
+            jwt_max_age: None,
+            pages: Pages::default(),
+            theme: Theme::default(),
+            max_body_bytes: 64 * 1024,
+        }
+    }
+}
+
+fn env(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.is_empty())
+}
+
+impl AuthBuilder {
+    /// Reads NextAuth's environment variables: `NEXTAUTH_URL` / `AUTH_URL`,
+    /// `NEXTAUTH_SECRET` / `AUTH_SECRET` (plus `AUTH_SECRET_1` … `AUTH_SECRET_3`, older
+    /// secrets still accepted for decoding), and `AUTH_TRUST_HOST` / `VERCEL`.
+    /// Values set in code before or after this call win over unset ones.
+    pub fn from_env(mut self) -> Self {
+        if self.url.is_none() {
+            self.url = env("NEXTAUTH_URL").or_else(|| env("AUTH_URL"));
+        }
+        if self.secrets.is_empty() {
+            if let Some(s) = env("NEXTAUTH_SECRET").or_else(|| env("AUTH_SECRET")) {
+                self.secrets.push(Secret::new(s));
+            }
+            for i in 1..=3 {
+                if let Some(s) = env(&format!("AUTH_SECRET_{i}")) {
+                    self.secrets.push(Secret::new(s));
+                }
+            }
+        }
+        if env("AUTH_TRUST_HOST").is_some() || env("VERCEL").is_some() {
+            self.trust_host = true;
+        }
+        self
+    }
+
+    /// The canonical URL of the app, optionally with the base path
+    /// (`https://app.example.com` or `https://app.example.com/auth`).
+    pub fn url(mut self, url: impl Into<String>) -> Self {
+        self.url = Some(url.into());
+        self
+    }
+
+    /// Without a configured URL, take the origin from `X-Forwarded-Host`/`Host` and
+    /// `X-Forwarded-Proto`. Only enable this behind a proxy that sets those headers.
+    pub fn trust_host(mut self, trust: bool) -> Self {
+        self.trust_host = trust;
+        self
+    }
+
+    /// The secret. Call again to add older secrets that are still accepted (rotation).
+    pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
+        self.secrets.push(secret.into());
+        self
+    }
+
+    /// Which protocol generation to speak (default next-auth v4).
+    pub fn compat(mut self, compat: Compat) -> Self {
+        self.compat = compat;
+        self
+    }
+
+    /// Forces `Secure` cookies and prefixed names on or off (default: when the URL is https).
+    pub fn use_secure_cookies(mut self, secure: bool) -> Self {
+        self.use_secure_cookies = Some(secure);
+        self
+    }
+
+    /// Replaces the cookie names and attributes.
+    pub fn cookies(mut self, cookies: CookieSet) -> Self {
+        self.cookies = Some(cookies);
+        self
+    }
+
+    /// Adds a provider.
+    pub fn provider(mut self, provider: impl Into<Provider>) -> Self {
+        self.providers.push(provider.into());
+        self
+    }
+
+    /// Sets the callbacks.
+    pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
+        self.callbacks = Some(Arc::new(callbacks));
+        self
+    }
+
+    /// Sets the event handlers.
+    pub fn events(mut self, events: impl Events) -> Self {
+        self.events = Some(Arc::new(events));
+        self
+    }
+
+    /// Session lifetimes.
+    pub fn session(mut self, options: SessionOptions) -> Self {
+        self.session = options;
+        self
+    }
+
+    /// Lifetime of the JWT written at sign-in (default 30 days, like NextAuth's `jwt.maxAge`).
+    pub fn jwt_max_age(mut self, secs: i64) -> Self {
+        self.jwt_max_age = Some(secs);
+        self
+    }
+
+    /// Custom pages.
+    pub fn pages(mut self, pages: Pages) -> Self {
+        self.pages = pages;
+        self
+    }
+
+    /// The look of the built-in pages.
+    pub fn theme(mut self, theme: Theme) -> Self {
+        self.theme = theme;
+        self
+    }
+
+    /// The largest request body accepted (default 64 KiB); larger ones get 413.
+    pub fn max_body_bytes(mut self, limit: usize) -> Self {
+        self.max_body_bytes = limit;
+        self
+    }
+
+    /// Validates everything and derives the keys.
+    pub fn build(self) -> Result<Auth, ConfigError> {
+        let Some(first) = self.secrets.first() else {
+            return Err(ConfigError::MissingSecret);
+        };
+        if first.expose().len() < 16 && first.expose() != "secret" {
+            // "secret" is allowed so the spec's test vectors can be replayed.
+            return Err(ConfigError::WeakSecret(first.expose().len()));
+        }
+        if self.secrets.iter().any(Secret::is_empty) {
+            return Err(ConfigError::MissingSecret);
+        }
+        let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
+        let trust_host = self.trust_host && self.url.is_none();
+
+        let mut seen = HashSet::new();
+        for p in &self.providers {
+            let id = p.id();
+            if id.is_empty()
+                || !id
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            {
+                return Err(ConfigError::InvalidProviderId(id.to_owned()));
+            }
+            if !seen.insert(id) {
+                return Err(ConfigError::DuplicateProvider(id.to_owned()));
+            }
+        }
+        if self.session.max_age <= 0 {
+            return Err(ConfigError::InvalidDuration("session.max_age"));
+        }
+        if self.session.update_age < 0 {
+            return Err(ConfigError::InvalidDuration("session.update_age"));
+        }
+        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
+        if jwt_max_age <= 0 {
+            return Err(ConfigError::InvalidDuration("jwt_max_age"));
+        }
+        for page in [
+            &self.pages.sign_in,
+            &self.pages.sign_out,
+            &self.pages.error,
+            &self.pages.verify_request,
+            &self.pages.new_user,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            if !crate::redirect::is_valid_callback_url(page)
+                || page.bytes().any(|b| b.is_ascii_control())
+            {
+                return Err(ConfigError::InvalidPage(page.clone()));
+            }
+        }
+        self.theme.validate()?;
+
+        let profile = |secure: bool| {
+            let set = self
+                .cookies
+                .clone()
+                .unwrap_or_else(|| CookieSet::defaults(self.compat, secure));
+            CookieProfile::new(self.compat, set, &self.secrets)
+        };
+        let profiles = [profile(false), profile(true)];
+        for p in &profiles {
+            for def in p.cookies.all() {
+                let o = &def.options;
+                if !cookies::is_valid_name(&def.name)
+                    || !cookies::is_valid_attribute(&o.path)
+                    || o.domain
+                        .as_deref()
+                        .is_some_and(|d| !cookies::is_valid_attribute(d))
+                {
+                    return Err(ConfigError::InvalidCookie(def.name.clone()));
+                }
+            }
+        }
+
+        let providers_json = crate::routes::providers::render(&self.providers, &url);
+        let config = Config {
+            url,
+            trust_host,
+            compat: self.compat,
+            use_secure_cookies: self.use_secure_cookies,
+            profiles,
+            providers: self.providers,
+            callbacks: self.callbacks,
+            events: self.events,
+            session: self.session,
+            jwt_max_age,
+            pages: self.pages,
+            theme: self.theme,
+            max_body_bytes: self.max_body_bytes,
+            providers_json,
+            secrets: self.secrets,
+        };
+        Ok(Auth {
+            config: Arc::new(config),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_url_rules() {
+        let u = BaseUrl::parse("http://localhost:3000").unwrap();
+        assert_eq!(
+            (u.origin.as_str(), u.path.as_str()),
+            ("http://localhost:3000", "/api/auth")
+        );
+        let u = BaseUrl::parse("app.example.com/custom/auth/").unwrap();
+        assert_eq!(u.base, "https://app.example.com/custom/auth");
+        assert!(BaseUrl::parse("ftp://x").is_err());
+        assert!(BaseUrl::parse("http://[").is_err());
+        assert!(BaseUrl::parse("https://u:p@x.com").is_err());
+    }
+
+    #[test]
+    fn build_refuses_bad_configuration() {
+        let ok = || Auth::builder().secret("0123456789abcdef");
+        assert_eq!(
+            Auth::builder().build().unwrap_err(),
+            ConfigError::MissingSecret
+        );
+        assert!(matches!(
+            Auth::builder().secret("short").build(),
+            Err(ConfigError::WeakSecret(5))
+        ));
+        assert!(matches!(
+            ok().url("nope://x").build(),
+            Err(ConfigError::InvalidUrl { .. })
+        ));
+        let p = || {
+            crate::providers::CredentialsProvider::new(|_c: crate::providers::Credentials| async {
+                Ok(None)
+            })
+        };
+        assert!(matches!(
+            ok().provider(p()).provider(p()).build(),
+            Err(ConfigError::DuplicateProvider(_))
+        ));
+        assert!(matches!(
+            ok().provider(p().id("a/b")).build(),
+            Err(ConfigError::InvalidProviderId(_))
+        ));
+        let pages = Pages {
+            sign_in: Some("javascript:x".into()),
+            ..Default::default()
+        };
+        assert!(matches!(
+            ok().pages(pages).build(),
+            Err(ConfigError::InvalidPage(_))
+        ));
+        assert!(
+            ok().session(SessionOptions {
+                max_age: 0,
+                update_age: 0
+            })
+            .build()
+            .is_err()
+        );
+        assert!(ok().build().is_ok());
+    }
+}

@@ -1,0 +1,278 @@
+//! The built-in pages (sign-in, sign-out, error, verify-request) and their [`Theme`].
+//! Plain HTML forms: they work without JavaScript, and keep NextAuth's field names and
+//! targets so custom pages can copy them (spec §10).
+
+use askama::Template;
+use http::StatusCode;
+
+use crate::Ctx;
+use crate::config::{BaseUrl, ConfigError};
+use crate::providers::Provider;
+
+/// Light, dark, or following the visitor's system setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ColorScheme {
+    /// Follow `prefers-color-scheme` (default).
+    #[default]
+    Auto,
+    /// Always light.
+    Light,
+    /// Always dark.
+    Dark,
+}
+
+/// The look of the built-in pages.
+///
+/// ```
+/// use tessera::pages::{Theme, ColorScheme};
+/// let theme = Theme {
+///     color_scheme: ColorScheme::Dark,
+///     brand_color: Some("#7c3aed".into()),
+///     logo: Some("/logo.svg".into()),
+///     button_text: Some("#ffffff".into()),
+/// };
+/// let auth = tessera::Auth::builder().secret("0123456789abcdef").theme(theme).build();
+/// assert!(auth.is_ok());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Theme {
+    /// Colour scheme.
+    pub color_scheme: ColorScheme,
+    /// Accent colour of buttons and links (a CSS colour such as `#346df1`).
+    pub brand_color: Option<String>,
+    /// URL of a logo shown above the card.
+    pub logo: Option<String>,
+    /// Text colour on brand-coloured buttons.
+    pub button_text: Option<String>,
+}
+
+impl Theme {
+    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
+        let css_ok = |v: &str| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"#(),.% ".contains(&b))
+        };
+        for c in [&self.brand_color, &self.button_text].into_iter().flatten() {
+            if !css_ok(c) {
+                return Err(ConfigError::InvalidTheme(c.clone()));
+            }
+        }
+        if let Some(logo) = &self.logo {
+            if !crate::redirect::is_valid_callback_url(logo) {
+                return Err(ConfigError::InvalidTheme(logo.clone()));
+            }
+        }
+        Ok(())
+    }
+
+    fn scheme(&self) -> &'static str {
+        match self.color_scheme {
+            ColorScheme::Auto => "auto",
+            ColorScheme::Light => "light",
+            ColorScheme::Dark => "dark",
+        }
+    }
+}
+
+struct Layout<'a> {
+    title: &'a str,
+    scheme: &'static str,
+    brand: &'a str,
+    button_text: &'a str,
+    logo: Option<&'a str>,
+}
+
+impl<'a> Layout<'a> {
+    fn new(theme: &'a Theme, title: &'a str) -> Self {
+        Layout {
+            title,
+            scheme: theme.scheme(),
+            brand: theme.brand_color.as_deref().unwrap_or("#346df1"),
+            button_text: theme.button_text.as_deref().unwrap_or("#ffffff"),
+            logo: theme.logo.as_deref(),
+        }
+    }
+}
+
+struct FieldView<'a> {
+    name: &'a str,
+    label: &'a str,
+    input_type: &'a str,
+    placeholder: &'a str,
+    id: String,
+}
+
+struct ProviderView<'a> {
+    id: &'a str,
+    name: &'a str,
+    kind: &'static str,
+    action: String,
+    fields: Vec<FieldView<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "signin.html")]
+struct SignInPage<'a> {
+    layout: Layout<'a>,
+    csrf_token: &'a str,
+    callback_url: &'a str,
+    error: Option<&'static str>,
+    providers: Vec<ProviderView<'a>>,
+}
+
+#[derive(Template)]
+#[template(path = "signout.html")]
+struct SignOutPage<'a> {
+    layout: Layout<'a>,
+    csrf_token: &'a str,
+    action: String,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage<'a> {
+    layout: Layout<'a>,
+    heading: &'a str,
+    message: &'a str,
+    link: Option<(String, &'a str)>,
+}
+
+/// The sign-in page's message for an `?error=` value (spec §8.2).
+pub fn sign_in_error_message(error: &str) -> &'static str {
+    match error {
+        "Signin" | "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount"
+        | "EmailCreateAccount" | "Callback" => "Try signing in with a different account.",
+        "OAuthAccountNotLinked" => {
+            "To confirm your identity, sign in with the same account you used originally."
+        }
+        "EmailSignin" => "The e-mail could not be sent.",
+        "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
+        "SessionRequired" => "Please sign in to access this page.",
+        _ => "Unable to sign in.",
+    }
+}
+
+fn render(t: &impl Template) -> String {
+    t.render().unwrap_or_else(|e| {
+        tracing::error!(error = %e, "page rendering failed");
+        String::from("<!doctype html><title>Error</title><p>Something went wrong.</p>")
+    })
+}
+
+pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&str>) -> String {
+    let providers = ctx
+        .config
+        .providers
+        .iter()
+        .map(|p| match p {
+            Provider::Credentials(c) => ProviderView {
+                id: &c.id,
+                name: &c.name,
+                kind: "credentials",
+                action: ctx.base_url(&format!("callback/{}", c.id)),
+                fields: c
+                    .fields
+                    .iter()
+                    .map(|f| FieldView {
+                        name: &f.name,
+                        label: &f.label,
+                        input_type: &f.input_type,
+                        placeholder: f.placeholder.as_deref().unwrap_or(""),
+                        id: format!("input-{}-for-{}-provider", f.name, c.id),
+                    })
+                    .collect(),
+            },
+        })
+        .collect();
+    render(&SignInPage {
+        layout: Layout::new(&ctx.config.theme, "Sign In"),
+        csrf_token: &ctx.csrf.token,
+        callback_url,
+        error: error.map(sign_in_error_message),
+        providers,
+    })
+}
+
+pub(crate) fn render_sign_out(ctx: &Ctx<'_>) -> String {
+    render(&SignOutPage {
+        layout: Layout::new(&ctx.config.theme, "Sign Out"),
+        csrf_token: &ctx.csrf.token,
+        action: ctx.base_url("signout"),
+    })
+}
+
+pub(crate) fn render_verify_request(ctx: &Ctx<'_>) -> String {
+    let host = ctx
+        .url
+        .origin
+        .split_once("://")
+        .map(|(_, h)| h)
+        .unwrap_or(&ctx.url.origin);
+    render(&MessagePage {
+        layout: Layout::new(&ctx.config.theme, "Verify Request"),
+        heading: "Check your email",
+        message: "A sign in link has been sent to your email address.",
+        link: Some((ctx.url.origin.clone(), host)),
+    })
+}
+
+/// The error page for `error` (looked up lower-cased), with its status (spec §2.11).
+pub(crate) fn render_error(ctx: &Ctx<'_>, error: &str) -> (StatusCode, String) {
+    let signin = ctx.base_url("signin");
+    let (status, heading, message, link) = match error.to_ascii_lowercase().as_str() {
+        "configuration" => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Server error",
+            "There is a problem with the server configuration. Check the server logs for more information.",
+            None,
+        ),
+        "accessdenied" => (
+            StatusCode::FORBIDDEN,
+            "Access Denied",
+            "You do not have permission to sign in.",
+            Some((signin, "Sign in")),
+        ),
+        "verification" => (
+            StatusCode::FORBIDDEN,
+            "Unable to sign in",
+            "The sign in link is no longer valid. It may have been used already or it may have expired.",
+            Some((signin, "Sign in")),
+        ),
+        _ => (
+            StatusCode::OK,
+            "Error",
+            "Something went wrong while signing you in.",
+            Some((ctx.url.origin.clone(), "Home")),
+        ),
+    };
+    let host;
+    let link = match link {
+        Some((url, "Home")) => {
+            host = url
+                .split_once("://")
+                .map(|(_, h)| h.to_owned())
+                .unwrap_or_default();
+            Some((url, host.as_str()))
+        }
+        other => other,
+    };
+    let html = render(&MessagePage {
+        layout: Layout::new(&ctx.config.theme, "Error"),
+        heading,
+        message,
+        link,
+    });
+    (status, html)
+}
+
+/// A standalone message page (used for request errors outside the routes).
+pub(crate) fn render_message(theme: &Theme, url: &BaseUrl, heading: &str, message: &str) -> String {
+    render(&MessagePage {
+        layout: Layout::new(theme, heading),
+        heading,
+        message,
+        link: Some((url.origin.clone(), "Home")),
+    })
+}

@@ -1,0 +1,45 @@
+//! Providers: the ways to sign in.
+
+pub mod credentials;
+
+pub use credentials::{
+    Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider,
+};
+use tessera_protocol::ProviderType;
+
+/// A configured provider.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum Provider {
+    /// Sign-in with an `authorize` check (username/password, …).
+    Credentials(CredentialsProvider),
+}
+
+impl Provider {
+    /// The id (path segment of `signin/:id`, `callback/:id`).
+    pub fn id(&self) -> &str {
+        match self {
+            Provider::Credentials(p) => &p.id,
+        }
+    }
+
+    /// The display name.
+    pub fn name(&self) -> &str {
+        match self {
+            Provider::Credentials(p) => &p.name,
+        }
+    }
+
+    /// The kind reported by `GET /providers`.
+    pub fn kind(&self) -> ProviderType {
+        match self {
+            Provider::Credentials(_) => ProviderType::Credentials,
+        }
+    }
+}
+
+impl From<CredentialsProvider> for Provider {
+    fn from(p: CredentialsProvider) -> Self {
+        Provider::Credentials(p)
+    }
+}

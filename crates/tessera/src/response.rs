@@ -1,0 +1,184 @@
+//! [`AuthResponse`]: what a route produces, and how it becomes HTTP. The `json=true`
+//! convention (spec §1.4) lives here and nowhere else.
+
+use bytes::Bytes;
+use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, LOCATION, PRAGMA};
+use http::{HeaderName, HeaderValue, StatusCode};
+
+const JSON: HeaderValue = HeaderValue::from_static("application/json");
+const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
+const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+#[derive(Debug)]
+pub(crate) enum Body {
+    Empty,
+    Json(Bytes),
+    Html(String),
+    Text(String),
+}
+
+/// A route's result, before the preamble cookies and the redirect convention are applied.
+#[derive(Debug)]
+pub(crate) struct AuthResponse {
+    pub status: Option<StatusCode>,
+    pub headers: Vec<(HeaderName, HeaderValue)>,
+    pub cookies: Vec<HeaderValue>,
+    pub body: Body,
+    pub redirect: Option<String>,
+    /// Whether the preamble's Set-Cookies go out with this response.
+    pub preamble_cookies: bool,
+}
+
+impl AuthResponse {
+    fn new(body: Body) -> Self {
+        AuthResponse {
+            status: None,
+            headers: Vec::new(),
+            cookies: Vec::new(),
+            body,
+            redirect: None,
+            preamble_cookies: true,
+        }
+    }
+
+    pub fn json(bytes: impl Into<Bytes>) -> Self {
+        Self::new(Body::Json(bytes.into()))
+    }
+
+    pub fn json_value(value: &impl serde::Serialize) -> Self {
+        Self::json(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
+    }
+
+    pub fn html(status: StatusCode, html: String) -> Self {
+        Self::new(Body::Html(html)).status(status)
+    }
+
+    pub fn text(status: StatusCode, text: impl Into<String>) -> Self {
+        Self::new(Body::Text(text.into())).status(status)
+    }
+
+    pub fn redirect(url: impl Into<String>) -> Self {
+        AuthResponse {
+            redirect: Some(url.into()),
+            ..Self::new(Body::Empty)
+        }
+    }
+
+    pub fn status(mut self, status: StatusCode) -> Self {
+        self.status = Some(status);
+        self
+    }
+
+    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+        self.headers.push((name, value));
+        self
+    }
+
+    pub fn cookies(mut self, cookies: impl IntoIterator<Item = HeaderValue>) -> Self {
+        self.cookies.extend(cookies);
+        self
+    }
+
+    /// `Cache-Control: private, no-cache, no-store`, `Pragma: no-cache`, `Expires: 0`.
+    pub fn no_cache(self) -> Self {
+        self.header(
+            CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache, no-store"),
+        )
+        .header(PRAGMA, HeaderValue::from_static("no-cache"))
+        .header(EXPIRES, HeaderValue::from_static("0"))
+    }
+
+    pub fn without_preamble(mut self) -> Self {
+        self.preamble_cookies = false;
+        self
+    }
+
+    /// Materialises the response. `json_redirect`: the request asked for redirects as
+    /// `{"url": …}` (body `json` = `"true"`, or v5's `X-Auth-Return-Redirect`).
+    /// `fallback` replaces a redirect target that cannot be a header value.
+    pub fn finish(
+        self,
+        preamble: Vec<HeaderValue>,
+        json_redirect: bool,
+        fallback: &str,
+    ) -> http::Response<Bytes> {
+        let mut builder = http::Response::builder();
+        let mut headers = builder.headers_mut();
+        let (status, body) = match (self.redirect, json_redirect) {
+            (Some(url), true) => {
+                if let Some(h) = headers.as_deref_mut() {
+                    h.insert(CONTENT_TYPE, JSON);
+                }
+                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url })
+                    .unwrap_or_default();
+                (self.status.unwrap_or(StatusCode::OK), Bytes::from(body))
+            }
+            (Some(url), false) => {
+                let location = HeaderValue::try_from(url)
+                    .or_else(|_| HeaderValue::try_from(fallback))
+                    .unwrap_or(HeaderValue::from_static("/"));
+                if let Some(h) = headers.as_deref_mut() {
+                    h.insert(LOCATION, location);
+                }
+                (StatusCode::FOUND, Bytes::new())
+            }
+            (None, _) => {
+                let (ct, body) = match self.body {
+                    Body::Empty => (None, Bytes::new()),
+                    Body::Json(b) => (Some(JSON), b),
+                    Body::Html(s) => (Some(HTML), Bytes::from(s)),
+                    Body::Text(s) => (Some(TEXT), Bytes::from(s)),
+                };
+                if let (Some(ct), Some(h)) = (ct, headers.as_deref_mut()) {
+                    h.insert(CONTENT_TYPE, ct);
+                }
+                (self.status.unwrap_or(StatusCode::OK), body)
+            }
+        };
+        if let Some(h) = headers {
+            for (name, value) in self.headers {
+                h.append(name, value);
+            }
+            let preamble = if self.preamble_cookies {
+                preamble
+            } else {
+                Vec::new()
+            };
+            for c in preamble.into_iter().chain(self.cookies) {
+                h.append(http::header::SET_COOKIE, c);
+            }
+        }
+        builder
+            .status(status)
+            .body(body)
+            .unwrap_or_else(|_| http::Response::new(Bytes::new()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_becomes_302_or_json() {
+        let r = AuthResponse::redirect("http://x/y").status(StatusCode::UNAUTHORIZED);
+        let res = r.finish(vec![], false, "http://x");
+        assert_eq!(res.status(), StatusCode::FOUND);
+        assert_eq!(res.headers()[LOCATION], "http://x/y");
+
+        let r = AuthResponse::redirect("http://x/y").status(StatusCode::UNAUTHORIZED);
+        let res = r.finish(vec![HeaderValue::from_static("a=b")], true, "http://x");
+        assert_eq!(res.status(), StatusCode::UNAUTHORIZED);
+        assert!(res.headers().get(LOCATION).is_none());
+        assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(res.headers()[http::header::SET_COOKIE], "a=b");
+        assert_eq!(res.body().as_ref(), br#"{"url":"http://x/y"}"#);
+    }
+
+    #[test]
+    fn unsafe_location_falls_back() {
+        let res = AuthResponse::redirect("http://x/\n").finish(vec![], false, "http://x");
+        assert_eq!(res.headers()[LOCATION], "http://x");
+    }
+}

@@ -1,0 +1,145 @@
+//! `GET|POST /callback/:provider` (spec §2.7): finishes a sign-in and issues the session.
+
+use http::{HeaderValue, StatusCode, header::ALLOW};
+
+use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
+use crate::cookies;
+use crate::events::SignInEvent;
+use crate::providers::{Credentials, CredentialsProvider, Provider};
+use crate::redirect::{encode_component, with_param};
+use crate::response::AuthResponse;
+use crate::session::{Token, after, unix};
+use crate::user::{Account, AccountType};
+use crate::{Ctx, User};
+
+pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
+    let id = ctx.req.provider_id.as_deref().unwrap_or_default();
+    // The dispatcher has checked that the provider exists.
+    let Some(provider) = ctx.config.providers.iter().find(|p| p.id() == id) else {
+        return crate::routes::unsupported(ctx);
+    };
+    match provider {
+        Provider::Credentials(p) => credentials(ctx, p).await,
+    }
+}
+
+async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthResponse {
+    if ctx.req.method != http::Method::POST {
+        // NextAuth answers 500 here; it is the client's mistake, so 405.
+        return AuthResponse::text(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Error: Callback for provider type credentials not supported",
+        )
+        .header(ALLOW, HeaderValue::from_static("POST"));
+    }
+    if !ctx.csrf_verified() {
+        return AuthResponse::redirect(format!("{}?csrf=true", ctx.base_url("signin")));
+    }
+    let credentials = Credentials(ctx.req.body.clone());
+    let user = match provider.authorize.authorize(credentials).await {
+        Ok(Some(user)) => user,
+        Ok(None) => {
+            let url = with_param(
+                &ctx.error_url("CredentialsSignin"),
+                "provider",
+                &provider.id,
+            );
+            return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
+        }
+        Err(e) => {
+            let url = format!("{}?error={}", ctx.base_url("error"), encode_component(&e.0));
+            return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
+        }
+    };
+    let account = Account {
+        provider: provider.id.clone(),
+        kind: AccountType::Credentials,
+        provider_account_id: user.id.clone(),
+        user_id: None,
+        extra: Default::default(),
+    };
+    if let Some(cb) = &ctx.config.callbacks {
+        let args = SignInArgs {
+            user: &user,
+            account: &account,
+            profile: None,
+            credentials: Some(&ctx.req.body),
+            verification_request: None,
+        };
+        match cb.sign_in(args).await {
+            Ok(SignInDecision::Allow) => {}
+            Ok(SignInDecision::Deny) => {
+                return AuthResponse::redirect(ctx.error_url("AccessDenied"))
+                    .status(StatusCode::FORBIDDEN);
+            }
+            Ok(SignInDecision::Redirect(url)) => return AuthResponse::redirect(url),
+            Err(e) => {
+                return AuthResponse::redirect(format!(
+                    "{}?error={}",
+                    ctx.base_url("error"),
+                    encode_component(&e.0)
+                ));
+            }
+        }
+    }
+    match issue_jwt_session(ctx, &user, &account, Some(false)).await {
+        Ok(cookies) => {
+            if let Some(events) = &ctx.config.events {
+                events
+                    .sign_in(SignInEvent {
+                        user: &user,
+                        account: &account,
+                        profile: None,
+                        is_new_user: None,
+                    })
+                    .await;
+            }
+            AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies)
+        }
+        Err(e) => AuthResponse::redirect(format!(
+            "{}?error={}",
+            ctx.base_url("error"),
+            encode_component(&e)
+        )),
+    }
+}
+
+/// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
+async fn issue_jwt_session(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+) -> Result<Vec<HeaderValue>, String> {
+    let config = ctx.config;
+    let mut token = Token::for_user(user);
+    if let Some(cb) = &config.callbacks {
+        let trigger = if is_new_user == Some(true) {
+            JwtTrigger::SignUp
+        } else {
+            JwtTrigger::SignIn
+        };
+        let args = JwtArgs {
+            token,
+            user: Some(user),
+            account: Some(account),
+            profile: None,
+            trigger: Some(trigger),
+            is_new_user,
+            session: None,
+        };
+        token = cb.jwt(args).await.map_err(|e| e.0)?;
+    }
+    let value = ctx.profile.session_codec.encode_claims(
+        token.claims_mut(),
+        config.jwt_max_age,
+        unix(ctx.now),
+    );
+    Ok(cookies::write_chunked(
+        &ctx.profile.cookies.session_token,
+        &value,
+        Some(after(ctx.now, config.session.max_age)),
+        &ctx.req.cookies,
+        cookies::chunk_size(config.compat),
+    ))
+}

@@ -1,0 +1,30 @@
+//! `POST /_log` (spec §2.12): the client logger's beacon. Logged at debug level; always `200 {}`.
+
+use bytes::Bytes;
+
+use crate::response::AuthResponse;
+
+pub(crate) fn post(parts: http::request::Parts, body: &[u8]) -> http::Response<Bytes> {
+    let fields: Vec<(String, String)> = form_urlencoded::parse(body)
+        .take(32)
+        .map(|(k, v)| (k.into_owned(), v.chars().take(512).collect()))
+        .collect();
+    let get = |k: &str| {
+        fields
+            .iter()
+            .find(|(n, _)| n == k)
+            .map(|(_, v)| v.as_str())
+            .unwrap_or("")
+    };
+    tracing::debug!(
+        target: "tessera::client",
+        level = get("level"),
+        code = get("code"),
+        message = get("message"),
+        path = parts.uri.path(),
+        "client log"
+    );
+    AuthResponse::json(&b"{}"[..])
+        .without_preamble()
+        .finish(Vec::new(), false, "")
+}

@@ -1,0 +1,40 @@
+//! `GET /providers` (spec §2.4): no preamble cookies, no cache headers.
+
+use std::borrow::Cow;
+
+use bytes::Bytes;
+use tessera_protocol::{ProviderInfo, Providers};
+
+use crate::config::{BaseUrl, Config};
+use crate::providers::Provider;
+use crate::response::AuthResponse;
+
+/// The wire list for a URL.
+pub(crate) fn list(providers: &[Provider], url: &BaseUrl) -> Providers {
+    Providers(
+        providers
+            .iter()
+            .map(|p| ProviderInfo {
+                id: p.id().to_owned(),
+                name: p.name().to_owned(),
+                kind: p.kind(),
+                signin_url: format!("{}/signin/{}", url.base, p.id()),
+                callback_url: format!("{}/callback/{}", url.base, p.id()),
+            })
+            .collect(),
+    )
+}
+
+pub(crate) fn render(providers: &[Provider], url: &BaseUrl) -> Bytes {
+    Bytes::from(serde_json::to_vec(&list(providers, url)).unwrap_or_else(|_| b"{}".to_vec()))
+}
+
+pub(crate) fn get(config: &Config, url: &Cow<'_, BaseUrl>) -> http::Response<Bytes> {
+    let body = match url {
+        Cow::Borrowed(_) => config.providers_json.clone(),
+        Cow::Owned(u) => render(&config.providers, u),
+    };
+    AuthResponse::json(body)
+        .without_preamble()
+        .finish(Vec::new(), false, "")
+}

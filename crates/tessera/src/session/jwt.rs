@@ -1,0 +1,616 @@
+//! The JWE codec of session and check cookies, byte-compatible with next-auth 4.24
+//! (`dir` + `A256GCM`, HKDF-SHA256) and, in [`Compat::AuthJsV5`] mode, with
+//! `@auth/core` (`dir` + `A256CBC-HS512`, `kid` thumbprint, salt = cookie name).
+//!
+//! Keys are derived once, when the codec is built; encoding and decoding do no key
+//! derivation and no header parsing on the common path.
+
+use aes::cipher::block_padding::Pkcs7;
+use aes::cipher::{BlockDecryptMut, BlockEncryptMut, KeyIvInit};
+use aes_gcm::aead::{AeadInPlace, KeyInit};
+use aes_gcm::{Aes256Gcm, Nonce, Tag};
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+use hkdf::Hkdf;
+use hmac::{Hmac, Mac};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256, Sha512};
+
+use crate::Secret;
+use crate::random;
+
+/// Which generation of the protocol (cookie names, JWE algorithms) to speak.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Compat {
+    /// next-auth 4.x: `next-auth.*` cookies, `A256GCM`, HKDF with an empty salt.
+    #[default]
+    NextAuthV4,
+    /// Auth.js v5 / `@auth/core`: `authjs.*` cookies, `A256CBC-HS512`, salt = cookie name.
+    AuthJsV5,
+}
+
+/// The clock tolerance jose applies to `exp` and `nbf` (seconds).
+pub const CLOCK_TOLERANCE_SECS: i64 = 15;
+
+const V4_HEADER: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0"; // {"alg":"dir","enc":"A256GCM"}
+
+/// Why a token could not be decoded. Every variant means "no session".
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum JwtError {
+    /// Not five base64url segments with an empty encrypted key.
+    #[error("the token is not a compact JWE")]
+    Malformed,
+    /// The protected header names an algorithm this codec does not accept.
+    #[error("unsupported JWE header: {0}")]
+    UnsupportedHeader(String),
+    /// No configured secret decrypts it (wrong secret or tampered).
+    #[error("the token does not decrypt with any configured secret")]
+    Decrypt,
+    /// The plaintext is not a JSON object, or a registered claim has the wrong type.
+    #[error("the token's claims are invalid: {0}")]
+    InvalidClaims(&'static str),
+    /// `exp` is more than the tolerance in the past.
+    #[error("the token expired at {exp} (now {now})")]
+    Expired {
+        /// The `exp` claim.
+        exp: i64,
+        /// The time of the check.
+        now: i64,
+    },
+    /// `nbf` is in the future.
+    #[error("the token is not valid before {0}")]
+    NotYetValid(i64),
+}
+
+type HmacSha512 = Hmac<Sha512>;
+type CbcEnc = cbc::Encryptor<aes::Aes256>;
+type CbcDec = cbc::Decryptor<aes::Aes256>;
+
+/// Keys derived from one secret.
+struct KeySet {
+    /// The 32-byte key for A256GCM.
+    gcm: Aes256Gcm,
+    /// The kid of the 32-byte key (v5 only).
+    gcm_kid: Option<String>,
+    /// v5: the 64-byte A256CBC-HS512 key, split into MAC and encryption halves.
+    cbc: Option<CbcKey>,
+}
+
+struct CbcKey {
+    mac: [u8; 32],
+    enc: [u8; 32],
+    kid: String,
+    /// The base64url protected header used as AAD when encoding.
+    header: String,
+}
+
+/// Encrypts and decrypts claim sets for one purpose (one salt).
+///
+/// ```
+/// use tessera::jwt::{Compat, JweCodec};
+/// use tessera::Secret;
+///
+/// let codec = JweCodec::new(Compat::NextAuthV4, &[Secret::new("secret")], "");
+/// let mut claims = serde_json::Map::new();
+/// claims.insert("name".into(), "Alice".into());
+/// let token = codec.encode_claims(&mut claims, 60, 1_800_000_000);
+/// assert!(token.starts_with("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.."));
+/// let back = codec.decode(&token, 1_800_000_000).unwrap();
+/// assert_eq!(back["name"], "Alice");
+/// assert_eq!(back["exp"], 1_800_000_060);
+/// ```
+pub struct JweCodec {
+    compat: Compat,
+    /// The first set encodes; every set is tried when decoding (secret rotation).
+    keys: Vec<KeySet>,
+}
+
+impl std::fmt::Debug for JweCodec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("JweCodec")
+            .field("compat", &self.compat)
+            .field("secrets", &self.keys.len())
+            .finish_non_exhaustive()
+    }
+}
+
+/// HKDF-SHA256 as `@panva/hkdf` does it: `info` is `<label>` or `<label> (<salt>)`.
+pub fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Vec<u8> {
+    let label = match compat {
+        Compat::NextAuthV4 => "NextAuth.js Generated Encryption Key",
+        Compat::AuthJsV5 => "Auth.js Generated Encryption Key",
+    };
+    let info = if salt.is_empty() && compat == Compat::NextAuthV4 {
+        label.to_owned()
+    } else {
+        format!("{label} ({salt})")
+    };
+    let hk = Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret.expose().as_bytes());
+    let mut okm = vec![0u8; len];
+    // `len` is 32 or 64, far below HKDF-SHA256's limit of 8160 bytes.
+    if hk.expand(info.as_bytes(), &mut okm).is_err() {
+        unreachable!("HKDF output length {len} is within bounds");
+    }
+    okm
+}
+
+/// RFC 7638 thumbprint of a symmetric JWK, with SHA-256 (32-byte key) or SHA-512 (64-byte key).
+fn jwk_thumbprint(key: &[u8]) -> String {
+    let jwk = format!(r#"{{"k":"{}","kty":"oct"}}"#, B64.encode(key));
+    if key.len() == 64 {
+        B64.encode(Sha512::digest(jwk.as_bytes()))
+    } else {
+        B64.encode(Sha256::digest(jwk.as_bytes()))
+    }
+}
+
+impl JweCodec {
+    /// Derives the keys for `salt` (empty for a v4 session token; the cookie name for
+    /// check cookies and for every v5 cookie) from each secret. The first secret encodes.
+    pub fn new(compat: Compat, secrets: &[Secret], salt: &str) -> Self {
+        let keys = secrets
+            .iter()
+            .map(|secret| {
+                let k32 = derive_key(compat, secret, salt, 32);
+                let gcm = match Aes256Gcm::new_from_slice(&k32) {
+                    Ok(c) => c,
+                    Err(_) => unreachable!("the derived key is 32 bytes"),
+                };
+                match compat {
+                    Compat::NextAuthV4 => KeySet {
+                        gcm,
+                        gcm_kid: None,
+                        cbc: None,
+                    },
+                    Compat::AuthJsV5 => {
+                        let k64 = derive_key(compat, secret, salt, 64);
+                        let kid = jwk_thumbprint(&k64);
+                        let header = B64.encode(format!(
+                            r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#
+                        ));
+                        let mut mac = [0u8; 32];
+                        let mut enc = [0u8; 32];
+                        mac.copy_from_slice(&k64[..32]);
+                        enc.copy_from_slice(&k64[32..]);
+                        KeySet {
+                            gcm,
+                            gcm_kid: Some(jwk_thumbprint(&k32)),
+                            cbc: Some(CbcKey {
+                                mac,
+                                enc,
+                                kid,
+                                header,
+                            }),
+                        }
+                    }
+                }
+            })
+            .collect();
+        JweCodec { compat, keys }
+    }
+
+    /// The compatibility mode.
+    pub fn compat(&self) -> Compat {
+        self.compat
+    }
+
+    /// Sets `iat`, `exp` (= now + `max_age`) and a fresh `jti` on `claims` (keys already
+    /// present keep their position, as jose does) and encrypts them.
+    pub fn encode_claims(&self, claims: &mut Map<String, Value>, max_age: i64, now: i64) -> String {
+        claims.insert("iat".into(), Value::from(now));
+        claims.insert("exp".into(), Value::from(now + max_age));
+        claims.insert("jti".into(), Value::from(random::uuid_v4()));
+        // Serialising a Map of JSON values cannot fail.
+        let plaintext = serde_json::to_vec(claims).unwrap_or_default();
+        self.encrypt(plaintext)
+    }
+
+    /// Encrypts an arbitrary plaintext with the first secret.
+    pub fn encrypt(&self, plaintext: Vec<u8>) -> String {
+        let Some(keys) = self.keys.first() else {
+            unreachable!("a codec always has at least one secret (checked at build)")
+        };
+        match (&self.compat, &keys.cbc) {
+            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, plaintext),
+            _ => encrypt_gcm(&keys.gcm, V4_HEADER, plaintext),
+        }
+    }
+
+    /// Decrypts and validates a token at time `now` (unix seconds).
+    pub fn decode(&self, token: &str, now: i64) -> Result<Map<String, Value>, JwtError> {
+        let plaintext = self.decrypt(token)?;
+        let claims: Map<String, Value> = serde_json::from_slice(&plaintext)
+            .map_err(|_| JwtError::InvalidClaims("not a JSON object"))?;
+        check_claims(&claims, now)?;
+        Ok(claims)
+    }
+
+    /// Decrypts a token without looking at its claims.
+    pub fn decrypt(&self, token: &str) -> Result<Vec<u8>, JwtError> {
+        let mut parts = token.split('.');
+        let (Some(header), Some(ek), Some(iv), Some(ct), Some(tag), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(JwtError::Malformed);
+        };
+        if !ek.is_empty() {
+            return Err(JwtError::UnsupportedHeader(
+                "an encrypted key with alg dir".into(),
+            ));
+        }
+        let iv = B64.decode(iv).map_err(|_| JwtError::Malformed)?;
+        let ct = B64.decode(ct).map_err(|_| JwtError::Malformed)?;
+        let tag = B64.decode(tag).map_err(|_| JwtError::Malformed)?;
+
+        let (enc, kid) = if header == V4_HEADER {
+            (Enc::A256Gcm, None)
+        } else {
+            parse_header(header)?
+        };
+        match (self.compat, enc) {
+            (_, Enc::A256Gcm) => {
+                if iv.len() != 12 || tag.len() != 16 {
+                    return Err(JwtError::Malformed);
+                }
+                for keys in self.candidates(kid.as_deref(), |k| k.gcm_kid.as_deref()) {
+                    let mut buf = ct.clone();
+                    if keys
+                        .gcm
+                        .decrypt_in_place_detached(
+                            Nonce::from_slice(&iv),
+                            header.as_bytes(),
+                            &mut buf,
+                            Tag::from_slice(&tag),
+                        )
+                        .is_ok()
+                    {
+                        return Ok(buf);
+                    }
+                }
+                Err(JwtError::Decrypt)
+            }
+            (Compat::AuthJsV5, Enc::A256CbcHs512) => {
+                if iv.len() != 16 || tag.len() != 32 {
+                    return Err(JwtError::Malformed);
+                }
+                for keys in
+                    self.candidates(kid.as_deref(), |k| k.cbc.as_ref().map(|c| c.kid.as_str()))
+                {
+                    if let Some(cbc) = &keys.cbc {
+                        if let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), &iv, &ct, &tag) {
+                            return Ok(pt);
+                        }
+                    }
+                }
+                Err(JwtError::Decrypt)
+            }
+            (Compat::NextAuthV4, Enc::A256CbcHs512) => Err(JwtError::UnsupportedHeader(
+                "A256CBC-HS512 in next-auth v4 mode".into(),
+            )),
+        }
+    }
+
+    /// Key sets to try: the one whose kid matches, or all of them when there is no kid.
+    fn candidates<'a>(
+        &'a self,
+        kid: Option<&'a str>,
+        kid_of: impl Fn(&KeySet) -> Option<&str> + 'a,
+    ) -> impl Iterator<Item = &'a KeySet> + 'a {
+        self.keys
+            .iter()
+            .filter(move |k| kid.is_none() || kid_of(k) == kid)
+    }
+}
+
+#[derive(Clone, Copy)]
+enum Enc {
+    A256Gcm,
+    A256CbcHs512,
+}
+
+fn parse_header(header: &str) -> Result<(Enc, Option<String>), JwtError> {
+    #[derive(serde::Deserialize)]
+    struct Header {
+        alg: String,
+        enc: String,
+        kid: Option<String>,
+        zip: Option<String>,
+        crit: Option<Value>,
+    }
+    let raw = B64.decode(header).map_err(|_| JwtError::Malformed)?;
+    let h: Header = serde_json::from_slice(&raw).map_err(|_| JwtError::Malformed)?;
+    if h.alg != "dir" {
+        return Err(JwtError::UnsupportedHeader(format!("alg {}", h.alg)));
+    }
+    if h.zip.is_some() || h.crit.is_some() {
+        return Err(JwtError::UnsupportedHeader("zip/crit".into()));
+    }
+    let enc = match h.enc.as_str() {
+        "A256GCM" => Enc::A256Gcm,
+        "A256CBC-HS512" => Enc::A256CbcHs512,
+        other => return Err(JwtError::UnsupportedHeader(format!("enc {other}"))),
+    };
+    Ok((enc, h.kid))
+}
+
+fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
+    if let Some(iat) = claims.get("iat") {
+        if !iat.is_number() {
+            return Err(JwtError::InvalidClaims("iat is not a number"));
+        }
+    }
+    if let Some(nbf) = claims.get("nbf") {
+        let nbf = nbf
+            .as_f64()
+            .ok_or(JwtError::InvalidClaims("nbf is not a number"))?;
+        if nbf > (now + CLOCK_TOLERANCE_SECS) as f64 {
+            return Err(JwtError::NotYetValid(nbf as i64));
+        }
+    }
+    if let Some(exp) = claims.get("exp") {
+        let exp = exp
+            .as_f64()
+            .ok_or(JwtError::InvalidClaims("exp is not a number"))?;
+        if exp <= (now - CLOCK_TOLERANCE_SECS) as f64 {
+            return Err(JwtError::Expired {
+                exp: exp as i64,
+                now,
+            });
+        }
+    }
+    Ok(())
+}
+
+fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>) -> String {
+    let iv: [u8; 12] = random::bytes();
+    let tag =
+        match cipher.encrypt_in_place_detached(Nonce::from_slice(&iv), header.as_bytes(), &mut buf)
+        {
+            Ok(tag) => tag,
+            Err(_) => unreachable!("AES-GCM encryption only fails past 64 GiB"),
+        };
+    assemble(header, &iv, &buf, &tag)
+}
+
+fn assemble(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
+    let mut out =
+        String::with_capacity(header.len() + 4 + (iv.len() + ct.len() + tag.len()) * 4 / 3 + 4);
+    out.push_str(header);
+    out.push_str("..");
+    B64.encode_string(iv, &mut out);
+    out.push('.');
+    B64.encode_string(ct, &mut out);
+    out.push('.');
+    B64.encode_string(tag, &mut out);
+    out
+}
+
+fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
+    let mut mac = match <HmacSha512 as Mac>::new_from_slice(&key.mac) {
+        Ok(m) => m,
+        Err(_) => unreachable!("HMAC takes keys of any length"),
+    };
+    mac.update(aad);
+    mac.update(iv);
+    mac.update(ct);
+    mac.update(&((aad.len() as u64) * 8).to_be_bytes());
+    mac
+}
+
+fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>) -> String {
+    let iv: [u8; 16] = random::bytes();
+    let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(&plaintext);
+    let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct)
+        .finalize()
+        .into_bytes();
+    assemble(&key.header, &iv, &ct, &full[..32])
+}
+
+fn decrypt_cbc(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8], tag: &[u8]) -> Option<Vec<u8>> {
+    // Constant-time comparison of the truncated tag.
+    cbc_tag(key, aad, iv, ct).verify_truncated_left(tag).ok()?;
+    let iv: [u8; 16] = iv.try_into().ok()?;
+    CbcDec::new(&key.enc.into(), &iv.into())
+        .decrypt_padded_vec_mut::<Pkcs7>(ct)
+        .ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn secret() -> Vec<Secret> {
+        vec![Secret::new("secret")]
+    }
+
+    #[test]
+    fn v4_key_vectors() {
+        let s = Secret::new("secret");
+        assert_eq!(
+            hex::encode(derive_key(Compat::NextAuthV4, &s, "", 32)),
+            "9ab5058ebf5be88f82f4aee99d22cf8be7a34a4af1836299d0668f4d83020f5a"
+        );
+        assert_eq!(
+            hex::encode(derive_key(Compat::NextAuthV4, &s, "next-auth.state", 32)),
+            "c01f89640026c3c617ec6a68dc377509d2c405289c116743082c17c9874371a7"
+        );
+        assert_eq!(
+            hex::encode(derive_key(
+                Compat::NextAuthV4,
+                &s,
+                "__Secure-next-auth.state",
+                32
+            )),
+            "6cbfda1e7b85bf47e179cf470207e45434a413b8deb8e6bf0e1e2d7bc506da4e"
+        );
+    }
+
+    #[test]
+    fn v4_header_and_shape() {
+        assert_eq!(
+            B64.decode(V4_HEADER).unwrap(),
+            br#"{"alg":"dir","enc":"A256GCM"}"#
+        );
+        let codec = JweCodec::new(Compat::NextAuthV4, &secret(), "");
+        let mut claims = Map::new();
+        for (k, v) in [
+            ("name", "Alice"),
+            ("email", "alice@example.com"),
+            ("picture", "x"),
+            ("sub", "1"),
+        ] {
+            claims.insert(k.into(), v.into());
+        }
+        let t = codec.encode_claims(&mut claims, 2_592_000, 1_795_346_707);
+        let parts: Vec<_> = t.split('.').collect();
+        assert_eq!(parts.len(), 5);
+        assert_eq!(parts[0], V4_HEADER);
+        assert_eq!(parts[1], "");
+        assert_eq!(parts[2].len(), 16);
+        assert_eq!(parts[4].len(), 22);
+        let back = codec.decode(&t, 1_795_346_707).unwrap();
+        assert_eq!(
+            back.keys().collect::<Vec<_>>(),
+            ["name", "email", "picture", "sub", "iat", "exp", "jti"]
+        );
+        assert_eq!(back["exp"], 1_795_346_707 + 2_592_000);
+    }
+
+    #[test]
+    fn expiry_uses_fifteen_second_tolerance() {
+        let codec = JweCodec::new(Compat::NextAuthV4, &secret(), "");
+        let t = codec.encode_claims(&mut Map::new(), 10, 1000);
+        assert!(codec.decode(&t, 1024).is_ok()); // exp 1010 > 1024 - 15
+        assert_eq!(
+            codec.decode(&t, 1025),
+            Err(JwtError::Expired {
+                exp: 1010,
+                now: 1025
+            })
+        );
+    }
+
+    #[test]
+    fn tampering_and_wrong_secret_are_rejected() {
+        let codec = JweCodec::new(Compat::NextAuthV4, &secret(), "");
+        let t = codec.encode_claims(&mut Map::new(), 10, 1000);
+        let other = JweCodec::new(Compat::NextAuthV4, &[Secret::new("other")], "");
+        assert_eq!(other.decode(&t, 1000), Err(JwtError::Decrypt));
+        let mut bytes = t.clone().into_bytes();
+        let i = V4_HEADER.len() + 20;
+        bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
+        assert!(
+            codec
+                .decode(std::str::from_utf8(&bytes).unwrap(), 1000)
+                .is_err()
+        );
+        for bad in [
+            "",
+            "a.b",
+            "a..b.c.d",
+            "....",
+            &format!("{t}.x"),
+            "eyJ..%%.%%.%%",
+        ] {
+            assert!(codec.decode(bad, 1000).is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn salts_separate_purposes() {
+        let session = JweCodec::new(Compat::NextAuthV4, &secret(), "");
+        let state = JweCodec::new(Compat::NextAuthV4, &secret(), "next-auth.state");
+        let t = state.encode_claims(&mut Map::new(), 900, 1000);
+        assert_eq!(session.decode(&t, 1000), Err(JwtError::Decrypt));
+    }
+
+    #[test]
+    fn rotation_accepts_listed_old_secrets() {
+        let old = JweCodec::new(Compat::NextAuthV4, &[Secret::new("old")], "");
+        let rotated = JweCodec::new(
+            Compat::NextAuthV4,
+            &[Secret::new("new"), Secret::new("old")],
+            "",
+        );
+        let t = old.encode_claims(&mut Map::new(), 10, 1000);
+        assert!(rotated.decode(&t, 1000).is_ok());
+        let fresh = JweCodec::new(Compat::NextAuthV4, &[Secret::new("new")], "");
+        assert!(fresh.decode(&t, 1000).is_err());
+    }
+
+    #[test]
+    fn v5_round_trip_and_header() {
+        let codec = JweCodec::new(Compat::AuthJsV5, &secret(), "authjs.session-token");
+        let t = codec.encode_claims(&mut Map::new(), 10, 1000);
+        let header: Value =
+            serde_json::from_slice(&B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+        assert_eq!(header["alg"], "dir");
+        assert_eq!(header["enc"], "A256CBC-HS512");
+        assert_eq!(header["kid"].as_str().unwrap().len(), 86); // SHA-512, base64url
+        assert!(codec.decode(&t, 1000).is_ok());
+        let v4 = JweCodec::new(Compat::NextAuthV4, &secret(), "");
+        assert!(v4.decode(&t, 1000).is_err());
+        // A v5 token for another cookie name (salt) does not decode.
+        let other = JweCodec::new(Compat::AuthJsV5, &secret(), "__Secure-authjs.session-token");
+        assert!(other.decode(&t, 1000).is_err());
+    }
+
+    /// RFC 7518 Appendix B.3 (AES_256_CBC_HMAC_SHA_512).
+    #[test]
+    fn a256cbc_hs512_rfc7518_vector() {
+        let k = hex::decode(concat!(
+            "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f",
+            "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
+        ))
+        .unwrap();
+        let p = hex::decode(concat!(
+            "41206369706865722073797374656d206d757374206e6f742062652072657175",
+            "6972656420746f206265207365637265742c20616e64206974206d7573742062",
+            "652061626c6520746f2066616c6c20696e746f207468652068616e6473206f66",
+            "2074686520656e656d7920776974686f757420696e636f6e76656e69656e6365"
+        ))
+        .unwrap();
+        let iv = hex::decode("1af38c2dc2b96ffdd86694092341bc04").unwrap();
+        let a = hex::decode(concat!(
+            "546865207365636f6e64207072696e6369706c65206f66204175677573746520",
+            "4b6572636b686f666673"
+        ))
+        .unwrap();
+        let mut mac = [0u8; 32];
+        let mut enc = [0u8; 32];
+        mac.copy_from_slice(&k[..32]);
+        enc.copy_from_slice(&k[32..]);
+        let key = CbcKey {
+            mac,
+            enc,
+            kid: String::new(),
+            header: String::new(),
+        };
+        let iv16: [u8; 16] = iv.clone().try_into().unwrap();
+        let ct = CbcEnc::new(&key.enc.into(), &iv16.into()).encrypt_padded_vec_mut::<Pkcs7>(&p);
+        assert_eq!(
+            hex::encode(&ct),
+            concat!(
+                "4affaaadb78c31c5da4b1b590d10ffbd3dd8d5d302423526912da037ecbcc7bd",
+                "822c301dd67c373bccb584ad3e9279c2e6d12a1374b77f077553df829410446b",
+                "36ebd97066296ae6427ea75c2e0846a11a09ccf5370dc80bfecbad28c73f09b3",
+                "a3b75e662a2594410ae496b2e2e6609e31e6e02cc837f053d21f37ff4f51950b",
+                "be2638d09dd7a4930930806d0703b1f6"
+            )
+        );
+        let tag = cbc_tag(&key, &a, &iv, &ct).finalize().into_bytes();
+        assert_eq!(
+            hex::encode(&tag[..32]),
+            "4dd3b4c088a7f45c216839645b2012bf2e6269a8c56a816dbc1b267761955bc5"
+        );
+        assert_eq!(decrypt_cbc(&key, &a, &iv, &ct, &tag[..32]).unwrap(), p);
+        let mut bad = tag[..32].to_vec();
+        bad[0] ^= 1;
+        assert!(decrypt_cbc(&key, &a, &iv, &ct, &bad).is_none());
+    }
+}
