@@ -1,0 +1,156 @@
+//! A tiny in-process browser for driving the engine in tests: it keeps a cookie jar
+//! and applies Set-Cookie headers the way a browser does.
+#![allow(dead_code)]
+
+use std::collections::BTreeMap;
+
+use bytes::Bytes;
+use http::{HeaderMap, Request, Response, StatusCode};
+use tessera::providers::{AuthorizeError, Credentials, CredentialsProvider};
+use tessera::{Auth, AuthBuilder, User};
+
+pub const SECRET: &str = "secret";
+
+pub fn credentials() -> CredentialsProvider {
+    CredentialsProvider::new(|c: Credentials| async move {
+        match c.get("password") {
+            Some("pw") => Ok(Some(
+                User::new("1").name("Alice").email("alice@example.com"),
+            )),
+            Some("throw") => Err(AuthorizeError("Bad thing".into())),
+            _ => Ok(None),
+        }
+    })
+    .field("username", "Username", "text")
+    .field("password", "Password", "password")
+}
+
+pub fn builder() -> AuthBuilder {
+    Auth::builder()
+        .url("http://localhost:3000")
+        .secret(SECRET)
+        .provider(credentials())
+}
+
+pub fn auth() -> Auth {
+    builder().build().expect("valid config")
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Bytes,
+}
+
+impl Reply {
+    pub fn text(&self) -> &str {
+        std::str::from_utf8(&self.body).expect("utf-8 body")
+    }
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body).expect("JSON body")
+    }
+    pub fn set_cookies(&self) -> Vec<String> {
+        self.headers
+            .get_all(http::header::SET_COOKIE)
+            .iter()
+            .map(|v| v.to_str().unwrap().to_owned())
+            .collect()
+    }
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).map(|v| v.to_str().unwrap())
+    }
+    pub fn location(&self) -> Option<&str> {
+        self.header("location")
+    }
+}
+
+pub struct Browser {
+    pub auth: Auth,
+    pub jar: BTreeMap<String, String>,
+    pub extra_headers: Vec<(String, String)>,
+}
+
+impl Browser {
+    pub fn new(auth: Auth) -> Self {
+        Browser {
+            auth,
+            jar: BTreeMap::new(),
+            extra_headers: Vec::new(),
+        }
+    }
+
+    pub fn cookie_header(&self) -> String {
+        self.jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ")
+    }
+
+    pub async fn send(&mut self, req: http::request::Builder, body: Bytes) -> Reply {
+        let mut req = req;
+        if !self.jar.is_empty() {
+            req = req.header("cookie", self.cookie_header());
+        }
+        for (k, v) in &self.extra_headers {
+            req = req.header(k, v);
+        }
+        let res: Response<Bytes> = self.auth.handle(req.body(body).unwrap()).await;
+        let (parts, body) = res.into_parts();
+        let reply = Reply {
+            status: parts.status,
+            headers: parts.headers,
+            body,
+        };
+        for c in reply.set_cookies() {
+            let (pair, attrs) = c.split_once(';').unwrap_or((&c, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        reply
+    }
+
+    pub async fn get(&mut self, path: &str) -> Reply {
+        self.send(Request::get(path), Bytes::new()).await
+    }
+
+    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+        let body: String = form_urlencoded::Serializer::new(String::new())
+            .extend_pairs(form)
+            .finish();
+        let req = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        self.send(req, Bytes::from(body)).await
+    }
+
+    pub async fn post_json(&mut self, path: &str, json: serde_json::Value) -> Reply {
+        let req = Request::post(path).header("content-type", "application/json");
+        self.send(req, Bytes::from(json.to_string())).await
+    }
+
+    pub async fn csrf(&mut self) -> String {
+        self.get("/api/auth/csrf").await.json()["csrfToken"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    /// Signs in with the credentials provider and returns the reply.
+    pub async fn sign_in(&mut self) -> Reply {
+        let csrf = self.csrf().await;
+        self.post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("username", "a"),
+                ("password", "pw"),
+                ("csrfToken", &csrf),
+                ("json", "true"),
+            ],
+        )
+        .await
+    }
+}

@@ -1,0 +1,708 @@
+//! Route tests: the transcripts of spec §13 replayed against the engine, in process.
+
+mod common;
+
+use common::{Browser, auth, builder};
+use http::StatusCode;
+use serde_json::json;
+use tessera::Pages;
+
+const NO_CACHE: [(&str, &str); 4] = [
+    ("content-type", "application/json"),
+    ("cache-control", "private, no-cache, no-store"),
+    ("pragma", "no-cache"),
+    ("expires", "0"),
+];
+
+#[tokio::test]
+async fn fresh_session_sets_preamble_cookies_and_answers_empty_object() {
+    let mut b = Browser::new(auth());
+    let r = b.get("/api/auth/session").await;
+    assert_eq!(r.status, StatusCode::OK);
+    for (k, v) in NO_CACHE {
+        assert_eq!(r.header(k), Some(v), "{k}");
+    }
+    assert_eq!(r.text(), "{}");
+    let cookies = r.set_cookies();
+    assert_eq!(cookies.len(), 2);
+    let csrf = &cookies[0];
+    assert!(csrf.starts_with("next-auth.csrf-token="));
+    assert!(csrf.ends_with("; Path=/; HttpOnly; SameSite=Lax"));
+    let value = csrf.split(';').next().unwrap().split_once('=').unwrap().1;
+    let (token, hash) = value.split_once("%7C").unwrap();
+    assert_eq!(token.len(), 64);
+    assert_eq!(
+        hash,
+        tessera::csrf::hash(token, &tessera::Secret::new("secret"))
+    );
+    assert_eq!(
+        cookies[1],
+        "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
+    );
+}
+
+#[tokio::test]
+async fn csrf_with_cookies_sets_nothing_and_returns_the_bare_token() {
+    let mut b = Browser::new(auth());
+    b.get("/api/auth/session").await;
+    let r = b.get("/api/auth/csrf").await;
+    for (k, v) in NO_CACHE {
+        assert_eq!(r.header(k), Some(v), "{k}");
+    }
+    assert!(r.set_cookies().is_empty());
+    let token = r.json()["csrfToken"].as_str().unwrap().to_owned();
+    assert!(b.jar["next-auth.csrf-token"].starts_with(&format!("{token}%7C")));
+    assert!(
+        token
+            .bytes()
+            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
+    );
+}
+
+#[tokio::test]
+async fn credentials_failure_is_401_with_absolute_error_url() {
+    let mut b = Browser::new(auth());
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("username", "a"),
+                ("password", "nope"),
+                ("csrfToken", &csrf),
+                ("callbackUrl", "/dash"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/error?error=CredentialsSignin&provider=credentials"})
+    );
+    assert_eq!(
+        r.set_cookies(),
+        [
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdash; Path=/; HttpOnly; SameSite=Lax"
+        ]
+    );
+    assert!(r.location().is_none());
+}
+
+#[tokio::test]
+async fn credentials_with_bad_csrf_answers_200_with_signin_csrf_url() {
+    let mut b = Browser::new(auth());
+    b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[("password", "pw"), ("csrfToken", "bad"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})
+    );
+    assert!(!b.jar.contains_key("next-auth.session-token"));
+}
+
+#[tokio::test]
+async fn credentials_success_with_foreign_callback_redirects_to_origin() {
+    let mut b = Browser::new(auth());
+    // As in the transcript, the previous request left `/dash` in the callback cookie.
+    b.get("/api/auth/session?callbackUrl=%2Fdash").await;
+    assert_eq!(
+        b.jar["next-auth.callback-url"],
+        "http%3A%2F%2Flocalhost%3A3000%2Fdash"
+    );
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("username", "a"),
+                ("password", "pw"),
+                ("csrfToken", &csrf),
+                ("callbackUrl", "https://evil.com/x"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let cookies = r.set_cookies();
+    assert_eq!(
+        cookies[0],
+        "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
+    );
+    assert!(
+        cookies[1].starts_with("next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..")
+    );
+    assert!(cookies[1].contains("; Path=/; Expires="));
+    assert!(cookies[1].ends_with(" GMT; HttpOnly; SameSite=Lax"));
+    assert!(r.body.is_empty());
+}
+
+#[tokio::test]
+async fn signed_in_session_is_returned_and_rotated() {
+    let mut b = Browser::new(auth());
+    let r = b.sign_in().await;
+    assert_eq!(r.json(), json!({"url": "http://localhost:3000"}));
+    let first = b.jar["next-auth.session-token"].clone();
+    let r = b.get("/api/auth/session").await;
+    for (k, v) in NO_CACHE {
+        assert_eq!(r.header(k), Some(v), "{k}");
+    }
+    let body = r.json();
+    assert_eq!(
+        body["user"],
+        json!({"name": "Alice", "email": "alice@example.com", "image": null})
+    );
+    let expires = body["expires"].as_str().unwrap();
+    assert_eq!(expires.len(), 24, "{expires}");
+    assert!(expires.ends_with('Z'));
+    // Key order of the default session.
+    assert!(r.text().starts_with(
+        r#"{"user":{"name":"Alice","email":"alice@example.com","image":null},"expires":""#
+    ));
+    let cookies = r.set_cookies();
+    assert_eq!(cookies.len(), 1);
+    assert!(cookies[0].starts_with("next-auth.session-token="));
+    assert_ne!(
+        b.jar["next-auth.session-token"], first,
+        "re-encrypted with a new IV and jti"
+    );
+}
+
+#[tokio::test]
+async fn update_needs_csrf_and_reaches_the_jwt_callback() {
+    use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
+    struct Cb;
+    #[tessera::async_trait]
+    impl Callbacks for Cb {
+        async fn jwt(&self, mut args: JwtArgs<'_>) -> Result<tessera::Token, CallbackError> {
+            if args.trigger == Some(JwtTrigger::Update) {
+                let name = args
+                    .session
+                    .and_then(|s| s["name"].as_str())
+                    .unwrap_or("?")
+                    .to_owned();
+                args.token.set("name", name);
+            }
+            Ok(args.token)
+        }
+    }
+    let mut b = Browser::new(builder().callbacks(Cb).build().unwrap());
+    b.sign_in().await;
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": "x"}))
+        .await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert_eq!(r.text(), "{}");
+
+    let csrf = b.csrf().await;
+    let r = b
+        .post_json(
+            "/api/auth/session",
+            json!({"csrfToken": csrf, "data": {"name": "Bob"}}),
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json()["user"]["name"], "Bob");
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.header("cache-control"),
+        None,
+        "update has no cache headers"
+    );
+    // The new name sticks in the cookie.
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["name"],
+        "Bob"
+    );
+}
+
+#[tokio::test]
+async fn update_without_session_is_empty_object() {
+    let mut b = Browser::new(auth());
+    let csrf = b.csrf().await;
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": csrf}))
+        .await;
+    assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"));
+}
+
+#[tokio::test]
+async fn error_route_statuses_and_bounces() {
+    let mut b = Browser::new(auth());
+    let r = b.get("/api/auth/error?error=CredentialsSignin").await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(
+        r.location(),
+        Some("http://localhost:3000/api/auth/signin?error=CredentialsSignin")
+    );
+    for (code, status) in [
+        ("Verification", 403),
+        ("AccessDenied", 403),
+        ("Configuration", 500),
+        ("configuration", 500),
+        ("Bad%20thing", 200),
+        ("", 200),
+    ] {
+        let r = b.get(&format!("/api/auth/error?error={code}")).await;
+        assert_eq!(r.status.as_u16(), status, "{code}");
+        assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    }
+    let r = b
+        .get("/api/auth/error?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
+        .await;
+    assert!(
+        !r.text().contains("<script>"),
+        "the error value is never echoed unescaped"
+    );
+}
+
+#[tokio::test]
+async fn unknown_actions_are_400_without_cookies() {
+    let mut b = Browser::new(auth());
+    for (method, path) in [
+        ("GET", "/api/auth/foo"),
+        ("GET", "/api/auth"),
+        ("GET", "/api/auth/callback/nope"),
+        ("DELETE", "/api/auth/session"),
+        ("GET", "/api/auth/_log"),
+    ] {
+        let r = b
+            .send(
+                http::Request::builder().method(method).uri(path),
+                bytes::Bytes::new(),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method} {path}");
+        assert_eq!(
+            r.text(),
+            format!("Error: This action with HTTP {method} is not supported by NextAuth.js")
+        );
+        assert!(r.set_cookies().is_empty());
+    }
+}
+
+#[tokio::test]
+async fn providers_and_log_set_no_cookies() {
+    let mut b = Browser::new(auth());
+    let r = b.get("/api/auth/providers").await;
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert!(r.set_cookies().is_empty());
+    assert_eq!(
+        r.json(),
+        json!({"credentials": {"id": "credentials", "name": "Credentials", "type": "credentials",
+            "signinUrl": "http://localhost:3000/api/auth/signin/credentials",
+            "callbackUrl": "http://localhost:3000/api/auth/callback/credentials"}})
+    );
+    let r = b
+        .post_form(
+            "/api/auth/_log",
+            &[
+                ("level", "error"),
+                ("code", "CLIENT_FETCH_ERROR"),
+                ("client", "true"),
+            ],
+        )
+        .await;
+    assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"));
+    assert!(r.set_cookies().is_empty());
+}
+
+#[tokio::test]
+async fn json_boolean_true_does_not_count() {
+    let mut b = Browser::new(auth());
+    let csrf = b.csrf().await;
+    let r = b
+        .post_json(
+            "/api/auth/callback/credentials",
+            json!({"password": "pw", "csrfToken": csrf, "json": true}),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::FOUND,
+        "JSON bodies are accepted, but only the string \"true\" asks for JSON"
+    );
+    assert!(b.jar.contains_key("next-auth.session-token"));
+}
+
+#[tokio::test]
+async fn sign_out_flow() {
+    let mut b = Browser::new(auth());
+    b.sign_in().await;
+    let r = b
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", "bad"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signout?csrf=true"})
+    );
+    assert!(b.jar.contains_key("next-auth.session-token"));
+
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/signout",
+            &[
+                ("csrfToken", &csrf),
+                ("callbackUrl", "http://localhost:3000/bye"),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.json(), json!({"url": "http://localhost:3000/bye"}));
+    assert_eq!(
+        r.set_cookies(),
+        [
+            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fbye; Path=/; HttpOnly; SameSite=Lax",
+            "next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+        ]
+    );
+    assert_eq!(b.get("/api/auth/session").await.text(), "{}");
+    // The CSRF and callback cookies survive sign-out.
+    assert!(b.jar.contains_key("next-auth.csrf-token"));
+
+    // Signed out already: redirect, nothing cleared.
+    let r = b
+        .post_form(
+            "/api/auth/signout",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
+    assert!(r.set_cookies().iter().all(|c| !c.contains("session-token")));
+}
+
+#[tokio::test]
+async fn pages_render_and_custom_pages_redirect() {
+    let mut b = Browser::new(auth());
+    let r = b.get("/api/auth/signin?error=CredentialsSignin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+    assert!(
+        html.contains(
+            r#"action="http://localhost:3000/api/auth/callback/credentials" method="POST""#
+        )
+    );
+    assert!(
+        html.contains(r#"name="csrfToken""#)
+            && html.contains(r#"name="username""#)
+            && html.contains(r#"name="password""#)
+    );
+    assert!(html.contains("Sign in failed. Check the details you provided are correct."));
+    assert!(
+        b.get("/api/auth/signout")
+            .await
+            .text()
+            .contains(r#"action="http://localhost:3000/api/auth/signout""#)
+    );
+    let r = b.get("/api/auth/verify-request").await;
+    assert!(r.text().contains("Check your email") && r.text().contains(">localhost:3000<"));
+
+    let pages = Pages {
+        sign_in: Some("/login".into()),
+        sign_out: Some("/bye".into()),
+        error: Some("/oops?x=1".into()),
+        verify_request: Some("/check".into()),
+        new_user: None,
+    };
+    let mut b = Browser::new(builder().pages(pages).build().unwrap());
+    let r = b.get("/api/auth/signin/github?callbackUrl=%2Fdash").await;
+    assert_eq!(
+        r.location(),
+        Some("/login?callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fdash&error=github")
+    );
+    assert_eq!(b.get("/api/auth/signout").await.location(), Some("/bye"));
+    assert_eq!(
+        b.get("/api/auth/verify-request?provider=email")
+            .await
+            .location(),
+        Some("/check")
+    );
+    assert_eq!(
+        b.get("/api/auth/error?error=Verification").await.location(),
+        Some("/oops?x=1&error=Verification")
+    );
+    assert_eq!(
+        b.get("/api/auth/error?error=OAuthSignin").await.location(),
+        Some("http://localhost:3000/api/auth/signin?error=OAuthSignin")
+    );
+}
+
+#[tokio::test]
+async fn signin_post_rules() {
+    let mut b = Browser::new(auth());
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/signin/nope",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})
+    );
+    let r = b
+        .post_form(
+            "/api/auth/signin/credentials",
+            &[("csrfToken", "forged"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin?csrf=true"})
+    );
+    let r = b
+        .post_form(
+            "/api/auth/signin/credentials",
+            &[("csrfToken", &csrf), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/signin"})
+    );
+    let r = b.get("/api/auth/callback/credentials").await;
+    assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(r.header("allow"), Some("POST"));
+}
+
+#[tokio::test]
+async fn authorize_errors_and_sign_in_refusals() {
+    use tessera::callbacks::{CallbackError, Callbacks, SignInArgs, SignInDecision};
+    let mut b = Browser::new(auth());
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("password", "throw"),
+                ("csrfToken", &csrf),
+                ("json", "true"),
+            ],
+        )
+        .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/error?error=Bad%20thing"})
+    );
+
+    struct Refuse;
+    #[tessera::async_trait]
+    impl Callbacks for Refuse {
+        async fn sign_in(&self, args: SignInArgs<'_>) -> Result<SignInDecision, CallbackError> {
+            assert_eq!(
+                args.credentials.unwrap()["username"],
+                "a",
+                "the whole body reaches sign_in"
+            );
+            Ok(SignInDecision::Deny)
+        }
+    }
+    let mut b = Browser::new(builder().callbacks(Refuse).build().unwrap());
+    let r = b.sign_in().await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    assert_eq!(
+        r.json(),
+        json!({"url": "http://localhost:3000/api/auth/error?error=AccessDenied"})
+    );
+    assert!(!b.jar.contains_key("next-auth.session-token"));
+}
+
+#[tokio::test]
+async fn large_sessions_are_chunked_and_shrink_back() {
+    use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
+    struct Big;
+    #[tessera::async_trait]
+    impl Callbacks for Big {
+        async fn jwt(&self, mut args: JwtArgs<'_>) -> Result<tessera::Token, CallbackError> {
+            match args.trigger {
+                Some(JwtTrigger::SignIn) => args.token.set("blob", "x".repeat(5000)),
+                Some(JwtTrigger::Update) => {
+                    args.token.remove("blob");
+                }
+                _ => {}
+            }
+            Ok(args.token)
+        }
+    }
+    let mut b = Browser::new(builder().callbacks(Big).build().unwrap());
+    let r = b.sign_in().await;
+    let names: Vec<String> = r
+        .set_cookies()
+        .iter()
+        .map(|c| c.split('=').next().unwrap().to_owned())
+        .collect();
+    assert_eq!(
+        names,
+        ["next-auth.session-token.0", "next-auth.session-token.1"]
+    );
+    assert_eq!(b.jar["next-auth.session-token.0"].len(), 3933);
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["name"],
+        "Alice"
+    );
+
+    let csrf = b.csrf().await;
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": csrf}))
+        .await;
+    let cookies = r.set_cookies();
+    assert!(cookies[0].starts_with("next-auth.session-token.0=; Max-Age=0"));
+    assert!(cookies[1].starts_with("next-auth.session-token.1=; Max-Age=0"));
+    assert!(cookies[2].starts_with("next-auth.session-token=eyJ"));
+    assert_eq!(
+        b.jar.keys().filter(|k| k.contains("session-token")).count(),
+        1
+    );
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["email"],
+        "alice@example.com"
+    );
+}
+
+#[tokio::test]
+async fn secure_url_uses_prefixed_cookie_names() {
+    let auth = tessera::Auth::builder()
+        .url("https://app.example.com")
+        .secret("secret")
+        .provider(common::credentials())
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    let r = b.get("/api/auth/session").await;
+    let cookies = r.set_cookies();
+    assert!(cookies[0].starts_with("__Host-next-auth.csrf-token="));
+    assert!(cookies[0].ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"));
+    assert!(
+        cookies[1].starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fapp.example.com;")
+    );
+    let r = b.sign_in().await;
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("__Secure-next-auth.session-token=") && c.contains("; Secure;"))
+    );
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["name"],
+        "Alice"
+    );
+}
+
+#[tokio::test]
+async fn custom_base_path_from_url() {
+    let auth = tessera::Auth::builder()
+        .url("http://localhost:3000/auth")
+        .secret("secret")
+        .build()
+        .unwrap();
+    assert_eq!(auth.base_path(), "/auth");
+    let mut b = Browser::new(auth);
+    assert_eq!(b.get("/auth/session").await.text(), "{}");
+    assert_eq!(
+        b.get("/api/auth/session").await.status,
+        StatusCode::BAD_REQUEST
+    );
+}
+
+#[tokio::test]
+async fn session_callback_shapes_the_response_and_server_side_access_matches() {
+    use tessera::callbacks::{CallbackError, Callbacks, SessionArgs};
+    struct AddRole;
+    #[tessera::async_trait]
+    impl Callbacks for AddRole {
+        async fn session(
+            &self,
+            mut args: SessionArgs<'_>,
+        ) -> Result<tessera::Session, CallbackError> {
+            args.session.extra.insert("role".into(), "admin".into());
+            if let (Some(u), Some(sub)) =
+                (args.session.user.as_mut(), args.token.and_then(|t| t.sub()))
+            {
+                u.extra.insert("id".into(), sub.into());
+            }
+            Ok(args.session)
+        }
+    }
+    let mut b = Browser::new(builder().callbacks(AddRole).build().unwrap());
+    b.sign_in().await;
+    let body = b.get("/api/auth/session").await.json();
+    assert_eq!(body["role"], "admin");
+    assert_eq!(body["user"]["id"], "1");
+
+    let mut headers = http::HeaderMap::new();
+    headers.insert("cookie", b.cookie_header().parse().unwrap());
+    let s = b.auth.session(&headers).await.expect("server-side session");
+    assert_eq!(s.extra["role"], "admin");
+    let token = b.auth.token(&headers).expect("token");
+    assert_eq!(token.sub(), Some("1"));
+    assert!(b.auth.session(&http::HeaderMap::new()).await.is_none());
+}
+
+#[tokio::test]
+async fn auth_js_v5_mode_speaks_the_v5_client_side() {
+    let auth = builder()
+        .compat(tessera::jwt::Compat::AuthJsV5)
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    let r = b.get("/api/auth/session").await;
+    assert_eq!(r.text(), "null", "v5 answers null for no session");
+    assert!(r.set_cookies()[0].starts_with("authjs.csrf-token="));
+    let csrf = b.csrf().await;
+    b.extra_headers
+        .push(("x-auth-return-redirect".into(), "1".into()));
+    let r = b
+        .post_form(
+            "/api/auth/callback/credentials",
+            &[("username", "a"), ("password", "pw"), ("csrfToken", &csrf)],
+        )
+        .await;
+    assert_eq!(r.json(), json!({"url": "http://localhost:3000"}));
+    let token = b.jar["authjs.session-token"].clone();
+    assert!(
+        !token.starts_with("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0"),
+        "A256CBC-HS512 with kid"
+    );
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["name"],
+        "Alice"
+    );
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": "bad"}))
+        .await;
+    assert_eq!((r.status, r.text()), (StatusCode::BAD_REQUEST, "null"));
+}
+
+#[tokio::test]
+async fn trust_host_takes_the_origin_from_forwarded_headers() {
+    let auth = tessera::Auth::builder()
+        .trust_host(true)
+        .secret("secret")
+        .provider(common::credentials())
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    b.extra_headers
+        .push(("x-forwarded-host".into(), "proxy.example.com".into()));
+    let r = b.get("/api/auth/providers").await;
+    assert_eq!(
+        r.json()["credentials"]["signinUrl"],
+        "https://proxy.example.com/api/auth/signin/credentials"
+    );
+    let r = b.get("/api/auth/session").await;
+    assert!(
+        r.set_cookies()[0].starts_with("__Host-next-auth.csrf-token="),
+        "https from the forwarded origin"
+    );
+}
