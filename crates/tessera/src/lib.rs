@@ -194,10 +194,8 @@ impl Auth {
         );
         let cookie_callback = req.cookies.get(&profile.cookies.callback_url.name);
         let query_callback = req.query("callbackUrl");
-        if let Some(q) = query_callback {
-            if !redirect::is_valid_callback_url(q) {
-                return invalid_callback(&req, &url, config);
-            }
+        if query_callback.is_some_and(|q| !redirect::is_valid_callback_url(q)) {
+            return invalid_callback(&req, &url, config);
         }
         let param = req.body_str("callbackUrl").or(query_callback);
         // A stale or forged cookie is ignored rather than locking the browser out.

@@ -1,5 +1,7 @@
 //! Route tests: the transcripts of spec §13 replayed against the engine, in process.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
 mod common;
 
 use common::{Browser, auth, builder};

@@ -59,10 +59,10 @@ impl Theme {
                 return Err(ConfigError::InvalidTheme(c.clone()));
             }
         }
-        if let Some(logo) = &self.logo {
-            if !crate::redirect::is_valid_callback_url(logo) {
-                return Err(ConfigError::InvalidTheme(logo.clone()));
-            }
+        if let Some(logo) = &self.logo
+            && !crate::redirect::is_valid_callback_url(logo)
+        {
+            return Err(ConfigError::InvalidTheme(logo.clone()));
         }
         Ok(())
     }

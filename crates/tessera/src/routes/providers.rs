@@ -1,7 +1,5 @@
 //! `GET /providers` (spec §2.4): no preamble cookies, no cache headers.
 
-use std::borrow::Cow;
-
 use bytes::Bytes;
 use tessera_protocol::{ProviderInfo, Providers};
 
@@ -29,10 +27,12 @@ pub(crate) fn render(providers: &[Provider], url: &BaseUrl) -> Bytes {
     Bytes::from(serde_json::to_vec(&list(providers, url)).unwrap_or_else(|_| b"{}".to_vec()))
 }
 
-pub(crate) fn get(config: &Config, url: &Cow<'_, BaseUrl>) -> http::Response<Bytes> {
-    let body = match url {
-        Cow::Borrowed(_) => config.providers_json.clone(),
-        Cow::Owned(u) => render(&config.providers, u),
+pub(crate) fn get(config: &Config, url: &BaseUrl) -> http::Response<Bytes> {
+    // Served from the copy rendered at build time unless the origin came from the request.
+    let body = if std::ptr::eq(url, &config.url) {
+        config.providers_json.clone()
+    } else {
+        render(&config.providers, url)
     };
     AuthResponse::json(body)
         .without_preamble()

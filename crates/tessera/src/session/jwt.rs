@@ -281,10 +281,10 @@ impl JweCodec {
                 for keys in
                     self.candidates(kid.as_deref(), |k| k.cbc.as_ref().map(|c| c.kid.as_str()))
                 {
-                    if let Some(cbc) = &keys.cbc {
-                        if let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), &iv, &ct, &tag) {
-                            return Ok(pt);
-                        }
+                    if let Some(cbc) = &keys.cbc
+                        && let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), &iv, &ct, &tag)
+                    {
+                        return Ok(pt);
                     }
                 }
                 Err(JwtError::Decrypt)
@@ -339,10 +339,8 @@ fn parse_header(header: &str) -> Result<(Enc, Option<String>), JwtError> {
 }
 
 fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
-    if let Some(iat) = claims.get("iat") {
-        if !iat.is_number() {
-            return Err(JwtError::InvalidClaims("iat is not a number"));
-        }
+    if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
+        return Err(JwtError::InvalidClaims("iat is not a number"));
     }
     if let Some(nbf) = claims.get("nbf") {
         let nbf = nbf

@@ -1,6 +1,7 @@
 //! A tiny in-process browser for driving the engine in tests: it keeps a cookie jar
 //! and applies Set-Cookie headers the way a browser does.
 #![allow(dead_code)]
+#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 use std::collections::BTreeMap;
 
@@ -65,6 +66,7 @@ impl Reply {
     }
 }
 
+#[derive(Debug)]
 pub struct Browser {
     pub auth: Auth,
     pub jar: BTreeMap<String, String>,
