@@ -708,3 +708,54 @@ async fn trust_host_takes_the_origin_from_forwarded_headers() {
         "https from the forwarded origin"
     );
 }
+
+#[tokio::test]
+async fn events_fire_for_sign_in_session_and_sign_out() {
+    use std::sync::{Arc, Mutex};
+    use tessera::events::{Events, SessionEvent, SignInEvent, SignOutEvent};
+    #[derive(Clone, Default)]
+    struct Log(Arc<Mutex<Vec<String>>>);
+    #[tessera::async_trait]
+    impl Events for Log {
+        async fn sign_in(&self, e: SignInEvent<'_>) {
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("sign_in {} via {}", e.user.id, e.account.provider));
+        }
+        async fn session(&self, e: SessionEvent<'_>) {
+            let name = e
+                .session
+                .user
+                .as_ref()
+                .and_then(|u| u.name.clone())
+                .unwrap_or_default();
+            self.0.lock().unwrap().push(format!(
+                "session {name} sub={}",
+                e.token.and_then(|t| t.sub()).unwrap_or("?")
+            ));
+        }
+        async fn sign_out(&self, e: SignOutEvent<'_>) {
+            self.0.lock().unwrap().push(format!(
+                "sign_out sub={}",
+                e.token.and_then(|t| t.sub()).unwrap_or("?")
+            ));
+        }
+    }
+    let log = Log::default();
+    let mut b = Browser::new(builder().events(log.clone()).build().unwrap());
+    b.get("/api/auth/session").await; // signed out: no event
+    b.sign_in().await;
+    b.get("/api/auth/session").await;
+    let csrf = b.csrf().await;
+    b.post_form("/api/auth/signout", &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(
+        *log.0.lock().unwrap(),
+        [
+            "sign_in 1 via credentials",
+            "session Alice sub=1",
+            "sign_out sub=1"
+        ]
+    );
+}
