@@ -1,0 +1,429 @@
+// End-to-end: the unmodified next-auth/react 4.24.x client, bundled into a tiny React
+// app, running in headless Chromium against the Tessera demo (through a same-origin proxy).
+import assert from "node:assert/strict";
+import { after, before, describe, test } from "node:test";
+import { launchBrowser, startStack } from "./harness.mjs";
+
+const TEST_TIMEOUT = 30_000;
+const WAIT = 10_000; // per condition
+
+let stack;
+let browser;
+const contexts = new Set();
+
+before(async () => {
+  stack = await startStack();
+  browser = await launchBrowser();
+}, { timeout: 60_000 });
+
+after(async () => {
+  // Always runs, even when a test failed: close the browser, then stop demo + proxy.
+  for (const ctx of contexts) await ctx.close().catch(() => {});
+  await browser?.close().catch(() => {});
+  await stack?.stop();
+}, { timeout: 30_000 });
+
+// ---------------------------------------------------------------- helpers
+
+async function newContext(options = {}) {
+  const ctx = await browser.newContext(options);
+  contexts.add(ctx);
+  // next-auth/react reports CLIENT_FETCH_ERROR / CLIENT_SESSION_ERROR by POSTing to
+  // /api/auth/_log (spec §9.8): any such beacon means the server confused the client.
+  ctx.clientLogs = [];
+  ctx.on("request", (r) => {
+    if (new URL(r.url()).pathname === "/api/auth/_log") ctx.clientLogs.push(r.postData() ?? "");
+  });
+  return ctx;
+}
+
+async function closeContext(ctx) {
+  contexts.delete(ctx);
+  await ctx.close().catch(() => {});
+}
+
+/**
+ * Runs `fn`, then checks the client reported no errors to /_log. On failure, appends
+ * browser console errors and the demo/proxy logs to the error message.
+ */
+async function withDiagnostics(ctx, fn, { allowClientLogs = false } = {}) {
+  const problems = [];
+  ctx.on("page", (p) => watch(p, problems));
+  for (const p of ctx.pages()) watch(p, problems);
+  try {
+    await fn();
+    if (!allowClientLogs) {
+      assert.deepEqual(ctx.clientLogs, [], "next-auth/react logged client errors to /api/auth/_log");
+    }
+  } catch (e) {
+    e.message +=
+      `\n--- browser ---\n${problems.join("\n") || "(no console errors)"}` +
+      `\n${stack.logs().split("\n").slice(-40).join("\n")}`;
+    throw e;
+  }
+}
+function watch(page, problems) {
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+}
+
+/** Opens the React app and waits until useSession() has left "loading". */
+async function openApp(ctx, path = "/app/") {
+  const page = await ctx.newPage();
+  const res = await page.goto(stack.origin + path);
+  assert.equal(res.status(), 200);
+  await page.waitForFunction(() => window.__appReady && window.__session && window.__session.status !== "loading", null, {
+    timeout: WAIT,
+  });
+  return page;
+}
+
+function waitStatus(page, status, name) {
+  return page.waitForFunction(
+    ([s, n]) => window.__session?.status === s && (n === undefined || window.__session?.data?.user?.name === n),
+    [status, name],
+    { timeout: WAIT },
+  );
+}
+
+/** page.evaluate() for calls that navigate away: only the navigation's own error is ignored. */
+function evalNavigating(page, fn, arg) {
+  return page.evaluate(fn, arg).catch((e) => {
+    if (!/Execution context was destroyed|navigat|Target (page, context or browser )?closed/i.test(e.message)) throw e;
+  });
+}
+
+const session = (page) => page.evaluate(() => window.__session);
+const states = (page) => page.evaluate(() => window.__sessionStates);
+
+function signInRedirectFalse(page, password = "demo") {
+  return page.evaluate(
+    (pw) => window.nextAuth.signIn("credentials", { username: "demo", password: pw, redirect: false }),
+    password,
+  );
+}
+
+/**
+ * next-auth's cross-tab message carries a timestamp in whole seconds, and the storage
+ * event only fires when the stored value changes. Before broadcasting a message whose
+ * body may equal the last one, wait (condition, not sleep) until the clock has moved on
+ * from the stored timestamp.
+ */
+async function waitForFreshBroadcastSecond(page) {
+  await page.waitForFunction(
+    () => {
+      const raw = localStorage.getItem("nextauth.message");
+      const ts = raw ? JSON.parse(raw).timestamp : 0;
+      return Math.floor(Date.now() / 1000) > ts;
+    },
+    null,
+    { timeout: 3_000, polling: 50 },
+  );
+}
+
+// ---------------------------------------------------------------- tests
+
+describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, () => {
+  test("getProviders() and getCsrfToken()", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      const providers = await page.evaluate(() => window.nextAuth.getProviders());
+      assert.deepEqual(providers, {
+        credentials: {
+          id: "credentials",
+          name: "Credentials",
+          type: "credentials",
+          signinUrl: `${stack.origin}/api/auth/signin/credentials`,
+          callbackUrl: `${stack.origin}/api/auth/callback/credentials`,
+        },
+      });
+      const token = await page.evaluate(() => window.nextAuth.getCsrfToken());
+      assert.match(token, /^[0-9a-f]{64}$/);
+      // Stable while the csrf cookie lives.
+      assert.equal(await page.evaluate(() => window.nextAuth.getCsrfToken()), token);
+      // No session yet: the client turns `{}` into null.
+      assert.equal(await page.evaluate(() => window.nextAuth.getSession()), null);
+    });
+    await closeContext(ctx);
+  });
+
+  test("signIn(credentials, redirect:false): wrong then right password; useSession follows without reload", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      assert.deepEqual(await states(page), ["loading", "unauthenticated"]);
+      await page.evaluate(() => {
+        window.__noReloadMarker = true;
+      });
+
+      const bad = await signInRedirectFalse(page, "wrong");
+      assert.deepEqual(bad, { error: "CredentialsSignin", status: 401, ok: false, url: null });
+      assert.equal((await session(page)).status, "unauthenticated");
+
+      const good = await signInRedirectFalse(page, "demo");
+      assert.deepEqual(good, { error: null, status: 200, ok: true, url: `${stack.origin}/app/` });
+
+      await waitStatus(page, "authenticated", "Demo User");
+      const s = await session(page);
+      // The demo user has no image: next-auth itself would drop the key (undefined), Tessera
+      // sends `image: null`; the client treats both the same, so accept either.
+      const { image, ...user } = s.data.user;
+      assert.deepEqual(user, { name: "Demo User", email: "demo@example.com", id: "1" });
+      assert.equal(image ?? null, null);
+      assert.match(s.data.expires, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
+      assert.ok(Date.parse(s.data.expires) > Date.now(), "expires is in the future");
+      assert.deepEqual(await states(page), ["loading", "unauthenticated", "authenticated"]);
+      assert.equal(await page.evaluate(() => window.__noReloadMarker), true, "page was not reloaded");
+      assert.equal(await page.textContent("#name"), "Demo User");
+
+      const cookies = await ctx.cookies(stack.origin);
+      const st = cookies.find((c) => c.name === "next-auth.session-token");
+      assert.ok(st, "session cookie set");
+      assert.equal(st.httpOnly, true);
+      assert.equal(st.sameSite, "Lax");
+      assert.equal(st.path, "/");
+    });
+    await closeContext(ctx);
+  });
+
+  test("update({name}) changes the session; an invalid name is ignored", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      assert.equal((await signInRedirectFalse(page)).ok, true);
+      await waitStatus(page, "authenticated", "Demo User");
+
+      const renamed = await page.evaluate(() => window.__update({ name: "Renamed" }));
+      assert.equal(renamed?.user?.name, "Renamed");
+      assert.equal(renamed.user.email, "demo@example.com");
+      assert.equal(renamed.user.id, "1");
+      await waitStatus(page, "authenticated", "Renamed");
+      await page.waitForFunction(() => document.querySelector("#name")?.textContent === "Renamed", null, { timeout: WAIT });
+      // update() shows "loading" while the request is in flight.
+      const seen = await states(page);
+      assert.deepEqual(seen.slice(-2), ["loading", "authenticated"], `states: ${seen}`);
+      // Persisted in the re-issued cookie: a fresh GET /session agrees.
+      assert.equal((await page.evaluate(() => window.nextAuth.getSession()))?.user?.name, "Renamed");
+
+      const unchanged = await page.evaluate(() => window.__update({ name: "" }));
+      assert.equal(unchanged?.user?.name, "Renamed", "empty name must be ignored by the server");
+      await waitStatus(page, "authenticated", "Renamed");
+      const tooLong = await page.evaluate(() => window.__update({ name: "x".repeat(65) }));
+      assert.equal(tooLong?.user?.name, "Renamed", "65-char name must be ignored by the server");
+      assert.equal((await page.evaluate(() => window.nextAuth.getSession()))?.user?.name, "Renamed");
+
+      // update() with no argument just refreshes.
+      const plain = await page.evaluate(() => window.__update());
+      assert.equal(plain?.user?.name, "Renamed");
+    });
+    await closeContext(ctx);
+  });
+
+  test("signOut({redirect:false}) makes useSession unauthenticated", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      assert.equal((await signInRedirectFalse(page)).ok, true);
+      await waitStatus(page, "authenticated", "Demo User");
+
+      const out = await page.evaluate(() => window.nextAuth.signOut({ redirect: false }));
+      assert.deepEqual(out, { url: `${stack.origin}/app/` });
+      await waitStatus(page, "unauthenticated");
+      assert.equal((await session(page)).data, null);
+      assert.equal(await page.evaluate(() => window.nextAuth.getSession()), null);
+      const cookies = await ctx.cookies(stack.origin);
+      assert.equal(cookies.find((c) => c.name === "next-auth.session-token"), undefined, "session cookie cleared");
+      assert.deepEqual((await states(page)).slice(-2), ["authenticated", "unauthenticated"]);
+    });
+    await closeContext(ctx);
+  });
+
+  test("signOut() and signIn() with their default redirect:true navigate where the server says", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      assert.equal((await signInRedirectFalse(page)).ok, true);
+      await waitStatus(page, "authenticated", "Demo User");
+
+      const bye = `${stack.origin}/app/?bye=1`;
+      await Promise.all([
+        page.waitForURL(bye, { timeout: WAIT }),
+        evalNavigating(page, (cb) => window.nextAuth.signOut({ callbackUrl: cb }), bye),
+      ]);
+      await page.waitForFunction(() => window.__appReady, null, { timeout: WAIT });
+      await waitStatus(page, "unauthenticated");
+
+      // No provider id: next-auth sends the browser to the built-in page with callbackUrl=href.
+      await Promise.all([
+        page.waitForURL((u) => u.pathname === "/api/auth/signin", { timeout: WAIT }),
+        evalNavigating(page, () => window.nextAuth.signIn()),
+      ]);
+      assert.equal(new URL(page.url()).search, `?${new URLSearchParams({ callbackUrl: bye })}`);
+      assert.equal(await page.locator('form input[name="csrfToken"]').count() > 0, true);
+    });
+    await closeContext(ctx);
+  });
+
+  test("two tabs stay in sync through localStorage 'nextauth.message'", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const a = await openApp(ctx, "/app/?tab=a");
+      const b = await openApp(ctx, "/app/?tab=b");
+      assert.equal((await session(a)).status, "unauthenticated");
+      assert.equal((await session(b)).status, "unauthenticated");
+
+      // Sign in in A the default way (redirect: true). A navigates to its callbackUrl;
+      // the remounted provider fetches the session and broadcasts, so B refetches.
+      await waitForFreshBroadcastSecond(a);
+      const callbackUrl = `${stack.origin}/app/?tab=a&signed=in`;
+      await Promise.all([
+        a.waitForURL(callbackUrl, { timeout: WAIT }),
+        evalNavigating(
+          a,
+          (cb) => window.nextAuth.signIn("credentials", { username: "demo", password: "demo", callbackUrl: cb }),
+          callbackUrl,
+        ),
+      ]);
+      await a.waitForFunction(() => window.__appReady, null, { timeout: WAIT });
+      await waitStatus(a, "authenticated", "Demo User");
+      await waitStatus(b, "authenticated", "Demo User");
+
+      // Sign out in A without redirect: A broadcasts {trigger:"signout"}; B refetches.
+      const out = await a.evaluate(() => window.nextAuth.signOut({ redirect: false }));
+      assert.deepEqual(out, { url: callbackUrl });
+      await waitStatus(a, "unauthenticated");
+      await waitStatus(b, "unauthenticated");
+      const msg = JSON.parse(await b.evaluate(() => localStorage.getItem("nextauth.message")));
+      assert.deepEqual(msg.data, { trigger: "signout" });
+      assert.equal(msg.event, "session");
+
+      // signIn(redirect:false) refetches only in its own tab (no broadcast); the app's
+      // next getSession() call broadcasts and B follows.
+      assert.equal((await signInRedirectFalse(a)).ok, true);
+      await waitStatus(a, "authenticated", "Demo User");
+      await a.evaluate(() => window.nextAuth.getSession());
+      await waitStatus(b, "authenticated", "Demo User");
+
+      // And an update() in A (which broadcasts) reaches B as well.
+      await waitForFreshBroadcastSecond(a);
+      assert.equal((await a.evaluate(() => window.__update({ name: "Tab A" })))?.user?.name, "Tab A");
+      await waitStatus(b, "authenticated", "Tab A");
+    });
+    await closeContext(ctx);
+  });
+
+  test("useSession({required:true}) sends a signed-out user to the built-in sign-in page; its HTML form signs in", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await ctx.newPage();
+      const requiredUrl = `${stack.origin}/app/required`;
+      const signinResponse = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/auth/signin", { timeout: WAIT });
+      await page.goto(requiredUrl);
+      await page.waitForURL((u) => u.pathname === "/api/auth/signin", { timeout: WAIT });
+
+      const landed = new URL(page.url());
+      assert.equal(landed.origin, stack.origin);
+      assert.equal(landed.search, `?${new URLSearchParams({ error: "SessionRequired", callbackUrl: requiredUrl })}`);
+      assert.equal((await signinResponse).status(), 200);
+      assert.match((await signinResponse).headers()["content-type"], /^text\/html/);
+      assert.match(await page.textContent("body"), /Please sign in to access this page\./);
+
+      // The credentials form (spec §2.5/§10): posts to the provider's callbackUrl with
+      // csrfToken + one input per credential field.
+      const form = page.locator(`form[action="${stack.origin}/api/auth/callback/credentials"]`);
+      assert.equal(await form.count(), 1, "one credentials form");
+      assert.equal((await form.getAttribute("method")).toUpperCase(), "POST");
+      const csrf = form.locator('input[name="csrfToken"]');
+      assert.equal(await csrf.getAttribute("type"), "hidden");
+      assert.match(await csrf.inputValue(), /^[0-9a-f]{64}$/);
+      assert.equal(await form.locator('input[name="username"]').count(), 1);
+      assert.equal(await form.locator('input[name="password"]').getAttribute("type"), "password");
+
+      // Submit it as a plain HTML form (no fetch, no next-auth JS on this page).
+      await form.locator('input[name="username"]').fill("demo");
+      await form.locator('input[name="password"]').fill("demo");
+      const callbackPost = page.waitForResponse(
+        (r) => r.request().method() === "POST" && new URL(r.url()).pathname === "/api/auth/callback/credentials",
+        { timeout: WAIT },
+      );
+      await Promise.all([
+        page.waitForURL(requiredUrl, { timeout: WAIT }),
+        form.locator('button[type="submit"], input[type="submit"], button:not([type])').first().click(),
+      ]);
+      const post = await callbackPost;
+      assert.equal(post.status(), 302);
+      assert.equal(post.headers()["location"], requiredUrl);
+      const postBody = post.request().postData();
+      assert.match(postBody, /(^|&)csrfToken=[0-9a-f]{64}(&|$)/);
+      assert.doesNotMatch(postBody, /json=/);
+
+      await page.waitForFunction(() => window.__appReady && window.__session?.status === "authenticated", null, { timeout: WAIT });
+      assert.equal((await session(page)).data.user.name, "Demo User");
+      // required:true reports "loading" instead of "unauthenticated".
+      assert.deepEqual(await states(page), ["loading", "authenticated"]);
+    });
+    await closeContext(ctx);
+  });
+
+  test("client-side fetch errors are beaconed to POST /api/auth/_log, which answers 200", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(
+      ctx,
+      async () => {
+        const page = await openApp(ctx);
+        // Make GET /csrf return HTML so fetchData() fails inside the real client.
+        await page.route("**/api/auth/csrf", (route) =>
+          route.fulfill({ status: 500, contentType: "text/html", body: "<h1>injected failure</h1>" }),
+        );
+        const logResponse = page.waitForResponse((r) => new URL(r.url()).pathname === "/api/auth/_log", { timeout: WAIT });
+        assert.equal(await page.evaluate(() => window.nextAuth.getCsrfToken()), undefined);
+        const res = await logResponse;
+        assert.equal(res.status(), 200);
+        const body = new URLSearchParams(res.request().postData());
+        assert.equal(body.get("level"), "error");
+        assert.equal(body.get("code"), "CLIENT_FETCH_ERROR");
+        assert.equal(body.get("url"), "/api/auth/csrf");
+        assert.equal(body.get("client"), "true");
+        assert.equal(ctx.clientLogs.length, 1);
+      },
+      { allowClientLogs: true },
+    );
+    await closeContext(ctx);
+  });
+
+  test("without JavaScript: /protected → sign-in page → form POST (wrong, then right) → /protected", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext({ javaScriptEnabled: false });
+    await withDiagnostics(ctx, async () => {
+      const page = await ctx.newPage();
+      await page.goto(`${stack.origin}/protected`);
+      const signin = new URL(page.url());
+      assert.equal(signin.pathname, "/api/auth/signin");
+      assert.equal(signin.searchParams.get("callbackUrl"), "/protected");
+
+      const submit = async (password) => {
+        const form = page.locator(`form[action="${stack.origin}/api/auth/callback/credentials"]`);
+        await form.locator('input[name="username"]').fill("demo");
+        await form.locator('input[name="password"]').fill(password);
+        await Promise.all([
+          page.waitForNavigation({ timeout: WAIT }),
+          form.locator('button[type="submit"], input[type="submit"], button:not([type])').first().click(),
+        ]);
+      };
+
+      await submit("wrong");
+      const failed = new URL(page.url());
+      assert.equal(failed.pathname, "/api/auth/signin");
+      assert.equal(failed.searchParams.get("error"), "CredentialsSignin");
+      assert.match(await page.textContent("body"), /Sign in failed\. Check the details you provided are correct\./);
+
+      await submit("demo");
+      assert.equal(page.url(), `${stack.origin}/protected`);
+      assert.match(await page.textContent("body"), /Demo User/);
+    });
+    await closeContext(ctx);
+  });
+});
