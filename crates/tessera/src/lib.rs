@@ -28,6 +28,7 @@
 //! # }).unwrap() }
 //! ```
 
+pub mod adapter;
 pub mod callbacks;
 pub mod config;
 pub mod cookies;

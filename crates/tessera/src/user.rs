@@ -17,6 +17,9 @@ pub struct User {
     /// Avatar URL.
     #[serde(default)]
     pub image: Option<String>,
+    /// When the email address was verified (set by email sign-in; kept by adapters).
+    #[serde(skip)]
+    pub email_verified: Option<std::time::SystemTime>,
     /// Any other fields.
     #[serde(flatten)]
     pub extra: Map<String, Value>,

@@ -1,0 +1,450 @@
+//! The adapter conformance suite: every [`Adapter`] must pass [`run`], as every
+//! tower-sessions store passes its shared tests. Uses fresh random identities, so it can
+//! run repeatedly against a shared database.
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+//! tessera::adapter::conformance::run(&tessera::adapter::MemoryAdapter::new()).await;
+//! # });
+//! ```
+
+use std::future::Future;
+use std::pin::pin;
+use std::task::Poll;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::json;
+
+use super::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use crate::user::{Account, AccountType};
+
+/// Polls two futures together, so two adapter calls are in flight at once.
+async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
+    let (mut a, mut b) = (pin!(a), pin!(b));
+    let (mut ra, mut rb) = (None, None);
+    std::future::poll_fn(|cx| {
+        if ra.is_none()
+            && let Poll::Ready(v) = a.as_mut().poll(cx)
+        {
+            ra = Some(v);
+        }
+        if rb.is_none()
+            && let Poll::Ready(v) = b.as_mut().poll(cx)
+        {
+            rb = Some(v);
+        }
+        if ra.is_some() && rb.is_some() {
+            Poll::Ready(())
+        } else {
+            Poll::Pending
+        }
+    })
+    .await;
+    match (ra, rb) {
+        (Some(a), Some(b)) => (a, b),
+        _ => unreachable!("both futures completed"),
+    }
+}
+
+fn secs(t: SystemTime) -> u64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+fn account(user_id: &str, provider: &str, id: &str) -> Account {
+    let extra = json!({
+        "access_token": "at", "refresh_token": "rt", "expires_at": 1_900_000_000,
+        "token_type": "bearer", "scope": "openid email", "id_token": "idt", "session_state": "ss"
+    });
+    Account {
+        provider: provider.into(),
+        kind: AccountType::OAuth,
+        provider_account_id: id.into(),
+        user_id: Some(user_id.into()),
+        extra: extra.as_object().cloned().unwrap_or_default(),
+    }
+}
+
+/// Runs every check against `adapter`, panicking with a description at the first failure.
+pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
+    let tag = crate::random::hex_token();
+    let tag = &tag[..12];
+    let email = |n: &str| format!("{n}-{tag}@example.com");
+    let now = SystemTime::now();
+
+    // Users.
+    let alice = adapter
+        .create_user(NewUser {
+            name: Some("Alice".into()),
+            email: Some(email("alice")),
+            image: Some("https://img/a.png".into()),
+            email_verified: Some(now),
+        })
+        .await
+        .expect("create_user");
+    assert!(!alice.id.is_empty(), "create_user assigns an id");
+    let got = adapter
+        .get_user(&alice.id)
+        .await
+        .expect("get_user")
+        .expect("created user is found");
+    assert_eq!(
+        (got.name.as_deref(), got.image.as_deref()),
+        (Some("Alice"), Some("https://img/a.png"))
+    );
+    assert_eq!(
+        got.email_verified.map(secs),
+        Some(secs(now)),
+        "email_verified is kept (to the second)"
+    );
+    let by_email = adapter
+        .get_user_by_email(&email("alice"))
+        .await
+        .expect("get_user_by_email");
+    assert_eq!(by_email.map(|u| u.id), Some(alice.id.clone()));
+    assert!(
+        adapter
+            .get_user("no-such-user")
+            .await
+            .expect("get_user missing")
+            .is_none()
+    );
+    assert!(
+        adapter
+            .get_user_by_email(&email("nobody"))
+            .await
+            .expect("by email missing")
+            .is_none()
+    );
+    let dup = adapter
+        .create_user(NewUser {
+            email: Some(email("alice")),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(dup, Err(AdapterError::Conflict(_))),
+        "emails are unique: {dup:?}"
+    );
+
+    let bob = adapter
+        .create_user(NewUser {
+            email: Some(email("bob")),
+            ..Default::default()
+        })
+        .await
+        .expect("bob");
+    assert!(bob.name.is_none() && bob.email_verified.is_none());
+    let updated = adapter
+        .update_user(UserUpdate {
+            id: bob.id.clone(),
+            name: Some(Some("Bob".into())),
+            email_verified: Some(Some(now)),
+            ..Default::default()
+        })
+        .await
+        .expect("update_user");
+    assert_eq!(updated.name.as_deref(), Some("Bob"));
+    assert_eq!(
+        updated.email.as_deref(),
+        Some(email("bob").as_str()),
+        "untouched fields stay"
+    );
+    let missing = adapter
+        .update_user(UserUpdate {
+            id: "no-such-user".into(),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(missing, Err(AdapterError::NotFound(_))),
+        "update of a missing user: {missing:?}"
+    );
+    let clash = adapter
+        .update_user(UserUpdate {
+            id: bob.id.clone(),
+            email: Some(Some(email("alice"))),
+            ..Default::default()
+        })
+        .await;
+    assert!(
+        matches!(clash, Err(AdapterError::Conflict(_))),
+        "update onto a taken email: {clash:?}"
+    );
+
+    // Accounts.
+    let provider = format!("prov-{tag}");
+    adapter
+        .link_account(account(&alice.id, &provider, "a-1"))
+        .await
+        .expect("link_account");
+    let linked = adapter
+        .get_user_by_account(&provider, "a-1")
+        .await
+        .expect("get_user_by_account");
+    assert_eq!(linked.map(|u| u.id), Some(alice.id.clone()));
+    assert!(
+        adapter
+            .get_user_by_account(&provider, "a-2")
+            .await
+            .expect("missing account")
+            .is_none()
+    );
+    let again = adapter
+        .link_account(account(&bob.id, &provider, "a-1"))
+        .await;
+    assert!(
+        matches!(again, Err(AdapterError::Conflict(_))),
+        "(provider, account id) is unique: {again:?}"
+    );
+    let orphan = adapter
+        .link_account(account("no-such-user", &provider, "a-9"))
+        .await;
+    assert!(orphan.is_err(), "linking to a missing user fails");
+    let accounts = adapter
+        .list_accounts(&alice.id)
+        .await
+        .expect("list_accounts");
+    assert_eq!(accounts.len(), 1);
+    let a = &accounts[0];
+    assert_eq!(
+        (a.kind, a.provider_account_id.as_str()),
+        (AccountType::OAuth, "a-1")
+    );
+    for (k, v) in account(&alice.id, &provider, "a-1").extra {
+        assert_eq!(a.extra.get(&k), Some(&v), "account field {k} round-trips");
+    }
+    adapter
+        .link_account(account(&alice.id, &provider, "a-2"))
+        .await
+        .expect("second account");
+    adapter
+        .unlink_account(&provider, "a-2")
+        .await
+        .expect("unlink_account");
+    assert!(
+        adapter
+            .get_user_by_account(&provider, "a-2")
+            .await
+            .expect("after unlink")
+            .is_none()
+    );
+    adapter
+        .unlink_account(&provider, "never-linked")
+        .await
+        .expect("unlinking a missing account is fine");
+
+    // Sessions.
+    let later = now + Duration::from_secs(3600);
+    let s1 = AdapterSession {
+        session_token: format!("s1-{tag}"),
+        user_id: alice.id.clone(),
+        expires: later,
+    };
+    let created = adapter
+        .create_session(s1.clone())
+        .await
+        .expect("create_session");
+    assert_eq!(created.session_token, s1.session_token);
+    let dup = adapter.create_session(s1.clone()).await;
+    assert!(
+        matches!(dup, Err(AdapterError::Conflict(_))),
+        "session tokens are unique: {dup:?}"
+    );
+    let (sess, user) = adapter
+        .get_session_and_user(&s1.session_token)
+        .await
+        .expect("get_session_and_user")
+        .expect("session found");
+    assert_eq!(
+        (sess.user_id.as_str(), user.id.as_str()),
+        (alice.id.as_str(), alice.id.as_str())
+    );
+    assert_eq!(secs(sess.expires), secs(later));
+    assert!(
+        adapter
+            .get_session_and_user("no-such-session")
+            .await
+            .expect("missing session")
+            .is_none()
+    );
+    let even_later = later + Duration::from_secs(3600);
+    adapter
+        .update_session(&s1.session_token, even_later)
+        .await
+        .expect("update_session");
+    let (sess, _) = adapter
+        .get_session_and_user(&s1.session_token)
+        .await
+        .expect("get")
+        .expect("found");
+    assert_eq!(
+        secs(sess.expires),
+        secs(even_later),
+        "update_session moves the expiry"
+    );
+    for n in 2..=3 {
+        let s = AdapterSession {
+            session_token: format!("s{n}-{tag}"),
+            user_id: alice.id.clone(),
+            expires: later,
+        };
+        adapter.create_session(s).await.expect("more sessions");
+    }
+    let listed = adapter
+        .list_sessions(&alice.id)
+        .await
+        .expect("list_sessions");
+    assert_eq!(listed.len(), 3);
+    assert!(
+        listed.windows(2).all(|w| w[0].expires <= w[1].expires),
+        "soonest expiry first"
+    );
+    let removed = adapter
+        .delete_user_sessions(&alice.id, Some(&s1.session_token))
+        .await
+        .expect("revoke others");
+    assert_eq!(removed, 2);
+    let listed = adapter
+        .list_sessions(&alice.id)
+        .await
+        .expect("list after revoke");
+    assert_eq!(
+        listed
+            .iter()
+            .map(|s| s.session_token.as_str())
+            .collect::<Vec<_>>(),
+        [s1.session_token.as_str()]
+    );
+    let deleted = adapter
+        .delete_session(&s1.session_token)
+        .await
+        .expect("delete_session");
+    assert_eq!(
+        deleted.map(|s| s.user_id),
+        Some(alice.id.clone()),
+        "delete_session returns the session"
+    );
+    assert!(
+        adapter
+            .delete_session(&s1.session_token)
+            .await
+            .expect("second delete")
+            .is_none()
+    );
+
+    // Cascade on user delete.
+    let s4 = AdapterSession {
+        session_token: format!("s4-{tag}"),
+        user_id: alice.id.clone(),
+        expires: later,
+    };
+    adapter
+        .create_session(s4.clone())
+        .await
+        .expect("session before delete");
+    adapter.delete_user(&alice.id).await.expect("delete_user");
+    assert!(
+        adapter
+            .get_user(&alice.id)
+            .await
+            .expect("get deleted")
+            .is_none()
+    );
+    assert!(
+        adapter
+            .get_session_and_user(&s4.session_token)
+            .await
+            .expect("cascade")
+            .is_none(),
+        "sessions go with the user"
+    );
+    assert!(
+        adapter
+            .get_user_by_account(&provider, "a-1")
+            .await
+            .expect("cascade")
+            .is_none(),
+        "accounts go with the user"
+    );
+    adapter
+        .delete_user(&alice.id)
+        .await
+        .expect("deleting a missing user is fine");
+
+    // Verification tokens.
+    let vt = VerificationToken {
+        identifier: email("carol"),
+        token: format!("hash-{tag}"),
+        expires: later,
+    };
+    adapter
+        .create_verification_token(vt.clone())
+        .await
+        .expect("create_verification_token");
+    let dup = adapter.create_verification_token(vt.clone()).await;
+    assert!(
+        matches!(dup, Err(AdapterError::Conflict(_))),
+        "(identifier, token) is unique: {dup:?}"
+    );
+    assert!(
+        adapter
+            .use_verification_token(&email("dave"), &vt.token)
+            .await
+            .expect("wrong id")
+            .is_none(),
+        "bound to its identifier"
+    );
+    let used = adapter
+        .use_verification_token(&vt.identifier, &vt.token)
+        .await
+        .expect("use")
+        .expect("token found");
+    assert_eq!(
+        (used.identifier.as_str(), secs(used.expires)),
+        (vt.identifier.as_str(), secs(later))
+    );
+    assert!(
+        adapter
+            .use_verification_token(&vt.identifier, &vt.token)
+            .await
+            .expect("reuse")
+            .is_none(),
+        "single use"
+    );
+
+    for round in 0..5 {
+        let vt = VerificationToken {
+            identifier: email("race"),
+            token: format!("race-{round}-{tag}"),
+            expires: later,
+        };
+        adapter
+            .create_verification_token(vt.clone())
+            .await
+            .expect("race token");
+        let (a, b) = join2(
+            adapter.use_verification_token(&vt.identifier, &vt.token),
+            adapter.use_verification_token(&vt.identifier, &vt.token),
+        )
+        .await;
+        let wins = [a.expect("use a"), b.expect("use b")]
+            .iter()
+            .filter(|r| r.is_some())
+            .count();
+        assert_eq!(
+            wins, 1,
+            "two concurrent uses: exactly one wins (round {round})"
+        );
+    }
+    adapter.delete_user(&bob.id).await.expect("cleanup");
+}
+
+#[cfg(test)]
+mod tests {
+    #[tokio::test]
+    async fn memory_adapter_conforms() {
+        super::run(&super::super::MemoryAdapter::new()).await;
+    }
+}

@@ -1,0 +1,153 @@
+//! Persistence: the [`Adapter`] trait (NextAuth's adapter interface, spec §5.4, plus
+//! session management) and its models. [`MemoryAdapter`] keeps everything in memory for
+//! tests and demos; `tessera-sqlx` stores it in SQLite or PostgreSQL.
+//!
+//! Every adapter must pass [`conformance::run`] (feature `conformance`).
+
+#[cfg(any(test, feature = "conformance"))]
+pub mod conformance;
+mod memory;
+
+use std::time::SystemTime;
+
+pub use memory::MemoryAdapter;
+
+use crate::user::{Account, User};
+
+/// Why an adapter call failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AdapterError {
+    /// A unique constraint would be violated (same email, same provider account, same token).
+    #[error("conflict: {0}")]
+    Conflict(String),
+    /// The row to update or link does not exist.
+    #[error("not found: {0}")]
+    NotFound(String),
+    /// The backend failed (connection, query, serialisation).
+    #[error("adapter backend error: {0}")]
+    Backend(String),
+}
+
+/// A user about to be created (no id yet).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct NewUser {
+    /// Display name.
+    pub name: Option<String>,
+    /// Email address (normalised; unique when present).
+    pub email: Option<String>,
+    /// Avatar URL.
+    pub image: Option<String>,
+    /// When the email was verified.
+    pub email_verified: Option<SystemTime>,
+}
+
+/// Fields to change on a user; `None` leaves a field alone.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UserUpdate {
+    /// The user to change.
+    pub id: String,
+    /// New name.
+    pub name: Option<Option<String>>,
+    /// New email.
+    pub email: Option<Option<String>>,
+    /// New image.
+    pub image: Option<Option<String>>,
+    /// New verification time.
+    pub email_verified: Option<Option<SystemTime>>,
+}
+
+/// A database session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AdapterSession {
+    /// The opaque token in the cookie (unique).
+    pub session_token: String,
+    /// Whose session it is.
+    pub user_id: String,
+    /// When it ends.
+    pub expires: SystemTime,
+}
+
+/// A stored email verification token (the token is the **hash** of what was mailed).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerificationToken {
+    /// The normalised email address it was issued for.
+    pub identifier: String,
+    /// `sha256hex(raw token ‖ secret)`.
+    pub token: String,
+    /// When it stops working.
+    pub expires: SystemTime,
+}
+
+/// Storage for users, accounts, sessions and verification tokens. Dyn-safe: held as
+/// `Arc<dyn Adapter>`.
+///
+/// Contract (checked by [`conformance::run`]): emails and `(provider, provider_account_id)`
+/// are unique; deleting a user deletes its accounts and sessions; `use_verification_token`
+/// returns the token and deletes it atomically, so of two concurrent uses exactly one
+/// gets it; getters return `Ok(None)` for missing rows.
+#[async_trait::async_trait]
+pub trait Adapter: Send + Sync + 'static {
+    /// Creates a user and returns it with its new id.
+    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError>;
+    /// A user by id.
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError>;
+    /// A user by (normalised) email.
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError>;
+    /// The user a provider account is linked to.
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>, AdapterError>;
+    /// Changes a user; `NotFound` when it does not exist.
+    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError>;
+    /// Deletes a user with its accounts and sessions (no error when missing).
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError>;
+    /// Links an account (`account.user_id` must be set and exist).
+    async fn link_account(&self, account: Account) -> Result<(), AdapterError>;
+    /// Unlinks an account (no error when missing).
+    async fn unlink_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<(), AdapterError>;
+    /// The accounts of a user.
+    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError>;
+    /// Creates a session.
+    async fn create_session(&self, session: AdapterSession)
+    -> Result<AdapterSession, AdapterError>;
+    /// A session and its user, in one round trip.
+    async fn get_session_and_user(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<(AdapterSession, User)>, AdapterError>;
+    /// Moves a session's expiry (no error when missing).
+    async fn update_session(
+        &self,
+        session_token: &str,
+        expires: SystemTime,
+    ) -> Result<(), AdapterError>;
+    /// Deletes a session, returning it when it existed.
+    async fn delete_session(
+        &self,
+        session_token: &str,
+    ) -> Result<Option<AdapterSession>, AdapterError>;
+    /// A user's sessions, soonest expiry first.
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError>;
+    /// Deletes a user's sessions except `keep`; returns how many were deleted.
+    async fn delete_user_sessions(
+        &self,
+        user_id: &str,
+        keep: Option<&str>,
+    ) -> Result<u64, AdapterError>;
+    /// Stores a verification token.
+    async fn create_verification_token(&self, token: VerificationToken)
+    -> Result<(), AdapterError>;
+    /// Returns and deletes a verification token, atomically.
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>, AdapterError>;
+}
