@@ -92,8 +92,7 @@ impl tower_service::Service<Request> for AuthService {
             let bytes = match axum::body::to_bytes(body, limit).await {
                 Ok(b) => b,
                 Err(_) => {
-                    let msg =
-                        format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);
+                    let msg = format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);
                     return Ok((
                         StatusCode::PAYLOAD_TOO_LARGE,
                         [(http::header::CONTENT_TYPE, "application/json")],
@@ -174,10 +173,7 @@ impl<S: Send + Sync> FromRequestParts<S> for Session {
 impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
     type Rejection = SessionRejection;
 
-    async fn from_request_parts(
-        parts: &mut Parts,
-        _state: &S,
-    ) -> Result<Option<Self>, Self::Rejection> {
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
         Ok(resolve(parts).await?.map(Session))
     }
 }
@@ -200,11 +196,7 @@ pub async fn require_session(req: Request, next: Next) -> Response {
             let Some(auth) = parts.extensions.get::<Auth>() else {
                 return SessionRejection::MissingLayer.into_response();
             };
-            let here = parts
-                .uri
-                .path_and_query()
-                .map(|p| p.as_str())
-                .unwrap_or("/");
+            let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
             Redirect::temporary(&auth.sign_in_url(here)).into_response()
         }
         Err(rejection) => rejection.into_response(),

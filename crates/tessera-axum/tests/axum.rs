@@ -25,11 +25,23 @@ fn auth() -> Auth {
 
 fn app(auth: &Auth) -> Router {
     Router::new()
-        .route("/private", get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }))
+        .route(
+            "/private",
+            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+        )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
-        .route("/me", get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }))
-        .route("/maybe", get(|MaybeSession(s): MaybeSession| async move { if s.is_some() { "yes" } else { "no" } }))
-        .route("/opt", get(|s: Option<Session>| async move { if s.is_some() { "yes" } else { "no" } }))
+        .route(
+            "/me",
+            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+        )
+        .route(
+            "/maybe",
+            get(|MaybeSession(s): MaybeSession| async move { if s.is_some() { "yes" } else { "no" } }),
+        )
+        .route(
+            "/opt",
+            get(|s: Option<Session>| async move { if s.is_some() { "yes" } else { "no" } }),
+        )
         .merge(tessera_axum::routes(auth))
         .layer(tessera_axum::layer(auth.clone()))
 }
@@ -74,16 +86,9 @@ async fn extractors_read_the_session() {
 async fn require_session_redirects_with_callback_url() {
     let auth = auth();
     let app = app(&auth);
-    let (status, headers, _) = call(
-        &app,
-        Request::get("/private?tab=2").body(Body::empty()).unwrap(),
-    )
-    .await;
+    let (status, headers, _) = call(&app, Request::get("/private?tab=2").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
-    assert_eq!(
-        headers["location"],
-        "/api/auth/signin?callbackUrl=%2Fprivate%3Ftab%3D2"
-    );
+    assert_eq!(headers["location"], "/api/auth/signin?callbackUrl=%2Fprivate%3Ftab%3D2");
     let req = Request::get("/private")
         .header("cookie", signed_in_cookie(&auth))
         .body(Body::empty())
@@ -95,13 +100,7 @@ async fn require_session_redirects_with_callback_url() {
 async fn auth_routes_are_served_under_the_base_path() {
     let auth = auth();
     let app = app(&auth);
-    let (status, headers, body) = call(
-        &app,
-        Request::get("/api/auth/session")
-            .body(Body::empty())
-            .unwrap(),
-    )
-    .await;
+    let (status, headers, body) = call(&app, Request::get("/api/auth/session").body(Body::empty()).unwrap()).await;
     assert_eq!((status, body.as_str()), (StatusCode::OK, "{}"));
     assert_eq!(headers.get_all("set-cookie").iter().count(), 2);
     let (status, _, _) = call(&app, Request::get("/api/auth").body(Body::empty()).unwrap()).await;

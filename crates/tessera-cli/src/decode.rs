@@ -39,20 +39,8 @@ impl Options {
         let mut it = args.iter();
         while let Some(arg) = it.next() {
             match *arg {
-                "--secret" => {
-                    secret = Some(
-                        it.next()
-                            .ok_or(UsageError::MissingValue("--secret"))?
-                            .to_string(),
-                    )
-                }
-                "--salt" => {
-                    salt = Some(
-                        it.next()
-                            .ok_or(UsageError::MissingValue("--salt"))?
-                            .to_string(),
-                    )
-                }
+                "--secret" => secret = Some(it.next().ok_or(UsageError::MissingValue("--secret"))?.to_string()),
+                "--salt" => salt = Some(it.next().ok_or(UsageError::MissingValue("--salt"))?.to_string()),
                 "--v5" => compat = Compat::AuthJsV5,
                 "-" => {
                     let mut s = String::new();
@@ -70,9 +58,7 @@ impl Options {
             .or_else(|| env("NEXTAUTH_SECRET"))
             .or_else(|| env("AUTH_SECRET"))
             .ok_or(UsageError::NoSecret)?;
-        let token = token
-            .filter(|t| !t.is_empty())
-            .ok_or(UsageError::MissingToken)?;
+        let token = token.filter(|t| !t.is_empty()).ok_or(UsageError::MissingToken)?;
         Ok(Options {
             token,
             secret: Secret::new(secret),
@@ -105,27 +91,21 @@ pub fn run(o: Options) -> ExitCode {
                 JwtError::Decrypt => {
                     " (wrong secret, a tampered token, or a different salt: check cookies use their cookie name, v5 tokens need --v5)"
                 }
-                JwtError::Malformed => {
-                    " (expected five base64url segments: header..iv.ciphertext.tag)"
-                }
+                JwtError::Malformed => " (expected five base64url segments: header..iv.ciphertext.tag)",
                 _ => "",
             };
             eprintln!("tessera: cannot decode the token: {e}{hint}");
             return ExitCode::from(1);
         }
     };
-    let claims: serde_json::Map<String, serde_json::Value> =
-        match serde_json::from_slice(&plaintext) {
-            Ok(c) => c,
-            Err(_) => {
-                eprintln!("tessera: the token decrypts, but its payload is not a JSON object");
-                return ExitCode::from(1);
-            }
-        };
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&claims).unwrap_or_default()
-    );
+    let claims: serde_json::Map<String, serde_json::Value> = match serde_json::from_slice(&plaintext) {
+        Ok(c) => c,
+        Err(_) => {
+            eprintln!("tessera: the token decrypts, but its payload is not a JSON object");
+            return ExitCode::from(1);
+        }
+    };
+    println!("{}", serde_json::to_string_pretty(&claims).unwrap_or_default());
     match codec.decode(&token, now) {
         Ok(_) => {
             if let Some(exp) = claims.get("exp").and_then(|v| v.as_i64()) {

@@ -40,11 +40,7 @@ fn secret_prints_44_base64_chars() {
 fn decodes_v4_and_v5_tokens() {
     let secret = "a secret for the cli test";
     let mut claims = Token::for_user(&User::new("42").name("Ada")).into_claims();
-    let v4 = JweCodec::new(Compat::NextAuthV4, &[Secret::new(secret)], "").encode_claims(
-        &mut claims,
-        60,
-        now(),
-    );
+    let v4 = JweCodec::new(Compat::NextAuthV4, &[Secret::new(secret)], "").encode_claims(&mut claims, 60, now());
     let (code, out, err) = tessera(&["jwt", "decode", &v4, "--secret", secret]);
     assert_eq!(code, 0, "{err}");
     let json: serde_json::Value = serde_json::from_str(&out).unwrap();
@@ -52,16 +48,12 @@ fn decodes_v4_and_v5_tokens() {
     assert_eq!(json["name"], "Ada");
     assert!(err.contains("valid; expires"));
 
-    let v5 = JweCodec::new(
-        Compat::AuthJsV5,
-        &[Secret::new(secret)],
-        "authjs.session-token",
-    )
-    .encode_claims(&mut claims, 60, now());
-    assert_eq!(
-        tessera(&["jwt", "decode", &v5, "--secret", secret, "--v5"]).0,
-        0
+    let v5 = JweCodec::new(Compat::AuthJsV5, &[Secret::new(secret)], "authjs.session-token").encode_claims(
+        &mut claims,
+        60,
+        now(),
     );
+    assert_eq!(tessera(&["jwt", "decode", &v5, "--secret", secret, "--v5"]).0, 0);
     let (code, _, err) = tessera(&["jwt", "decode", &v5, "--secret", secret]);
     assert_eq!(code, 1);
     assert!(err.contains("A256CBC-HS512"), "{err}");

@@ -117,12 +117,6 @@ mod tests {
             assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(c));
         }
         assert!("verification".parse::<ErrorCode>().is_err());
-        assert_eq!(
-            ErrorCode::ALL
-                .iter()
-                .filter(|c| c.shown_on_signin_page())
-                .count(),
-            10
-        );
+        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 10);
     }
 }

@@ -41,8 +41,7 @@ mod tests {
 
     #[test]
     fn minimal_session_parses() {
-        let s: Session =
-            serde_json::from_str(r#"{"user":{"email":"a@b.c"},"expires":"x"}"#).unwrap();
+        let s: Session = serde_json::from_str(r#"{"user":{"email":"a@b.c"},"expires":"x"}"#).unwrap();
         let user = s.user.unwrap();
         assert_eq!(user.email.as_deref(), Some("a@b.c"));
         assert_eq!(user.name, None);

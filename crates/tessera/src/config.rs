@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use url::Url;
 
+use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
 use crate::events::Events;
@@ -24,9 +25,7 @@ pub enum ConfigError {
     )]
     MissingSecret,
     /// The secret is too short to be safe.
-    #[error(
-        "the secret is too short ({0} bytes); use at least 16 (`tessera secret` prints a good one)"
-    )]
+    #[error("the secret is too short ({0} bytes); use at least 16 (`tessera secret` prints a good one)")]
     WeakSecret(usize),
     /// The URL could not be parsed or is not http(s).
     #[error("invalid URL {url:?}: {reason}")]
@@ -48,6 +47,9 @@ pub enum ConfigError {
     /// A `max_age` that is not positive.
     #[error("{0} must be positive")]
     InvalidDuration(&'static str),
+    /// The database strategy needs an adapter.
+    #[error("session strategy Database needs an adapter: call .adapter(…)")]
+    DatabaseWithoutAdapter,
     /// A page URL that is neither a path nor an http(s) URL.
     #[error("invalid page URL {0:?}: use a path starting with '/' or an absolute http(s) URL")]
     InvalidPage(String),
@@ -69,6 +71,15 @@ pub struct Pages {
     pub verify_request: Option<String>,
     /// Where new users land after their first sign-in.
     pub new_user: Option<String>,
+}
+
+/// Where sessions live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SessionStrategy {
+    /// An encrypted JWT in the cookie (the default without an adapter).
+    Jwt,
+    /// An opaque token in the cookie, the session in the adapter (the default with one).
+    Database,
 }
 
 /// Session lifetimes.
@@ -169,6 +180,8 @@ pub(crate) struct Config {
     /// Indexed by `secure as usize`.
     pub profiles: [CookieProfile; 2],
     pub providers: Vec<Provider>,
+    pub adapter: Option<Arc<dyn Adapter>>,
+    pub strategy: SessionStrategy,
     pub callbacks: Option<Arc<dyn Callbacks>>,
     pub events: Option<Arc<dyn Events>>,
     pub session: SessionOptions,
@@ -225,6 +238,8 @@ pub struct AuthBuilder {
     use_secure_cookies: Option<bool>,
     cookies: Option<CookieSet>,
     providers: Vec<Provider>,
+    adapter: Option<Arc<dyn Adapter>>,
+    strategy: Option<SessionStrategy>,
     callbacks: Option<Arc<dyn Callbacks>>,
     events: Option<Arc<dyn Events>>,
     session: SessionOptions,
@@ -254,6 +269,8 @@ impl Default for AuthBuilder {
             use_secure_cookies: None,
             cookies: None,
             providers: Vec::new(),
+            adapter: None,
+            strategy: None,
             callbacks: None,
             events: None,
             session: SessionOptions::default(),
@@ -338,6 +355,23 @@ impl AuthBuilder {
         self
     }
 
+    /// Stores users, accounts and sessions (and makes database sessions the default).
+    pub fn adapter(self, adapter: impl Adapter) -> Self {
+        self.adapter_arc(Arc::new(adapter))
+    }
+
+    /// Like [`AuthBuilder::adapter`], for an adapter already shared.
+    pub fn adapter_arc(mut self, adapter: Arc<dyn Adapter>) -> Self {
+        self.adapter = Some(adapter);
+        self
+    }
+
+    /// Chooses the session strategy (default: database with an adapter, else JWT).
+    pub fn session_strategy(mut self, strategy: SessionStrategy) -> Self {
+        self.strategy = Some(strategy);
+        self
+    }
+
     /// Sets the callbacks.
     pub fn callbacks(mut self, callbacks: impl Callbacks) -> Self {
         self.callbacks = Some(Arc::new(callbacks));
@@ -398,11 +432,7 @@ impl AuthBuilder {
         let mut seen = HashSet::new();
         for p in &self.providers {
             let id = p.id();
-            if id.is_empty()
-                || !id
-                    .bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
-            {
+            if id.is_empty() || !id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
                 return Err(ConfigError::InvalidProviderId(id.to_owned()));
             }
             if !seen.insert(id) {
@@ -429,13 +459,19 @@ impl AuthBuilder {
         .into_iter()
         .flatten()
         {
-            if !crate::redirect::is_valid_callback_url(page)
-                || page.bytes().any(|b| b.is_ascii_control())
-            {
+            if !crate::redirect::is_valid_callback_url(page) || page.bytes().any(|b| b.is_ascii_control()) {
                 return Err(ConfigError::InvalidPage(page.clone()));
             }
         }
         self.theme.validate()?;
+        let strategy = self.strategy.unwrap_or(if self.adapter.is_some() {
+            SessionStrategy::Database
+        } else {
+            SessionStrategy::Jwt
+        });
+        if strategy == SessionStrategy::Database && self.adapter.is_none() {
+            return Err(ConfigError::DatabaseWithoutAdapter);
+        }
 
         let profile = |secure: bool| {
             let set = self
@@ -450,9 +486,7 @@ impl AuthBuilder {
                 let o = &def.options;
                 if !cookies::is_valid_name(&def.name)
                     || !cookies::is_valid_attribute(&o.path)
-                    || o.domain
-                        .as_deref()
-                        .is_some_and(|d| !cookies::is_valid_attribute(d))
+                    || o.domain.as_deref().is_some_and(|d| !cookies::is_valid_attribute(d))
                 {
                     return Err(ConfigError::InvalidCookie(def.name.clone()));
                 }
@@ -467,6 +501,8 @@ impl AuthBuilder {
             use_secure_cookies: self.use_secure_cookies,
             profiles,
             providers: self.providers,
+            adapter: self.adapter,
+            strategy,
             callbacks: self.callbacks,
             events: self.events,
             session: self.session,
@@ -504,10 +540,7 @@ mod tests {
     #[test]
     fn build_refuses_bad_configuration() {
         let ok = || Auth::builder().secret("0123456789abcdef");
-        assert_eq!(
-            Auth::builder().build().unwrap_err(),
-            ConfigError::MissingSecret
-        );
+        assert_eq!(Auth::builder().build().unwrap_err(), ConfigError::MissingSecret);
         assert!(matches!(
             Auth::builder().secret("short").build(),
             Err(ConfigError::WeakSecret(5))
@@ -516,11 +549,7 @@ mod tests {
             ok().url("nope://x").build(),
             Err(ConfigError::InvalidUrl { .. })
         ));
-        let p = || {
-            crate::providers::CredentialsProvider::new(|_c: crate::providers::Credentials| async {
-                Ok(None)
-            })
-        };
+        let p = || crate::providers::CredentialsProvider::new(|_c: crate::providers::Credentials| async { Ok(None) });
         assert!(matches!(
             ok().provider(p()).provider(p()).build(),
             Err(ConfigError::DuplicateProvider(_))
@@ -533,10 +562,7 @@ mod tests {
             sign_in: Some("javascript:x".into()),
             ..Default::default()
         };
-        assert!(matches!(
-            ok().pages(pages).build(),
-            Err(ConfigError::InvalidPage(_))
-        ));
+        assert!(matches!(ok().pages(pages).build(), Err(ConfigError::InvalidPage(_))));
         assert!(
             ok().session(SessionOptions {
                 max_age: 0,

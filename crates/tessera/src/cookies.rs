@@ -85,13 +85,7 @@ pub struct CookieDef {
 impl CookieDef {
     /// `Set-Cookie` for `value`, with `Expires` when given.
     pub fn set(&self, value: &str, expires: Option<SystemTime>) -> HeaderValue {
-        serialize(
-            &self.name,
-            value,
-            self.options.max_age,
-            expires,
-            &self.options,
-        )
+        serialize(&self.name, value, self.options.max_age, expires, &self.options)
     }
 
     /// `Set-Cookie` that removes the cookie (`Max-Age=0`, same Path/Domain).
@@ -144,10 +138,7 @@ impl CookieSet {
             session_token: def(format!("{p}{stem}.session-token"), None),
             callback_url: def(format!("{p}{stem}.callback-url"), None),
             csrf_token: def(format!("{h}{stem}.csrf-token"), None),
-            pkce_code_verifier: def(
-                format!("{p}{stem}.pkce.code_verifier"),
-                Some(CHECK_MAX_AGE_SECS),
-            ),
+            pkce_code_verifier: def(format!("{p}{stem}.pkce.code_verifier"), Some(CHECK_MAX_AGE_SECS)),
             state: def(format!("{p}{stem}.state"), Some(CHECK_MAX_AGE_SECS)),
             nonce: def(format!("{p}{stem}.nonce"), None),
         }
@@ -211,9 +202,7 @@ pub(crate) fn is_valid_name(name: &str) -> bool {
 
 /// Whether an attribute value (path, domain) is safe to put in a Set-Cookie header.
 pub(crate) fn is_valid_attribute(value: &str) -> bool {
-    value
-        .bytes()
-        .all(|b| (0x21..0x7f).contains(&b) && b != b';')
+    value.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b';')
 }
 
 /// The cookies of a request, parsed like `cookie.parse`: pairs split on `;`, trimmed,
@@ -259,10 +248,7 @@ impl RequestCookies {
 
     /// The value of the first cookie called `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.as_str())
+        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
     }
 
     /// Names of the cookies that belong to the (possibly chunked) cookie `name`, in request order.
@@ -340,10 +326,7 @@ pub fn write_chunked(
 
 /// `Set-Cookie` headers clearing every chunk of `def` present in the request.
 pub fn clear_chunked(def: &CookieDef, request: &RequestCookies) -> Vec<HeaderValue> {
-    request
-        .chunk_names(&def.name)
-        .map(|n| def.clear_named(n))
-        .collect()
+    request.chunk_names(&def.name).map(|n| def.clear_named(n)).collect()
 }
 
 #[cfg(test)]
@@ -365,10 +348,7 @@ mod tests {
         let s = CookieSet::defaults(Compat::NextAuthV4, true);
         assert_eq!(s.session_token.name, "__Secure-next-auth.session-token");
         assert_eq!(s.csrf_token.name, "__Host-next-auth.csrf-token");
-        assert_eq!(
-            s.pkce_code_verifier.name,
-            "__Secure-next-auth.pkce.code_verifier"
-        );
+        assert_eq!(s.pkce_code_verifier.name, "__Secure-next-auth.pkce.code_verifier");
         let v5 = CookieSet::defaults(Compat::AuthJsV5, true);
         assert_eq!(v5.session_token.name, "__Secure-authjs.session-token");
         assert_eq!(v5.csrf_token.name, "__Host-authjs.csrf-token");
@@ -421,10 +401,7 @@ mod tests {
     fn chunks_are_reassembled_in_numeric_order() {
         let r = req("s.10=K; s.2=C; s.0=A; s.1=B; other=x");
         assert_eq!(r.chunked("s").as_deref(), Some("ABCK"));
-        assert_eq!(
-            req("s=whole; s.0=stale").chunked("s").as_deref(),
-            Some("whole")
-        );
+        assert_eq!(req("s=whole; s.0=stale").chunked("s").as_deref(), Some("whole"));
         assert_eq!(req("s=").chunked("s"), None);
         assert_eq!(req("x=1").chunked("s"), None);
     }
@@ -449,14 +426,7 @@ mod tests {
         );
         // Exactly 3933 characters still fits in one cookie.
         assert_eq!(
-            write_chunked(
-                &def,
-                &"b".repeat(3933),
-                None,
-                &RequestCookies::default(),
-                3933
-            )
-            .len(),
+            write_chunked(&def, &"b".repeat(3933), None, &RequestCookies::default(), 3933).len(),
             1
         );
 

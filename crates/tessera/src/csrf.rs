@@ -86,10 +86,7 @@ mod tests {
     fn spec_vectors() {
         let s = Secret::new("secret");
         assert_eq!(
-            hash(
-                "64216acdcb8c607b9d3c50a6295b29706b88d9cf917d27a79bd6e5efa10fde72",
-                &s
-            ),
+            hash("64216acdcb8c607b9d3c50a6295b29706b88d9cf917d27a79bd6e5efa10fde72", &s),
             "7f8af73ec3b9ef79499a6b35c1902d636df1c62bf502edde1c14a4564cec69eb"
         );
     }
@@ -98,8 +95,7 @@ mod tests {
     fn valid_cookie_is_reused_and_verifies() {
         let secrets = [Secret::new("secret")];
         let t = "64216acdcb8c607b9d3c50a6295b29706b88d9cf917d27a79bd6e5efa10fde72";
-        let cookie =
-            format!("{t}|7f8af73ec3b9ef79499a6b35c1902d636df1c62bf502edde1c14a4564cec69eb");
+        let cookie = format!("{t}|7f8af73ec3b9ef79499a6b35c1902d636df1c62bf502edde1c14a4564cec69eb");
         let c = Csrf::from_cookie(Some(&cookie), &secrets, &def());
         assert!(c.from_cookie && c.set_cookie.is_none());
         assert_eq!(c.token, t);

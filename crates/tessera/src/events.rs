@@ -38,6 +38,8 @@ pub struct SignInEvent<'a> {
 pub struct SignOutEvent<'a> {
     /// JWT strategy: the decoded token, when it could be decoded.
     pub token: Option<&'a Token>,
+    /// Database strategy: the deleted session.
+    pub session: Option<&'a crate::adapter::AdapterSession>,
 }
 
 /// A session was read or updated.

@@ -53,7 +53,7 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 pub use async_trait::async_trait;
-pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions};
+pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
 pub use secret::Secret;
 pub use session::Token;
 pub use session::jwt;
@@ -76,9 +76,7 @@ pub struct Auth {
 
 impl std::fmt::Debug for Auth {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Auth")
-            .field("config", &self.config)
-            .finish()
+        f.debug_struct("Auth").field("config", &self.config).finish()
     }
 }
 
@@ -212,10 +210,7 @@ impl Auth {
         }
         let json_redirect = req.body_str("json") == Some("true")
             || (config.compat == jwt::Compat::AuthJsV5
-                && req
-                    .headers
-                    .get("x-auth-return-redirect")
-                    .is_some_and(|v| v == "1"));
+                && req.headers.get("x-auth-return-redirect").is_some_and(|v| v == "1"));
         let fallback = url.origin.clone();
         let mut ctx = Ctx {
             config,
@@ -237,9 +232,7 @@ impl Auth {
         let url = self.config.request_url(headers);
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
-        routes::session::read_jwt(&self.config, profile, &cookies, SystemTime::now())
-            .await
-            .map(|(session, _)| session)
+        routes::session::read(&self.config, profile, &cookies, SystemTime::now()).await
     }
 
     /// The decoded session token for a request (`getToken`): the session cookie, or else
@@ -248,16 +241,14 @@ impl Auth {
         let url = self.config.request_url(headers);
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
-        let raw = cookies
-            .chunked(&profile.cookies.session_token.name)
-            .or_else(|| {
-                let h = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
-                let t = h.strip_prefix("Bearer ")?;
-                percent_encoding::percent_decode_str(t)
-                    .decode_utf8()
-                    .ok()
-                    .map(Cow::into_owned)
-            })?;
+        let raw = cookies.chunked(&profile.cookies.session_token.name).or_else(|| {
+            let h = headers.get(http::header::AUTHORIZATION)?.to_str().ok()?;
+            let t = h.strip_prefix("Bearer ")?;
+            percent_encoding::percent_decode_str(t)
+                .decode_utf8()
+                .ok()
+                .map(Cow::into_owned)
+        })?;
         let claims = profile
             .session_codec
             .decode(&raw, session::unix(SystemTime::now()))
@@ -268,21 +259,14 @@ impl Auth {
     /// Encodes a token as a session cookie value (for tests, migrations and tools).
     pub fn encode_token(&self, mut token: Token, max_age: i64) -> String {
         let profile = self.config.profile(&self.config.url);
-        profile.session_codec.encode_claims(
-            token.claims_mut(),
-            max_age,
-            session::unix(SystemTime::now()),
-        )
+        profile
+            .session_codec
+            .encode_claims(token.claims_mut(), max_age, session::unix(SystemTime::now()))
     }
 
     /// The name of the session cookie for the configured URL.
     pub fn session_cookie_name(&self) -> &str {
-        &self
-            .config
-            .profile(&self.config.url)
-            .cookies
-            .session_token
-            .name
+        &self.config.profile(&self.config.url).cookies.session_token.name
     }
 }
 
@@ -292,12 +276,7 @@ impl Config {
         if !self.trust_host {
             return Cow::Borrowed(&self.url);
         }
-        let header = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|v| v.to_str().ok())
-                .map(str::trim)
-        };
+        let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let host = header("x-forwarded-host").or_else(|| header("host"));
         let proto = if header("x-forwarded-proto") == Some("http") {
             "http"
@@ -347,8 +326,7 @@ fn invalid_callback(req: &AuthRequest, url: &BaseUrl, config: &Config) -> http::
         let html = pages::render_message(&config.theme, url, "Invalid link", MESSAGE);
         AuthResponse::html(StatusCode::BAD_REQUEST, html)
     } else {
-        AuthResponse::json_value(&serde_json::json!({ "message": MESSAGE }))
-            .status(StatusCode::BAD_REQUEST)
+        AuthResponse::json_value(&serde_json::json!({ "message": MESSAGE })).status(StatusCode::BAD_REQUEST)
     };
     res.without_preamble().finish(Vec::new(), false, "")
 }

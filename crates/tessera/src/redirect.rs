@@ -44,9 +44,7 @@ pub fn resolve(url: &str, base_url: &str) -> String {
 /// absolute http(s) URL.
 pub fn is_valid_callback_url(url: &str) -> bool {
     if url.starts_with('/') {
-        return Url::parse("http://localhost")
-            .and_then(|b| b.join(url))
-            .is_ok();
+        return Url::parse("http://localhost").and_then(|b| b.join(url)).is_ok();
     }
     Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
@@ -106,13 +104,8 @@ mod tests {
         ];
         for c in cases {
             let out = resolve(c, BASE);
-            let parsed =
-                Url::parse(&out).unwrap_or_else(|_| panic!("{c:?} gave unparsable {out:?}"));
-            assert_eq!(
-                parsed.origin().ascii_serialization(),
-                BASE,
-                "{c:?} -> {out:?}"
-            );
+            let parsed = Url::parse(&out).unwrap_or_else(|_| panic!("{c:?} gave unparsable {out:?}"));
+            assert_eq!(parsed.origin().ascii_serialization(), BASE, "{c:?} -> {out:?}");
             assert!(!out.contains('\n') && !out.contains('\t'), "{c:?}");
         }
     }

@@ -35,11 +35,7 @@ pub(crate) struct AuthRequest {
 
 impl AuthRequest {
     /// Splits `path` (the full request path) under `base_path` into action and provider.
-    pub fn route(
-        method: &Method,
-        path: &str,
-        base_path: &str,
-    ) -> Result<(Action, Option<String>), RequestError> {
+    pub fn route(method: &Method, path: &str, base_path: &str) -> Result<(Action, Option<String>), RequestError> {
         let unsupported = || RequestError::Unsupported(method.as_str().to_owned());
         if !matches!(*method, Method::GET | Method::POST) {
             return Err(unsupported());
@@ -47,15 +43,10 @@ impl AuthRequest {
         let rest = path.strip_prefix(base_path).ok_or_else(unsupported)?;
         let rest = rest.strip_prefix('/').ok_or_else(unsupported)?;
         let mut segments = rest.split('/').filter(|s| !s.is_empty());
-        let action = segments
+        let action = segments.next().and_then(Action::parse).ok_or_else(unsupported)?;
+        let provider = segments
             .next()
-            .and_then(Action::parse)
-            .ok_or_else(unsupported)?;
-        let provider = segments.next().map(|s| {
-            percent_encoding::percent_decode_str(s)
-                .decode_utf8_lossy()
-                .into_owned()
-        });
+            .map(|s| percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned());
         Ok((action, provider))
     }
 
@@ -89,10 +80,7 @@ impl AuthRequest {
 
     /// First query parameter called `key`.
     pub fn query(&self, key: &str) -> Option<&str> {
-        self.query
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|(_, v)| v.as_str())
+        self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// A body field, when it is a string (a JSON `true` is not the string `"true"`).
@@ -105,13 +93,7 @@ fn parse_body(headers: &HeaderMap, body: &[u8]) -> Result<Map<String, Value>, Re
     let content_type = headers
         .get(CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
-        .map(|v| {
-            v.split(';')
-                .next()
-                .unwrap_or("")
-                .trim()
-                .to_ascii_lowercase()
-        })
+        .map(|v| v.split(';').next().unwrap_or("").trim().to_ascii_lowercase())
         .unwrap_or_default();
     match content_type.as_str() {
         "application/x-www-form-urlencoded" => {
@@ -136,10 +118,7 @@ mod tests {
     #[test]
     fn routing() {
         let r = |m: Method, p: &str| AuthRequest::route(&m, p, "/api/auth");
-        assert_eq!(
-            r(Method::GET, "/api/auth/session"),
-            Ok((Action::Session, None))
-        );
+        assert_eq!(r(Method::GET, "/api/auth/session"), Ok((Action::Session, None)));
         assert_eq!(
             r(Method::POST, "/api/auth/callback/credentials"),
             Ok((Action::Callback, Some("credentials".into())))
@@ -188,16 +167,8 @@ mod tests {
             parse_body(&headers("application/json"), b"[1]"),
             Err(RequestError::MalformedJson)
         );
-        assert!(
-            parse_body(&headers("application/json"), b"")
-                .unwrap()
-                .is_empty()
-        );
-        assert!(
-            parse_body(&headers("text/plain"), b"a=1")
-                .unwrap()
-                .is_empty()
-        );
+        assert!(parse_body(&headers("application/json"), b"").unwrap().is_empty());
+        assert!(parse_body(&headers("text/plain"), b"a=1").unwrap().is_empty());
         assert!(parse_body(&HeaderMap::new(), b"a=1").unwrap().is_empty());
     }
 }

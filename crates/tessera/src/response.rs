@@ -81,12 +81,9 @@ impl AuthResponse {
 
     /// `Cache-Control: private, no-cache, no-store`, `Pragma: no-cache`, `Expires: 0`.
     pub fn no_cache(self) -> Self {
-        self.header(
-            CACHE_CONTROL,
-            HeaderValue::from_static("private, no-cache, no-store"),
-        )
-        .header(PRAGMA, HeaderValue::from_static("no-cache"))
-        .header(EXPIRES, HeaderValue::from_static("0"))
+        self.header(CACHE_CONTROL, HeaderValue::from_static("private, no-cache, no-store"))
+            .header(PRAGMA, HeaderValue::from_static("no-cache"))
+            .header(EXPIRES, HeaderValue::from_static("0"))
     }
 
     pub fn without_preamble(mut self) -> Self {
@@ -97,12 +94,7 @@ impl AuthResponse {
     /// Materialises the response. `json_redirect`: the request asked for redirects as
     /// `{"url": …}` (body `json` = `"true"`, or v5's `X-Auth-Return-Redirect`).
     /// `fallback` replaces a redirect target that cannot be a header value.
-    pub fn finish(
-        self,
-        preamble: Vec<HeaderValue>,
-        json_redirect: bool,
-        fallback: &str,
-    ) -> http::Response<Bytes> {
+    pub fn finish(self, preamble: Vec<HeaderValue>, json_redirect: bool, fallback: &str) -> http::Response<Bytes> {
         let mut builder = http::Response::builder();
         let mut headers = builder.headers_mut();
         let (status, body) = match (self.redirect, json_redirect) {
@@ -110,8 +102,7 @@ impl AuthResponse {
                 if let Some(h) = headers.as_deref_mut() {
                     h.insert(CONTENT_TYPE, JSON);
                 }
-                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url })
-                    .unwrap_or_default();
+                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url }).unwrap_or_default();
                 (self.status.unwrap_or(StatusCode::OK), Bytes::from(body))
             }
             (Some(url), false) => {
@@ -140,11 +131,7 @@ impl AuthResponse {
             for (name, value) in self.headers {
                 h.append(name, value);
             }
-            let preamble = if self.preamble_cookies {
-                preamble
-            } else {
-                Vec::new()
-            };
+            let preamble = if self.preamble_cookies { preamble } else { Vec::new() };
             for c in preamble.into_iter().chain(self.cookies) {
                 h.append(http::header::SET_COOKIE, c);
             }

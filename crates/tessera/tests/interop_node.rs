@@ -83,9 +83,7 @@ fn node() -> Option<&'static Node> {
             .all(|p| modules.join(p).join("package.json").is_file());
         let problem = match (&node_version, installed) {
             (None, _) => "`node` is not on PATH",
-            (Some(_), false) => {
-                "tests/interop/node_modules is missing (run `npm ci --prefix tests/interop`)"
-            }
+            (Some(_), false) => "tests/interop/node_modules is missing (run `npm ci --prefix tests/interop`)",
             (Some(_), true) => "",
         };
         if problem.is_empty() {
@@ -131,10 +129,7 @@ macro_rules! node_or_skip {
 // ---------------------------------------------------------------------------------------
 
 fn now() -> i64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .unwrap()
-        .as_secs() as i64
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
 
 fn random_hex(n: usize) -> String {
@@ -146,11 +141,7 @@ fn random_hex(n: usize) -> String {
 fn abbreviate(v: &Value) -> String {
     let s = v.to_string();
     if s.len() > 300 {
-        format!(
-            "{}…({} chars)",
-            s.chars().take(300).collect::<String>(),
-            s.len()
-        )
+        format!("{}…({} chars)", s.chars().take(300).collect::<String>(), s.len())
     } else {
         s
     }
@@ -176,9 +167,7 @@ fn sample_claims() -> Map<String, Value> {
 fn large_claims() -> Map<String, Value> {
     let mut m = Map::new();
     m.insert("sub".into(), "large".into());
-    let s: String = (0..5000)
-        .map(|i| char::from(b'a' + (i % 26) as u8))
-        .collect();
+    let s: String = (0..5000).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
     m.insert("blob".into(), Value::String(s));
     m.insert("unicode_blob".into(), Value::String("é🦀".repeat(700)));
     m
@@ -235,13 +224,7 @@ fn assert_issued(claims: &Map<String, Value>, input: &Map<String, Value>, max_ag
     );
 }
 
-fn encode_req(
-    lib: &str,
-    secret: &str,
-    salt: &str,
-    claims: &Map<String, Value>,
-    max_age: i64,
-) -> Value {
+fn encode_req(lib: &str, secret: &str, salt: &str, claims: &Map<String, Value>, max_age: i64) -> Value {
     json!({"op": "encode", "lib": lib, "secret": secret, "salt": salt, "claims": claims, "maxAge": max_age})
 }
 
@@ -275,11 +258,7 @@ fn v4_rust_encodes_next_auth_decodes() {
         expect.push((what, claims));
     };
 
-    for salt in [
-        "",
-        "next-auth.state",
-        "__Secure-next-auth.pkce.code_verifier",
-    ] {
+    for salt in ["", "next-auth.state", "__Secure-next-auth.pkce.code_verifier"] {
         let codec = JweCodec::new(Compat::NextAuthV4, &secrets, salt);
         for (name, mut claims) in [
             ("sample", sample_claims()),
@@ -296,11 +275,7 @@ fn v4_rust_encodes_next_auth_decodes() {
         }
         let token = codec.encode_claims(&mut sample_claims(), 60, t);
         // A different salt (purpose) is a different key.
-        let other_salt = if salt.is_empty() {
-            "next-auth.state"
-        } else {
-            ""
-        };
+        let other_salt = if salt.is_empty() { "next-auth.state" } else { "" };
         push(
             format!("salt {salt:?} token, decoded with salt {other_salt:?}"),
             decode_req("next-auth", secret.as_str(), other_salt, &token),
@@ -323,12 +298,7 @@ fn v4_rust_encodes_next_auth_decodes() {
         // Truncated tag / dropped segment.
         push(
             format!("salt {salt:?} token, truncated"),
-            decode_req(
-                "next-auth",
-                secret.as_str(),
-                salt,
-                &token[..token.len() - 2],
-            ),
+            decode_req("next-auth", secret.as_str(), salt, &token[..token.len() - 2]),
             None,
         );
     }
@@ -358,11 +328,7 @@ fn v4_rust_encodes_next_auth_decodes() {
                 assert_eq!(got, claims, "{what}: next-auth decoded different claims");
                 assert_eq!(keys(got), keys(claims), "{what}: claim order");
             }
-            None => assert!(
-                rejected(res),
-                "{what}: next-auth accepted it: {}",
-                abbreviate(res)
-            ),
+            None => assert!(rejected(res), "{what}: next-auth accepted it: {}", abbreviate(res)),
         }
     }
     eprintln!(
@@ -391,13 +357,7 @@ fn v4_next_auth_encodes_rust_decodes() {
     c.insert("iat".into(), json!(1)); // an existing iat keeps its place, new value
     reqs.push(encode_req("next-auth", &secret, "", &c, 3600));
     reqs.push(json!({"op": "encode", "lib": "next-auth", "secret": secret, "claims": {"a": 1}})); // defaults
-    reqs.push(encode_req(
-        "next-auth",
-        "another-secret",
-        "",
-        &sample_claims(),
-        60,
-    ));
+    reqs.push(encode_req("next-auth", "another-secret", "", &sample_claims(), 60));
     reqs.push(encode_req("next-auth", &secret, "", &sample_claims(), -60));
     reqs.push(encode_req("next-auth", &secret, "", &sample_claims(), -5));
     let results = node.run(&reqs);
@@ -411,30 +371,19 @@ fn v4_next_auth_encodes_rust_decodes() {
             let tok = token(i);
             i += 1;
             assert!(tok.starts_with(&format!("{V4_HEADER}..")), "{tok}");
-            let got = codec.decode(&tok, t).unwrap_or_else(|e| {
-                panic!("salt {salt:?}, {name}: Rust rejected next-auth's token: {e}")
-            });
+            let got = codec
+                .decode(&tok, t)
+                .unwrap_or_else(|e| panic!("salt {salt:?}, {name}: Rust rejected next-auth's token: {e}"));
             assert_issued(&got, claims, 60, t0);
             // Another salt is another key; tampering is detected.
             let other = JweCodec::new(
                 Compat::NextAuthV4,
                 &secrets,
-                if salt.is_empty() {
-                    "next-auth.state"
-                } else {
-                    ""
-                },
+                if salt.is_empty() { "next-auth.state" } else { "" },
             );
-            assert_eq!(
-                other.decode(&tok, t),
-                Err(JwtError::Decrypt),
-                "salt {salt:?}"
-            );
+            assert_eq!(other.decode(&tok, t), Err(JwtError::Decrypt), "salt {salt:?}");
             for seg in [2, 3, 4] {
-                assert!(
-                    codec.decode(&tamper(&tok, seg), t).is_err(),
-                    "segment {seg}"
-                );
+                assert!(codec.decode(&tamper(&tok, seg), t).is_err(), "segment {seg}");
             }
         }
     }
@@ -450,12 +399,7 @@ fn v4_next_auth_encodes_rust_decodes() {
     // Library defaults: maxAge 30 days, salt "".
     let got = codec.decode(&token(i), t).unwrap();
     i += 1;
-    assert_issued(
-        &got,
-        json!({"a": 1}).as_object().unwrap(),
-        30 * 24 * 3600,
-        t0,
-    );
+    assert_issued(&got, json!({"a": 1}).as_object().unwrap(), 30 * 24 * 3600, t0);
 
     // Encoded with another secret.
     assert_eq!(codec.decode(&token(i), t), Err(JwtError::Decrypt));
@@ -467,10 +411,7 @@ fn v4_next_auth_encodes_rust_decodes() {
         "exp = now - 60 must be expired"
     );
     i += 1;
-    assert!(
-        codec.decode(&token(i), t).is_ok(),
-        "exp = now - 5 is within 15 s"
-    );
+    assert!(codec.decode(&token(i), t).is_ok(), "exp = now - 5 is within 15 s");
     i += 1;
     assert_eq!(i, results.len());
 
@@ -502,11 +443,7 @@ fn v5_rust_and_authjs_interoperate() {
     let mut rust_claims = Vec::new();
     for salt in V5_SALTS {
         let codec = JweCodec::new(Compat::AuthJsV5, &secrets, salt);
-        let other_salt = if salt == V5_SALTS[0] {
-            V5_SALTS[1]
-        } else {
-            V5_SALTS[0]
-        };
+        let other_salt = if salt == V5_SALTS[0] { V5_SALTS[1] } else { V5_SALTS[0] };
         for (_, claims) in &inputs {
             let mut c = claims.clone();
             let tok = codec.encode_claims(&mut c, 60, t0);
@@ -514,45 +451,21 @@ fn v5_rust_and_authjs_interoperate() {
             reqs.push(decode_req("authjs", secret.as_str(), other_salt, &tok)); // other cookie name
             reqs.push(decode_req("authjs", "wrong-secret", salt, &tok));
             for seg in [0, 2, 3, 4] {
-                reqs.push(decode_req(
-                    "authjs",
-                    secret.as_str(),
-                    salt,
-                    &tamper(&tok, seg),
-                ));
+                reqs.push(decode_req("authjs", secret.as_str(), salt, &tamper(&tok, seg)));
             }
             // Secret rotation on the Node side: [new, old] finds the old key by kid.
-            reqs.push(decode_req(
-                "authjs",
-                json!(["rotated-new", secret]),
-                salt,
-                &tok,
-            ));
+            reqs.push(decode_req("authjs", json!(["rotated-new", secret]), salt, &tok));
             rust_claims.push(c);
             reqs.push(encode_req("authjs", &secret, salt, claims, 60));
         }
         // A256GCM under the v5 key derivation, with and without kid (accepted by @auth/core).
         for kid in [true, false] {
-            reqs.push(
-                json!({"op": "encode-gcm-v5", "secret": secret, "salt": salt,
-                             "claims": sample_claims(), "kid": kid}),
-            );
+            reqs.push(json!({"op": "encode-gcm-v5", "secret": secret, "salt": salt,
+                             "claims": sample_claims(), "kid": kid}));
         }
     }
-    reqs.push(encode_req(
-        "authjs",
-        &secret,
-        V5_SALTS[0],
-        &sample_claims(),
-        -60,
-    ));
-    reqs.push(encode_req(
-        "authjs",
-        &secret,
-        V5_SALTS[0],
-        &sample_claims(),
-        -5,
-    ));
+    reqs.push(encode_req("authjs", &secret, V5_SALTS[0], &sample_claims(), -60));
+    reqs.push(encode_req("authjs", &secret, V5_SALTS[0], &sample_claims(), -5));
     let results = node.run(&reqs);
     let t = now();
 
@@ -561,11 +474,7 @@ fn v5_rust_and_authjs_interoperate() {
     let mut node_tokens = Vec::new();
     for salt in V5_SALTS {
         let codec = JweCodec::new(Compat::AuthJsV5, &secrets, salt);
-        let other_salt = if salt == V5_SALTS[0] {
-            V5_SALTS[1]
-        } else {
-            V5_SALTS[0]
-        };
+        let other_salt = if salt == V5_SALTS[0] { V5_SALTS[1] } else { V5_SALTS[0] };
         let other = JweCodec::new(Compat::AuthJsV5, &secrets, other_salt);
         for (name, claims) in &inputs {
             let what = format!("salt {salt}, {name}");
@@ -590,11 +499,7 @@ fn v5_rust_and_authjs_interoperate() {
                 );
             }
             let res = r.next().unwrap();
-            assert_eq!(
-                as_map(&res["claims"]),
-                sent,
-                "{what}: rotation with a secret array"
-            );
+            assert_eq!(as_map(&res["claims"]), sent, "{what}: rotation with a secret array");
 
             // @auth/core's token.
             let tok = r.next().unwrap()["token"].as_str().unwrap().to_owned();
@@ -602,11 +507,7 @@ fn v5_rust_and_authjs_interoperate() {
                 .decode(&tok, t)
                 .unwrap_or_else(|e| panic!("{what}: Rust rejected @auth/core's token: {e}"));
             assert_issued(&got, claims, 60, t0);
-            assert_eq!(
-                other.decode(&tok, t),
-                Err(JwtError::Decrypt),
-                "{what}: other salt"
-            );
+            assert_eq!(other.decode(&tok, t), Err(JwtError::Decrypt), "{what}: other salt");
             assert!(
                 JweCodec::new(Compat::AuthJsV5, &[Secret::new("wrong")], salt)
                     .decode(&tok, t)
@@ -614,10 +515,7 @@ fn v5_rust_and_authjs_interoperate() {
                 "{what}: wrong secret"
             );
             for seg in [0, 2, 3, 4] {
-                assert!(
-                    codec.decode(&tamper(&tok, seg), t).is_err(),
-                    "{what}: segment {seg}"
-                );
+                assert!(codec.decode(&tamper(&tok, seg), t).is_err(), "{what}: segment {seg}");
             }
             // Rotation on the Rust side.
             let rotated = JweCodec::new(
@@ -637,23 +535,17 @@ fn v5_rust_and_authjs_interoperate() {
         );
         for kid in [true, false] {
             let tok = r.next().unwrap()["token"].as_str().unwrap().to_owned();
-            let got = codec.decode(&tok, t).unwrap_or_else(|e| {
-                panic!("salt {salt}: A256GCM v5 token (kid {kid}) rejected: {e}")
-            });
+            let got = codec
+                .decode(&tok, t)
+                .unwrap_or_else(|e| panic!("salt {salt}: A256GCM v5 token (kid {kid}) rejected: {e}"));
             assert_eq!(got["sub"], "u-42");
         }
     }
     let codec = JweCodec::new(Compat::AuthJsV5, &secrets, V5_SALTS[0]);
     let expired = r.next().unwrap()["token"].as_str().unwrap();
-    assert!(matches!(
-        codec.decode(expired, t),
-        Err(JwtError::Expired { .. })
-    ));
+    assert!(matches!(codec.decode(expired, t), Err(JwtError::Expired { .. })));
     let grace = r.next().unwrap()["token"].as_str().unwrap();
-    assert!(
-        codec.decode(grace, t).is_ok(),
-        "exp = now - 5 is within 15 s"
-    );
+    assert!(codec.decode(grace, t).is_ok(), "exp = now - 5 is within 15 s");
     assert!(r.next().is_none());
 
     // The A256GCM v5 tokens are accepted by @auth/core too (so the Rust acceptance above
@@ -672,26 +564,12 @@ fn v5_rust_and_authjs_interoperate() {
     let decode: Vec<Value> = gcm
         .iter()
         .zip(V5_SALTS.iter().flat_map(|s| [s, s]))
-        .map(|(g, salt)| {
-            decode_req(
-                "authjs",
-                secret.as_str(),
-                salt,
-                g["token"].as_str().unwrap(),
-            )
-        })
+        .map(|(g, salt)| decode_req("authjs", secret.as_str(), salt, g["token"].as_str().unwrap()))
         .collect();
     for (res, g) in node.run(&decode).iter().zip(&gcm) {
-        assert_eq!(
-            res["claims"]["sub"], "gcm",
-            "@auth/core rejected {}",
-            g["token"]
-        );
+        assert_eq!(res["claims"]["sub"], "gcm", "@auth/core rejected {}", g["token"]);
     }
-    eprintln!(
-        "v5 rust⇄@auth/core: {} checks ok",
-        results.len() + 2 * gcm.len()
-    );
+    eprintln!("v5 rust⇄@auth/core: {} checks ok", results.len() + 2 * gcm.len());
 }
 
 #[test]
@@ -714,19 +592,13 @@ fn v4_and_v5_tokens_do_not_cross() {
 
     let mut reqs = Vec::new();
     let mut what = Vec::new();
-    for (name, tok) in [
-        ("next-auth v4 token", node_v4),
-        ("Rust v4 token", rust_v4.as_str()),
-    ] {
+    for (name, tok) in [("next-auth v4 token", node_v4), ("Rust v4 token", rust_v4.as_str())] {
         for salt in [V5_SALTS[0], V5_SALTS[1], ""] {
             reqs.push(decode_req("authjs", secret, salt, tok));
             what.push(format!("{name} → @auth/core (salt {salt:?})"));
         }
     }
-    for (name, tok) in [
-        ("@auth/core token", node_v5),
-        ("Rust v5 token", rust_v5.as_str()),
-    ] {
+    for (name, tok) in [("@auth/core token", node_v5), ("Rust v5 token", rust_v5.as_str())] {
         for salt in ["", V5_SALTS[0]] {
             reqs.push(decode_req("next-auth", secret, salt, tok));
             what.push(format!("{name} → next-auth (salt {salt:?})"));
@@ -738,22 +610,10 @@ fn v4_and_v5_tokens_do_not_cross() {
     }
 
     // And on the Rust side.
-    assert!(
-        v5.decode(node_v4, t).is_err(),
-        "v5 codec accepted a next-auth token"
-    );
-    assert!(
-        v5.decode(&rust_v4, t).is_err(),
-        "v5 codec accepted a v4 token"
-    );
-    assert!(
-        v4.decode(node_v5, t).is_err(),
-        "v4 codec accepted an @auth/core token"
-    );
-    assert!(
-        v4.decode(&rust_v5, t).is_err(),
-        "v4 codec accepted a v5 token"
-    );
+    assert!(v5.decode(node_v4, t).is_err(), "v5 codec accepted a next-auth token");
+    assert!(v5.decode(&rust_v4, t).is_err(), "v5 codec accepted a v4 token");
+    assert!(v4.decode(node_v5, t).is_err(), "v4 codec accepted an @auth/core token");
+    assert!(v4.decode(&rust_v5, t).is_err(), "v4 codec accepted a v5 token");
     // Control: each decodes under its own mode.
     assert!(v4.decode(node_v4, t).is_ok() && v5.decode(node_v5, t).is_ok());
 }
@@ -803,19 +663,12 @@ fn csrf_hash_matches_next_auth_and_authjs() {
         for tok in &tokens {
             let res = r.next().unwrap();
             let h = o.next().unwrap();
-            assert_eq!(
-                res["hash"].as_str(),
-                Some(h.as_str()),
-                "token {tok}, secret {s:?}"
-            );
+            assert_eq!(res["hash"].as_str(), Some(h.as_str()), "token {tok}, secret {s:?}");
             assert_eq!(
                 res["verified"]["next-auth"], true,
                 "next-auth: token {tok}, secret {s:?}"
             );
-            assert_eq!(
-                res["verified"]["authjs"], true,
-                "@auth/core: token {tok}, secret {s:?}"
-            );
+            assert_eq!(res["verified"]["authjs"], true, "@auth/core: token {tok}, secret {s:?}");
         }
         for lib in ["next-auth", "authjs"] {
             let res = r.next().unwrap();
@@ -832,11 +685,7 @@ fn csrf_hash_matches_next_auth_and_authjs() {
 
     // Negative control: a hash made with another secret is not trusted by the libraries.
     let bad = tessera::csrf::hash(&tokens[0], &Secret::new("other"));
-    let res =
-        node.run(&[json!({"op": "csrf", "secret": "secret", "token": tokens[0], "hash": bad})]);
-    assert_eq!(
-        res[0]["verified"],
-        json!({"next-auth": false, "authjs": false})
-    );
+    let res = node.run(&[json!({"op": "csrf", "secret": "secret", "token": tokens[0], "hash": bad})]);
+    assert_eq!(res[0]["verified"], json!({"next-auth": false, "authjs": false}));
     eprintln!("csrf: {} hashes match next-auth and @auth/core", ours.len());
 }

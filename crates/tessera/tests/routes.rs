@@ -33,10 +33,7 @@ async fn fresh_session_sets_preamble_cookies_and_answers_empty_object() {
     let value = csrf.split(';').next().unwrap().split_once('=').unwrap().1;
     let (token, hash) = value.split_once("%7C").unwrap();
     assert_eq!(token.len(), 64);
-    assert_eq!(
-        hash,
-        tessera::csrf::hash(token, &tessera::Secret::new("secret"))
-    );
+    assert_eq!(hash, tessera::csrf::hash(token, &tessera::Secret::new("secret")));
     assert_eq!(
         cookies[1],
         "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
@@ -54,11 +51,7 @@ async fn csrf_with_cookies_sets_nothing_and_returns_the_bare_token() {
     assert!(r.set_cookies().is_empty());
     let token = r.json()["csrfToken"].as_str().unwrap().to_owned();
     assert!(b.jar["next-auth.csrf-token"].starts_with(&format!("{token}%7C")));
-    assert!(
-        token
-            .bytes()
-            .all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase())
-    );
+    assert!(token.bytes().all(|c| c.is_ascii_hexdigit() && !c.is_ascii_uppercase()));
 }
 
 #[tokio::test]
@@ -84,9 +77,7 @@ async fn credentials_failure_is_401_with_absolute_error_url() {
     );
     assert_eq!(
         r.set_cookies(),
-        [
-            "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdash; Path=/; HttpOnly; SameSite=Lax"
-        ]
+        ["next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fdash; Path=/; HttpOnly; SameSite=Lax"]
     );
     assert!(r.location().is_none());
 }
@@ -114,10 +105,7 @@ async fn credentials_success_with_foreign_callback_redirects_to_origin() {
     let mut b = Browser::new(auth());
     // As in the transcript, the previous request left `/dash` in the callback cookie.
     b.get("/api/auth/session?callbackUrl=%2Fdash").await;
-    assert_eq!(
-        b.jar["next-auth.callback-url"],
-        "http%3A%2F%2Flocalhost%3A3000%2Fdash"
-    );
+    assert_eq!(b.jar["next-auth.callback-url"], "http%3A%2F%2Flocalhost%3A3000%2Fdash");
     let csrf = b.csrf().await;
     let r = b
         .post_form(
@@ -137,9 +125,7 @@ async fn credentials_success_with_foreign_callback_redirects_to_origin() {
         cookies[0],
         "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
     );
-    assert!(
-        cookies[1].starts_with("next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..")
-    );
+    assert!(cookies[1].starts_with("next-auth.session-token=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.."));
     assert!(cookies[1].contains("; Path=/; Expires="));
     assert!(cookies[1].ends_with(" GMT; HttpOnly; SameSite=Lax"));
     assert!(r.body.is_empty());
@@ -164,9 +150,10 @@ async fn signed_in_session_is_returned_and_rotated() {
     assert_eq!(expires.len(), 24, "{expires}");
     assert!(expires.ends_with('Z'));
     // Key order of the default session.
-    assert!(r.text().starts_with(
-        r#"{"user":{"name":"Alice","email":"alice@example.com","image":null},"expires":""#
-    ));
+    assert!(
+        r.text()
+            .starts_with(r#"{"user":{"name":"Alice","email":"alice@example.com","image":null},"expires":""#)
+    );
     let cookies = r.set_cookies();
     assert_eq!(cookies.len(), 1);
     assert!(cookies[0].starts_with("next-auth.session-token="));
@@ -184,11 +171,7 @@ async fn update_needs_csrf_and_reaches_the_jwt_callback() {
     impl Callbacks for Cb {
         async fn jwt(&self, mut args: JwtArgs<'_>) -> Result<tessera::Token, CallbackError> {
             if args.trigger == Some(JwtTrigger::Update) {
-                let name = args
-                    .session
-                    .and_then(|s| s["name"].as_str())
-                    .unwrap_or("?")
-                    .to_owned();
+                let name = args.session.and_then(|s| s["name"].as_str()).unwrap_or("?").to_owned();
                 args.token.set("name", name);
             }
             Ok(args.token)
@@ -196,41 +179,27 @@ async fn update_needs_csrf_and_reaches_the_jwt_callback() {
     }
     let mut b = Browser::new(builder().callbacks(Cb).build().unwrap());
     b.sign_in().await;
-    let r = b
-        .post_json("/api/auth/session", json!({"csrfToken": "x"}))
-        .await;
+    let r = b.post_json("/api/auth/session", json!({"csrfToken": "x"})).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert_eq!(r.text(), "{}");
 
     let csrf = b.csrf().await;
     let r = b
-        .post_json(
-            "/api/auth/session",
-            json!({"csrfToken": csrf, "data": {"name": "Bob"}}),
-        )
+        .post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "Bob"}}))
         .await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["user"]["name"], "Bob");
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(
-        r.header("cache-control"),
-        None,
-        "update has no cache headers"
-    );
+    assert_eq!(r.header("cache-control"), None, "update has no cache headers");
     // The new name sticks in the cookie.
-    assert_eq!(
-        b.get("/api/auth/session").await.json()["user"]["name"],
-        "Bob"
-    );
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Bob");
 }
 
 #[tokio::test]
 async fn update_without_session_is_empty_object() {
     let mut b = Browser::new(auth());
     let csrf = b.csrf().await;
-    let r = b
-        .post_json("/api/auth/session", json!({"csrfToken": csrf}))
-        .await;
+    let r = b.post_json("/api/auth/session", json!({"csrfToken": csrf})).await;
     assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"));
 }
 
@@ -255,9 +224,7 @@ async fn error_route_statuses_and_bounces() {
         assert_eq!(r.status.as_u16(), status, "{code}");
         assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
     }
-    let r = b
-        .get("/api/auth/error?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E")
-        .await;
+    let r = b.get("/api/auth/error?error=%3Cscript%3Ealert(1)%3C%2Fscript%3E").await;
     assert!(
         !r.text().contains("<script>"),
         "the error value is never echoed unescaped"
@@ -275,10 +242,7 @@ async fn unknown_actions_are_400_without_cookies() {
         ("GET", "/api/auth/_log"),
     ] {
         let r = b
-            .send(
-                http::Request::builder().method(method).uri(path),
-                bytes::Bytes::new(),
-            )
+            .send(http::Request::builder().method(method).uri(path), bytes::Bytes::new())
             .await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{method} {path}");
         assert_eq!(
@@ -304,11 +268,7 @@ async fn providers_and_log_set_no_cookies() {
     let r = b
         .post_form(
             "/api/auth/_log",
-            &[
-                ("level", "error"),
-                ("code", "CLIENT_FETCH_ERROR"),
-                ("client", "true"),
-            ],
+            &[("level", "error"), ("code", "CLIENT_FETCH_ERROR"), ("client", "true")],
         )
         .await;
     assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"));
@@ -338,10 +298,7 @@ async fn sign_out_flow() {
     let mut b = Browser::new(auth());
     b.sign_in().await;
     let r = b
-        .post_form(
-            "/api/auth/signout",
-            &[("csrfToken", "bad"), ("json", "true")],
-        )
+        .post_form("/api/auth/signout", &[("csrfToken", "bad"), ("json", "true")])
         .await;
     assert_eq!(
         r.json(),
@@ -375,10 +332,7 @@ async fn sign_out_flow() {
 
     // Signed out already: redirect, nothing cleared.
     let r = b
-        .post_form(
-            "/api/auth/signout",
-            &[("csrfToken", &csrf), ("json", "true")],
-        )
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
         .await;
     assert!(r.set_cookies().iter().all(|c| !c.contains("session-token")));
 }
@@ -389,11 +343,7 @@ async fn pages_render_and_custom_pages_redirect() {
     let r = b.get("/api/auth/signin?error=CredentialsSignin").await;
     assert_eq!(r.status, StatusCode::OK);
     let html = r.text();
-    assert!(
-        html.contains(
-            r#"action="http://localhost:3000/api/auth/callback/credentials" method="POST""#
-        )
-    );
+    assert!(html.contains(r#"action="http://localhost:3000/api/auth/callback/credentials" method="POST""#));
     assert!(
         html.contains(r#"name="csrfToken""#)
             && html.contains(r#"name="username""#)
@@ -424,9 +374,7 @@ async fn pages_render_and_custom_pages_redirect() {
     );
     assert_eq!(b.get("/api/auth/signout").await.location(), Some("/bye"));
     assert_eq!(
-        b.get("/api/auth/verify-request?provider=email")
-            .await
-            .location(),
+        b.get("/api/auth/verify-request?provider=email").await.location(),
         Some("/check")
     );
     assert_eq!(
@@ -444,10 +392,7 @@ async fn signin_post_rules() {
     let mut b = Browser::new(auth());
     let csrf = b.csrf().await;
     let r = b
-        .post_form(
-            "/api/auth/signin/nope",
-            &[("csrfToken", &csrf), ("json", "true")],
-        )
+        .post_form("/api/auth/signin/nope", &[("csrfToken", &csrf), ("json", "true")])
         .await;
     assert_eq!(
         r.json(),
@@ -469,10 +414,7 @@ async fn signin_post_rules() {
             &[("csrfToken", &csrf), ("json", "true")],
         )
         .await;
-    assert_eq!(
-        r.json(),
-        json!({"url": "http://localhost:3000/api/auth/signin"})
-    );
+    assert_eq!(r.json(), json!({"url": "http://localhost:3000/api/auth/signin"}));
     let r = b.get("/api/auth/callback/credentials").await;
     assert_eq!(r.status, StatusCode::METHOD_NOT_ALLOWED);
     assert_eq!(r.header("allow"), Some("POST"));
@@ -486,11 +428,7 @@ async fn authorize_errors_and_sign_in_refusals() {
     let r = b
         .post_form(
             "/api/auth/callback/credentials",
-            &[
-                ("password", "throw"),
-                ("csrfToken", &csrf),
-                ("json", "true"),
-            ],
+            &[("password", "throw"), ("csrfToken", &csrf), ("json", "true")],
         )
         .await;
     assert_eq!(r.status, StatusCode::UNAUTHORIZED);
@@ -545,28 +483,17 @@ async fn large_sessions_are_chunked_and_shrink_back() {
         .iter()
         .map(|c| c.split('=').next().unwrap().to_owned())
         .collect();
-    assert_eq!(
-        names,
-        ["next-auth.session-token.0", "next-auth.session-token.1"]
-    );
+    assert_eq!(names, ["next-auth.session-token.0", "next-auth.session-token.1"]);
     assert_eq!(b.jar["next-auth.session-token.0"].len(), 3933);
-    assert_eq!(
-        b.get("/api/auth/session").await.json()["user"]["name"],
-        "Alice"
-    );
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
 
     let csrf = b.csrf().await;
-    let r = b
-        .post_json("/api/auth/session", json!({"csrfToken": csrf}))
-        .await;
+    let r = b.post_json("/api/auth/session", json!({"csrfToken": csrf})).await;
     let cookies = r.set_cookies();
     assert!(cookies[0].starts_with("next-auth.session-token.0=; Max-Age=0"));
     assert!(cookies[1].starts_with("next-auth.session-token.1=; Max-Age=0"));
     assert!(cookies[2].starts_with("next-auth.session-token=eyJ"));
-    assert_eq!(
-        b.jar.keys().filter(|k| k.contains("session-token")).count(),
-        1
-    );
+    assert_eq!(b.jar.keys().filter(|k| k.contains("session-token")).count(), 1);
     assert_eq!(
         b.get("/api/auth/session").await.json()["user"]["email"],
         "alice@example.com"
@@ -586,19 +513,14 @@ async fn secure_url_uses_prefixed_cookie_names() {
     let cookies = r.set_cookies();
     assert!(cookies[0].starts_with("__Host-next-auth.csrf-token="));
     assert!(cookies[0].ends_with("; Path=/; HttpOnly; Secure; SameSite=Lax"));
-    assert!(
-        cookies[1].starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fapp.example.com;")
-    );
+    assert!(cookies[1].starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fapp.example.com;"));
     let r = b.sign_in().await;
     assert!(
         r.set_cookies()
             .iter()
             .any(|c| c.starts_with("__Secure-next-auth.session-token=") && c.contains("; Secure;"))
     );
-    assert_eq!(
-        b.get("/api/auth/session").await.json()["user"]["name"],
-        "Alice"
-    );
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
 }
 
 #[tokio::test]
@@ -611,10 +533,7 @@ async fn custom_base_path_from_url() {
     assert_eq!(auth.base_path(), "/auth");
     let mut b = Browser::new(auth);
     assert_eq!(b.get("/auth/session").await.text(), "{}");
-    assert_eq!(
-        b.get("/api/auth/session").await.status,
-        StatusCode::BAD_REQUEST
-    );
+    assert_eq!(b.get("/api/auth/session").await.status, StatusCode::BAD_REQUEST);
 }
 
 #[tokio::test]
@@ -623,14 +542,9 @@ async fn session_callback_shapes_the_response_and_server_side_access_matches() {
     struct AddRole;
     #[tessera::async_trait]
     impl Callbacks for AddRole {
-        async fn session(
-            &self,
-            mut args: SessionArgs<'_>,
-        ) -> Result<tessera::Session, CallbackError> {
+        async fn session(&self, mut args: SessionArgs<'_>) -> Result<tessera::Session, CallbackError> {
             args.session.extra.insert("role".into(), "admin".into());
-            if let (Some(u), Some(sub)) =
-                (args.session.user.as_mut(), args.token.and_then(|t| t.sub()))
-            {
+            if let (Some(u), Some(sub)) = (args.session.user.as_mut(), args.token.and_then(|t| t.sub())) {
                 u.extra.insert("id".into(), sub.into());
             }
             Ok(args.session)
@@ -653,17 +567,13 @@ async fn session_callback_shapes_the_response_and_server_side_access_matches() {
 
 #[tokio::test]
 async fn auth_js_v5_mode_speaks_the_v5_client_side() {
-    let auth = builder()
-        .compat(tessera::jwt::Compat::AuthJsV5)
-        .build()
-        .unwrap();
+    let auth = builder().compat(tessera::jwt::Compat::AuthJsV5).build().unwrap();
     let mut b = Browser::new(auth);
     let r = b.get("/api/auth/session").await;
     assert_eq!(r.text(), "null", "v5 answers null for no session");
     assert!(r.set_cookies()[0].starts_with("authjs.csrf-token="));
     let csrf = b.csrf().await;
-    b.extra_headers
-        .push(("x-auth-return-redirect".into(), "1".into()));
+    b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
     let r = b
         .post_form(
             "/api/auth/callback/credentials",
@@ -676,13 +586,8 @@ async fn auth_js_v5_mode_speaks_the_v5_client_side() {
         !token.starts_with("eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0"),
         "A256CBC-HS512 with kid"
     );
-    assert_eq!(
-        b.get("/api/auth/session").await.json()["user"]["name"],
-        "Alice"
-    );
-    let r = b
-        .post_json("/api/auth/session", json!({"csrfToken": "bad"}))
-        .await;
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+    let r = b.post_json("/api/auth/session", json!({"csrfToken": "bad"})).await;
     assert_eq!((r.status, r.text()), (StatusCode::BAD_REQUEST, "null"));
 }
 
@@ -724,22 +629,17 @@ async fn events_fire_for_sign_in_session_and_sign_out() {
                 .push(format!("sign_in {} via {}", e.user.id, e.account.provider));
         }
         async fn session(&self, e: SessionEvent<'_>) {
-            let name = e
-                .session
-                .user
-                .as_ref()
-                .and_then(|u| u.name.clone())
-                .unwrap_or_default();
+            let name = e.session.user.as_ref().and_then(|u| u.name.clone()).unwrap_or_default();
             self.0.lock().unwrap().push(format!(
                 "session {name} sub={}",
                 e.token.and_then(|t| t.sub()).unwrap_or("?")
             ));
         }
         async fn sign_out(&self, e: SignOutEvent<'_>) {
-            self.0.lock().unwrap().push(format!(
-                "sign_out sub={}",
-                e.token.and_then(|t| t.sub()).unwrap_or("?")
-            ));
+            self.0
+                .lock()
+                .unwrap()
+                .push(format!("sign_out sub={}", e.token.and_then(|t| t.sub()).unwrap_or("?")));
         }
     }
     let log = Log::default();
@@ -748,14 +648,9 @@ async fn events_fire_for_sign_in_session_and_sign_out() {
     b.sign_in().await;
     b.get("/api/auth/session").await;
     let csrf = b.csrf().await;
-    b.post_form("/api/auth/signout", &[("csrfToken", &csrf)])
-        .await;
+    b.post_form("/api/auth/signout", &[("csrfToken", &csrf)]).await;
     assert_eq!(
         *log.0.lock().unwrap(),
-        [
-            "sign_in 1 via credentials",
-            "session Alice sub=1",
-            "sign_out sub=1"
-        ]
+        ["sign_in 1 via credentials", "session Alice sub=1", "sign_out sub=1"]
     );
 }

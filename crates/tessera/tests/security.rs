@@ -18,11 +18,8 @@ fn session_cookie(token: &str) -> String {
 
 async fn session_with_cookie(auth: &Auth, cookie: &str) -> common::Reply {
     let mut b = Browser::new(auth.clone());
-    b.send(
-        Request::get("/api/auth/session").header("cookie", cookie),
-        Bytes::new(),
-    )
-    .await
+    b.send(Request::get("/api/auth/session").header("cookie", cookie), Bytes::new())
+        .await
 }
 
 fn now() -> i64 {
@@ -37,9 +34,7 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
     let auth = auth();
     let good = auth.encode_token(Token::for_user(&User::new("1").name("A")), 60);
     assert_eq!(
-        session_with_cookie(&auth, &session_cookie(&good))
-            .await
-            .json()["user"]["name"],
+        session_with_cookie(&auth, &session_cookie(&good)).await.json()["user"]["name"],
         "A"
     );
 
@@ -51,28 +46,22 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
         -16,
         now(),
     );
-    let other_secret = JweCodec::new(Compat::NextAuthV4, &[Secret::new("another secret!!")], "")
-        .encode_claims(&mut Default::default(), 60, now());
+    let other_secret = JweCodec::new(Compat::NextAuthV4, &[Secret::new("another secret!!")], "").encode_claims(
+        &mut Default::default(),
+        60,
+        now(),
+    );
     // A check cookie (salt = its cookie name) pasted as the session cookie.
-    let state = JweCodec::new(
-        Compat::NextAuthV4,
-        &[Secret::new("secret")],
-        "next-auth.state",
-    )
-    .encode_claims(
-        &mut json!({"value": "x", "provider": "p"})
-            .as_object()
-            .unwrap()
-            .clone(),
+    let state = JweCodec::new(Compat::NextAuthV4, &[Secret::new("secret")], "next-auth.state").encode_claims(
+        &mut json!({"value": "x", "provider": "p"}).as_object().unwrap().clone(),
         900,
         now(),
     );
-    let v5 = JweCodec::new(
-        Compat::AuthJsV5,
-        &[Secret::new("secret")],
-        "authjs.session-token",
-    )
-    .encode_claims(&mut Default::default(), 60, now());
+    let v5 = JweCodec::new(Compat::AuthJsV5, &[Secret::new("secret")], "authjs.session-token").encode_claims(
+        &mut Default::default(),
+        60,
+        now(),
+    );
     for (what, token) in [
         ("tampered", String::from_utf8(tampered).unwrap()),
         ("expired", expired),
@@ -86,26 +75,15 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
         let r = session_with_cookie(&auth, &session_cookie(&token)).await;
         assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"), "{what}");
         assert!(
-            r.set_cookies().contains(
-                &"next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax".to_owned()
-            ),
+            r.set_cookies()
+                .contains(&"next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax".to_owned()),
             "{what}: the bad cookie is cleared"
         );
     }
     // Every chunk of a bad chunked cookie is cleared.
-    let r = session_with_cookie(
-        &auth,
-        "next-auth.session-token.0=abc; next-auth.session-token.1=def",
-    )
-    .await;
+    let r = session_with_cookie(&auth, "next-auth.session-token.0=abc; next-auth.session-token.1=def").await;
     assert_eq!(r.text(), "{}");
-    assert_eq!(
-        r.set_cookies()
-            .iter()
-            .filter(|c| c.contains("Max-Age=0"))
-            .count(),
-        2
-    );
+    assert_eq!(r.set_cookies().iter().filter(|c| c.contains("Max-Age=0")).count(), 2);
 }
 
 #[tokio::test]
@@ -140,17 +118,10 @@ async fn secret_rotation_accepts_listed_old_secrets_only() {
         .1
         .to_owned();
     assert_eq!(
-        session_with_cookie(&fresh, &session_cookie(&value))
-            .await
-            .json()["user"]["name"],
+        session_with_cookie(&fresh, &session_cookie(&value)).await.json()["user"]["name"],
         "A"
     );
-    assert_eq!(
-        session_with_cookie(&fresh, &session_cookie(&token))
-            .await
-            .text(),
-        "{}"
-    );
+    assert_eq!(session_with_cookie(&fresh, &session_cookie(&token)).await.text(), "{}");
 }
 
 #[tokio::test]
@@ -175,10 +146,7 @@ async fn malformed_cookie_headers_never_panic() {
     let mut b = Browser::new(auth.clone());
     let header = http::HeaderValue::from_bytes(b"next-auth.session-token=\xff\xfe").unwrap();
     let r = b
-        .send(
-            Request::get("/api/auth/session").header("cookie", header),
-            Bytes::new(),
-        )
+        .send(Request::get("/api/auth/session").header("cookie", header), Bytes::new())
         .await;
     assert_eq!(r.text(), "{}");
 }
@@ -203,16 +171,9 @@ async fn invalid_query_callback_is_a_400_not_a_500() {
     ] {
         let r = b.get(path).await;
         assert_eq!(r.status, StatusCode::BAD_REQUEST, "{path}");
-        assert!(
-            r.json()["message"]
-                .as_str()
-                .unwrap()
-                .contains("callbackUrl")
-        );
+        assert!(r.json()["message"].as_str().unwrap().contains("callbackUrl"));
     }
-    let r = b
-        .get("/api/auth/signin?callbackUrl=javascript:alert(1)")
-        .await;
+    let r = b.get("/api/auth/signin?callbackUrl=javascript:alert(1)").await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.text().contains("<!doctype html>"));
     assert!(!r.text().contains("javascript:alert"), "never echoed");
@@ -263,25 +224,15 @@ async fn foreign_callback_urls_never_leave_the_origin() {
             .unwrap()
             .into_owned();
         assert_eq!(
-            url::Url::parse(&cookie)
-                .unwrap()
-                .origin()
-                .ascii_serialization(),
+            url::Url::parse(&cookie).unwrap().origin().ascii_serialization(),
             "http://localhost:3000"
         );
         // Without json: the Location header stays home too.
         let r = b
-            .post_form(
-                "/api/auth/signout",
-                &[("csrfToken", &csrf), ("callbackUrl", case)],
-            )
+            .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("callbackUrl", case)])
             .await;
         let loc = url::Url::parse(r.location().unwrap()).unwrap();
-        assert_eq!(
-            loc.origin().ascii_serialization(),
-            "http://localhost:3000",
-            "{case:?}"
-        );
+        assert_eq!(loc.origin().ascii_serialization(), "http://localhost:3000", "{case:?}");
     }
 }
 
@@ -289,13 +240,9 @@ async fn foreign_callback_urls_never_leave_the_origin() {
 async fn host_header_does_not_move_the_canonical_url() {
     let mut b = Browser::new(auth());
     b.extra_headers.push(("host".into(), "evil.com".into()));
-    b.extra_headers
-        .push(("x-forwarded-host".into(), "evil.com".into()));
+    b.extra_headers.push(("x-forwarded-host".into(), "evil.com".into()));
     let r = b.get("/api/auth/providers").await;
-    assert!(
-        r.text()
-            .contains("http://localhost:3000/api/auth/signin/credentials")
-    );
+    assert!(r.text().contains("http://localhost:3000/api/auth/signin/credentials"));
     assert!(!r.text().contains("evil.com"));
     let r = b.sign_in().await;
     assert_eq!(r.json()["url"], "http://localhost:3000");
@@ -322,31 +269,18 @@ async fn forged_csrf_is_refused_everywhere() {
         .await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     let r = b
-        .post_form(
-            "/api/auth/signout",
-            &[("csrfToken", &foreign_token), ("json", "true")],
-        )
+        .post_form("/api/auth/signout", &[("csrfToken", &foreign_token), ("json", "true")])
         .await;
-    assert_eq!(
-        r.json()["url"],
-        "http://localhost:3000/api/auth/signout?csrf=true"
-    );
+    assert_eq!(r.json()["url"], "http://localhost:3000/api/auth/signout?csrf=true");
     // No cookie at all.
     b.jar.clear();
     let r = b
         .post_form(
             "/api/auth/callback/credentials",
-            &[
-                ("password", "pw"),
-                ("csrfToken", &foreign_token),
-                ("json", "true"),
-            ],
+            &[("password", "pw"), ("csrfToken", &foreign_token), ("json", "true")],
         )
         .await;
-    assert_eq!(
-        r.json()["url"],
-        "http://localhost:3000/api/auth/signin?csrf=true"
-    );
+    assert_eq!(r.json()["url"], "http://localhost:3000/api/auth/signin?csrf=true");
     // csrfToken in the query never counts.
     let csrf = b.csrf().await;
     let r = b
@@ -355,10 +289,7 @@ async fn forged_csrf_is_refused_everywhere() {
             &[("password", "pw"), ("json", "true")],
         )
         .await;
-    assert_eq!(
-        r.json()["url"],
-        "http://localhost:3000/api/auth/signin?csrf=true"
-    );
+    assert_eq!(r.json()["url"], "http://localhost:3000/api/auth/signin?csrf=true");
 }
 
 #[tokio::test]
@@ -368,10 +299,7 @@ async fn bodies_of_the_wrong_kind_or_size() {
     let csrf = b.csrf().await;
     // Oversized.
     let r = b
-        .post_form(
-            "/api/auth/signout",
-            &[("csrfToken", &csrf), ("pad", &"x".repeat(2000))],
-        )
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("pad", &"x".repeat(2000))])
         .await;
     assert_eq!(r.status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(r.json()["message"].as_str().unwrap().contains("too large"));
@@ -381,9 +309,7 @@ async fn bodies_of_the_wrong_kind_or_size() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     assert!(r.json()["message"].as_str().unwrap().contains("JSON"));
     // A form where JSON is expected works (both are parsed on every POST).
-    let r = b
-        .post_form("/api/auth/session", &[("csrfToken", &csrf)])
-        .await;
+    let r = b.post_form("/api/auth/session", &[("csrfToken", &csrf)]).await;
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["user"]["name"], "Alice");
     // An unknown content type carries no fields: CSRF fails cleanly.
@@ -391,23 +317,11 @@ async fn bodies_of_the_wrong_kind_or_size() {
     let r = b.send(req, Bytes::from(format!("csrfToken={csrf}"))).await;
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Bad percent-encoding in query and form.
-    let r = b
-        .get("/api/auth/signin?error=%E0%A4%A&callbackUrl=%2F%ZZ")
-        .await;
-    assert!(
-        r.status.is_success() || r.status.is_client_error(),
-        "{}",
-        r.status
-    );
-    let req = Request::post("/api/auth/signout")
-        .header("content-type", "application/x-www-form-urlencoded");
-    let r = b
-        .send(req, Bytes::from_static(b"csrfToken=%ZZ%&&==&json=true"))
-        .await;
-    assert_eq!(
-        r.json()["url"],
-        "http://localhost:3000/api/auth/signout?csrf=true"
-    );
+    let r = b.get("/api/auth/signin?error=%E0%A4%A&callbackUrl=%2F%ZZ").await;
+    assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.status);
+    let req = Request::post("/api/auth/signout").header("content-type", "application/x-www-form-urlencoded");
+    let r = b.send(req, Bytes::from_static(b"csrfToken=%ZZ%&&==&json=true")).await;
+    assert_eq!(r.json()["url"], "http://localhost:3000/api/auth/signout?csrf=true");
 }
 
 #[test]
@@ -501,10 +415,7 @@ async fn junk_requests_never_cause_a_server_error() {
             pick(next()),
             pick(next())
         );
-        let req = Request::builder()
-            .method(method)
-            .uri(uri)
-            .header("content-type", ct);
+        let req = Request::builder().method(method).uri(uri).header("content-type", ct);
         let req = match http::HeaderValue::from_str(&cookie) {
             Ok(v) => req.header("cookie", v),
             Err(_) => req,

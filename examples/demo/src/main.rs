@@ -33,12 +33,8 @@ impl Callbacks for DemoCallbacks {
                 .and_then(|n| n.as_str())
                 .map(str::trim);
             match name {
-                Some(n) if !n.is_empty() && n.chars().count() <= MAX_NAME_CHARS => {
-                    args.token.set("name", n)
-                }
-                Some(_) => tracing::info!(
-                    "update() ignored: name must be 1 to {MAX_NAME_CHARS} characters"
-                ),
+                Some(n) if !n.is_empty() && n.chars().count() <= MAX_NAME_CHARS => args.token.set("name", n),
+                Some(_) => tracing::info!("update() ignored: name must be 1 to {MAX_NAME_CHARS} characters"),
                 None => {}
             }
         }
@@ -46,9 +42,7 @@ impl Callbacks for DemoCallbacks {
     }
 
     async fn session(&self, mut args: SessionArgs<'_>) -> Result<Session, CallbackError> {
-        if let (Some(user), Some(sub)) =
-            (args.session.user.as_mut(), args.token.and_then(Token::sub))
-        {
+        if let (Some(user), Some(sub)) = (args.session.user.as_mut(), args.token.and_then(Token::sub)) {
             user.extra.insert("id".into(), sub.into());
         }
         Ok(args.session)
@@ -66,13 +60,8 @@ fn build_auth(port: u16) -> Result<Auth, tessera::ConfigError> {
     if env("NEXTAUTH_URL").or_else(|| env("AUTH_URL")).is_none() {
         builder = builder.url(format!("http://localhost:{port}"));
     }
-    if env("NEXTAUTH_SECRET")
-        .or_else(|| env("AUTH_SECRET"))
-        .is_none()
-    {
-        eprintln!(
-            "demo: no NEXTAUTH_SECRET set; generated a secret for this run (sessions end when the demo stops)"
-        );
+    if env("NEXTAUTH_SECRET").or_else(|| env("AUTH_SECRET")).is_none() {
+        eprintln!("demo: no NEXTAUTH_SECRET set; generated a secret for this run (sessions end when the demo stops)");
         builder = builder.secret(Secret::generate());
     }
     let credentials = CredentialsProvider::new(move |c: Credentials| {
@@ -86,10 +75,7 @@ fn build_auth(port: u16) -> Result<Auth, tessera::ConfigError> {
     })
     .field("username", "Username", "text")
     .field("password", "Password", "password");
-    builder
-        .provider(credentials)
-        .callbacks(DemoCallbacks)
-        .build()
+    builder.provider(credentials).callbacks(DemoCallbacks).build()
 }
 
 fn app(auth: Auth) -> Router {
@@ -100,20 +86,13 @@ fn app(auth: Auth) -> Router {
     Router::new()
         .route(
             "/protected",
-            get(move |MaybeSession(s): MaybeSession| async move {
-                Html(pages::protected(&base, s.as_ref()))
-            }),
+            get(move |MaybeSession(s): MaybeSession| async move { Html(pages::protected(&base, s.as_ref())) }),
         )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
         .route(
             "/",
             get(move |MaybeSession(s): MaybeSession| async move {
-                Html(pages::home(
-                    &home_base,
-                    s.as_ref(),
-                    &demo_user,
-                    &demo_password,
-                ))
+                Html(pages::home(&home_base, s.as_ref(), &demo_user, &demo_password))
             }),
         )
         .route(
@@ -128,9 +107,7 @@ fn app(auth: Auth) -> Router {
 #[tokio::main]
 async fn main() {
     tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
         .with_writer(std::io::stderr)
         .init();
     let port: u16 = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3000);
@@ -158,20 +135,16 @@ async fn main() {
         let ctrl_c = tokio::signal::ctrl_c();
         #[cfg(unix)]
         {
-            let mut term =
-                match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-                    Ok(s) => s,
-                    Err(_) => return std::future::pending().await,
-                };
+            let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => return std::future::pending().await,
+            };
             tokio::select! { _ = ctrl_c => {}, _ = term.recv() => {} }
         }
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    if let Err(e) = axum::serve(listener, app(auth))
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
+    if let Err(e) = axum::serve(listener, app(auth)).with_graceful_shutdown(shutdown).await {
         eprintln!("demo: server error: {e}");
         std::process::exit(1);
     }

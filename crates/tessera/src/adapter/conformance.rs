@@ -47,9 +47,7 @@ async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
 }
 
 fn secs(t: SystemTime) -> u64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
 }
 
 fn account(user_id: &str, provider: &str, id: &str) -> Account {
@@ -191,27 +189,17 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .expect("missing account")
             .is_none()
     );
-    let again = adapter
-        .link_account(account(&bob.id, &provider, "a-1"))
-        .await;
+    let again = adapter.link_account(account(&bob.id, &provider, "a-1")).await;
     assert!(
         matches!(again, Err(AdapterError::Conflict(_))),
         "(provider, account id) is unique: {again:?}"
     );
-    let orphan = adapter
-        .link_account(account("no-such-user", &provider, "a-9"))
-        .await;
+    let orphan = adapter.link_account(account("no-such-user", &provider, "a-9")).await;
     assert!(orphan.is_err(), "linking to a missing user fails");
-    let accounts = adapter
-        .list_accounts(&alice.id)
-        .await
-        .expect("list_accounts");
+    let accounts = adapter.list_accounts(&alice.id).await.expect("list_accounts");
     assert_eq!(accounts.len(), 1);
     let a = &accounts[0];
-    assert_eq!(
-        (a.kind, a.provider_account_id.as_str()),
-        (AccountType::OAuth, "a-1")
-    );
+    assert_eq!((a.kind, a.provider_account_id.as_str()), (AccountType::OAuth, "a-1"));
     for (k, v) in account(&alice.id, &provider, "a-1").extra {
         assert_eq!(a.extra.get(&k), Some(&v), "account field {k} round-trips");
     }
@@ -219,10 +207,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .link_account(account(&alice.id, &provider, "a-2"))
         .await
         .expect("second account");
-    adapter
-        .unlink_account(&provider, "a-2")
-        .await
-        .expect("unlink_account");
+    adapter.unlink_account(&provider, "a-2").await.expect("unlink_account");
     assert!(
         adapter
             .get_user_by_account(&provider, "a-2")
@@ -242,10 +227,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         user_id: alice.id.clone(),
         expires: later,
     };
-    let created = adapter
-        .create_session(s1.clone())
-        .await
-        .expect("create_session");
+    let created = adapter.create_session(s1.clone()).await.expect("create_session");
     assert_eq!(created.session_token, s1.session_token);
     let dup = adapter.create_session(s1.clone()).await;
     assert!(
@@ -279,11 +261,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .await
         .expect("get")
         .expect("found");
-    assert_eq!(
-        secs(sess.expires),
-        secs(even_later),
-        "update_session moves the expiry"
-    );
+    assert_eq!(secs(sess.expires), secs(even_later), "update_session moves the expiry");
     for n in 2..=3 {
         let s = AdapterSession {
             session_token: format!("s{n}-{tag}"),
@@ -292,10 +270,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         };
         adapter.create_session(s).await.expect("more sessions");
     }
-    let listed = adapter
-        .list_sessions(&alice.id)
-        .await
-        .expect("list_sessions");
+    let listed = adapter.list_sessions(&alice.id).await.expect("list_sessions");
     assert_eq!(listed.len(), 3);
     assert!(
         listed.windows(2).all(|w| w[0].expires <= w[1].expires),
@@ -306,21 +281,12 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .await
         .expect("revoke others");
     assert_eq!(removed, 2);
-    let listed = adapter
-        .list_sessions(&alice.id)
-        .await
-        .expect("list after revoke");
+    let listed = adapter.list_sessions(&alice.id).await.expect("list after revoke");
     assert_eq!(
-        listed
-            .iter()
-            .map(|s| s.session_token.as_str())
-            .collect::<Vec<_>>(),
+        listed.iter().map(|s| s.session_token.as_str()).collect::<Vec<_>>(),
         [s1.session_token.as_str()]
     );
-    let deleted = adapter
-        .delete_session(&s1.session_token)
-        .await
-        .expect("delete_session");
+    let deleted = adapter.delete_session(&s1.session_token).await.expect("delete_session");
     assert_eq!(
         deleted.map(|s| s.user_id),
         Some(alice.id.clone()),
@@ -340,18 +306,9 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         user_id: alice.id.clone(),
         expires: later,
     };
-    adapter
-        .create_session(s4.clone())
-        .await
-        .expect("session before delete");
+    adapter.create_session(s4.clone()).await.expect("session before delete");
     adapter.delete_user(&alice.id).await.expect("delete_user");
-    assert!(
-        adapter
-            .get_user(&alice.id)
-            .await
-            .expect("get deleted")
-            .is_none()
-    );
+    assert!(adapter.get_user(&alice.id).await.expect("get deleted").is_none());
     assert!(
         adapter
             .get_session_and_user(&s4.session_token)
@@ -420,10 +377,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             token: format!("race-{round}-{tag}"),
             expires: later,
         };
-        adapter
-            .create_verification_token(vt.clone())
-            .await
-            .expect("race token");
+        adapter.create_verification_token(vt.clone()).await.expect("race token");
         let (a, b) = join2(
             adapter.use_verification_token(&vt.identifier, &vt.token),
             adapter.use_verification_token(&vt.identifier, &vt.token),
@@ -433,10 +387,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .iter()
             .filter(|r| r.is_some())
             .count();
-        assert_eq!(
-            wins, 1,
-            "two concurrent uses: exactly one wins (round {round})"
-        );
+        assert_eq!(wins, 1, "two concurrent uses: exactly one wins (round {round})");
     }
     adapter.delete_user(&bob.id).await.expect("cleanup");
 }

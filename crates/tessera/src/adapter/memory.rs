@@ -50,9 +50,7 @@ impl Adapter for MemoryAdapter {
         if let Some(email) = &user.email
             && s.users.values().any(|u| u.email.as_ref() == Some(email))
         {
-            return Err(AdapterError::Conflict(format!(
-                "a user with email {email} exists"
-            )));
+            return Err(AdapterError::Conflict(format!("a user with email {email} exists")));
         }
         let created = User {
             id: crate::random::uuid_v4(),
@@ -100,9 +98,7 @@ impl Adapter for MemoryAdapter {
                 .values()
                 .any(|u| u.id != update.id && u.email.as_ref() == Some(email))
         {
-            return Err(AdapterError::Conflict(format!(
-                "a user with email {email} exists"
-            )));
+            return Err(AdapterError::Conflict(format!("a user with email {email} exists")));
         }
         let user = s
             .users
@@ -140,9 +136,10 @@ impl Adapter for MemoryAdapter {
         if !s.users.contains_key(&user_id) {
             return Err(AdapterError::NotFound(format!("user {user_id}")));
         }
-        if s.accounts.iter().any(|a| {
-            a.provider == account.provider && a.provider_account_id == account.provider_account_id
-        }) {
+        if s.accounts
+            .iter()
+            .any(|a| a.provider == account.provider && a.provider_account_id == account.provider_account_id)
+        {
             return Err(AdapterError::Conflict(format!(
                 "account {}/{} is linked",
                 account.provider, account.provider_account_id
@@ -152,11 +149,7 @@ impl Adapter for MemoryAdapter {
         Ok(())
     }
 
-    async fn unlink_account(
-        &self,
-        provider: &str,
-        provider_account_id: &str,
-    ) -> Result<(), AdapterError> {
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
         self.lock()?
             .accounts
             .retain(|a| !(a.provider == provider && a.provider_account_id == provider_account_id));
@@ -173,10 +166,7 @@ impl Adapter for MemoryAdapter {
             .collect())
     }
 
-    async fn create_session(
-        &self,
-        session: AdapterSession,
-    ) -> Result<AdapterSession, AdapterError> {
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
         let mut s = self.lock()?;
         if !s.users.contains_key(&session.user_id) {
             return Err(AdapterError::NotFound(format!("user {}", session.user_id)));
@@ -184,38 +174,25 @@ impl Adapter for MemoryAdapter {
         if s.sessions.contains_key(&session.session_token) {
             return Err(AdapterError::Conflict("session token exists".into()));
         }
-        s.sessions
-            .insert(session.session_token.clone(), session.clone());
+        s.sessions.insert(session.session_token.clone(), session.clone());
         Ok(session)
     }
 
-    async fn get_session_and_user(
-        &self,
-        session_token: &str,
-    ) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
         let s = self.lock()?;
-        Ok(s.sessions.get(session_token).and_then(|sess| {
-            s.users
-                .get(&sess.user_id)
-                .map(|u| (sess.clone(), u.clone()))
-        }))
+        Ok(s.sessions
+            .get(session_token)
+            .and_then(|sess| s.users.get(&sess.user_id).map(|u| (sess.clone(), u.clone()))))
     }
 
-    async fn update_session(
-        &self,
-        session_token: &str,
-        expires: SystemTime,
-    ) -> Result<(), AdapterError> {
+    async fn update_session(&self, session_token: &str, expires: SystemTime) -> Result<(), AdapterError> {
         if let Some(sess) = self.lock()?.sessions.get_mut(session_token) {
             sess.expires = expires;
         }
         Ok(())
     }
 
-    async fn delete_session(
-        &self,
-        session_token: &str,
-    ) -> Result<Option<AdapterSession>, AdapterError> {
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
         Ok(self.lock()?.sessions.remove(session_token))
     }
 
@@ -231,11 +208,7 @@ impl Adapter for MemoryAdapter {
         Ok(out)
     }
 
-    async fn delete_user_sessions(
-        &self,
-        user_id: &str,
-        keep: Option<&str>,
-    ) -> Result<u64, AdapterError> {
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
         let mut s = self.lock()?;
         let before = s.sessions.len();
         s.sessions
@@ -243,10 +216,7 @@ impl Adapter for MemoryAdapter {
         Ok((before - s.sessions.len()) as u64)
     }
 
-    async fn create_verification_token(
-        &self,
-        token: VerificationToken,
-    ) -> Result<(), AdapterError> {
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
         let mut s = self.lock()?;
         if s.tokens
             .iter()

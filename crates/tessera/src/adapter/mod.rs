@@ -107,43 +107,23 @@ pub trait Adapter: Send + Sync + 'static {
     /// Links an account (`account.user_id` must be set and exist).
     async fn link_account(&self, account: Account) -> Result<(), AdapterError>;
     /// Unlinks an account (no error when missing).
-    async fn unlink_account(
-        &self,
-        provider: &str,
-        provider_account_id: &str,
-    ) -> Result<(), AdapterError>;
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError>;
     /// The accounts of a user.
     async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError>;
     /// Creates a session.
-    async fn create_session(&self, session: AdapterSession)
-    -> Result<AdapterSession, AdapterError>;
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError>;
     /// A session and its user, in one round trip.
-    async fn get_session_and_user(
-        &self,
-        session_token: &str,
-    ) -> Result<Option<(AdapterSession, User)>, AdapterError>;
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError>;
     /// Moves a session's expiry (no error when missing).
-    async fn update_session(
-        &self,
-        session_token: &str,
-        expires: SystemTime,
-    ) -> Result<(), AdapterError>;
+    async fn update_session(&self, session_token: &str, expires: SystemTime) -> Result<(), AdapterError>;
     /// Deletes a session, returning it when it existed.
-    async fn delete_session(
-        &self,
-        session_token: &str,
-    ) -> Result<Option<AdapterSession>, AdapterError>;
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError>;
     /// A user's sessions, soonest expiry first.
     async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError>;
     /// Deletes a user's sessions except `keep`; returns how many were deleted.
-    async fn delete_user_sessions(
-        &self,
-        user_id: &str,
-        keep: Option<&str>,
-    ) -> Result<u64, AdapterError>;
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError>;
     /// Stores a verification token.
-    async fn create_verification_token(&self, token: VerificationToken)
-    -> Result<(), AdapterError>;
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError>;
     /// Returns and deletes a verification token, atomically.
     async fn use_verification_token(
         &self,

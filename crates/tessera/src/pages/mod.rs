@@ -49,10 +49,7 @@ pub struct Theme {
 impl Theme {
     pub(crate) fn validate(&self) -> Result<(), ConfigError> {
         let css_ok = |v: &str| {
-            !v.is_empty()
-                && v.len() <= 64
-                && v.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"#(),.% ".contains(&b))
+            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"#(),.% ".contains(&b))
         };
         for c in [&self.brand_color, &self.button_text].into_iter().flatten() {
             if !css_ok(c) {
@@ -142,11 +139,10 @@ struct MessagePage<'a> {
 /// The sign-in page's message for an `?error=` value (spec §8.2).
 pub fn sign_in_error_message(error: &str) -> &'static str {
     match error {
-        "Signin" | "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount"
-        | "EmailCreateAccount" | "Callback" => "Try signing in with a different account.",
-        "OAuthAccountNotLinked" => {
-            "To confirm your identity, sign in with the same account you used originally."
+        "Signin" | "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount" | "Callback" => {
+            "Try signing in with a different account."
         }
+        "OAuthAccountNotLinked" => "To confirm your identity, sign in with the same account you used originally.",
         "EmailSignin" => "The e-mail could not be sent.",
         "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
         "SessionRequired" => "Please sign in to access this page.",
@@ -250,10 +246,7 @@ pub(crate) fn render_error(ctx: &Ctx<'_>, error: &str) -> (StatusCode, String) {
     let host;
     let link = match link {
         Some((url, "Home")) => {
-            host = url
-                .split_once("://")
-                .map(|(_, h)| h.to_owned())
-                .unwrap_or_default();
+            host = url.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_default();
             Some((url, host.as_str()))
         }
         other => other,

@@ -117,12 +117,7 @@ impl CredentialsProvider {
     }
 
     /// Adds a form field.
-    pub fn field(
-        mut self,
-        name: impl Into<String>,
-        label: impl Into<String>,
-        input_type: impl Into<String>,
-    ) -> Self {
+    pub fn field(mut self, name: impl Into<String>, label: impl Into<String>, input_type: impl Into<String>) -> Self {
         self.fields.push(CredentialField {
             name: name.into(),
             label: label.into(),

@@ -2,9 +2,7 @@
 
 pub mod credentials;
 
-pub use credentials::{
-    Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider,
-};
+pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 use tessera_protocol::ProviderType;
 
 /// A configured provider.

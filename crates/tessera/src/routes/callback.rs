@@ -2,12 +2,15 @@
 
 use http::{HeaderValue, StatusCode, header::ALLOW};
 
+use crate::adapter::{Adapter, AdapterError, NewUser};
 use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
+use crate::config::SessionStrategy;
 use crate::cookies;
 use crate::events::SignInEvent;
 use crate::providers::{Credentials, CredentialsProvider, Provider};
 use crate::redirect::{encode_component, with_param};
 use crate::response::AuthResponse;
+use crate::session::database;
 use crate::session::{Token, after, unix};
 use crate::user::{Account, AccountType};
 use crate::{Ctx, User};
@@ -39,11 +42,7 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
     let user = match provider.authorize.authorize(credentials).await {
         Ok(Some(user)) => user,
         Ok(None) => {
-            let url = with_param(
-                &ctx.error_url("CredentialsSignin"),
-                "provider",
-                &provider.id,
-            );
+            let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
             return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
@@ -69,20 +68,21 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
         match cb.sign_in(args).await {
             Ok(SignInDecision::Allow) => {}
             Ok(SignInDecision::Deny) => {
-                return AuthResponse::redirect(ctx.error_url("AccessDenied"))
-                    .status(StatusCode::FORBIDDEN);
+                return AuthResponse::redirect(ctx.error_url("AccessDenied")).status(StatusCode::FORBIDDEN);
             }
             Ok(SignInDecision::Redirect(url)) => return AuthResponse::redirect(url),
             Err(e) => {
-                return AuthResponse::redirect(format!(
-                    "{}?error={}",
-                    ctx.base_url("error"),
-                    encode_component(&e.0)
-                ));
+                return AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e.0)));
             }
         }
     }
-    match issue_jwt_session(ctx, &user, &account, Some(false)).await {
+    let issued = match (&ctx.config.adapter, ctx.config.strategy) {
+        (Some(adapter), SessionStrategy::Database) => {
+            credentials_database_session(ctx, adapter.as_ref(), &provider.id, &user).await
+        }
+        _ => issue_jwt_session(ctx, &user, &account, Some(false)).await,
+    };
+    match issued {
         Ok(cookies) => {
             if let Some(events) = &ctx.config.events {
                 events
@@ -96,12 +96,61 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
             }
             AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies)
         }
-        Err(e) => AuthResponse::redirect(format!(
-            "{}?error={}",
-            ctx.base_url("error"),
-            encode_component(&e)
-        )),
+        Err(e) => AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e))),
     }
+}
+
+/// Credentials with database sessions (which NextAuth refuses): the user `authorize`
+/// returned is found through its credentials account (or its email), or created, and a
+/// session row is written.
+async fn credentials_database_session(
+    ctx: &Ctx<'_>,
+    adapter: &dyn Adapter,
+    provider_id: &str,
+    user: &User,
+) -> Result<Vec<HeaderValue>, String> {
+    let stored = async {
+        if let Some(u) = adapter.get_user_by_account(provider_id, &user.id).await? {
+            return Ok(u);
+        }
+        let existing = match &user.email {
+            Some(email) => adapter.get_user_by_email(email).await?,
+            None => None,
+        };
+        let stored = match existing {
+            Some(u) => u,
+            None => {
+                let new = NewUser {
+                    name: user.name.clone(),
+                    email: user.email.clone(),
+                    image: user.image.clone(),
+                    email_verified: None,
+                };
+                adapter.create_user(new).await?
+            }
+        };
+        let account = Account {
+            provider: provider_id.to_owned(),
+            kind: AccountType::Credentials,
+            provider_account_id: user.id.clone(),
+            user_id: Some(stored.id.clone()),
+            extra: Default::default(),
+        };
+        adapter.link_account(account).await?;
+        Ok::<_, AdapterError>(stored)
+    }
+    .await;
+    let stored = stored.map_err(|e| {
+        tracing::error!(error = %e, "credentials sign-in: adapter failed");
+        "Callback".to_owned()
+    })?;
+    let def = &ctx.profile.cookies.session_token;
+    database::create(ctx.config, adapter, def, &ctx.req.cookies, &stored.id, ctx.now)
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "credentials sign-in: creating the session failed");
+            "Callback".to_owned()
+        })
 }
 
 /// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
@@ -130,11 +179,10 @@ async fn issue_jwt_session(
         };
         token = cb.jwt(args).await.map_err(|e| e.0)?;
     }
-    let value = ctx.profile.session_codec.encode_claims(
-        token.claims_mut(),
-        config.jwt_max_age,
-        unix(ctx.now),
-    );
+    let value = ctx
+        .profile
+        .session_codec
+        .encode_claims(token.claims_mut(), config.jwt_max_age, unix(ctx.now));
     Ok(cookies::write_chunked(
         &ctx.profile.cookies.session_token,
         &value,

@@ -8,11 +8,12 @@ use tessera_protocol::Session;
 
 use crate::Ctx;
 use crate::callbacks::{JwtArgs, JwtTrigger, SessionArgs};
-use crate::config::{Config, CookieProfile};
+use crate::config::{Config, CookieProfile, SessionStrategy};
 use crate::cookies::{self, RequestCookies};
 use crate::events::SessionEvent;
 use crate::jwt::Compat;
 use crate::response::AuthResponse;
+use crate::session::database::{self, Lookup};
 use crate::session::{Token, after, unix};
 
 /// The client's `update(data)`.
@@ -47,8 +48,30 @@ async fn refresh(ctx: &mut Ctx<'_>, update: Option<UpdateSessionBody>) -> AuthRe
         return no_session(config);
     };
     let now = ctx.now;
-    let clear =
-        |ctx: &Ctx<'_>| no_session(config).cookies(cookies::clear_chunked(def, &ctx.req.cookies));
+    let clear = |ctx: &Ctx<'_>| no_session(config).cookies(cookies::clear_chunked(def, &ctx.req.cookies));
+    if let (Some(adapter), SessionStrategy::Database) = (&config.adapter, config.strategy) {
+        let data = update.as_ref().map(|u| u.data.as_ref());
+        return match database::lookup(config, adapter.as_ref(), &raw, data, now, true).await {
+            Ok(Lookup::Found { session, row }) => {
+                let expires = after(now, config.session.max_age);
+                let set = cookies::write_chunked(def, &row.session_token, Some(expires), &ctx.req.cookies, usize::MAX);
+                if let Some(events) = &config.events {
+                    events
+                        .session(SessionEvent {
+                            session: &session,
+                            token: None,
+                        })
+                        .await;
+                }
+                AuthResponse::json_value(&session).cookies(set)
+            }
+            Ok(Lookup::Missing) => clear(ctx),
+            Err(e) => {
+                tracing::error!(error = %e, "database session read failed");
+                no_session(config)
+            }
+        };
+    }
     let claims = match ctx.profile.session_codec.decode(&raw, unix(now)) {
         Ok(c) => c,
         Err(e) => {
@@ -60,9 +83,7 @@ async fn refresh(ctx: &mut Ctx<'_>, update: Option<UpdateSessionBody>) -> AuthRe
         Some(u) => (Some(JwtTrigger::Update), u.data.as_ref()),
         None => (None, None),
     };
-    let Some((session, mut token)) =
-        run_callbacks(config, Token::from_claims(claims), trigger, data, now).await
-    else {
+    let Some((session, mut token)) = run_callbacks(config, Token::from_claims(claims), trigger, data, now).await else {
         return clear(ctx);
     };
     let max_age = config.session.max_age;
@@ -140,14 +161,26 @@ async fn run_callbacks(
     Some((session, token))
 }
 
-/// Reads the session without writing cookies (server-side session access).
-pub(crate) async fn read_jwt(
+/// Reads the session without writing cookies or the database (server-side session access).
+pub(crate) async fn read(
     config: &Config,
     profile: &CookieProfile,
     cookies: &RequestCookies,
     now: SystemTime,
-) -> Option<(Session, Token)> {
+) -> Option<Session> {
     let raw = cookies.chunked(&profile.cookies.session_token.name)?;
+    if let (Some(adapter), SessionStrategy::Database) = (&config.adapter, config.strategy) {
+        return match database::lookup(config, adapter.as_ref(), &raw, None, now, false).await {
+            Ok(Lookup::Found { session, .. }) => Some(session),
+            Ok(Lookup::Missing) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "database session read failed");
+                None
+            }
+        };
+    }
     let claims = profile.session_codec.decode(&raw, unix(now)).ok()?;
-    run_callbacks(config, Token::from_claims(claims), None, None, now).await
+    run_callbacks(config, Token::from_claims(claims), None, None, now)
+        .await
+        .map(|(session, _)| session)
 }

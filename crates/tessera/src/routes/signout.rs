@@ -3,6 +3,7 @@
 use http::StatusCode;
 
 use crate::Ctx;
+use crate::config::SessionStrategy;
 use crate::cookies;
 use crate::events::SignOutEvent;
 use crate::pages;
@@ -24,19 +25,37 @@ pub(crate) async fn submit(ctx: &mut Ctx<'_>) -> AuthResponse {
     let Some(raw) = ctx.req.cookies.chunked(&def.name) else {
         return AuthResponse::redirect(ctx.callback_url.clone());
     };
-    if let Some(events) = &ctx.config.events {
-        let token = ctx
-            .profile
-            .session_codec
-            .decode(&raw, unix(ctx.now))
-            .ok()
-            .map(Token::from_claims);
-        events
-            .sign_out(SignOutEvent {
-                token: token.as_ref(),
-            })
-            .await;
+    match (&ctx.config.adapter, ctx.config.strategy) {
+        (Some(adapter), SessionStrategy::Database) => {
+            let deleted = adapter.delete_session(&raw).await.unwrap_or_else(|e| {
+                tracing::error!(error = %e, "deleting the session failed");
+                None
+            });
+            if let Some(events) = &ctx.config.events {
+                events
+                    .sign_out(SignOutEvent {
+                        token: None,
+                        session: deleted.as_ref(),
+                    })
+                    .await;
+            }
+        }
+        _ => {
+            if let Some(events) = &ctx.config.events {
+                let token = ctx
+                    .profile
+                    .session_codec
+                    .decode(&raw, unix(ctx.now))
+                    .ok()
+                    .map(Token::from_claims);
+                events
+                    .sign_out(SignOutEvent {
+                        token: token.as_ref(),
+                        session: None,
+                    })
+                    .await;
+            }
+        }
     }
-    AuthResponse::redirect(ctx.callback_url.clone())
-        .cookies(cookies::clear_chunked(def, &ctx.req.cookies))
+    AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies::clear_chunked(def, &ctx.req.cookies))
 }

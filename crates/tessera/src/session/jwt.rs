@@ -165,9 +165,7 @@ impl JweCodec {
                     Compat::AuthJsV5 => {
                         let k64 = derive_key(compat, secret, salt, 64);
                         let kid = jwk_thumbprint(&k64);
-                        let header = B64.encode(format!(
-                            r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#
-                        ));
+                        let header = B64.encode(format!(r#"{{"alg":"dir","enc":"A256CBC-HS512","kid":"{kid}"}}"#));
                         let mut mac = [0u8; 32];
                         let mut enc = [0u8; 32];
                         mac.copy_from_slice(&k64[..32]);
@@ -175,12 +173,7 @@ impl JweCodec {
                         KeySet {
                             gcm,
                             gcm_kid: Some(jwk_thumbprint(&k32)),
-                            cbc: Some(CbcKey {
-                                mac,
-                                enc,
-                                kid,
-                                header,
-                            }),
+                            cbc: Some(CbcKey { mac, enc, kid, header }),
                         }
                     }
                 }
@@ -219,8 +212,8 @@ impl JweCodec {
     /// Decrypts and validates a token at time `now` (unix seconds).
     pub fn decode(&self, token: &str, now: i64) -> Result<Map<String, Value>, JwtError> {
         let plaintext = self.decrypt(token)?;
-        let claims: Map<String, Value> = serde_json::from_slice(&plaintext)
-            .map_err(|_| JwtError::InvalidClaims("not a JSON object"))?;
+        let claims: Map<String, Value> =
+            serde_json::from_slice(&plaintext).map_err(|_| JwtError::InvalidClaims("not a JSON object"))?;
         check_claims(&claims, now)?;
         Ok(claims)
     }
@@ -239,9 +232,7 @@ impl JweCodec {
             return Err(JwtError::Malformed);
         };
         if !ek.is_empty() {
-            return Err(JwtError::UnsupportedHeader(
-                "an encrypted key with alg dir".into(),
-            ));
+            return Err(JwtError::UnsupportedHeader("an encrypted key with alg dir".into()));
         }
         let iv = B64.decode(iv).map_err(|_| JwtError::Malformed)?;
         let ct = B64.decode(ct).map_err(|_| JwtError::Malformed)?;
@@ -278,9 +269,7 @@ impl JweCodec {
                 if iv.len() != 16 || tag.len() != 32 {
                     return Err(JwtError::Malformed);
                 }
-                for keys in
-                    self.candidates(kid.as_deref(), |k| k.cbc.as_ref().map(|c| c.kid.as_str()))
-                {
+                for keys in self.candidates(kid.as_deref(), |k| k.cbc.as_ref().map(|c| c.kid.as_str())) {
                     if let Some(cbc) = &keys.cbc
                         && let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), &iv, &ct, &tag)
                     {
@@ -289,9 +278,9 @@ impl JweCodec {
                 }
                 Err(JwtError::Decrypt)
             }
-            (Compat::NextAuthV4, Enc::A256CbcHs512) => Err(JwtError::UnsupportedHeader(
-                "A256CBC-HS512 in next-auth v4 mode".into(),
-            )),
+            (Compat::NextAuthV4, Enc::A256CbcHs512) => {
+                Err(JwtError::UnsupportedHeader("A256CBC-HS512 in next-auth v4 mode".into()))
+            }
         }
     }
 
@@ -301,9 +290,7 @@ impl JweCodec {
         kid: Option<&'a str>,
         kid_of: impl Fn(&KeySet) -> Option<&str> + 'a,
     ) -> impl Iterator<Item = &'a KeySet> + 'a {
-        self.keys
-            .iter()
-            .filter(move |k| kid.is_none() || kid_of(k) == kid)
+        self.keys.iter().filter(move |k| kid.is_none() || kid_of(k) == kid)
     }
 }
 
@@ -343,22 +330,15 @@ fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
         return Err(JwtError::InvalidClaims("iat is not a number"));
     }
     if let Some(nbf) = claims.get("nbf") {
-        let nbf = nbf
-            .as_f64()
-            .ok_or(JwtError::InvalidClaims("nbf is not a number"))?;
+        let nbf = nbf.as_f64().ok_or(JwtError::InvalidClaims("nbf is not a number"))?;
         if nbf > (now + CLOCK_TOLERANCE_SECS) as f64 {
             return Err(JwtError::NotYetValid(nbf as i64));
         }
     }
     if let Some(exp) = claims.get("exp") {
-        let exp = exp
-            .as_f64()
-            .ok_or(JwtError::InvalidClaims("exp is not a number"))?;
+        let exp = exp.as_f64().ok_or(JwtError::InvalidClaims("exp is not a number"))?;
         if exp <= (now - CLOCK_TOLERANCE_SECS) as f64 {
-            return Err(JwtError::Expired {
-                exp: exp as i64,
-                now,
-            });
+            return Err(JwtError::Expired { exp: exp as i64, now });
         }
     }
     Ok(())
@@ -366,18 +346,15 @@ fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
 
 fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>) -> String {
     let iv: [u8; 12] = random::bytes();
-    let tag =
-        match cipher.encrypt_in_place_detached(Nonce::from_slice(&iv), header.as_bytes(), &mut buf)
-        {
-            Ok(tag) => tag,
-            Err(_) => unreachable!("AES-GCM encryption only fails past 64 GiB"),
-        };
+    let tag = match cipher.encrypt_in_place_detached(Nonce::from_slice(&iv), header.as_bytes(), &mut buf) {
+        Ok(tag) => tag,
+        Err(_) => unreachable!("AES-GCM encryption only fails past 64 GiB"),
+    };
     assemble(header, &iv, &buf, &tag)
 }
 
 fn assemble(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
-    let mut out =
-        String::with_capacity(header.len() + 4 + (iv.len() + ct.len() + tag.len()) * 4 / 3 + 4);
+    let mut out = String::with_capacity(header.len() + 4 + (iv.len() + ct.len() + tag.len()) * 4 / 3 + 4);
     out.push_str(header);
     out.push_str("..");
     B64.encode_string(iv, &mut out);
@@ -403,9 +380,7 @@ fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
 fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>) -> String {
     let iv: [u8; 16] = random::bytes();
     let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(&plaintext);
-    let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct)
-        .finalize()
-        .into_bytes();
+    let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct).finalize().into_bytes();
     assemble(&key.header, &iv, &ct, &full[..32])
 }
 
@@ -438,22 +413,14 @@ mod tests {
             "c01f89640026c3c617ec6a68dc377509d2c405289c116743082c17c9874371a7"
         );
         assert_eq!(
-            hex::encode(derive_key(
-                Compat::NextAuthV4,
-                &s,
-                "__Secure-next-auth.state",
-                32
-            )),
+            hex::encode(derive_key(Compat::NextAuthV4, &s, "__Secure-next-auth.state", 32)),
             "6cbfda1e7b85bf47e179cf470207e45434a413b8deb8e6bf0e1e2d7bc506da4e"
         );
     }
 
     #[test]
     fn v4_header_and_shape() {
-        assert_eq!(
-            B64.decode(V4_HEADER).unwrap(),
-            br#"{"alg":"dir","enc":"A256GCM"}"#
-        );
+        assert_eq!(B64.decode(V4_HEADER).unwrap(), br#"{"alg":"dir","enc":"A256GCM"}"#);
         let codec = JweCodec::new(Compat::NextAuthV4, &secret(), "");
         let mut claims = Map::new();
         for (k, v) in [
@@ -484,13 +451,7 @@ mod tests {
         let codec = JweCodec::new(Compat::NextAuthV4, &secret(), "");
         let t = codec.encode_claims(&mut Map::new(), 10, 1000);
         assert!(codec.decode(&t, 1024).is_ok()); // exp 1010 > 1024 - 15
-        assert_eq!(
-            codec.decode(&t, 1025),
-            Err(JwtError::Expired {
-                exp: 1010,
-                now: 1025
-            })
-        );
+        assert_eq!(codec.decode(&t, 1025), Err(JwtError::Expired { exp: 1010, now: 1025 }));
     }
 
     #[test]
@@ -502,19 +463,8 @@ mod tests {
         let mut bytes = t.clone().into_bytes();
         let i = V4_HEADER.len() + 20;
         bytes[i] = if bytes[i] == b'A' { b'B' } else { b'A' };
-        assert!(
-            codec
-                .decode(std::str::from_utf8(&bytes).unwrap(), 1000)
-                .is_err()
-        );
-        for bad in [
-            "",
-            "a.b",
-            "a..b.c.d",
-            "....",
-            &format!("{t}.x"),
-            "eyJ..%%.%%.%%",
-        ] {
+        assert!(codec.decode(std::str::from_utf8(&bytes).unwrap(), 1000).is_err());
+        for bad in ["", "a.b", "a..b.c.d", "....", &format!("{t}.x"), "eyJ..%%.%%.%%"] {
             assert!(codec.decode(bad, 1000).is_err(), "{bad}");
         }
     }
@@ -530,11 +480,7 @@ mod tests {
     #[test]
     fn rotation_accepts_listed_old_secrets() {
         let old = JweCodec::new(Compat::NextAuthV4, &[Secret::new("old")], "");
-        let rotated = JweCodec::new(
-            Compat::NextAuthV4,
-            &[Secret::new("new"), Secret::new("old")],
-            "",
-        );
+        let rotated = JweCodec::new(Compat::NextAuthV4, &[Secret::new("new"), Secret::new("old")], "");
         let t = old.encode_claims(&mut Map::new(), 10, 1000);
         assert!(rotated.decode(&t, 1000).is_ok());
         let fresh = JweCodec::new(Compat::NextAuthV4, &[Secret::new("new")], "");
@@ -545,8 +491,7 @@ mod tests {
     fn v5_round_trip_and_header() {
         let codec = JweCodec::new(Compat::AuthJsV5, &secret(), "authjs.session-token");
         let t = codec.encode_claims(&mut Map::new(), 10, 1000);
-        let header: Value =
-            serde_json::from_slice(&B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
+        let header: Value = serde_json::from_slice(&B64.decode(t.split('.').next().unwrap()).unwrap()).unwrap();
         assert_eq!(header["alg"], "dir");
         assert_eq!(header["enc"], "A256CBC-HS512");
         assert_eq!(header["kid"].as_str().unwrap().len(), 86); // SHA-512, base64url

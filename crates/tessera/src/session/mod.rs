@@ -1,6 +1,7 @@
 //! Sessions: the JWT claim set ([`Token`]), the JWE codec, and the ISO timestamps the
 //! session JSON uses.
 
+pub(crate) mod database;
 pub mod jwt;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -94,9 +95,7 @@ impl Token {
 
 /// Unix seconds of `t`.
 pub(crate) fn unix(t: SystemTime) -> i64 {
-    t.duration_since(UNIX_EPOCH)
-        .map(|d| d.as_secs() as i64)
-        .unwrap_or(0)
+    t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
 /// `t + secs`.
@@ -132,11 +131,7 @@ mod tests {
 
     #[test]
     fn default_session_keeps_nulls() {
-        let t = Token::for_user(
-            &crate::User::new("1")
-                .name("Alice")
-                .email("alice@example.com"),
-        );
+        let t = Token::for_user(&crate::User::new("1").name("Alice").email("alice@example.com"));
         let s = t.default_session(UNIX_EPOCH + Duration::from_millis(1_797_938_695_705));
         assert_eq!(
             serde_json::to_string(&s).unwrap(),

@@ -15,9 +15,7 @@ pub const SECRET: &str = "secret";
 pub fn credentials() -> CredentialsProvider {
     CredentialsProvider::new(|c: Credentials| async move {
         match c.get("password") {
-            Some("pw") => Ok(Some(
-                User::new("1").name("Alice").email("alice@example.com"),
-            )),
+            Some("pw") => Ok(Some(User::new("1").name("Alice").email("alice@example.com"))),
             Some("throw") => Err(AuthorizeError("Bad thing".into())),
             _ => Ok(None),
         }

@@ -1,0 +1,112 @@
+//! The database session strategy (spec §5.3): an opaque random token in the cookie, the
+//! session row in the adapter. One adapter read per request; a write at most once per
+//! `update_age`; the cookie is re-sent on every read.
+
+use std::time::SystemTime;
+
+use http::HeaderValue;
+use serde_json::Value;
+use tessera_protocol::{Session, SessionUser};
+
+use crate::adapter::{Adapter, AdapterError, AdapterSession};
+use crate::callbacks::{JwtTrigger, SessionArgs};
+use crate::config::Config;
+use crate::cookies::{self, CookieDef, RequestCookies};
+use crate::random;
+use crate::session::{after, iso8601};
+use crate::user::User;
+
+/// What a session read found.
+pub(crate) enum Lookup {
+    /// No cookie, no row, or an expired row (deleted).
+    Missing,
+    /// A live session with the session the client should see.
+    Found { session: Session, row: AdapterSession },
+}
+
+/// Reads (and, past `update_age`, extends) the session of `token`, then runs the
+/// `session` callback. `write` is false for server-side reads, which never touch the database.
+pub(crate) async fn lookup(
+    config: &Config,
+    adapter: &dyn Adapter,
+    token: &str,
+    update: Option<Option<&Value>>,
+    now: SystemTime,
+    write: bool,
+) -> Result<Lookup, AdapterError> {
+    let Some((row, user)) = adapter.get_session_and_user(token).await? else {
+        return Ok(Lookup::Missing);
+    };
+    if row.expires < now {
+        if write {
+            adapter.delete_session(token).await?;
+        }
+        return Ok(Lookup::Missing);
+    }
+    let max_age = config.session.max_age;
+    let due = row.expires - std::time::Duration::from_secs(max_age as u64)
+        + std::time::Duration::from_secs(config.session.update_age as u64);
+    if write && due <= now {
+        adapter.update_session(token, after(now, max_age)).await?;
+    }
+    let session = default_session(&user, row.expires);
+    let session = match &config.callbacks {
+        None => session,
+        Some(cb) => {
+            let args = SessionArgs {
+                session,
+                token: None,
+                user: Some(&user),
+                new_session: update.flatten(),
+                trigger: update.map(|_| JwtTrigger::Update),
+            };
+            cb.session(args)
+                .await
+                .map_err(|e| AdapterError::Backend(format!("session callback: {e}")))?
+        }
+    };
+    Ok(Lookup::Found { session, row })
+}
+
+fn default_session(user: &User, expires: SystemTime) -> Session {
+    Session {
+        user: Some(SessionUser {
+            name: user.name.clone(),
+            email: user.email.clone(),
+            image: user.image.clone(),
+            extra: Default::default(),
+        }),
+        expires: iso8601(expires),
+        extra: Default::default(),
+    }
+}
+
+/// Creates a session row for `user_id` and returns the cookie that carries it.
+/// Any session cookie the request brought (another user's, or a stale JWT) is replaced.
+pub(crate) async fn create(
+    config: &Config,
+    adapter: &dyn Adapter,
+    def: &CookieDef,
+    request: &RequestCookies,
+    user_id: &str,
+    now: SystemTime,
+) -> Result<Vec<HeaderValue>, AdapterError> {
+    let expires = after(now, config.session.max_age);
+    let row = AdapterSession {
+        session_token: random::uuid_v4(),
+        user_id: user_id.to_owned(),
+        expires,
+    };
+    let row = adapter.create_session(row).await?;
+    if let Some(old) = request.chunked(&def.name) {
+        // Rotate: the old token (if it was a database session) stops working.
+        let _ = adapter.delete_session(&old).await;
+    }
+    Ok(cookies::write_chunked(
+        def,
+        &row.session_token,
+        Some(row.expires),
+        request,
+        usize::MAX,
+    ))
+}

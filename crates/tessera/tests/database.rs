@@ -1,0 +1,236 @@
+//! The database session strategy (spec §5.3) over the MemoryAdapter, with every adapter
+//! call counted.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime};
+
+use common::{Browser, builder};
+use http::StatusCode;
+use serde_json::json;
+use tessera::adapter::{
+    Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken,
+};
+use tessera::{Account, SessionOptions, SessionStrategy, User};
+
+/// Delegates to a MemoryAdapter and records which methods were called.
+#[derive(Default)]
+struct Counting {
+    inner: MemoryAdapter,
+    calls: Mutex<Vec<&'static str>>,
+}
+
+impl Counting {
+    fn log(&self, m: &'static str) {
+        self.calls.lock().unwrap().push(m);
+    }
+    fn take(&self) -> Vec<&'static str> {
+        std::mem::take(&mut *self.calls.lock().unwrap())
+    }
+}
+
+#[tessera::async_trait]
+impl Adapter for Counting {
+    async fn create_user(&self, u: NewUser) -> Result<User, AdapterError> {
+        self.log("create_user");
+        self.inner.create_user(u).await
+    }
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        self.log("get_user");
+        self.inner.get_user(id).await
+    }
+    async fn get_user_by_email(&self, e: &str) -> Result<Option<User>, AdapterError> {
+        self.log("get_user_by_email");
+        self.inner.get_user_by_email(e).await
+    }
+    async fn get_user_by_account(&self, p: &str, id: &str) -> Result<Option<User>, AdapterError> {
+        self.log("get_user_by_account");
+        self.inner.get_user_by_account(p, id).await
+    }
+    async fn update_user(&self, u: UserUpdate) -> Result<User, AdapterError> {
+        self.log("update_user");
+        self.inner.update_user(u).await
+    }
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        self.log("delete_user");
+        self.inner.delete_user(id).await
+    }
+    async fn link_account(&self, a: Account) -> Result<(), AdapterError> {
+        self.log("link_account");
+        self.inner.link_account(a).await
+    }
+    async fn unlink_account(&self, p: &str, id: &str) -> Result<(), AdapterError> {
+        self.log("unlink_account");
+        self.inner.unlink_account(p, id).await
+    }
+    async fn list_accounts(&self, id: &str) -> Result<Vec<Account>, AdapterError> {
+        self.log("list_accounts");
+        self.inner.list_accounts(id).await
+    }
+    async fn create_session(&self, s: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        self.log("create_session");
+        self.inner.create_session(s).await
+    }
+    async fn get_session_and_user(&self, t: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        self.log("get_session_and_user");
+        self.inner.get_session_and_user(t).await
+    }
+    async fn update_session(&self, t: &str, e: SystemTime) -> Result<(), AdapterError> {
+        self.log("update_session");
+        self.inner.update_session(t, e).await
+    }
+    async fn delete_session(&self, t: &str) -> Result<Option<AdapterSession>, AdapterError> {
+        self.log("delete_session");
+        self.inner.delete_session(t).await
+    }
+    async fn list_sessions(&self, id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        self.log("list_sessions");
+        self.inner.list_sessions(id).await
+    }
+    async fn delete_user_sessions(&self, id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        self.log("delete_user_sessions");
+        self.inner.delete_user_sessions(id, keep).await
+    }
+    async fn create_verification_token(&self, t: VerificationToken) -> Result<(), AdapterError> {
+        self.log("create_verification_token");
+        self.inner.create_verification_token(t).await
+    }
+    async fn use_verification_token(&self, i: &str, t: &str) -> Result<Option<VerificationToken>, AdapterError> {
+        self.log("use_verification_token");
+        self.inner.use_verification_token(i, t).await
+    }
+}
+
+fn setup(options: SessionOptions) -> (Browser, Arc<Counting>) {
+    let db = Arc::new(Counting::default());
+    let auth = builder().adapter_arc(db.clone()).session(options).build().unwrap();
+    (Browser::new(auth), db)
+}
+
+const TOKEN: &str = "next-auth.session-token";
+
+#[tokio::test]
+async fn credentials_sign_in_creates_a_session_row() {
+    let (mut b, db) = setup(SessionOptions::default());
+    let r = b.sign_in().await;
+    assert_eq!(r.json(), json!({"url": "http://localhost:3000"}));
+    let token = b.jar[TOKEN].clone();
+    assert_eq!(token.len(), 36, "an opaque UUID, not a JWE: {token}");
+    assert_eq!(
+        db.take(),
+        ["get_user_by_account", "get_user_by_email", "create_user", "link_account", "create_session"]
+    );
+    let (row, user) = db.inner.get_session_and_user(&token).await.unwrap().unwrap();
+    assert_eq!(user.email.as_deref(), Some("alice@example.com"));
+
+    let r = b.get("/api/auth/session").await;
+    let body = r.json();
+    assert_eq!(body["user"], json!({"name": "Alice", "email": "alice@example.com", "image": null}));
+    assert_eq!(body["expires"], tessera::session::iso8601(row.expires), "the stored expiry");
+    assert_eq!(db.take(), ["get_session_and_user"], "one query per read, no write inside update_age");
+    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with(TOKEN)).expect("cookie re-sent");
+    assert!(cookie.starts_with(&format!("{TOKEN}={token}; Path=/; Expires=")));
+
+    // Signing in again reuses the user and rotates the session token.
+    b.sign_in().await;
+    assert_ne!(b.jar[TOKEN], token);
+    assert!(db.inner.get_session_and_user(&token).await.unwrap().is_none(), "the old session is gone");
+    let calls = db.take();
+    assert!(!calls.contains(&"create_user"), "{calls:?}");
+    assert_eq!(db.inner.list_sessions(&user.id).await.unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn sessions_are_extended_past_update_age() {
+    let (mut b, db) = setup(SessionOptions { max_age: 3600, update_age: 0 });
+    b.sign_in().await;
+    db.take();
+    b.get("/api/auth/session").await;
+    assert_eq!(db.take(), ["get_session_and_user", "update_session"]);
+}
+
+#[tokio::test]
+async fn expired_and_unknown_sessions_are_deleted_and_cleared() {
+    let (mut b, db) = setup(SessionOptions::default());
+    b.sign_in().await;
+    let token = b.jar[TOKEN].clone();
+    let (_, user) = db.inner.get_session_and_user(&token).await.unwrap().unwrap();
+    db.inner.update_session(&token, SystemTime::now() - Duration::from_secs(1)).await.unwrap();
+    db.take();
+    let r = b.get("/api/auth/session").await;
+    assert_eq!(r.text(), "{}");
+    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+    assert_eq!(db.take(), ["get_session_and_user", "delete_session"]);
+    assert!(db.inner.list_sessions(&user.id).await.unwrap().is_empty());
+
+    // The transcript's bogus cookie.
+    b.jar.insert(TOKEN.into(), "bogus".into());
+    let r = b.get("/api/auth/session").await;
+    assert_eq!(r.text(), "{}");
+    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+}
+
+#[tokio::test]
+async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
+    use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
+    use tessera::events::{Events, SignOutEvent};
+    struct Cb;
+    #[tessera::async_trait]
+    impl Callbacks for Cb {
+        async fn session(&self, mut args: SessionArgs<'_>) -> Result<tessera::Session, CallbackError> {
+            if args.trigger == Some(JwtTrigger::Update) {
+                let name = args.new_session.and_then(|d| d["name"].as_str()).map(str::to_owned);
+                if let Some(u) = args.session.user.as_mut() {
+                    u.name = name;
+                }
+            }
+            let id = args.user.map(|u| u.id.clone()).unwrap_or_default();
+            args.session.extra.insert("userId".into(), id.into());
+            Ok(args.session)
+        }
+    }
+    #[derive(Clone, Default)]
+    struct SignOuts(Arc<Mutex<Vec<String>>>);
+    #[tessera::async_trait]
+    impl Events for SignOuts {
+        async fn sign_out(&self, e: SignOutEvent<'_>) {
+            self.0.lock().unwrap().push(e.session.map(|s| s.user_id.clone()).unwrap_or_default());
+        }
+    }
+    let db = Arc::new(MemoryAdapter::new());
+    let events = SignOuts::default();
+    let auth = builder().adapter_arc(db.clone()).callbacks(Cb).events(events.clone()).build().unwrap();
+    let mut b = Browser::new(auth);
+    b.sign_in().await;
+    let csrf = b.csrf().await;
+    let r = b.post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "Bob"}})).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let body = r.json();
+    assert_eq!(body["user"]["name"], "Bob");
+    let user_id = body["userId"].as_str().unwrap().to_owned();
+    assert!(!user_id.is_empty());
+
+    let token = b.jar[TOKEN].clone();
+    let mut headers = http::HeaderMap::new();
+    headers.insert("cookie", b.cookie_header().parse().unwrap());
+    assert_eq!(b.auth.session(&headers).await.unwrap().extra["userId"], user_id.as_str());
+
+    let r = b.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")]).await;
+    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+    assert!(db.get_session_and_user(&token).await.unwrap().is_none());
+    assert_eq!(*events.0.lock().unwrap(), [user_id]);
+    assert!(b.auth.session(&headers).await.is_none());
+}
+
+#[test]
+fn database_strategy_needs_an_adapter() {
+    let err = builder().session_strategy(SessionStrategy::Database).build().unwrap_err();
+    assert_eq!(err, tessera::ConfigError::DatabaseWithoutAdapter);
+    // An adapter with the JWT strategy keeps JWT cookies.
+    let auth = builder().adapter(MemoryAdapter::new()).session_strategy(SessionStrategy::Jwt).build().unwrap();
+    let token = auth.encode_token(tessera::Token::for_user(&User::new("1")), 60);
+    assert!(token.starts_with("eyJ"));
+}
