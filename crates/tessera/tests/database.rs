@@ -11,9 +11,7 @@ use std::time::{Duration, SystemTime};
 use common::{Browser, builder};
 use http::StatusCode;
 use serde_json::json;
-use tessera::adapter::{
-    Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken,
-};
+use tessera::adapter::{Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, SessionOptions, SessionStrategy, User};
 
 /// Delegates to a MemoryAdapter and records which methods were called.
@@ -121,23 +119,47 @@ async fn credentials_sign_in_creates_a_session_row() {
     assert_eq!(token.len(), 36, "an opaque UUID, not a JWE: {token}");
     assert_eq!(
         db.take(),
-        ["get_user_by_account", "get_user_by_email", "create_user", "link_account", "create_session"]
+        [
+            "get_user_by_account",
+            "get_user_by_email",
+            "create_user",
+            "link_account",
+            "create_session"
+        ]
     );
     let (row, user) = db.inner.get_session_and_user(&token).await.unwrap().unwrap();
     assert_eq!(user.email.as_deref(), Some("alice@example.com"));
 
     let r = b.get("/api/auth/session").await;
     let body = r.json();
-    assert_eq!(body["user"], json!({"name": "Alice", "email": "alice@example.com", "image": null}));
-    assert_eq!(body["expires"], tessera::session::iso8601(row.expires), "the stored expiry");
-    assert_eq!(db.take(), ["get_session_and_user"], "one query per read, no write inside update_age");
-    let cookie = r.set_cookies().into_iter().find(|c| c.starts_with(TOKEN)).expect("cookie re-sent");
+    assert_eq!(
+        body["user"],
+        json!({"name": "Alice", "email": "alice@example.com", "image": null})
+    );
+    assert_eq!(
+        body["expires"],
+        tessera::session::iso8601(row.expires),
+        "the stored expiry"
+    );
+    assert_eq!(
+        db.take(),
+        ["get_session_and_user"],
+        "one query per read, no write inside update_age"
+    );
+    let cookie = r
+        .set_cookies()
+        .into_iter()
+        .find(|c| c.starts_with(TOKEN))
+        .expect("cookie re-sent");
     assert!(cookie.starts_with(&format!("{TOKEN}={token}; Path=/; Expires=")));
 
     // Signing in again reuses the user and rotates the session token.
     b.sign_in().await;
     assert_ne!(b.jar[TOKEN], token);
-    assert!(db.inner.get_session_and_user(&token).await.unwrap().is_none(), "the old session is gone");
+    assert!(
+        db.inner.get_session_and_user(&token).await.unwrap().is_none(),
+        "the old session is gone"
+    );
     let calls = db.take();
     assert!(!calls.contains(&"create_user"), "{calls:?}");
     assert_eq!(db.inner.list_sessions(&user.id).await.unwrap().len(), 1);
@@ -145,7 +167,10 @@ async fn credentials_sign_in_creates_a_session_row() {
 
 #[tokio::test]
 async fn sessions_are_extended_past_update_age() {
-    let (mut b, db) = setup(SessionOptions { max_age: 3600, update_age: 0 });
+    let (mut b, db) = setup(SessionOptions {
+        max_age: 3600,
+        update_age: 0,
+    });
     b.sign_in().await;
     db.take();
     b.get("/api/auth/session").await;
@@ -158,11 +183,17 @@ async fn expired_and_unknown_sessions_are_deleted_and_cleared() {
     b.sign_in().await;
     let token = b.jar[TOKEN].clone();
     let (_, user) = db.inner.get_session_and_user(&token).await.unwrap().unwrap();
-    db.inner.update_session(&token, SystemTime::now() - Duration::from_secs(1)).await.unwrap();
+    db.inner
+        .update_session(&token, SystemTime::now() - Duration::from_secs(1))
+        .await
+        .unwrap();
     db.take();
     let r = b.get("/api/auth/session").await;
     assert_eq!(r.text(), "{}");
-    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+    assert!(
+        r.set_cookies()
+            .contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
+    );
     assert_eq!(db.take(), ["get_session_and_user", "delete_session"]);
     assert!(db.inner.list_sessions(&user.id).await.unwrap().is_empty());
 
@@ -170,7 +201,10 @@ async fn expired_and_unknown_sessions_are_deleted_and_cleared() {
     b.jar.insert(TOKEN.into(), "bogus".into());
     let r = b.get("/api/auth/session").await;
     assert_eq!(r.text(), "{}");
-    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+    assert!(
+        r.set_cookies()
+            .contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
+    );
 }
 
 #[tokio::test]
@@ -197,16 +231,26 @@ async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
     #[tessera::async_trait]
     impl Events for SignOuts {
         async fn sign_out(&self, e: SignOutEvent<'_>) {
-            self.0.lock().unwrap().push(e.session.map(|s| s.user_id.clone()).unwrap_or_default());
+            self.0
+                .lock()
+                .unwrap()
+                .push(e.session.map(|s| s.user_id.clone()).unwrap_or_default());
         }
     }
     let db = Arc::new(MemoryAdapter::new());
     let events = SignOuts::default();
-    let auth = builder().adapter_arc(db.clone()).callbacks(Cb).events(events.clone()).build().unwrap();
+    let auth = builder()
+        .adapter_arc(db.clone())
+        .callbacks(Cb)
+        .events(events.clone())
+        .build()
+        .unwrap();
     let mut b = Browser::new(auth);
     b.sign_in().await;
     let csrf = b.csrf().await;
-    let r = b.post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "Bob"}})).await;
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "Bob"}}))
+        .await;
     assert_eq!(r.status, StatusCode::OK);
     let body = r.json();
     assert_eq!(body["user"]["name"], "Bob");
@@ -216,10 +260,18 @@ async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
     let token = b.jar[TOKEN].clone();
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", b.cookie_header().parse().unwrap());
-    assert_eq!(b.auth.session(&headers).await.unwrap().extra["userId"], user_id.as_str());
+    assert_eq!(
+        b.auth.session(&headers).await.unwrap().extra["userId"],
+        user_id.as_str()
+    );
 
-    let r = b.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")]).await;
-    assert!(r.set_cookies().contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax")));
+    let r = b
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    assert!(
+        r.set_cookies()
+            .contains(&format!("{TOKEN}=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax"))
+    );
     assert!(db.get_session_and_user(&token).await.unwrap().is_none());
     assert_eq!(*events.0.lock().unwrap(), [user_id]);
     assert!(b.auth.session(&headers).await.is_none());
@@ -227,10 +279,17 @@ async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
 
 #[test]
 fn database_strategy_needs_an_adapter() {
-    let err = builder().session_strategy(SessionStrategy::Database).build().unwrap_err();
+    let err = builder()
+        .session_strategy(SessionStrategy::Database)
+        .build()
+        .unwrap_err();
     assert_eq!(err, tessera::ConfigError::DatabaseWithoutAdapter);
     // An adapter with the JWT strategy keeps JWT cookies.
-    let auth = builder().adapter(MemoryAdapter::new()).session_strategy(SessionStrategy::Jwt).build().unwrap();
+    let auth = builder()
+        .adapter(MemoryAdapter::new())
+        .session_strategy(SessionStrategy::Jwt)
+        .build()
+        .unwrap();
     let token = auth.encode_token(tessera::Token::for_user(&User::new("1")), 60);
     assert!(token.starts_with("eyJ"));
 }

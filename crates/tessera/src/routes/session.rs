@@ -13,7 +13,7 @@ use crate::cookies::{self, RequestCookies};
 use crate::events::SessionEvent;
 use crate::jwt::Compat;
 use crate::response::AuthResponse;
-use crate::session::database::{self, Lookup};
+use crate::session::database;
 use crate::session::{Token, after, unix};
 
 /// The client's `update(data)`.
@@ -52,7 +52,7 @@ async fn refresh(ctx: &mut Ctx<'_>, update: Option<UpdateSessionBody>) -> AuthRe
     if let (Some(adapter), SessionStrategy::Database) = (&config.adapter, config.strategy) {
         let data = update.as_ref().map(|u| u.data.as_ref());
         return match database::lookup(config, adapter.as_ref(), &raw, data, now, true).await {
-            Ok(Lookup::Found { session, row }) => {
+            Ok(Some((session, row))) => {
                 let expires = after(now, config.session.max_age);
                 let set = cookies::write_chunked(def, &row.session_token, Some(expires), &ctx.req.cookies, usize::MAX);
                 if let Some(events) = &config.events {
@@ -65,7 +65,7 @@ async fn refresh(ctx: &mut Ctx<'_>, update: Option<UpdateSessionBody>) -> AuthRe
                 }
                 AuthResponse::json_value(&session).cookies(set)
             }
-            Ok(Lookup::Missing) => clear(ctx),
+            Ok(None) => clear(ctx),
             Err(e) => {
                 tracing::error!(error = %e, "database session read failed");
                 no_session(config)
@@ -171,8 +171,7 @@ pub(crate) async fn read(
     let raw = cookies.chunked(&profile.cookies.session_token.name)?;
     if let (Some(adapter), SessionStrategy::Database) = (&config.adapter, config.strategy) {
         return match database::lookup(config, adapter.as_ref(), &raw, None, now, false).await {
-            Ok(Lookup::Found { session, .. }) => Some(session),
-            Ok(Lookup::Missing) => None,
+            Ok(found) => found.map(|(session, _)| session),
             Err(e) => {
                 tracing::error!(error = %e, "database session read failed");
                 None

@@ -16,16 +16,9 @@ use crate::random;
 use crate::session::{after, iso8601};
 use crate::user::User;
 
-/// What a session read found.
-pub(crate) enum Lookup {
-    /// No cookie, no row, or an expired row (deleted).
-    Missing,
-    /// A live session with the session the client should see.
-    Found { session: Session, row: AdapterSession },
-}
-
 /// Reads (and, past `update_age`, extends) the session of `token`, then runs the
 /// `session` callback. `write` is false for server-side reads, which never touch the database.
+/// `None`: no row, or an expired one (deleted when writing).
 pub(crate) async fn lookup(
     config: &Config,
     adapter: &dyn Adapter,
@@ -33,15 +26,15 @@ pub(crate) async fn lookup(
     update: Option<Option<&Value>>,
     now: SystemTime,
     write: bool,
-) -> Result<Lookup, AdapterError> {
+) -> Result<Option<(Session, AdapterSession)>, AdapterError> {
     let Some((row, user)) = adapter.get_session_and_user(token).await? else {
-        return Ok(Lookup::Missing);
+        return Ok(None);
     };
     if row.expires < now {
         if write {
             adapter.delete_session(token).await?;
         }
-        return Ok(Lookup::Missing);
+        return Ok(None);
     }
     let max_age = config.session.max_age;
     let due = row.expires - std::time::Duration::from_secs(max_age as u64)
@@ -65,7 +58,7 @@ pub(crate) async fn lookup(
                 .map_err(|e| AdapterError::Backend(format!("session callback: {e}")))?
         }
     };
-    Ok(Lookup::Found { session, row })
+    Ok(Some((session, row)))
 }
 
 fn default_session(user: &User, expires: SystemTime) -> Session {
