@@ -47,6 +47,9 @@ pub enum ConfigError {
     /// A `max_age` that is not positive.
     #[error("{0} must be positive")]
     InvalidDuration(&'static str),
+    /// An email provider needs an adapter to store its tokens.
+    #[error("the email provider {0:?} needs an adapter (it stores verification tokens): call .adapter(…)")]
+    EmailWithoutAdapter(String),
     /// The database strategy needs an adapter.
     #[error("session strategy Database needs an adapter: call .adapter(…)")]
     DatabaseWithoutAdapter,
@@ -471,6 +474,11 @@ impl AuthBuilder {
         });
         if strategy == SessionStrategy::Database && self.adapter.is_none() {
             return Err(ConfigError::DatabaseWithoutAdapter);
+        }
+        if self.adapter.is_none()
+            && let Some(p) = self.providers.iter().find(|p| matches!(p, Provider::Email(_)))
+        {
+            return Err(ConfigError::EmailWithoutAdapter(p.id().to_owned()));
         }
 
         let profile = |secure: bool| {

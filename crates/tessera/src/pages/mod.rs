@@ -180,6 +180,13 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                     })
                     .collect(),
             },
+            Provider::Email(e) => ProviderView {
+                id: &e.id,
+                name: &e.name,
+                kind: "email",
+                action: ctx.base_url(&format!("signin/{}", e.id)),
+                fields: Vec::new(),
+            },
         })
         .collect();
     render(&SignInPage {

@@ -1,8 +1,10 @@
 //! Providers: the ways to sign in.
 
 pub mod credentials;
+pub mod email;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
+pub use email::{DevMailer, EmailProvider, Mailer};
 use tessera_protocol::ProviderType;
 
 /// A configured provider.
@@ -11,6 +13,8 @@ use tessera_protocol::ProviderType;
 pub enum Provider {
     /// Sign-in with an `authorize` check (username/password, …).
     Credentials(CredentialsProvider),
+    /// Sign-in by a link sent by email (needs an adapter).
+    Email(EmailProvider),
 }
 
 impl Provider {
@@ -18,6 +22,7 @@ impl Provider {
     pub fn id(&self) -> &str {
         match self {
             Provider::Credentials(p) => &p.id,
+            Provider::Email(p) => &p.id,
         }
     }
 
@@ -25,6 +30,7 @@ impl Provider {
     pub fn name(&self) -> &str {
         match self {
             Provider::Credentials(p) => &p.name,
+            Provider::Email(p) => &p.name,
         }
     }
 
@@ -32,6 +38,7 @@ impl Provider {
     pub fn kind(&self) -> ProviderType {
         match self {
             Provider::Credentials(_) => ProviderType::Credentials,
+            Provider::Email(_) => ProviderType::Email,
         }
     }
 }
@@ -39,5 +46,11 @@ impl Provider {
 impl From<CredentialsProvider> for Provider {
     fn from(p: CredentialsProvider) -> Self {
         Provider::Credentials(p)
+    }
+}
+
+impl From<EmailProvider> for Provider {
+    fn from(p: EmailProvider) -> Self {
+        Provider::Email(p)
     }
 }

@@ -23,6 +23,7 @@ pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
     };
     match provider {
         Provider::Credentials(p) => credentials(ctx, p).await,
+        Provider::Email(p) => crate::providers::email::flow::verify(ctx, p).await,
     }
 }
 
@@ -57,24 +58,15 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
         user_id: None,
         extra: Default::default(),
     };
-    if let Some(cb) = &ctx.config.callbacks {
-        let args = SignInArgs {
-            user: &user,
-            account: &account,
-            profile: None,
-            credentials: Some(&ctx.req.body),
-            verification_request: None,
-        };
-        match cb.sign_in(args).await {
-            Ok(SignInDecision::Allow) => {}
-            Ok(SignInDecision::Deny) => {
-                return AuthResponse::redirect(ctx.error_url("AccessDenied")).status(StatusCode::FORBIDDEN);
-            }
-            Ok(SignInDecision::Redirect(url)) => return AuthResponse::redirect(url),
-            Err(e) => {
-                return AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e.0)));
-            }
-        }
+    let args = SignInArgs {
+        user: &user,
+        account: &account,
+        profile: None,
+        credentials: Some(&ctx.req.body),
+        verification_request: None,
+    };
+    if let Err(refusal) = check_sign_in(ctx, args, Some(StatusCode::FORBIDDEN)).await {
+        return refusal;
     }
     let issued = match (&ctx.config.adapter, ctx.config.strategy) {
         (Some(adapter), SessionStrategy::Database) => {
@@ -83,19 +75,8 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
         _ => issue_jwt_session(ctx, &user, &account, Some(false)).await,
     };
     match issued {
-        Ok(cookies) => {
-            if let Some(events) = &ctx.config.events {
-                events
-                    .sign_in(SignInEvent {
-                        user: &user,
-                        account: &account,
-                        profile: None,
-                        is_new_user: None,
-                    })
-                    .await;
-            }
-            AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies)
-        }
+        // NextAuth reports `isNewUser` as undefined to credentials sign-in events.
+        Ok(cookies) => finish_sign_in(ctx, &user, &account, None, cookies).await,
         Err(e) => AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e))),
     }
 }
@@ -154,7 +135,7 @@ async fn credentials_database_session(
 }
 
 /// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
-async fn issue_jwt_session(
+pub(crate) async fn issue_jwt_session(
     ctx: &Ctx<'_>,
     user: &User,
     account: &Account,
@@ -190,4 +171,78 @@ async fn issue_jwt_session(
         &ctx.req.cookies,
         cookies::chunk_size(config.compat),
     ))
+}
+
+/// Issues the session for a user the adapter knows (or, without one, the profile user):
+/// a JWT cookie, or a session row and its cookie.
+pub(crate) async fn issue_session(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+) -> Result<Vec<HeaderValue>, String> {
+    match (&ctx.config.adapter, ctx.config.strategy) {
+        (Some(adapter), SessionStrategy::Database) => {
+            let def = &ctx.profile.cookies.session_token;
+            database::create(ctx.config, adapter.as_ref(), def, &ctx.req.cookies, &user.id, ctx.now)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "creating the session failed");
+                    "Callback".to_owned()
+                })
+        }
+        _ => issue_jwt_session(ctx, user, account, is_new_user).await,
+    }
+}
+
+/// Runs the `sign_in` callback. `Err` carries the response for a refusal.
+pub(crate) async fn check_sign_in(
+    ctx: &Ctx<'_>,
+    args: SignInArgs<'_>,
+    deny_status: Option<StatusCode>,
+) -> Result<(), AuthResponse> {
+    let Some(cb) = &ctx.config.callbacks else {
+        return Ok(());
+    };
+    match cb.sign_in(args).await {
+        Ok(SignInDecision::Allow) => Ok(()),
+        Ok(SignInDecision::Deny) => {
+            let r = AuthResponse::redirect(ctx.error_url("AccessDenied"));
+            Err(match deny_status {
+                Some(s) => r.status(s),
+                None => r,
+            })
+        }
+        Ok(SignInDecision::Redirect(url)) => Err(AuthResponse::redirect(url)),
+        Err(e) => Err(AuthResponse::redirect(format!(
+            "{}?error={}",
+            ctx.base_url("error"),
+            encode_component(&e.0)
+        ))),
+    }
+}
+
+/// After the session is issued: `events.sign_in`, then the new-user page or the callback URL.
+pub(crate) async fn finish_sign_in(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+    cookies: Vec<HeaderValue>,
+) -> AuthResponse {
+    if let Some(events) = &ctx.config.events {
+        events
+            .sign_in(SignInEvent {
+                user,
+                account,
+                profile: None,
+                is_new_user,
+            })
+            .await;
+    }
+    let target = match (&ctx.config.pages.new_user, is_new_user) {
+        (Some(page), Some(true)) => with_param(page, "callbackUrl", &ctx.callback_url),
+        _ => ctx.callback_url.clone(),
+    };
+    AuthResponse::redirect(target).cookies(cookies)
 }

@@ -1,0 +1,217 @@
+//! The email sign-in flow: `POST /signin/email` sends the link (spec §7.2 A),
+//! `GET /callback/email` verifies it (§7.2 B).
+
+use std::time::SystemTime;
+
+use sha2::{Digest, Sha256};
+
+use super::{EmailProvider, VerificationRequest, normalize_email};
+use crate::Ctx;
+use crate::User;
+use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate, VerificationToken};
+use crate::callbacks::SignInArgs;
+use crate::random;
+use crate::response::AuthResponse;
+use crate::routes::callback::{check_sign_in, finish_sign_in, issue_session};
+use crate::session::after;
+use crate::user::{Account, AccountType};
+
+/// `sha256hex(token ‖ secret)`: what the adapter stores instead of the token.
+pub(crate) fn hash_token(token: &str, secret: &crate::Secret) -> String {
+    let mut h = Sha256::new();
+    h.update(token.as_bytes());
+    h.update(secret.expose().as_bytes());
+    hex::encode(h.finalize())
+}
+
+fn account(provider: &EmailProvider, email: &str, user_id: Option<&str>) -> Account {
+    Account {
+        provider: provider.id.clone(),
+        kind: AccountType::Email,
+        provider_account_id: email.to_owned(),
+        user_id: user_id.map(str::to_owned),
+        extra: Default::default(),
+    }
+}
+
+/// The user an address belongs to, or NextAuth's stub `{id: email, email}`.
+async fn user_or_stub(adapter: &dyn Adapter, email: &str) -> Result<(User, bool), AdapterError> {
+    Ok(match adapter.get_user_by_email(email).await? {
+        Some(u) => (u, true),
+        None => (
+            User {
+                email: Some(email.to_owned()),
+                ..User::new(email)
+            },
+            false,
+        ),
+    })
+}
+
+fn adapter<'a>(ctx: &'a Ctx<'_>) -> Option<&'a dyn Adapter> {
+    ctx.config.adapter.as_deref()
+}
+
+/// `POST /signin/:email` (CSRF already verified): validate, store the hashed token, send the link.
+pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
+    let fail = |ctx: &Ctx<'_>| AuthResponse::redirect(ctx.error_url("EmailSignin"));
+    let Some(adapter) = adapter(ctx) else {
+        return fail(ctx); // unreachable: checked at build
+    };
+    let Some(Ok(email)) = ctx.req.body_str("email").map(normalize_email) else {
+        tracing::info!("email sign-in refused: missing or invalid address");
+        return fail(ctx);
+    };
+    let (user, _) = match user_or_stub(adapter, &email).await {
+        Ok(found) => found,
+        Err(e) => {
+            tracing::error!(error = %e, "email sign-in: adapter failed");
+            return fail(ctx);
+        }
+    };
+    let acct = account(provider, &email, Some(&user.id));
+    let args = SignInArgs {
+        user: &user,
+        account: &acct,
+        profile: None,
+        credentials: None,
+        verification_request: Some(true),
+    };
+    if let Err(refusal) = check_sign_in(ctx, args, None).await {
+        return refusal;
+    }
+
+    let token = random::hex_token();
+    let expires = after(ctx.now, provider.max_age);
+    let url = format!(
+        "{}?{}",
+        ctx.base_url(&format!("callback/{}", provider.id)),
+        form_urlencoded::Serializer::new(String::new())
+            .append_pair("callbackUrl", &ctx.callback_url)
+            .append_pair("token", &token)
+            .append_pair("email", &email)
+            .finish()
+    );
+    let Some(secret) = ctx.config.secrets.first() else {
+        return fail(ctx);
+    };
+    let stored = VerificationToken {
+        identifier: email.clone(),
+        token: hash_token(&token, secret),
+        expires,
+    };
+    // Store first: a failed store sends nothing. A failed send deletes the token again.
+    if let Err(e) = adapter.create_verification_token(stored.clone()).await {
+        tracing::error!(error = %e, "email sign-in: storing the token failed");
+        return fail(ctx);
+    }
+    let host = ctx
+        .url
+        .origin
+        .split_once("://")
+        .map(|(_, h)| h)
+        .unwrap_or(&ctx.url.origin);
+    let request = VerificationRequest {
+        identifier: &email,
+        url: &url,
+        expires,
+        host,
+        provider_id: &provider.id,
+        theme: &ctx.config.theme,
+    };
+    if let Err(e) = provider.mailer.send(request).await {
+        tracing::error!(error = %e, "email sign-in: sending failed");
+        if let Err(e) = adapter.use_verification_token(&stored.identifier, &stored.token).await {
+            tracing::error!(error = %e, "email sign-in: could not delete the unsent token");
+        }
+        return fail(ctx);
+    }
+    AuthResponse::redirect(format!(
+        "{}?provider={}&type=email",
+        ctx.base_url("verify-request"),
+        crate::redirect::encode_component(&provider.id)
+    ))
+}
+
+/// `GET /callback/:email?token&email&callbackUrl`.
+pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
+    let Some(adapter) = adapter(ctx) else {
+        return AuthResponse::redirect(ctx.error_url("configuration"));
+    };
+    let Some(token) = ctx.req.query("token").filter(|t| !t.is_empty()) else {
+        return AuthResponse::redirect(ctx.error_url("configuration"));
+    };
+    let verification = || AuthResponse::redirect(ctx.error_url("Verification"));
+    let Some(Ok(email)) = ctx.req.query("email").map(normalize_email) else {
+        return verification();
+    };
+    // A token is bound to the address it was issued for; any listed secret may have hashed it.
+    let mut used = None;
+    for secret in &ctx.config.secrets {
+        match adapter.use_verification_token(&email, &hash_token(token, secret)).await {
+            Ok(Some(t)) => {
+                used = Some(t);
+                break;
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::error!(error = %e, "email callback: adapter failed");
+                return AuthResponse::redirect(ctx.error_url("Callback"));
+            }
+        }
+    }
+    match used {
+        Some(t) if t.expires > ctx.now => {}
+        _ => return verification(),
+    }
+
+    let (user, exists) = match user_or_stub(adapter, &email).await {
+        Ok(found) => found,
+        Err(_) => return AuthResponse::redirect(ctx.error_url("Callback")),
+    };
+    let acct = account(provider, &email, exists.then_some(user.id.as_str()));
+    let args = SignInArgs {
+        user: &user,
+        account: &acct,
+        profile: None,
+        credentials: None,
+        verification_request: None,
+    };
+    if let Err(refusal) = check_sign_in(ctx, args, None).await {
+        return refusal;
+    }
+    let now: SystemTime = ctx.now;
+    let (user, is_new_user) = if exists {
+        let update = UserUpdate {
+            id: user.id.clone(),
+            email_verified: Some(Some(now)),
+            ..Default::default()
+        };
+        match adapter.update_user(update).await {
+            Ok(u) => (u, false),
+            Err(_) => return AuthResponse::redirect(ctx.error_url("Callback")),
+        }
+    } else {
+        let new = NewUser {
+            email: Some(email.clone()),
+            email_verified: Some(now),
+            ..Default::default()
+        };
+        match adapter.create_user(new).await {
+            Ok(u) => (u, true),
+            Err(e) => {
+                tracing::error!(error = %e, "email callback: creating the user failed");
+                return AuthResponse::redirect(ctx.error_url("EmailCreateAccount"));
+            }
+        }
+    };
+    let acct = account(provider, &email, Some(&user.id));
+    match issue_session(ctx, &user, &acct, Some(is_new_user)).await {
+        Ok(cookies) => finish_sign_in(ctx, &user, &acct, Some(is_new_user), cookies).await,
+        Err(e) => AuthResponse::redirect(format!(
+            "{}?error={}",
+            ctx.base_url("error"),
+            crate::redirect::encode_component(&e)
+        )),
+    }
+}

@@ -1,0 +1,292 @@
+//! The email (magic link) provider (spec §7.2): a single-use link, valid for 24 hours by
+//! default, whose token is stored only as `sha256hex(token ‖ secret)`.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::SystemTime;
+
+pub(crate) mod flow;
+
+use unicode_normalization::UnicodeNormalization;
+
+use crate::pages::Theme;
+
+/// An address that is not acceptable (spec §7.2 and security invariant 2).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InvalidEmail {
+    /// Empty after trimming.
+    #[error("the email address is empty")]
+    Empty,
+    /// Not exactly one `@` (after NFKC), or an `@` look-alike such as U+FF20 in the input.
+    #[error("the email address must contain exactly one '@'")]
+    At,
+    /// Quotes, commas, semicolons, angle brackets, whitespace or control characters.
+    #[error("the email address contains a character that is not allowed")]
+    Character,
+    /// An empty local part or a domain without a dot.
+    #[error("the email address has no valid local part or domain")]
+    Shape,
+    /// Longer than 254 characters.
+    #[error("the email address is too long")]
+    TooLong,
+}
+
+/// Normalises then validates an address: Unicode NFKC first, trim, lower-case; exactly one
+/// `@` (and none that NFKC produced from a look-alike); no quotes, commas, semicolons,
+/// angle brackets or whitespace; a non-empty local part and a domain with a dot.
+///
+/// ```
+/// use tessera::providers::email::normalize_email;
+/// assert_eq!(normalize_email("  Bob@Example.COM ").unwrap(), "bob@example.com");
+/// assert!(normalize_email("a@x.com,victim@y.com").is_err());
+/// assert!(normalize_email("\"a@x.com\"@y.com").is_err());
+/// assert!(normalize_email("victim@x.com\u{FF20}evil.com").is_err());
+/// ```
+pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
+    let nfkc: String = input.nfkc().collect();
+    let trimmed = nfkc.trim();
+    if trimmed.is_empty() {
+        return Err(InvalidEmail::Empty);
+    }
+    if trimmed.len() > 254 {
+        return Err(InvalidEmail::TooLong);
+    }
+    // A look-alike (U+FF20, U+FE6B, …) that NFKC turned into '@' is refused outright.
+    if input.matches('@').count() != trimmed.matches('@').count() {
+        return Err(InvalidEmail::At);
+    }
+    let lower = trimmed.to_lowercase();
+    if lower
+        .chars()
+        .any(|c| c.is_whitespace() || c.is_control() || "\"',;<>()[]\\`".contains(c))
+    {
+        return Err(InvalidEmail::Character);
+    }
+    let mut parts = lower.split('@');
+    let (Some(local), Some(domain), None) = (parts.next(), parts.next(), parts.next()) else {
+        return Err(InvalidEmail::At);
+    };
+    if local.is_empty()
+        || domain.len() < 3
+        || !domain.contains('.')
+        || domain.starts_with('.')
+        || domain.ends_with('.')
+        || domain.contains("..")
+    {
+        return Err(InvalidEmail::Shape);
+    }
+    Ok(lower)
+}
+
+/// Sending the link failed.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("sending the sign-in email failed: {0}")]
+pub struct MailerError(pub String);
+
+/// The sign-in email to send.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct VerificationRequest<'a> {
+    /// The normalised address.
+    pub identifier: &'a str,
+    /// The magic link.
+    pub url: &'a str,
+    /// When the link stops working.
+    pub expires: SystemTime,
+    /// The site's host (`app.example.com`), for the subject and body.
+    pub host: &'a str,
+    /// The provider's id.
+    pub provider_id: &'a str,
+    /// The theme, for the HTML body's colours.
+    pub theme: &'a Theme,
+}
+
+impl VerificationRequest<'_> {
+    /// `Sign in to <host>`.
+    pub fn subject(&self) -> String {
+        format!("Sign in to {}", self.host)
+    }
+
+    /// The plain-text body.
+    pub fn text_body(&self) -> String {
+        format!(
+            "Sign in to {}\n{}\n\nIf you did not request this email you can safely ignore it.\n",
+            self.host, self.url
+        )
+    }
+
+    /// The HTML body: the host and a button, everything escaped.
+    pub fn html_body(&self) -> String {
+        let brand = self.theme.brand_color.as_deref().unwrap_or("#346df1");
+        let button_text = self.theme.button_text.as_deref().unwrap_or("#ffffff");
+        let host = escape(&self.host.replace('.', "&#8203;."));
+        let url = escape(self.url);
+        format!(
+            r#"<body style="background:#f9f9f9;margin:0;padding:24px 0">
+<table width="100%" border="0" cellspacing="20" cellpadding="0" style="background:#ffffff;max-width:600px;margin:auto;border-radius:10px">
+<tr><td align="center" style="padding:10px 0;font-size:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">Sign in to <strong>{host}</strong></td></tr>
+<tr><td align="center" style="padding:20px 0"><table border="0" cellspacing="0" cellpadding="0"><tr>
+<td align="center" style="border-radius:5px" bgcolor="{brand}"><a href="{url}" target="_blank" style="font-size:18px;font-family:Helvetica,Arial,sans-serif;color:{button_text};text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid {brand};display:inline-block;font-weight:bold">Sign in</a></td>
+</tr></table></td></tr>
+<tr><td align="center" style="padding:0 0 10px 0;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">If you did not request this email you can safely ignore it.</td></tr>
+</table></body>"#
+        )
+    }
+}
+
+fn escape(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    // `&#8203;` inserted into the host on purpose (stops mail clients auto-linking it).
+    out.replace("&amp;#8203;", "&#8203;")
+}
+
+/// Delivers sign-in emails. Implemented by `tessera-smtp`'s `SmtpMailer` and by [`DevMailer`].
+#[async_trait::async_trait]
+pub trait Mailer: Send + Sync + 'static {
+    /// Sends the link. An error makes the sign-in fail with `EmailSignin`, and the stored
+    /// token is deleted.
+    async fn send(&self, request: VerificationRequest<'_>) -> Result<(), MailerError>;
+}
+
+/// Prints the link on standard error instead of mailing it (for development).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DevMailer;
+
+#[async_trait::async_trait]
+impl Mailer for DevMailer {
+    async fn send(&self, request: VerificationRequest<'_>) -> Result<(), MailerError> {
+        eprintln!(
+            "tessera dev mailer: sign-in link for {}: {}",
+            request.identifier, request.url
+        );
+        Ok(())
+    }
+}
+
+/// An email provider.
+///
+/// ```
+/// use tessera::providers::email::{DevMailer, EmailProvider};
+/// let provider = EmailProvider::new(DevMailer).max_age(60 * 60);
+/// assert_eq!(provider.id, "email");
+/// ```
+#[derive(Clone)]
+pub struct EmailProvider {
+    /// Provider id (default `email`).
+    pub id: String,
+    /// Display name (default `Email`).
+    pub name: String,
+    /// Seconds a link stays valid (default 24 hours).
+    pub max_age: i64,
+    /// Who sends the link.
+    pub mailer: Arc<dyn Mailer>,
+}
+
+impl fmt::Debug for EmailProvider {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EmailProvider")
+            .field("id", &self.id)
+            .field("max_age", &self.max_age)
+            .finish_non_exhaustive()
+    }
+}
+
+impl EmailProvider {
+    /// A provider with id `email` sending through `mailer`.
+    pub fn new(mailer: impl Mailer) -> Self {
+        EmailProvider {
+            id: "email".into(),
+            name: "Email".into(),
+            max_age: 24 * 60 * 60,
+            mailer: Arc::new(mailer),
+        }
+    }
+
+    /// Sets the id.
+    pub fn id(mut self, id: impl Into<String>) -> Self {
+        self.id = id.into();
+        self
+    }
+
+    /// Sets the display name.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = name.into();
+        self
+    }
+
+    /// Sets how long links stay valid.
+    pub fn max_age(mut self, secs: i64) -> Self {
+        self.max_age = secs;
+        self
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn security_cases_are_rejected() {
+        for bad in [
+            "a@x.com,victim@y.com",
+            "a@x.com;victim@y.com",
+            "\"a@x.com\"@y.com",
+            "victim@x.com\u{FF20}evil.com",
+            "victim@x.com\u{FE6B}evil.com",
+            "user\u{FF20}example.com",
+            "<b>a</b>@x.com",
+            "a b@x.com",
+            "a@x",
+            "@x.com",
+            "a@",
+            "a@@x.com",
+            "a@x..com",
+            "a@.x.com",
+            "",
+            "   ",
+            "a\n@x.com",
+        ] {
+            assert!(normalize_email(bad).is_err(), "{bad:?} must be refused");
+        }
+    }
+
+    #[test]
+    fn normalisation() {
+        assert_eq!(normalize_email("  Bob@Example.COM ").unwrap(), "bob@example.com");
+        // NFKC: full-width letters become ASCII before validation.
+        assert_eq!(normalize_email("\u{FF22}ob@example.com").unwrap(), "bob@example.com");
+        assert_eq!(
+            normalize_email("a+tag@sub.example.co.uk").unwrap(),
+            "a+tag@sub.example.co.uk"
+        );
+    }
+
+    #[test]
+    fn bodies_escape_and_name_the_host() {
+        let theme = Theme::default();
+        let r = VerificationRequest {
+            identifier: "a@b.c",
+            url: "http://h/cb?a=1&b=\"<x>",
+            expires: SystemTime::now(),
+            host: "app.example.com",
+            provider_id: "email",
+            theme: &theme,
+        };
+        assert_eq!(r.subject(), "Sign in to app.example.com");
+        assert!(r.text_body().contains("http://h/cb?a=1&b=\"<x>"));
+        let html = r.html_body();
+        assert!(html.contains("http://h/cb?a=1&amp;b=&quot;&lt;x&gt;"));
+        assert!(!html.contains("<x>"));
+        assert!(html.contains("app&#8203;.example&#8203;.com"));
+    }
+}
