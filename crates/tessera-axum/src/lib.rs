@@ -34,12 +34,13 @@
 
 use std::convert::Infallible;
 use std::future::Future;
+use std::net::SocketAddr;
 use std::pin::Pin;
 use std::task::{Context, Poll};
 
 use axum::Router;
 use axum::body::Body;
-use axum::extract::{FromRequestParts, OptionalFromRequestParts, Request};
+use axum::extract::{ConnectInfo, FromRequestParts, OptionalFromRequestParts, Request};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use http::StatusCode;
@@ -87,7 +88,11 @@ impl tower_service::Service<Request> for AuthService {
     fn call(&mut self, req: Request) -> Self::Future {
         let auth = self.auth.clone();
         Box::pin(async move {
-            let (parts, body) = req.into_parts();
+            let (mut parts, body) = req.into_parts();
+            // The peer address, for rate limits (serve with `into_make_service_with_connect_info`).
+            if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied() {
+                parts.extensions.insert(tessera::rate_limit::ClientIp(addr.ip()));
+            }
             let limit = auth.max_body_bytes();
             let bytes = match axum::body::to_bytes(body, limit).await {
                 Ok(b) => b,

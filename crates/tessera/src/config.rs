@@ -192,6 +192,8 @@ pub(crate) struct Config {
     pub pages: Pages,
     pub theme: Theme,
     pub max_body_bytes: usize,
+    pub rate_limits: crate::rate_limit::RateLimits,
+    pub limiter: crate::rate_limit::Limiter,
     /// `GET /providers` for the configured URL, serialised once.
     pub providers_json: bytes::Bytes,
 }
@@ -250,6 +252,7 @@ pub struct AuthBuilder {
     pages: Pages,
     theme: Theme,
     max_body_bytes: usize,
+    rate_limits: crate::rate_limit::RateLimits,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -281,6 +284,7 @@ impl Default for AuthBuilder {
             pages: Pages::default(),
             theme: Theme::default(),
             max_body_bytes: 64 * 1024,
+            rate_limits: crate::rate_limit::RateLimits::default(),
         }
     }
 }
@@ -417,6 +421,12 @@ impl AuthBuilder {
         self
     }
 
+    /// Abuse limits on email and credentials sign-in (on by default; see [`crate::rate_limit`]).
+    pub fn rate_limits(mut self, limits: crate::rate_limit::RateLimits) -> Self {
+        self.rate_limits = limits;
+        self
+    }
+
     /// Validates everything and derives the keys.
     pub fn build(self) -> Result<Auth, ConfigError> {
         let Some(first) = self.secrets.first() else {
@@ -518,6 +528,8 @@ impl AuthBuilder {
             pages: self.pages,
             theme: self.theme,
             max_body_bytes: self.max_body_bytes,
+            rate_limits: self.rate_limits,
+            limiter: Default::default(),
             providers_json,
             secrets: self.secrets,
         };

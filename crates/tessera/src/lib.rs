@@ -37,6 +37,7 @@ pub mod events;
 pub mod pages;
 pub mod providers;
 mod random;
+pub mod rate_limit;
 pub mod redirect;
 mod request;
 mod response;
@@ -90,6 +91,8 @@ pub(crate) struct Ctx<'a> {
     /// The validated callback URL (spec §1.3 step 3).
     pub callback_url: String,
     pub now: SystemTime,
+    /// The canonical client address (rate-limit key), when known.
+    pub client: Option<String>,
 }
 
 impl Ctx<'_> {
@@ -101,6 +104,14 @@ impl Ctx<'_> {
     /// `<base>/error?error=<code>`.
     pub fn error_url(&self, code: &str) -> String {
         redirect::with_param(&self.base_url("error"), "error", code)
+    }
+
+    /// Rate-limit keys for this request: the client's bucket (when known) and `subject`'s.
+    pub fn limit_keys(&self, kind: &str, subject: Option<&str>) -> (Option<String>, Option<String>) {
+        (
+            self.client.as_ref().map(|c| format!("{kind}:client:{c}")),
+            subject.map(|s| format!("{kind}:subject:{s}")),
+        )
     }
 
     pub fn csrf_verified(&self) -> bool {
@@ -179,6 +190,7 @@ impl Auth {
         {
             return unsupported(RequestError::Unsupported(parts.method.as_str().to_owned()));
         }
+        let client = client_ip(config, &parts).map(rate_limit::client_key);
         let req = match AuthRequest::parse(parts, body, action, provider_id) {
             Ok(r) => r,
             Err(e) => return bad_request(&e),
@@ -220,6 +232,7 @@ impl Auth {
             csrf,
             callback_url,
             now: SystemTime::now(),
+            client,
         };
         let response = routes::dispatch(&mut ctx).await;
         response.finish(preamble, json_redirect, &fallback)
@@ -298,6 +311,19 @@ impl Config {
             None => redirect::resolve(url, origin),
         }
     }
+}
+
+/// The client address: from the framework ([`rate_limit::ClientIp`] in the extensions), or
+/// from `X-Forwarded-For` only when forwarded headers are trusted.
+fn client_ip(config: &Config, parts: &http::request::Parts) -> Option<std::net::IpAddr> {
+    if let Some(rate_limit::ClientIp(ip)) = parts.extensions.get::<rate_limit::ClientIp>() {
+        return Some(*ip);
+    }
+    if !config.trust_host {
+        return None;
+    }
+    let xff = parts.headers.get("x-forwarded-for")?.to_str().ok()?;
+    xff.split(',').next()?.trim().parse().ok()
 }
 
 fn unsupported(e: RequestError) -> http::Response<Bytes> {

@@ -144,7 +144,10 @@ async fn main() {
         #[cfg(not(unix))]
         let _ = ctrl_c.await;
     };
-    if let Err(e) = axum::serve(listener, app(auth)).with_graceful_shutdown(shutdown).await {
+    if let Err(e) = axum::serve(listener, app(auth).into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+    {
         eprintln!("demo: server error: {e}");
         std::process::exit(1);
     }

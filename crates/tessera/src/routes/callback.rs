@@ -39,14 +39,44 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
     if !ctx.csrf_verified() {
         return AuthResponse::redirect(format!("{}?csrf=true", ctx.base_url("signin")));
     }
+    // Failed attempts are limited per client and per identifier (security invariant 9).
+    let limits = ctx.config.rate_limits;
+    let identifier = ctx
+        .req
+        .body_str("username")
+        .or(ctx.req.body_str("email"))
+        .map(str::to_lowercase);
+    let (client_key, subject_key) = ctx.limit_keys("credentials", identifier.as_deref());
+    let checks = [
+        (client_key, limits.credentials_per_client),
+        (subject_key, limits.credentials_per_identifier),
+    ];
+    let now = std::time::Instant::now();
+    if checks
+        .iter()
+        .any(|(k, l)| matches!((k, l), (Some(k), Some(l)) if ctx.config.limiter.exhausted(k, *l, now)))
+    {
+        tracing::warn!(provider = %provider.id, "credentials sign-in rate limited");
+        let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
+        return too_many(AuthResponse::redirect(url));
+    }
+    let count_failure = || {
+        for (k, l) in &checks {
+            if let (Some(k), Some(l)) = (k, l) {
+                ctx.config.limiter.hit(k, *l, now);
+            }
+        }
+    };
     let credentials = Credentials(ctx.req.body.clone());
     let user = match provider.authorize.authorize(credentials).await {
         Ok(Some(user)) => user,
         Ok(None) => {
+            count_failure();
             let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
             return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
+            count_failure();
             let url = format!("{}?error={}", ctx.base_url("error"), encode_component(&e.0));
             return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
         }
@@ -245,4 +275,11 @@ pub(crate) async fn finish_sign_in(
         _ => ctx.callback_url.clone(),
     };
     AuthResponse::redirect(target).cookies(cookies)
+}
+
+/// A rate-limited answer: 429 with `Retry-After`, redirecting to the route's error.
+pub(crate) fn too_many(response: AuthResponse) -> AuthResponse {
+    response
+        .status(StatusCode::TOO_MANY_REQUESTS)
+        .header(http::header::RETRY_AFTER, HeaderValue::from_static("60"))
 }

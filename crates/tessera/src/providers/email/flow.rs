@@ -62,6 +62,22 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         tracing::info!("email sign-in refused: missing or invalid address");
         return fail(ctx);
     };
+    let limits = ctx.config.rate_limits;
+    let (client_key, subject_key) = ctx.limit_keys("email", Some(&email));
+    let now = std::time::Instant::now();
+    let mut allowed = true;
+    for (key, limit) in [
+        (client_key, limits.email_per_client),
+        (subject_key, limits.email_per_address),
+    ] {
+        if let (Some(key), Some(limit)) = (key, limit) {
+            allowed &= ctx.config.limiter.hit(&key, limit, now);
+        }
+    }
+    if !allowed {
+        tracing::warn!("email sign-in rate limited");
+        return crate::routes::callback::too_many(fail(ctx));
+    }
     let (user, _) = match user_or_stub(adapter, &email).await {
         Ok(found) => found,
         Err(e) => {
