@@ -1,0 +1,219 @@
+#!/usr/bin/env bash
+# Load test of the demo server: start-up time, memory, and wrk throughput/latency of
+# GET /api/auth/session (signed in, steady state) against the bare /health route.
+#
+#   bash scripts/load.sh                  # 10 s per route
+#   DURATION=30 bash scripts/load.sh      # seconds (or a wrk duration such as 30s, 1m)
+#
+# Environment: DURATION (10), PORT (3917), CONNECTIONS (64), STARTS (5: start-ups
+# timed, the median is reported), WARMUP (2s of wrk before each measured run),
+# SKIP_BUILD=1 to reuse target/release/demo. The server is pinned to CPU 0 and wrk
+# to CPU 1 (needs >= 2 CPUs).
+# Traffic goes to 127.0.0.1 only. The targets are informational: the script exits 0
+# unless a step failed to run.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+ROOT=$PWD
+
+DURATION=${DURATION:-10}
+[[ $DURATION =~ ^[0-9]+$ ]] && DURATION="${DURATION}s"
+PORT=${PORT:-3917}
+CONNECTIONS=${CONNECTIONS:-64}
+STARTS=${STARTS:-5}
+WARMUP=${WARMUP:-2s}
+[[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
+SECRET=${NEXTAUTH_SECRET:-load-test-secret-0123456789abcdef}
+BIN=$ROOT/target/release/demo
+BASE=http://127.0.0.1:$PORT
+
+# wrk's duration in seconds, to bound each run with `timeout`.
+dur_secs() {
+    local d=$1
+    case $d in
+        *ms) echo 1 ;;
+        *s) echo "${d%s}" ;;
+        *m) echo $((${d%m} * 60)) ;;
+        *h) echo $((${d%h} * 3600)) ;;
+        *) echo "$d" ;;
+    esac
+}
+WRK_LIMIT=$(($(dur_secs "$DURATION") + 30))
+
+die() { echo "load.sh: $*" >&2; exit 1; }
+for tool in wrk taskset curl python3 timeout; do
+    command -v "$tool" >/dev/null || die "$tool is not installed"
+done
+[[ $(nproc) -ge 2 ]] || die "needs 2 CPUs (server on CPU 0, wrk on CPU 1)"
+
+WORK=$(mktemp -d)
+SERVER_PID=
+CHILD=
+cleanup() {
+    if [[ -n $CHILD ]]; then kill "$CHILD" 2>/dev/null || true; fi
+    local pid=$SERVER_PID
+    [[ -z $pid && -s $WORK/pid ]] && pid=$(cat "$WORK/pid")
+    if [[ -n $pid ]] && kill -0 "$pid" 2>/dev/null; then
+        kill "$pid" 2>/dev/null || true
+        for _ in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.05; done
+        kill -9 "$pid" 2>/dev/null || true
+    fi
+    rm -rf "$WORK"
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+# 1. Build.
+if [[ ${SKIP_BUILD:-} != 1 ]]; then
+    echo "== building the demo (release)"
+    timeout 1800 cargo build --release -p demo
+fi
+[[ -x $BIN ]] || die "$BIN is missing"
+
+# The port must be free, or we would measure someone else's server.
+if python3 -c "import socket,sys; s=socket.socket(); s.settimeout(0.5); sys.exit(0 if s.connect_ex(('127.0.0.1',$PORT))==0 else 1)"; then
+    die "port $PORT is already in use; set PORT"
+fi
+
+# 2. Start, pinned to CPU 0; time from spawn to first answer (the poller runs on
+# CPU 1). Timed STARTS times (the machine may be noisy); the last server stays up.
+start_server() {
+    PORT=$PORT NEXTAUTH_URL="http://localhost:$PORT" NEXTAUTH_SECRET=$SECRET \
+        timeout 30 taskset -c 1 python3 "$ROOT/scripts/load/start.py" "$PORT" "$WORK/pid" "$WORK/server.log" "$BIN" \
+        || { cat "$WORK/server.log" >&2 || true; die "the server did not start"; }
+}
+stop_server() { # pid
+    kill "$1" 2>/dev/null || true
+    for _ in $(seq 100); do kill -0 "$1" 2>/dev/null || return 0; sleep 0.02; done
+    kill -9 "$1" 2>/dev/null || true
+}
+echo "== starting the demo on port $PORT (CPU 0), $STARTS timed start-ups"
+STARTUPS=()
+for i in $(seq "$STARTS"); do
+    STARTUPS+=("$(start_server)")
+    SERVER_PID=$(cat "$WORK/pid")
+    if [[ $i -lt $STARTS ]]; then
+        stop_server "$SERVER_PID"
+        SERVER_PID=
+        rm -f "$WORK/pid"
+        # Wait until the port is released before the next timed start.
+        for _ in $(seq 100); do
+            python3 -c "import socket,sys; s=socket.socket(); sys.exit(0 if s.connect_ex(('127.0.0.1',$PORT))==0 else 1)" || break
+            sleep 0.02
+        done
+    fi
+done
+STARTUP_MS=$(printf '%s\n' "${STARTUPS[@]}" | sort -g | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }')
+STARTUP_RANGE=$(printf '%s\n' "${STARTUPS[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print lo "-" hi }')
+echo "first answer after ${STARTUPS[*]} ms: median $STARTUP_MS ms (pid $SERVER_PID)"
+
+status_kib() { awk -v k="$1:" '$1 == k { print $2 }' "/proc/$SERVER_PID/status"; }
+mib() { awk -v k="$1" 'BEGIN { printf "%.1f", k / 1024 }'; }
+
+# 3. Idle RSS, once start-up has settled.
+sleep 0.5
+IDLE_KIB=$(status_kib VmRSS)
+echo "idle RSS: $(mib "$IDLE_KIB") MiB"
+
+# 4. Sign in with the credentials provider; collect the cookies.
+echo "== signing in"
+JAR=$WORK/jar
+CSRF_JSON=$(curl -sS --max-time 5 -c "$JAR" -b "$JAR" "$BASE/api/auth/csrf")
+CSRF=$(python3 -c 'import json,sys; print(json.load(sys.stdin)["csrfToken"])' <<<"$CSRF_JSON") \
+    || die "no csrfToken in $CSRF_JSON"
+SIGNIN=$(curl -sS --max-time 5 -c "$JAR" -b "$JAR" -o /dev/null -w '%{http_code}' \
+    --data-urlencode username=demo --data-urlencode password=demo \
+    --data-urlencode "csrfToken=$CSRF" --data-urlencode json=true \
+    "$BASE/api/auth/callback/credentials")
+[[ $SIGNIN == 200 ]] || die "sign-in answered HTTP $SIGNIN"
+# Netscape jar: HttpOnly cookies are prefixed "#HttpOnly_"; name and value are fields 6, 7.
+COOKIE=$(awk -F'\t' '(!/^#/ || /^#HttpOnly_/) && NF >= 7 { printf "%s%s=%s", sep, $6, $7; sep = "; " }' "$JAR")
+for name in next-auth.session-token next-auth.csrf-token next-auth.callback-url; do
+    [[ $COOKIE == *"$name="* ]] || die "no $name cookie after sign-in (jar: $COOKIE)"
+done
+echo "cookies: $(sed -E 's/(session-token=)[^;]{16}[^;]*/\1<jwe…>/' <<<"$COOKIE")"
+
+# The session answer must be real: a user, and only the session cookie re-issued.
+curl -sS --max-time 5 -D "$WORK/headers" -o "$WORK/body" -H "Cookie: $COOKIE" "$BASE/api/auth/session"
+echo "session body: $(cat "$WORK/body")"
+grep -q '"user"' "$WORK/body" || die "GET /api/auth/session has no user: the cookies are not accepted"
+SET_COOKIES=$(grep -ci '^set-cookie:' "$WORK/headers" || true)
+SET_OTHER=$(grep -i '^set-cookie:' "$WORK/headers" | grep -vci 'next-auth.session-token=' || true)
+echo "session response re-issues $SET_COOKIES cookie(s) ($SET_OTHER besides the session token)"
+[[ $SET_OTHER == 0 ]] || echo "load.sh: warning: cookies other than the session token are re-issued" >&2
+
+# Runs a command in the background and waits for it, so that a signal to this script
+# is handled at once (bash defers traps while a foreground command runs).
+interruptible() {
+    "$@" &
+    CHILD=$!
+    local rc=0
+    wait "$CHILD" || rc=$?
+    CHILD=
+    return "$rc"
+}
+
+# 5. wrk on CPU 1.
+run_wrk() { # label path [header]
+    local label=$1 path=$2
+    shift 2
+    echo "== wrk $label: $path (-t1 -c$CONNECTIONS -d$DURATION, CPU 1, after a $WARMUP warm-up)"
+    interruptible timeout "$WRK_LIMIT" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$@" "$BASE$path" \
+        >/dev/null || die "wrk warm-up failed for $label"
+    interruptible timeout "$WRK_LIMIT" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
+        -s "$ROOT/scripts/load/report.lua" "$@" "$BASE$path" >"$WORK/wrk-$label" \
+        || die "wrk failed for $label"
+    cat "$WORK/wrk-$label"
+    grep -q '^TESSERA_WRK ' "$WORK/wrk-$label" || die "wrk produced no report for $label"
+    kill -0 "$SERVER_PID" 2>/dev/null || die "the server died during the $label run"
+}
+field() { # label key
+    sed -nE "s/^TESSERA_WRK .*\\b$2=([0-9.]+).*/\\1/p" "$WORK/wrk-$1"
+}
+run_wrk baseline /health
+run_wrk session /api/auth/session -H "Cookie: $COOKIE"
+
+# 6. Peak RSS.
+PEAK_KIB=$(status_kib VmHWM)
+
+# 7. Summary.
+B_RPS=$(field baseline rps); S_RPS=$(field session rps)
+B_P50=$(field baseline p50_us); B_P99=$(field baseline p99_us)
+S_P50=$(field session p50_us); S_P99=$(field session p99_us)
+B_ERR=$(field baseline non2xx); S_ERR=$(field session non2xx)
+B_SOCK=$(( $(field baseline connect) + $(field baseline read) + $(field baseline write) + $(field baseline timeout) ))
+S_SOCK=$(( $(field session connect) + $(field session read) + $(field session write) + $(field session timeout) ))
+
+python3 - "$B_RPS" "$B_P50" "$B_P99" "$B_ERR" "$B_SOCK" "$S_RPS" "$S_P50" "$S_P99" "$S_ERR" "$S_SOCK" \
+    "$STARTUP_MS" "$IDLE_KIB" "$PEAK_KIB" "$CONNECTIONS" "$DURATION" "$STARTUP_RANGE" "$STARTS" <<'EOF'
+import sys
+a = sys.argv[1:]
+b_rps, b_p50, b_p99, b_err, b_sock = float(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4])
+s_rps, s_p50, s_p99, s_err, s_sock = float(a[5]), int(a[6]), int(a[7]), int(a[8]), int(a[9])
+startup, idle, peak, conns, dur = float(a[10]), int(a[11]) / 1024, int(a[12]) / 1024, a[13], a[14]
+startup_range, starts = a[15], a[16]
+ratio = 100 * s_rps / b_rps if b_rps else 0.0
+ms = lambda us: f"{us / 1000:.3f} ms"
+print()
+print(f"== summary (wrk -t1 -c{conns} -d{dur}; server on CPU 0, wrk on CPU 1)")
+print(f"{'route':<22}{'req/s':>12}{'p50':>12}{'p99':>12}{'non-2xx':>10}{'sock err':>10}")
+print(f"{'/health (baseline)':<22}{b_rps:>12,.0f}{ms(b_p50):>12}{ms(b_p99):>12}{b_err:>10}{b_sock:>10}")
+print(f"{'/api/auth/session':<22}{s_rps:>12,.0f}{ms(s_p50):>12}{ms(s_p99):>12}{s_err:>10}{s_sock:>10}")
+print(f"session / baseline: {ratio:.1f} %")
+print(f"start-up (spawn -> first answer): {startup:.1f} ms (median of {starts}; range {startup_range} ms)")
+print(f"idle RSS: {idle:.1f} MiB   peak RSS (VmHWM): {peak:.1f} MiB")
+print()
+print("targets (informational)")
+rows = [
+    ("session >= 70% of baseline req/s", f"{ratio:.1f} %", ratio >= 70),
+    ("session p99 < 2 ms", ms(s_p99), s_p99 < 2000),
+    ("idle RSS < 10 MiB", f"{idle:.1f} MiB", idle < 10),
+    ("first answer < 20 ms", f"{startup:.1f} ms", startup < 20),
+    ("no non-2xx / socket errors", f"{b_err + s_err + b_sock + s_sock}", b_err + s_err + b_sock + s_sock == 0),
+]
+for name, value, ok in rows:
+    print(f"  {'PASS' if ok else 'MISS'}  {name:<36}{value:>12}")
+# A closed loop of c connections has a mean latency of c / throughput (Little's law).
+print(f"note: with {conns} connections the mean latency is {conns}/req-per-s: "
+      f"{1000 * int(conns) / s_rps:.2f} ms for the session route; p99 < 2 ms needs well over {int(conns) / 2 * 1000:,.0f} req/s"
+      if s_rps else "")
+EOF
