@@ -169,7 +169,12 @@ fn serialize(
     let mut s = String::with_capacity(name.len() + value.len() + 96);
     s.push_str(name);
     s.push('=');
-    let _ = write!(s, "{}", utf8_percent_encode(value, URI_COMPONENT));
+    // JWEs, hex and UUIDs need no escaping: skip the encoder for them.
+    if value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+        s.push_str(value);
+    } else {
+        let _ = write!(s, "{}", utf8_percent_encode(value, URI_COMPONENT));
+    }
     if let Some(m) = max_age {
         let _ = write!(s, "; Max-Age={m}");
     }

@@ -210,7 +210,7 @@ impl Auth {
         }
         let param = req.body_str("callbackUrl").or(query_callback);
         // A stale or forged cookie is ignored rather than locking the browser out.
-        let cookie = cookie_callback.filter(|c| redirect::is_valid_callback_url(c));
+        let cookie = cookie_callback.filter(|c| *c == url.origin || redirect::is_valid_callback_url(c));
         let callback_url = match param.or(cookie) {
             Some(u) => config.redirect(u, &url.origin).await,
             None => url.origin.clone(),
@@ -308,6 +308,8 @@ impl Config {
     async fn redirect(&self, url: &str, origin: &str) -> String {
         match &self.callbacks {
             Some(cb) => cb.redirect(url, origin).await,
+            // The steady state (the cookie holds the origin) needs no parsing.
+            None if url == origin => url.to_owned(),
             None => redirect::resolve(url, origin),
         }
     }

@@ -190,22 +190,34 @@ impl JweCodec {
     /// Sets `iat`, `exp` (= now + `max_age`) and a fresh `jti` on `claims` (keys already
     /// present keep their position, as jose does) and encrypts them.
     pub fn encode_claims(&self, claims: &mut Map<String, Value>, max_age: i64, now: i64) -> String {
+        // One call to the OS generator for the jti and the IV.
+        let rnd: [u8; 32] = random::bytes();
+        let mut jti = [0u8; 16];
+        jti.copy_from_slice(&rnd[..16]);
+        let jti = uuid::Builder::from_random_bytes(jti).into_uuid().hyphenated().to_string();
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(now + max_age));
-        claims.insert("jti".into(), Value::from(random::uuid_v4()));
+        claims.insert("jti".into(), Value::from(jti));
         // Serialising a Map of JSON values cannot fail.
         let plaintext = serde_json::to_vec(claims).unwrap_or_default();
-        self.encrypt(plaintext)
+        let mut iv = [0u8; 16];
+        iv.copy_from_slice(&rnd[16..]);
+        self.encrypt_with_iv(plaintext, iv)
     }
 
     /// Encrypts an arbitrary plaintext with the first secret.
     pub fn encrypt(&self, plaintext: Vec<u8>) -> String {
+        self.encrypt_with_iv(plaintext, random::bytes())
+    }
+
+    /// `iv`: 16 fresh random bytes (A256GCM uses the first 12).
+    fn encrypt_with_iv(&self, plaintext: Vec<u8>, iv: [u8; 16]) -> String {
         let Some(keys) = self.keys.first() else {
             unreachable!("a codec always has at least one secret (checked at build)")
         };
         match (&self.compat, &keys.cbc) {
-            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, plaintext),
-            _ => encrypt_gcm(&keys.gcm, V4_HEADER, plaintext),
+            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, plaintext, iv),
+            _ => encrypt_gcm(&keys.gcm, V4_HEADER, plaintext, &iv[..12]),
         }
     }
 
@@ -344,13 +356,12 @@ fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
     Ok(())
 }
 
-fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>) -> String {
-    let iv: [u8; 12] = random::bytes();
-    let tag = match cipher.encrypt_in_place_detached(Nonce::from_slice(&iv), header.as_bytes(), &mut buf) {
+fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>, iv: &[u8]) -> String {
+    let tag = match cipher.encrypt_in_place_detached(Nonce::from_slice(iv), header.as_bytes(), &mut buf) {
         Ok(tag) => tag,
         Err(_) => unreachable!("AES-GCM encryption only fails past 64 GiB"),
     };
-    assemble(header, &iv, &buf, &tag)
+    assemble(header, iv, &buf, &tag)
 }
 
 fn assemble(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
@@ -377,8 +388,7 @@ fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
     mac
 }
 
-fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>) -> String {
-    let iv: [u8; 16] = random::bytes();
+fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>, iv: [u8; 16]) -> String {
     let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(&plaintext);
     let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct).finalize().into_bytes();
     assemble(&key.header, &iv, &ct, &full[..32])
