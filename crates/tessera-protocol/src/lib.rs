@@ -41,6 +41,17 @@ pub struct RedirectResponse {
     pub url: String,
 }
 
+/// One entry of `GET /sessions`: a signed-in device of the current user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SessionInfo {
+    /// A stable identifier (a hash of the session token; the token itself is never exposed).
+    pub id: String,
+    /// Expiry, ISO-8601.
+    pub expires: String,
+    /// Whether this is the session making the request.
+    pub current: bool,
+}
+
 /// Body of `POST /session` (the client's `update()`).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UpdateSessionRequest {
@@ -86,11 +97,13 @@ pub enum Action {
     Error,
     /// `POST /_log`
     Log,
+    /// `GET /sessions`, `POST /sessions/{revoke,revoke-others,revoke-all}` (Tessera's session management).
+    Sessions,
 }
 
 impl Action {
     /// Every action, in the order of the spec's route table.
-    pub const ALL: [Action; 9] = [
+    pub const ALL: [Action; 10] = [
         Action::Session,
         Action::Csrf,
         Action::Providers,
@@ -100,6 +113,7 @@ impl Action {
         Action::VerifyRequest,
         Action::Error,
         Action::Log,
+        Action::Sessions,
     ];
 
     /// The path segment of this action.
@@ -114,6 +128,7 @@ impl Action {
             Action::VerifyRequest => "verify-request",
             Action::Error => "error",
             Action::Log => "_log",
+            Action::Sessions => "sessions",
         }
     }
 

@@ -135,6 +135,21 @@ impl Auth {
         &self.config.url.origin
     }
 
+    /// The adapter, when one is configured: for user management from the app (deleting a
+    /// user through it deletes their accounts and sessions too).
+    pub fn adapter(&self) -> Option<&Arc<dyn adapter::Adapter>> {
+        self.config.adapter.as_ref()
+    }
+
+    /// Ends every session of a user (for example after a password change), except `keep`
+    /// (a session token). Returns how many ended. Needs an adapter.
+    pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, adapter::AdapterError> {
+        match &self.config.adapter {
+            Some(a) => a.delete_user_sessions(user_id, keep).await,
+            None => Err(adapter::AdapterError::Backend("no adapter configured".into())),
+        }
+    }
+
     /// The largest request body the engine accepts.
     pub fn max_body_bytes(&self) -> usize {
         self.config.max_body_bytes

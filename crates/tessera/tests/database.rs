@@ -293,3 +293,93 @@ fn database_strategy_needs_an_adapter() {
     let token = auth.encode_token(tessera::Token::for_user(&User::new("1")), 60);
     assert!(token.starts_with("eyJ"));
 }
+
+#[tokio::test]
+async fn session_management_routes() {
+    let (mut phone, db) = setup(SessionOptions::default());
+    let mut laptop = Browser::new(phone.auth.clone());
+    let mut tablet = Browser::new(phone.auth.clone());
+    for b in [&mut phone, &mut laptop, &mut tablet] {
+        b.sign_in().await;
+    }
+    let r = phone.get("/api/auth/sessions").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let list = r.json();
+    let list = list.as_array().unwrap();
+    assert_eq!(list.len(), 3);
+    assert_eq!(list.iter().filter(|s| s["current"] == true).count(), 1);
+    assert!(!r.text().contains(&phone.jar[TOKEN]), "tokens are never exposed");
+
+    // Revoke the laptop by id (it is the one that is not current, seen from the laptop).
+    let laptop_id = laptop
+        .get("/api/auth/sessions")
+        .await
+        .json()
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["current"] == true)
+        .unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let csrf = phone.csrf().await;
+    let r = phone
+        .post_form("/api/auth/sessions/revoke", &[("csrfToken", &csrf), ("id", &laptop_id)])
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 2);
+    assert_eq!(
+        laptop.get("/api/auth/session").await.text(),
+        "{}",
+        "the laptop is signed out"
+    );
+    let r = phone
+        .post_form("/api/auth/sessions/revoke", &[("csrfToken", &csrf), ("id", "nope")])
+        .await;
+    assert_eq!(r.status, StatusCode::NOT_FOUND);
+
+    // CSRF is required for changes.
+    let r = phone
+        .post_form("/api/auth/sessions/revoke-others", &[("csrfToken", "forged")])
+        .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let r = phone
+        .post_form("/api/auth/sessions/revoke-others", &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(r.json().as_array().unwrap().len(), 1);
+    assert_eq!(tablet.get("/api/auth/session").await.text(), "{}");
+    assert_eq!(phone.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+
+    // Revoke all: the caller is signed out too, and its cookie cleared.
+    phone.sign_in().await;
+    let csrf = phone.csrf().await;
+    let r = phone
+        .post_form("/api/auth/sessions/revoke-all", &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(r.text(), "[]");
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("next-auth.session-token=; Max-Age=0"))
+    );
+    assert_eq!(phone.get("/api/auth/sessions").await.status, StatusCode::UNAUTHORIZED);
+
+    // Server-side: revoke everything of a user; deleting a user does too.
+    laptop.sign_in().await;
+    let user = db.inner.get_user_by_email("alice@example.com").await.unwrap().unwrap();
+    assert_eq!(laptop.auth.revoke_user_sessions(&user.id, None).await.unwrap(), 1);
+    laptop.sign_in().await;
+    laptop.auth.adapter().unwrap().delete_user(&user.id).await.unwrap();
+    assert_eq!(laptop.get("/api/auth/session").await.text(), "{}");
+}
+
+#[tokio::test]
+async fn session_management_needs_database_sessions() {
+    let mut b = Browser::new(builder().build().unwrap());
+    b.sign_in().await;
+    let r = b.get("/api/auth/sessions").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(r.json()["message"].as_str().unwrap().contains("database sessions"));
+    let (mut b, _) = setup(SessionOptions::default());
+    assert_eq!(b.get("/api/auth/sessions/bogus").await.status, StatusCode::BAD_REQUEST);
+}

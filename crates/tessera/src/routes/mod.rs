@@ -6,6 +6,7 @@ pub(crate) mod error;
 pub(crate) mod log;
 pub(crate) mod providers;
 pub(crate) mod session;
+pub(crate) mod sessions;
 pub(crate) mod signin;
 pub(crate) mod signout;
 pub(crate) mod verify_request;
@@ -29,6 +30,7 @@ pub(crate) async fn dispatch(ctx: &mut Ctx<'_>) -> AuthResponse {
         Action::SignOut => signout::submit(ctx).await,
         Action::VerifyRequest if get => verify_request::page(ctx),
         Action::Error if get => error::page(ctx),
+        Action::Sessions => sessions::handle(ctx).await,
         _ => unsupported(ctx),
     }
 }

@@ -194,7 +194,10 @@ impl JweCodec {
         let rnd: [u8; 32] = random::bytes();
         let mut jti = [0u8; 16];
         jti.copy_from_slice(&rnd[..16]);
-        let jti = uuid::Builder::from_random_bytes(jti).into_uuid().hyphenated().to_string();
+        let jti = uuid::Builder::from_random_bytes(jti)
+            .into_uuid()
+            .hyphenated()
+            .to_string();
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(now + max_age));
         claims.insert("jti".into(), Value::from(jti));
