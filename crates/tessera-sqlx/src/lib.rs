@@ -1,0 +1,107 @@
+//! SQLite and PostgreSQL storage for [Tessera](tessera): implementations of
+//! [`tessera::adapter::Adapter`] on [sqlx], with their migrations built in.
+//!
+//! * [`SqliteAdapter`]: [`open`](SqliteAdapter::open) a database file (created if
+//!   missing; WAL journaling) or use [`in_memory`](SqliteAdapter::in_memory) for tests.
+//! * [`PostgresAdapter`]: [`connect`](PostgresAdapter::connect) to a server, or wrap a
+//!   pool you already have with [`from_pool`](PostgresAdapter::from_pool).
+//! * [`connect`]: either one, picked by the URL (handy for a `DATABASE_URL` setting).
+//!
+//! Constructors other than `from_pool` run the migrations; `migrate()` runs them on
+//! demand and is idempotent. The tables are `tessera_users`, `tessera_accounts`,
+//! `tessera_sessions` and `tessera_verification_tokens`, and applied migrations are
+//! recorded in `_tessera_migrations`, so they can share a database with the application's
+//! own tables and sqlx migrations. Deleting a user deletes its accounts and sessions
+//! (`ON DELETE CASCADE`); reading a session and its user is one query; using a
+//! verification token is one `DELETE … RETURNING`, so it cannot be used twice.
+//!
+//! Account token fields (`access_token`, `refresh_token`, `expires_at`, `token_type`,
+//! `scope`, `id_token`, `session_state`) have their own columns; every other field of
+//! [`Account::extra`](tessera::Account) is kept in a JSON column and comes back as it went in.
+//!
+//! All queries are built at run time: no database is needed to build this crate.
+//!
+//! # Example
+//!
+//! ```
+//! # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+//! use std::time::{Duration, SystemTime};
+//! use tessera::adapter::{Adapter, AdapterSession, NewUser};
+//! use tessera_sqlx::SqliteAdapter;
+//!
+//! // Or `SqliteAdapter::open("tessera.db")`, `PostgresAdapter::connect("postgres://…")`,
+//! // `tessera_sqlx::connect(&std::env::var("DATABASE_URL")?)`.
+//! let db = SqliteAdapter::in_memory().await?;
+//!
+//! let user = db
+//!     .create_user(NewUser { email: Some("ada@example.com".into()), ..Default::default() })
+//!     .await?;
+//! db.create_session(AdapterSession {
+//!     session_token: "3f0c…".into(),
+//!     user_id: user.id.clone(),
+//!     expires: SystemTime::now() + Duration::from_secs(30 * 24 * 3600),
+//! })
+//! .await?;
+//!
+//! let (session, owner) = db.get_session_and_user("3f0c…").await?.expect("stored");
+//! assert_eq!((session.user_id, owner.email.as_deref()), (user.id, Some("ada@example.com")));
+//! # Ok::<_, tessera::adapter::AdapterError>(())
+//! # }).unwrap();
+//! ```
+//!
+//! Hand it to Tessera as an `Arc<dyn Adapter>` (`std::sync::Arc::new(db)`).
+//!
+//! # Features
+//!
+//! * `rustls`: TLS for PostgreSQL (rustls with ring and the webpki roots). Off by default;
+//!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
+
+mod common;
+mod postgres;
+mod sqlite;
+
+use std::str::FromStr;
+use std::sync::Arc;
+
+use tessera::adapter::{Adapter, AdapterError};
+
+pub use postgres::PostgresAdapter;
+pub use sqlite::SqliteAdapter;
+/// The sqlx version this crate is built on, for [`SqliteAdapter::from_pool`],
+/// [`PostgresAdapter::from_pool`] and [`SqliteAdapter::connect_with`].
+pub use sqlx;
+
+/// Opens the database `url` names, migrated, as an `Arc<dyn Adapter>`:
+///
+/// * `postgres://…` or `postgresql://…`: [`PostgresAdapter::connect`];
+/// * `sqlite::memory:`: [`SqliteAdapter::in_memory`];
+/// * `sqlite:path/to/file.db` or `sqlite://path/to/file.db` (with sqlx's `?…` options),
+///   or a bare file path: an SQLite file, created if missing, as by [`SqliteAdapter::open`].
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// let db = tessera_sqlx::connect("sqlite::memory:").await?;
+/// assert!(db.get_user("nobody").await?.is_none());
+/// # Ok::<_, tessera::adapter::AdapterError>(())
+/// # }).unwrap();
+/// ```
+pub async fn connect(url: &str) -> Result<Arc<dyn Adapter>, AdapterError> {
+    if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        return Ok(Arc::new(PostgresAdapter::connect(url).await?));
+    }
+    if let Some(rest) = url.strip_prefix("sqlite:") {
+        let target = rest.trim_start_matches("//");
+        if target == ":memory:" || target.starts_with(":memory:?") {
+            return Ok(Arc::new(SqliteAdapter::in_memory().await?));
+        }
+        let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
+            .map_err(|e| AdapterError::Backend(format!("bad sqlite URL: {e}")))?;
+        return Ok(Arc::new(SqliteAdapter::connect_with(options).await?));
+    }
+    if let Some((scheme, _)) = url.split_once("://") {
+        return Err(AdapterError::Backend(format!(
+            "unsupported database URL scheme {scheme:?} (expected postgres:// or sqlite:)"
+        )));
+    }
+    Ok(Arc::new(SqliteAdapter::open(url).await?))
+}
