@@ -19,6 +19,18 @@ else
   echo "SKIP: npm not found; the interop tests will be skipped" >&2
 fi
 
+step "Services: PostgreSQL on 127.0.0.1:5432 (database test)"
+if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
+  if command -v pg_ctlcluster >/dev/null 2>&1; then
+    for v in /etc/postgresql/*; do pg_ctlcluster --skip-systemctl-redirect "$(basename "$v")" main start || true; done
+    sleep 2
+  fi
+fi
+if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then echo "PostgreSQL is up"; else echo "PostgreSQL is not reachable: its tests fail under CI=true and skip otherwise" >&2; fi
+
+step "SMTP test server (aiosmtpd from PyPI, in a venv under target/)"
+bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not install aiosmtpd: the SMTP tests fail under CI=true and skip otherwise" >&2
+
 step "Rust tests (unit, routes, security, interop, CLI, axum)"
 cargo test --workspace --all-targets
 cargo test --workspace --doc
