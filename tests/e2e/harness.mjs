@@ -130,6 +130,8 @@ export async function startStack() {
       NEXTAUTH_SECRET: "tessera-e2e-secret-please-change-0123456789abcdef",
       DEMO_USERNAME: "demo",
       DEMO_PASSWORD: "demo",
+      // The demo's default: database sessions in SQLite (here in memory, fresh each run).
+      DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite::memory:",
       RUST_LOG: process.env.RUST_LOG ?? "info",
     });
     children.push(demo);

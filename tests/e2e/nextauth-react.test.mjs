@@ -140,6 +140,13 @@ describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, 
           signinUrl: `${stack.origin}/api/auth/signin/credentials`,
           callbackUrl: `${stack.origin}/api/auth/callback/credentials`,
         },
+        email: {
+          id: "email",
+          name: "Email",
+          type: "email",
+          signinUrl: `${stack.origin}/api/auth/signin/email`,
+          callbackUrl: `${stack.origin}/api/auth/callback/email`,
+        },
       });
       const token = await page.evaluate(() => window.nextAuth.getCsrfToken());
       assert.match(token, /^[0-9a-f]{64}$/);
@@ -171,8 +178,9 @@ describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, 
       const s = await session(page);
       // The demo user has no image: next-auth itself would drop the key (undefined), Tessera
       // sends `image: null`; the client treats both the same, so accept either.
-      const { image, ...user } = s.data.user;
-      assert.deepEqual(user, { name: "Demo User", email: "demo@example.com", id: "1" });
+      const { image, id, ...user } = s.data.user;
+      assert.deepEqual(user, { name: "Demo User", email: "demo@example.com" });
+      assert.match(id, /^[0-9a-f-]{36}$/, "the adapter's user id");
       assert.equal(image ?? null, null);
       assert.match(s.data.expires, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
       assert.ok(Date.parse(s.data.expires) > Date.now(), "expires is in the future");
@@ -200,7 +208,7 @@ describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, 
       const renamed = await page.evaluate(() => window.__update({ name: "Renamed" }));
       assert.equal(renamed?.user?.name, "Renamed");
       assert.equal(renamed.user.email, "demo@example.com");
-      assert.equal(renamed.user.id, "1");
+      assert.match(renamed.user.id, /^[0-9a-f-]{36}$/);
       await waitStatus(page, "authenticated", "Renamed");
       await page.waitForFunction(() => document.querySelector("#name")?.textContent === "Renamed", null, { timeout: WAIT });
       // update() shows "loading" while the request is in flight.
@@ -219,6 +227,53 @@ describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, 
       // update() with no argument just refreshes.
       const plain = await page.evaluate(() => window.__update());
       assert.equal(plain?.user?.name, "Renamed");
+    });
+    await closeContext(ctx);
+  });
+
+  test("signIn('email', {redirect:false}), the magic link, then a database session read and updated", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await newContext();
+    await withDiagnostics(ctx, async () => {
+      const page = await openApp(ctx);
+      await waitStatus(page, "unauthenticated");
+      const address = `e2e-${Date.now()}@example.com`;
+      const result = await page.evaluate(
+        (email) => window.nextAuth.signIn("email", { email, redirect: false, callbackUrl: "/app/" }),
+        `  ${address.toUpperCase()} `,
+      );
+      assert.deepEqual(result, {
+        error: null,
+        status: 200,
+        ok: true,
+        url: `${stack.origin}/api/auth/verify-request?provider=email&type=email`,
+      });
+      // The dev mailer prints the link on the demo's stderr.
+      let link;
+      const deadline = Date.now() + WAIT;
+      while (!link && Date.now() < deadline) {
+        link = stack.logs().match(new RegExp(`sign-in link for ${address.replace(/[.]/g, "\\.")}: (\\S+)`))?.[1];
+        if (!link) await new Promise((r) => setTimeout(r, 50));
+      }
+      assert.ok(link, "the sign-in link was sent");
+      assert.ok(link.startsWith(`${stack.origin}/api/auth/callback/email?callbackUrl=`), link);
+      assert.ok(link.endsWith(`&email=${encodeURIComponent(address)}`), link);
+
+      await page.goto(link);
+      await page.waitForURL(`${stack.origin}/app/`, { timeout: WAIT });
+      await waitStatus(page, "authenticated");
+      const s = await session(page);
+      assert.equal(s.data.user.email, address);
+      const cookie = (await ctx.cookies(stack.origin)).find((c) => c.name === "next-auth.session-token");
+      assert.match(cookie.value, /^[0-9a-f-]{36}$/, "an opaque database session token");
+
+      const renamed = await page.evaluate(() => window.__update({ name: "Email User" }));
+      assert.equal(renamed?.user?.name, "Email User");
+      assert.equal((await page.evaluate(() => window.nextAuth.getSession()))?.user?.name, "Email User");
+
+      // The same link again fails with Verification (the error page answers 403).
+      const again = await page.goto(link);
+      assert.equal(again.status(), 403);
+      assert.ok(page.url().includes("error=Verification"), page.url());
     });
     await closeContext(ctx);
   });

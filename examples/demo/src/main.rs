@@ -1,49 +1,84 @@
-//! The Tessera demo: a small axum site with credentials sign-in and JWT sessions.
+//! The Tessera demo: a small axum site with credentials and email sign-in, and database
+//! sessions in SQLite (no set-up) or PostgreSQL.
 //!
 //! `cargo run -p demo`, then open <http://localhost:3000>. Environment:
 //! `PORT` (3000), `NEXTAUTH_URL`/`AUTH_URL`, `NEXTAUTH_SECRET`/`AUTH_SECRET` (generated
-//! when unset), `DEMO_USERNAME`/`DEMO_PASSWORD` (`demo`/`demo`).
+//! when unset), `DEMO_USERNAME`/`DEMO_PASSWORD` (`demo`/`demo`), `DATABASE_URL` (default
+//! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
+//! PostgreSQL), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
+//! for real email (otherwise sign-in links are printed on stderr).
 
 mod pages;
 
 use std::net::{Ipv4Addr, SocketAddr};
+use std::sync::Arc;
 
 use axum::response::Html;
 use axum::routing::get;
 use axum::{Json, Router, middleware};
 use subtle::ConstantTimeEq;
+use tessera::adapter::{Adapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionArgs};
+use tessera::providers::email::{DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider};
-use tessera::{Auth, Secret, Session, Token, User};
+use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
 use tessera_axum::MaybeSession;
 
-/// Applies a `name` sent by `update()` after validating it, and exposes the user id.
-struct DemoCallbacks;
+/// Applies a `name` sent by `update()` after validating it (in the JWT, or in the
+/// database for database sessions), and exposes the user id.
+struct DemoCallbacks {
+    adapter: Arc<dyn Adapter>,
+}
 
 /// The longest display name `update()` may set.
 const MAX_NAME_CHARS: usize = 64;
 
+/// The `name` of an `update()` payload, when it is valid.
+fn requested_name(data: Option<&serde_json::Value>) -> Option<&str> {
+    let name = data?.get("name")?.as_str()?.trim();
+    if !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS {
+        Some(name)
+    } else {
+        tracing::info!("update() ignored: name must be 1 to {MAX_NAME_CHARS} characters");
+        None
+    }
+}
+
 #[tessera::async_trait]
 impl Callbacks for DemoCallbacks {
     async fn jwt(&self, mut args: JwtArgs<'_>) -> Result<Token, CallbackError> {
-        if args.trigger == Some(JwtTrigger::Update) {
-            let name = args
-                .session
-                .and_then(|s| s.get("name"))
-                .and_then(|n| n.as_str())
-                .map(str::trim);
-            match name {
-                Some(n) if !n.is_empty() && n.chars().count() <= MAX_NAME_CHARS => args.token.set("name", n),
-                Some(_) => tracing::info!("update() ignored: name must be 1 to {MAX_NAME_CHARS} characters"),
-                None => {}
-            }
+        if args.trigger == Some(JwtTrigger::Update)
+            && let Some(name) = requested_name(args.session)
+        {
+            args.token.set("name", name);
         }
         Ok(args.token)
     }
 
     async fn session(&self, mut args: SessionArgs<'_>) -> Result<Session, CallbackError> {
-        if let (Some(user), Some(sub)) = (args.session.user.as_mut(), args.token.and_then(Token::sub)) {
-            user.extra.insert("id".into(), sub.into());
+        let id = args
+            .token
+            .and_then(Token::sub)
+            .or(args.user.map(|u| u.id.as_str()))
+            .map(str::to_owned);
+        if args.trigger == Some(JwtTrigger::Update)
+            && let (Some(id), Some(name)) = (&id, requested_name(args.new_session))
+        {
+            let update = UserUpdate {
+                id: id.clone(),
+                name: Some(Some(name.to_owned())),
+                ..Default::default()
+            };
+            self.adapter
+                .update_user(update)
+                .await
+                .map_err(|e| CallbackError::new(e.to_string()))?;
+            if let Some(user) = args.session.user.as_mut() {
+                user.name = Some(name.to_owned());
+            }
+        }
+        if let (Some(user), Some(id)) = (args.session.user.as_mut(), id) {
+            user.extra.insert("id".into(), id.into());
         }
         Ok(args.session)
     }
@@ -53,7 +88,33 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-fn build_auth(port: u16) -> Result<Auth, tessera::ConfigError> {
+/// The database: `DATABASE_URL`, or a SQLite file in the working directory.
+async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
+    let url = env("DATABASE_URL").unwrap_or_else(|| "tessera-demo.db".into());
+    let shown = if url.contains('@') {
+        "(DATABASE_URL)".to_owned()
+    } else {
+        url.clone()
+    };
+    let adapter = tessera_sqlx::connect(&url)
+        .await
+        .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
+    eprintln!("demo: database {shown}");
+    Ok(adapter)
+}
+
+/// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link.
+fn email_provider() -> Result<EmailProvider, String> {
+    if env("EMAIL_SERVER").is_some() {
+        let mailer = tessera_smtp::SmtpMailer::from_env().map_err(|e| format!("EMAIL_SERVER: {e}"))?;
+        return Ok(EmailProvider::new(mailer));
+    }
+    eprintln!("demo: no EMAIL_SERVER set; email sign-in links are printed here");
+    Ok(EmailProvider::new(DevMailer))
+}
+
+async fn build_auth(port: u16) -> Result<Auth, String> {
+    let adapter = open_adapter().await?;
     let username = env("DEMO_USERNAME").unwrap_or_else(|| "demo".into());
     let password = env("DEMO_PASSWORD").unwrap_or_else(|| "demo".into());
     let mut builder = Auth::builder().from_env();
@@ -61,7 +122,9 @@ fn build_auth(port: u16) -> Result<Auth, tessera::ConfigError> {
         builder = builder.url(format!("http://localhost:{port}"));
     }
     if env("NEXTAUTH_SECRET").or_else(|| env("AUTH_SECRET")).is_none() {
-        eprintln!("demo: no NEXTAUTH_SECRET set; generated a secret for this run (sessions end when the demo stops)");
+        eprintln!(
+            "demo: no NEXTAUTH_SECRET set; generated a secret for this run (sign-in links and JWT cookies stop working when the demo stops)"
+        );
         builder = builder.secret(Secret::generate());
     }
     let credentials = CredentialsProvider::new(move |c: Credentials| {
@@ -75,7 +138,16 @@ fn build_auth(port: u16) -> Result<Auth, tessera::ConfigError> {
     })
     .field("username", "Username", "text")
     .field("password", "Password", "password");
-    builder.provider(credentials).callbacks(DemoCallbacks).build()
+    if env("DEMO_SESSION_STRATEGY").is_some_and(|s| s.eq_ignore_ascii_case("jwt")) {
+        builder = builder.session_strategy(SessionStrategy::Jwt);
+    }
+    builder
+        .adapter_arc(adapter.clone())
+        .provider(credentials)
+        .provider(email_provider()?)
+        .callbacks(DemoCallbacks { adapter })
+        .build()
+        .map_err(|e| format!("configuration error: {e}"))
 }
 
 fn app(auth: Auth) -> Router {
@@ -111,10 +183,10 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let port: u16 = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let auth = match build_auth(port) {
+    let auth = match build_auth(port).await {
         Ok(auth) => auth,
         Err(e) => {
-            eprintln!("demo: configuration error: {e}");
+            eprintln!("demo: {e}");
             std::process::exit(2);
         }
     };

@@ -83,7 +83,8 @@ document.getElementById("rename").addEventListener("submit", async (e) => {{
         }
         None => format!(
             r#"<div class="card"><h1>You are not signed in</h1>
-<p>Sign in with the demo user: username <code>{}</code>, password <code>{}</code>.</p>
+<p>Sign in with the demo user: username <code>{}</code>, password <code>{}</code>,
+or by email: without <code>EMAIL_SERVER</code> the sign-in link is printed in the demo's terminal.</p>
 <a class="button" href="{base}/signin">Sign in</a></div>
 <div class="card"><p class="muted">The <a href="/protected">protected page</a> sends you to sign-in and back.</p></div>"#,
             esc(username),

@@ -2,7 +2,7 @@
 
 use http::{HeaderValue, StatusCode, header::ALLOW};
 
-use crate::adapter::{Adapter, AdapterError, NewUser};
+use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
 use crate::config::SessionStrategy;
 use crate::cookies;
@@ -122,7 +122,19 @@ async fn credentials_database_session(
 ) -> Result<Vec<HeaderValue>, String> {
     let stored = async {
         if let Some(u) = adapter.get_user_by_account(provider_id, &user.id).await? {
-            return Ok(u);
+            // The app's `authorize` is the source of truth for credentials users: keep the
+            // stored profile in step with it.
+            if (&u.name, &u.email, &u.image) == (&user.name, &user.email, &user.image) {
+                return Ok(u);
+            }
+            let update = UserUpdate {
+                id: u.id.clone(),
+                name: Some(user.name.clone()),
+                email: Some(user.email.clone()),
+                image: Some(user.image.clone()),
+                email_verified: None,
+            };
+            return adapter.update_user(update).await;
         }
         let existing = match &user.email {
             Some(email) => adapter.get_user_by_email(email).await?,
