@@ -15,6 +15,8 @@ use std::process::ExitCode;
 const USAGE: &str = "\
 usage:
   tessera secret                  print a new random secret (base64, 32 bytes)
+  tessera migrate [<database url>]  create or upgrade Tessera's tables (default: $DATABASE_URL;
+                                  postgres://… or a SQLite file path / sqlite: URL)
   tessera jwt decode <token|->    decrypt a session token and print its claims
       --secret <secret>           the secret (default: $NEXTAUTH_SECRET, then $AUTH_SECRET)
       --v5                        the token is an Auth.js v5 token
@@ -37,6 +39,7 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        ["migrate", rest @ ..] => migrate(rest.first().copied()),
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -44,6 +47,34 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
+        }
+    }
+}
+
+fn migrate(url: Option<&str>) -> ExitCode {
+    let Some(url) = url
+        .map(str::to_owned)
+        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
+    else {
+        eprintln!("tessera: migrate needs a database URL (an argument or DATABASE_URL)");
+        return ExitCode::from(2);
+    };
+    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tessera: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    // Connecting runs the migrations (idempotent: applied ones are skipped).
+    match runtime.block_on(tessera_sqlx::connect(&url)) {
+        Ok(_) => {
+            println!("tessera: the database is up to date");
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("tessera: migration failed: {e}");
+            ExitCode::FAILURE
         }
     }
 }

@@ -12,6 +12,7 @@ fn tessera(args: &[&str]) -> (i32, String, String) {
         .args(args)
         .env_remove("NEXTAUTH_SECRET")
         .env_remove("AUTH_SECRET")
+        .env_remove("DATABASE_URL")
         .output()
         .expect("run tessera");
     (
@@ -86,4 +87,22 @@ fn says_precisely_why_it_cannot() {
     assert!(err.contains("no secret"), "{err}");
     assert_eq!(tessera(&["jwt", "decode", "--bogus"]).0, 2);
     assert_eq!(tessera(&["frobnicate"]).0, 2);
+}
+
+#[test]
+fn migrate_creates_a_sqlite_database_and_is_idempotent() {
+    let path = std::env::temp_dir().join(format!("tessera-cli-{}.db", std::process::id()));
+    let url = path.to_str().unwrap();
+    for _ in 0..2 {
+        let (code, out, err) = tessera(&["migrate", url]);
+        assert_eq!(code, 0, "{err}");
+        assert!(out.contains("up to date"));
+    }
+    assert!(path.exists());
+    let _ = std::fs::remove_file(&path);
+    let (code, _, err) = tessera(&["migrate", "postgres://nobody@127.0.0.1:1/none"]);
+    assert_eq!(code, 1);
+    assert!(err.contains("migration failed"), "{err}");
+    let (code, _, err) = tessera(&["migrate"]);
+    assert_eq!(code, 2, "{err}");
 }

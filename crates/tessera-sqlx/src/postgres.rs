@@ -48,6 +48,21 @@ impl PostgresAdapter {
     /// TLS (`sslmode=require` and stricter) needs this crate's `rustls` feature; without
     /// it the default `sslmode=prefer` connects in plain text.
     pub async fn connect(url: &str) -> Result<Self, AdapterError> {
+        // One direct connection first: a refused or misconfigured server is reported at
+        // once with its real error, instead of after the pool's retries time out.
+        use sqlx::Connection;
+        match tokio::time::timeout(CONNECT_TIMEOUT, sqlx::postgres::PgConnection::connect(url)).await {
+            Ok(Ok(conn)) => {
+                let _ = conn.close().await;
+            }
+            Ok(Err(e)) => return Err(AdapterError::Backend(format!("connect to postgres: {e}"))),
+            Err(_) => {
+                return Err(AdapterError::Backend(format!(
+                    "connect to postgres: no answer within {} s",
+                    CONNECT_TIMEOUT.as_secs()
+                )));
+            }
+        }
         let pool = PgPoolOptions::new()
             .max_connections(10)
             .acquire_timeout(CONNECT_TIMEOUT)
