@@ -4,6 +4,7 @@
 #
 #   bash scripts/load.sh                  # 10 s per route
 #   DURATION=30 bash scripts/load.sh      # seconds (or a wrk duration such as 30s, 1m)
+#   SESSIONS=sqlite bash scripts/load.sh  # database sessions: jwt (default), sqlite, postgres
 #
 # Environment: DURATION (10), PORT (3917), CONNECTIONS (64), STARTS (5: start-ups
 # timed, the median is reported), WARMUP (2s of wrk before each measured run),
@@ -76,6 +77,15 @@ fi
 
 # 2. Start, pinned to CPU 0; time from spawn to first answer (the poller runs on
 # CPU 1). Timed STARTS times (the machine may be noisy); the last server stays up.
+# SESSIONS picks the session store: jwt (default: encrypted cookies), sqlite or postgres
+# (database sessions; the adapter also stores the demo's users).
+case ${SESSIONS:-jwt} in
+    jwt) export DEMO_SESSION_STRATEGY=jwt DATABASE_URL=sqlite::memory: ;;
+    sqlite) export DEMO_SESSION_STRATEGY=database DATABASE_URL="sqlite:$WORK/load.db" ;;
+    postgres) export DEMO_SESSION_STRATEGY=database DATABASE_URL=${LOAD_POSTGRES_URL:-postgres://postgres@127.0.0.1:5432/test} ;;
+    *) die "SESSIONS must be jwt, sqlite or postgres" ;;
+esac
+echo "== session store: ${SESSIONS:-jwt}"
 start_server() {
     PORT=$PORT NEXTAUTH_URL="http://localhost:$PORT" NEXTAUTH_SECRET=$SECRET \
         timeout 30 taskset -c 1 python3 "$ROOT/scripts/load/start.py" "$PORT" "$WORK/pid" "$WORK/server.log" "$BIN" \
