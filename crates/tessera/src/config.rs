@@ -147,6 +147,11 @@ impl BaseUrl {
         })
     }
 
+    /// `host[:port]` of the origin.
+    pub(crate) fn host(&self) -> &str {
+        self.origin.split_once("://").map_or(self.origin.as_str(), |(_, h)| h)
+    }
+
     pub(crate) fn is_https(&self) -> bool {
         self.origin.starts_with("https://")
     }

@@ -150,6 +150,26 @@ pub fn sign_in_error_message(error: &str) -> &'static str {
     }
 }
 
+/// Escapes text for HTML element content and quoted attribute values.
+///
+/// ```
+/// assert_eq!(tessera::pages::escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
+/// ```
+pub fn escape_html(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
 fn render(t: &impl Template) -> String {
     t.render().unwrap_or_else(|e| {
         tracing::error!(error = %e, "page rendering failed");
@@ -207,12 +227,7 @@ pub(crate) fn render_sign_out(ctx: &Ctx<'_>) -> String {
 }
 
 pub(crate) fn render_verify_request(ctx: &Ctx<'_>) -> String {
-    let host = ctx
-        .url
-        .origin
-        .split_once("://")
-        .map(|(_, h)| h)
-        .unwrap_or(&ctx.url.origin);
+    let host = ctx.url.host();
     render(&MessagePage {
         layout: Layout::new(&ctx.config.theme, "Verify Request"),
         heading: "Check your email",
@@ -247,16 +262,8 @@ pub(crate) fn render_error(ctx: &Ctx<'_>, error: &str) -> (StatusCode, String) {
             StatusCode::OK,
             "Error",
             "Something went wrong while signing you in.",
-            Some((ctx.url.origin.clone(), "Home")),
+            Some((ctx.url.origin.clone(), ctx.url.host())),
         ),
-    };
-    let host;
-    let link = match link {
-        Some((url, "Home")) => {
-            host = url.split_once("://").map(|(_, h)| h.to_owned()).unwrap_or_default();
-            Some((url, host.as_str()))
-        }
-        other => other,
     };
     let html = render(&MessagePage {
         layout: Layout::new(&ctx.config.theme, "Error"),

@@ -121,12 +121,7 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         tracing::error!(error = %e, "email sign-in: storing the token failed");
         return fail(ctx);
     }
-    let host = ctx
-        .url
-        .origin
-        .split_once("://")
-        .map(|(_, h)| h)
-        .unwrap_or(&ctx.url.origin);
+    let host = ctx.url.host();
     let request = VerificationRequest {
         identifier: &email,
         url: &url,

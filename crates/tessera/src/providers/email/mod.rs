@@ -9,7 +9,7 @@ pub(crate) mod flow;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::pages::Theme;
+use crate::pages::{Theme, escape_html};
 
 /// An address that is not acceptable (spec §7.2 and security invariant 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -119,8 +119,9 @@ impl VerificationRequest<'_> {
     pub fn html_body(&self) -> String {
         let brand = self.theme.brand_color.as_deref().unwrap_or("#346df1");
         let button_text = self.theme.button_text.as_deref().unwrap_or("#ffffff");
-        let host = escape(&self.host.replace('.', "&#8203;."));
-        let url = escape(self.url);
+        // A zero-width space before each dot stops mail clients from turning the host into a link.
+        let host = escape_html(self.host).replace('.', "&#8203;.");
+        let url = escape_html(self.url);
         format!(
             r#"<body style="background:#f9f9f9;margin:0;padding:24px 0">
 <table width="100%" border="0" cellspacing="20" cellpadding="0" style="background:#ffffff;max-width:600px;margin:auto;border-radius:10px">
@@ -134,21 +135,6 @@ impl VerificationRequest<'_> {
     }
 }
 
-fn escape(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    // `&#8203;` inserted into the host on purpose (stops mail clients auto-linking it).
-    out.replace("&amp;#8203;", "&#8203;")
-}
 
 /// Delivers sign-in emails. Implemented by `tessera-smtp`'s `SmtpMailer` and by [`DevMailer`].
 #[async_trait::async_trait]
