@@ -91,8 +91,8 @@ pub(crate) struct Ctx<'a> {
     /// The validated callback URL (spec §1.3 step 3).
     pub callback_url: String,
     pub now: SystemTime,
-    /// The canonical client address (rate-limit key), when known.
-    pub client: Option<String>,
+    /// The client's address, when known (its rate-limit key is computed only when needed).
+    pub client: Option<std::net::IpAddr>,
 }
 
 impl Ctx<'_> {
@@ -109,7 +109,7 @@ impl Ctx<'_> {
     /// Rate-limit keys for this request: the client's bucket (when known) and `subject`'s.
     pub fn limit_keys(&self, kind: &str, subject: Option<&str>) -> (Option<String>, Option<String>) {
         (
-            self.client.as_ref().map(|c| format!("{kind}:client:{c}")),
+            self.client.map(|ip| format!("{kind}:client:{}", rate_limit::client_key(ip))),
             subject.map(|s| format!("{kind}:subject:{s}")),
         )
     }
@@ -205,7 +205,7 @@ impl Auth {
         {
             return unsupported(RequestError::Unsupported(parts.method.as_str().to_owned()));
         }
-        let client = client_ip(config, &parts).map(rate_limit::client_key);
+        let client = client_ip(config, &parts);
         let req = match AuthRequest::parse(parts, body, action, provider_id) {
             Ok(r) => r,
             Err(e) => return bad_request(&e),
