@@ -1,0 +1,367 @@
+//! Cross-tab messages, in next-auth/react v4's format (spec §9.6), so that Tessera tabs and
+//! next-auth tabs of the same site keep each other up to date.
+//!
+//! next-auth writes `localStorage["nextauth.message"] =
+//! {"event":"session","data":{"trigger":"getSession"|"signout"},"timestamp":<unix seconds>}`
+//! and listens for `storage` events on that key. A browser implementation of [`Broadcast`]
+//! (the wasm round) does the same; [`LocalBroadcast`] simulates it in one process.
+
+use std::sync::{Arc, Mutex, PoisonError, Weak};
+
+use serde::Serialize;
+use serde_json::Value;
+
+use crate::transport::{MaybeSend, MaybeSync};
+
+/// The localStorage key: `nextauth.message`.
+pub const STORAGE_KEY: &str = tessera_protocol::cookie_names::BROADCAST_STORAGE_KEY;
+
+/// Why a tab asks the others to refetch.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Trigger {
+    /// The session was (re)fetched or updated.
+    GetSession,
+    /// The user signed out.
+    Signout,
+}
+
+impl Trigger {
+    /// `"getSession"` or `"signout"`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Trigger::GetSession => "getSession",
+            Trigger::Signout => "signout",
+        }
+    }
+}
+
+/// One cross-tab message.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct BroadcastMessage {
+    /// Always `"session"` for messages that make tabs refetch.
+    pub event: String,
+    /// `{"trigger": …}`; next-auth only requires it to be truthy.
+    pub data: Value,
+    /// Unix seconds, set by the [`Broadcast`] implementation when posting.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub timestamp: Option<u64>,
+}
+
+impl BroadcastMessage {
+    /// `{"event":"session","data":{"trigger":<trigger>}}`, without a timestamp yet.
+    pub fn session(trigger: Trigger) -> Self {
+        BroadcastMessage {
+            event: "session".into(),
+            data: serde_json::json!({ "trigger": trigger.as_str() }),
+            timestamp: None,
+        }
+    }
+
+    /// The same message with `timestamp` set.
+    pub fn stamped(mut self, unix_seconds: u64) -> Self {
+        self.timestamp = Some(unix_seconds);
+        self
+    }
+
+    /// `data.trigger`, when it is a string.
+    pub fn trigger(&self) -> Option<&str> {
+        self.data.get("trigger").and_then(Value::as_str)
+    }
+
+    /// The JSON written to localStorage: `{"event":…,"data":…,"timestamp":…}`.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string(self).unwrap_or_default()
+    }
+
+    /// Reads a `storage` event's `newValue` the way next-auth does: the message counts only
+    /// when it parses, `event` is `"session"` and `data` is truthy. Anything else is `None`.
+    pub fn from_storage_value(new_value: Option<&str>) -> Option<Self> {
+        let value: Value = serde_json::from_str(new_value.unwrap_or("{}")).ok()?;
+        if value.get("event").and_then(Value::as_str) != Some("session") {
+            return None;
+        }
+        let data = value.get("data").filter(|d| truthy(d))?.clone();
+        let timestamp = value.get("timestamp").and_then(|t| {
+            t.as_u64()
+                .or_else(|| t.as_f64().filter(|f| f.is_finite() && *f >= 0.0).map(|f| f as u64))
+        });
+        Some(BroadcastMessage {
+            event: "session".into(),
+            data,
+            timestamp,
+        })
+    }
+}
+
+/// JavaScript truthiness of a JSON value.
+fn truthy(value: &Value) -> bool {
+    match value {
+        Value::Null => false,
+        Value::Bool(b) => *b,
+        Value::Number(n) => n.as_f64().is_some_and(|f| f != 0.0 && !f.is_nan()),
+        Value::String(s) => !s.is_empty(),
+        Value::Array(_) | Value::Object(_) => true,
+    }
+}
+
+/// A handler for messages from other tabs (`Send + Sync` on native targets).
+#[cfg(not(target_arch = "wasm32"))]
+pub type MessageHandler = Arc<dyn Fn(BroadcastMessage) + Send + Sync>;
+/// A handler for messages from other tabs (`Send + Sync` on native targets).
+#[cfg(target_arch = "wasm32")]
+pub type MessageHandler = Arc<dyn Fn(BroadcastMessage)>;
+
+#[cfg(not(target_arch = "wasm32"))]
+type Unsubscribe = Box<dyn FnOnce() + Send + Sync>;
+#[cfg(target_arch = "wasm32")]
+type Unsubscribe = Box<dyn FnOnce()>;
+
+/// Keeps a [`Broadcast::subscribe`] registration alive; dropping it unsubscribes.
+#[must_use = "dropping the subscription unsubscribes"]
+pub struct BroadcastSubscription {
+    on_drop: Option<Unsubscribe>,
+}
+
+impl BroadcastSubscription {
+    /// Runs `unsubscribe` when dropped.
+    pub fn new(unsubscribe: impl FnOnce() + MaybeSend + MaybeSync + 'static) -> Self {
+        BroadcastSubscription {
+            on_drop: Some(Box::new(unsubscribe)),
+        }
+    }
+
+    /// A subscription with nothing to undo.
+    pub fn none() -> Self {
+        BroadcastSubscription { on_drop: None }
+    }
+}
+
+impl Drop for BroadcastSubscription {
+    fn drop(&mut self) {
+        if let Some(f) = self.on_drop.take() {
+            f();
+        }
+    }
+}
+
+impl std::fmt::Debug for BroadcastSubscription {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BroadcastSubscription").finish_non_exhaustive()
+    }
+}
+
+/// The channel between the tabs of one browser profile.
+///
+/// Semantics to keep (they are localStorage's): a tab does not receive its own messages;
+/// every other subscribed tab receives each message once. A browser implementation should
+/// write with `removeItem` then `setItem`, so that two identical messages in the same second
+/// still produce a `storage` event (next-auth's plain `setItem` drops the second one), and
+/// ignore storage errors (private mode), as next-auth does.
+pub trait Broadcast: MaybeSend + MaybeSync + 'static {
+    /// Posts a message to the other tabs, adding the timestamp.
+    fn post(&self, message: BroadcastMessage);
+
+    /// Calls `handler` with every valid message (see [`BroadcastMessage::from_storage_value`])
+    /// posted by another tab, until the returned value is dropped.
+    fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription;
+}
+
+/// No other tabs: posts go nowhere. The default of [`SessionStore`](crate::SessionStore).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoBroadcast;
+
+impl Broadcast for NoBroadcast {
+    fn post(&self, _message: BroadcastMessage) {}
+
+    fn subscribe(&self, _handler: MessageHandler) -> BroadcastSubscription {
+        BroadcastSubscription::none()
+    }
+}
+
+#[derive(Default)]
+struct Bus {
+    next_id: u64,
+    subscribers: Vec<(u64, u64, MessageHandler)>,
+    last_value: Option<String>,
+    posted: Vec<String>,
+}
+
+/// An in-process stand-in for localStorage's `storage` events: one [`LocalBroadcast`] is
+/// a browser profile, each [`LocalBroadcast::tab`] is a tab. Messages go through the same
+/// JSON and the same parsing rules as in a browser, so tests exercise the wire format.
+#[derive(Clone, Default)]
+pub struct LocalBroadcast {
+    bus: Arc<Mutex<Bus>>,
+}
+
+impl std::fmt::Debug for LocalBroadcast {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalBroadcast").finish_non_exhaustive()
+    }
+}
+
+impl LocalBroadcast {
+    /// A new, empty profile.
+    pub fn new() -> Self {
+        LocalBroadcast::default()
+    }
+
+    /// A new tab of this profile.
+    pub fn tab(&self) -> LocalTab {
+        let mut bus = self.bus.lock().unwrap_or_else(PoisonError::into_inner);
+        bus.next_id += 1;
+        LocalTab {
+            id: bus.next_id,
+            bus: self.bus.clone(),
+        }
+    }
+
+    /// Writes a raw value under the key as a foreign tab would (e.g. a next-auth tab):
+    /// every subscribed tab sees it.
+    pub fn set_item(&self, raw: &str) {
+        deliver(&self.bus, 0, raw.to_owned());
+    }
+
+    /// The value last written under the key.
+    pub fn last_value(&self) -> Option<String> {
+        self.bus
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .last_value
+            .clone()
+    }
+
+    /// Every value written so far, in order.
+    pub fn posted(&self) -> Vec<String> {
+        self.bus.lock().unwrap_or_else(PoisonError::into_inner).posted.clone()
+    }
+}
+
+/// Delivers `raw` to every subscriber except those of tab `from`.
+fn deliver(bus: &Mutex<Bus>, from: u64, raw: String) {
+    let handlers: Vec<MessageHandler> = {
+        let mut bus = bus.lock().unwrap_or_else(PoisonError::into_inner);
+        bus.last_value = Some(raw.clone());
+        bus.posted.push(raw.clone());
+        bus.subscribers
+            .iter()
+            .filter(|(tab, _, _)| *tab != from)
+            .map(|(_, _, h)| h.clone())
+            .collect()
+    };
+    if let Some(message) = BroadcastMessage::from_storage_value(Some(&raw)) {
+        for handler in handlers {
+            handler(message.clone());
+        }
+    }
+}
+
+/// One tab of a [`LocalBroadcast`].
+#[derive(Clone)]
+pub struct LocalTab {
+    id: u64,
+    bus: Arc<Mutex<Bus>>,
+}
+
+impl std::fmt::Debug for LocalTab {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LocalTab").field("id", &self.id).finish_non_exhaustive()
+    }
+}
+
+fn unix_seconds() -> u64 {
+    #[cfg(not(target_arch = "wasm32"))]
+    {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map(|d| d.as_secs())
+            .unwrap_or(0)
+    }
+    #[cfg(target_arch = "wasm32")]
+    {
+        0
+    }
+}
+
+impl Broadcast for LocalTab {
+    fn post(&self, message: BroadcastMessage) {
+        deliver(&self.bus, self.id, message.stamped(unix_seconds()).to_json());
+    }
+
+    fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription {
+        let key = {
+            let mut bus = self.bus.lock().unwrap_or_else(PoisonError::into_inner);
+            bus.next_id += 1;
+            let key = bus.next_id;
+            bus.subscribers.push((self.id, key, handler));
+            key
+        };
+        let bus: Weak<Mutex<Bus>> = Arc::downgrade(&self.bus);
+        BroadcastSubscription::new(move || {
+            if let Some(bus) = bus.upgrade() {
+                bus.lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .subscribers
+                    .retain(|(_, k, _)| *k != key);
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wire_format_matches_next_auth() {
+        let m = BroadcastMessage::session(Trigger::GetSession).stamped(1_795_346_707);
+        assert_eq!(
+            m.to_json(),
+            r#"{"event":"session","data":{"trigger":"getSession"},"timestamp":1795346707}"#
+        );
+        assert_eq!(BroadcastMessage::from_storage_value(Some(&m.to_json())), Some(m));
+    }
+
+    #[test]
+    fn parsing_follows_next_auth_rules() {
+        let parse = BroadcastMessage::from_storage_value;
+        assert!(parse(None).is_none());
+        assert!(parse(Some("not json")).is_none());
+        assert!(parse(Some(r#"{"event":"other","data":{}}"#)).is_none());
+        assert!(parse(Some(r#"{"event":"session"}"#)).is_none());
+        assert!(parse(Some(r#"{"event":"session","data":0}"#)).is_none());
+        assert!(parse(Some(r#"{"event":"session","data":""}"#)).is_none());
+        let m = parse(Some(r#"{"event":"session","data":{"trigger":"signout"}}"#)).unwrap();
+        assert_eq!(m.trigger(), Some("signout"));
+        assert_eq!(m.timestamp, None);
+        assert!(parse(Some(r#"{"event":"session","data":true,"timestamp":1.5}"#)).is_some());
+    }
+
+    #[test]
+    fn tabs_do_not_hear_themselves() {
+        let profile = LocalBroadcast::new();
+        let (a, b) = (profile.tab(), profile.tab());
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = |name: &'static str| {
+            let heard = heard.clone();
+            Arc::new(move |m: BroadcastMessage| heard.lock().unwrap().push((name, m.trigger().map(str::to_owned))))
+                as MessageHandler
+        };
+        let _sa = a.subscribe(sink("a"));
+        let sb = b.subscribe(sink("b"));
+        a.post(BroadcastMessage::session(Trigger::Signout));
+        profile.set_item(r#"{"event":"session","data":{"trigger":"getSession"},"timestamp":1}"#);
+        drop(sb);
+        a.post(BroadcastMessage::session(Trigger::GetSession));
+        assert_eq!(
+            *heard.lock().unwrap(),
+            [
+                ("b", Some("signout".to_owned())),
+                ("a", Some("getSession".to_owned())),
+                ("b", Some("getSession".to_owned())),
+            ]
+        );
+        assert_eq!(profile.posted().len(), 3);
+        assert!(profile.last_value().unwrap().contains("\"timestamp\":"));
+    }
+}
