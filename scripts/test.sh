@@ -31,10 +31,11 @@ if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then echo "PostgreSQL is up"; 
 step "SMTP test server (aiosmtpd from PyPI, in a venv under target/)"
 bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not install aiosmtpd: the SMTP tests fail under CI=true and skip otherwise" >&2
 
-step "Rust tests (unit, routes, security, interop, CLI, axum)"
+step "Rust tests (unit, routes, security, interop, adapters, SMTP, client, CLI, axum)"
+# The client and e2e tests drive the demo binary: build it first.
+cargo build -p demo
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
 step "Browser end to end (next-auth/react in headless Chromium against the demo)"
-cargo build -p demo
 DEMO_BIN="$PWD/target/debug/demo" bash tests/e2e/run.sh
