@@ -7,16 +7,18 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-step "Node packages for the interop tests"
+step "Node packages: next-auth and @auth/core (interop), oidc-provider (OpenID Connect e2e)"
 if command -v npm >/dev/null 2>&1; then
-  if [ ! -d tests/interop/node_modules ]; then
-    npm ci --prefix tests/interop --no-audit --no-fund --loglevel=error
-  fi
+  for dir in tests/interop tests/oidc; do
+    if [ ! -d "$dir/node_modules" ]; then
+      npm ci --prefix "$dir" --no-audit --no-fund --loglevel=error
+    fi
+  done
 elif [ "${CI:-}" = "true" ]; then
   echo "npm is required under CI=true" >&2
   exit 1
 else
-  echo "SKIP: npm not found; the interop tests will be skipped" >&2
+  echo "SKIP: npm not found; the interop and OpenID Connect tests will be skipped" >&2
 fi
 
 step "Services: PostgreSQL on 127.0.0.1:5432 (database test)"

@@ -10,6 +10,7 @@ use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
 use crate::events::Events;
+use crate::oauth::HttpClient;
 use crate::pages::Theme;
 use crate::providers::Provider;
 use crate::session::jwt::{Compat, JweCodec};
@@ -59,6 +60,18 @@ pub enum ConfigError {
     /// A theme value that could break out of its CSS or HTML context.
     #[error("invalid theme value {0:?}")]
     InvalidTheme(String),
+    /// An OAuth provider is misconfigured.
+    #[error("OAuth provider {id:?}: {reason}")]
+    InvalidProvider {
+        /// The provider's id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// OAuth providers need an HTTP client: enable the `reqwest` feature or call
+    /// `.http_client(…)`; or the default one could not be built.
+    #[error("no HTTP client for OAuth: {0}")]
+    HttpClient(String),
 }
 
 /// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
@@ -162,6 +175,16 @@ impl BaseUrl {
 pub(crate) struct CookieProfile {
     pub cookies: CookieSet,
     pub session_codec: JweCodec,
+    /// Keys of the OAuth check cookies (salt = each cookie's name).
+    pub check_codecs: CheckCodecs,
+}
+
+/// One codec per OAuth check cookie.
+#[derive(Debug)]
+pub(crate) struct CheckCodecs {
+    pub state: JweCodec,
+    pub pkce: JweCodec,
+    pub nonce: JweCodec,
 }
 
 impl CookieProfile {
@@ -172,6 +195,11 @@ impl CookieProfile {
         };
         CookieProfile {
             session_codec: JweCodec::new(compat, secrets, session_salt),
+            check_codecs: CheckCodecs {
+                state: JweCodec::new(compat, secrets, &cookies.state.name),
+                pkce: JweCodec::new(compat, secrets, &cookies.pkce_code_verifier.name),
+                nonce: JweCodec::new(compat, secrets, &cookies.nonce.name),
+            },
             cookies,
         }
     }
@@ -189,6 +217,8 @@ pub(crate) struct Config {
     pub profiles: [CookieProfile; 2],
     pub providers: Vec<Provider>,
     pub adapter: Option<Arc<dyn Adapter>>,
+    /// Outbound HTTP for OAuth (set when an OAuth provider is configured).
+    pub http: Option<Arc<dyn HttpClient>>,
     pub strategy: SessionStrategy,
     pub callbacks: Option<Arc<dyn Callbacks>>,
     pub events: Option<Arc<dyn Events>>,
@@ -249,6 +279,7 @@ pub struct AuthBuilder {
     cookies: Option<CookieSet>,
     providers: Vec<Provider>,
     adapter: Option<Arc<dyn Adapter>>,
+    http: Option<Arc<dyn HttpClient>>,
     strategy: Option<SessionStrategy>,
     callbacks: Option<Arc<dyn Callbacks>>,
     events: Option<Arc<dyn Events>>,
@@ -281,6 +312,7 @@ impl Default for AuthBuilder {
             cookies: None,
             providers: Vec::new(),
             adapter: None,
+            http: None,
             strategy: None,
             callbacks: None,
             events: None,
@@ -378,6 +410,18 @@ impl AuthBuilder {
         self
     }
 
+    /// Replaces the HTTP client OAuth providers use (default: [`crate::oauth::ReqwestClient`]
+    /// with the `reqwest` feature). Tests use this to intercept requests.
+    pub fn http_client(self, client: impl HttpClient) -> Self {
+        self.http_client_arc(Arc::new(client))
+    }
+
+    /// Like [`AuthBuilder::http_client`], for a client already shared.
+    pub fn http_client_arc(mut self, client: Arc<dyn HttpClient>) -> Self {
+        self.http = Some(client);
+        self
+    }
+
     /// Chooses the session strategy (default: database with an adapter, else JWT).
     pub fn session_strategy(mut self, strategy: SessionStrategy) -> Self {
         self.strategy = Some(strategy);
@@ -456,7 +500,15 @@ impl AuthBuilder {
             if !seen.insert(id) {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
+            if let Provider::OAuth(o) = p {
+                o.validate()?;
+            }
         }
+        let http = match self.http {
+            Some(h) => Some(h),
+            None if self.providers.iter().any(|p| matches!(p, Provider::OAuth(_))) => Some(default_http_client()?),
+            None => None,
+        };
         if self.session.max_age <= 0 {
             return Err(ConfigError::InvalidDuration("session.max_age"));
         }
@@ -525,6 +577,7 @@ impl AuthBuilder {
             profiles,
             providers: self.providers,
             adapter: self.adapter,
+            http,
             strategy,
             callbacks: self.callbacks,
             events: self.events,
@@ -542,6 +595,20 @@ impl AuthBuilder {
             config: Arc::new(config),
         })
     }
+}
+
+#[cfg(feature = "reqwest")]
+fn default_http_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
+    crate::oauth::ReqwestClient::new()
+        .map(|c| Arc::new(c) as Arc<dyn HttpClient>)
+        .map_err(|e| ConfigError::HttpClient(e.to_string()))
+}
+
+#[cfg(not(feature = "reqwest"))]
+fn default_http_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
+    Err(ConfigError::HttpClient(
+        "the `reqwest` feature is off: call .http_client(…)".into(),
+    ))
 }
 
 #[cfg(test)]

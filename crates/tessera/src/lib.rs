@@ -34,6 +34,7 @@ pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod events;
+pub mod oauth;
 pub mod pages;
 pub mod providers;
 mod random;
@@ -109,7 +110,8 @@ impl Ctx<'_> {
     /// Rate-limit keys for this request: the client's bucket (when known) and `subject`'s.
     pub fn limit_keys(&self, kind: &str, subject: Option<&str>) -> (Option<String>, Option<String>) {
         (
-            self.client.map(|ip| format!("{kind}:client:{}", rate_limit::client_key(ip))),
+            self.client
+                .map(|ip| format!("{kind}:client:{}", rate_limit::client_key(ip))),
             subject.map(|s| format!("{kind}:subject:{s}")),
         )
     }

@@ -207,6 +207,13 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                 action: ctx.base_url(&format!("signin/{}", e.id)),
                 fields: Vec::new(),
             },
+            Provider::OAuth(o) => ProviderView {
+                id: &o.id,
+                name: &o.name,
+                kind: "oauth",
+                action: ctx.base_url(&format!("signin/{}", o.id)),
+                fields: Vec::new(),
+            },
         })
         .collect();
     render(&SignInPage {

@@ -2,9 +2,11 @@
 
 pub mod credentials;
 pub mod email;
+pub mod oauth;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 pub use email::{DevMailer, EmailProvider, Mailer};
+pub use oauth::{Check, Checks, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
 use tessera_protocol::ProviderType;
 
 /// A configured provider.
@@ -15,6 +17,8 @@ pub enum Provider {
     Credentials(CredentialsProvider),
     /// Sign-in by a link sent by email (needs an adapter).
     Email(EmailProvider),
+    /// OAuth 2 or OpenID Connect.
+    OAuth(OAuthProvider),
 }
 
 impl Provider {
@@ -23,6 +27,7 @@ impl Provider {
         match self {
             Provider::Credentials(p) => &p.id,
             Provider::Email(p) => &p.id,
+            Provider::OAuth(p) => &p.id,
         }
     }
 
@@ -31,6 +36,7 @@ impl Provider {
         match self {
             Provider::Credentials(p) => &p.name,
             Provider::Email(p) => &p.name,
+            Provider::OAuth(p) => &p.name,
         }
     }
 
@@ -39,6 +45,7 @@ impl Provider {
         match self {
             Provider::Credentials(_) => ProviderType::Credentials,
             Provider::Email(_) => ProviderType::Email,
+            Provider::OAuth(_) => ProviderType::OAuth,
         }
     }
 }
@@ -52,5 +59,11 @@ impl From<CredentialsProvider> for Provider {
 impl From<EmailProvider> for Provider {
     fn from(p: EmailProvider) -> Self {
         Provider::Email(p)
+    }
+}
+
+impl From<OAuthProvider> for Provider {
+    fn from(p: OAuthProvider) -> Self {
+        Provider::OAuth(p)
     }
 }

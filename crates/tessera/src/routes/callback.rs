@@ -24,6 +24,7 @@ pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
     match provider {
         Provider::Credentials(p) => credentials(ctx, p).await,
         Provider::Email(p) => crate::providers::email::flow::verify(ctx, p).await,
+        Provider::OAuth(p) => crate::providers::oauth::flow::callback(ctx, p).await,
     }
 }
 
@@ -102,11 +103,11 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
         (Some(adapter), SessionStrategy::Database) => {
             credentials_database_session(ctx, adapter.as_ref(), &provider.id, &user).await
         }
-        _ => issue_jwt_session(ctx, &user, &account, Some(false)).await,
+        _ => issue_jwt_session(ctx, &user, &account, Some(false), None).await,
     };
     match issued {
         // NextAuth reports `isNewUser` as undefined to credentials sign-in events.
-        Ok(cookies) => finish_sign_in(ctx, &user, &account, None, cookies).await,
+        Ok(cookies) => finish_sign_in(ctx, &user, &account, None, None, cookies).await,
         Err(e) => AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e))),
     }
 }
@@ -182,6 +183,7 @@ pub(crate) async fn issue_jwt_session(
     user: &User,
     account: &Account,
     is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
 ) -> Result<Vec<HeaderValue>, String> {
     let config = ctx.config;
     let mut token = Token::for_user(user);
@@ -195,7 +197,7 @@ pub(crate) async fn issue_jwt_session(
             token,
             user: Some(user),
             account: Some(account),
-            profile: None,
+            profile,
             trigger: Some(trigger),
             is_new_user,
             session: None,
@@ -222,6 +224,7 @@ pub(crate) async fn issue_session(
     user: &User,
     account: &Account,
     is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
 ) -> Result<Vec<HeaderValue>, String> {
     match (&ctx.config.adapter, ctx.config.strategy) {
         (Some(adapter), SessionStrategy::Database) => {
@@ -233,7 +236,7 @@ pub(crate) async fn issue_session(
                     "Callback".to_owned()
                 })
         }
-        _ => issue_jwt_session(ctx, user, account, is_new_user).await,
+        _ => issue_jwt_session(ctx, user, account, is_new_user, profile).await,
     }
 }
 
@@ -270,6 +273,7 @@ pub(crate) async fn finish_sign_in(
     user: &User,
     account: &Account,
     is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
     cookies: Vec<HeaderValue>,
 ) -> AuthResponse {
     if let Some(events) = &ctx.config.events {
@@ -277,7 +281,7 @@ pub(crate) async fn finish_sign_in(
             .sign_in(SignInEvent {
                 user,
                 account,
-                profile: None,
+                profile,
                 is_new_user,
             })
             .await;

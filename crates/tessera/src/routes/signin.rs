@@ -36,5 +36,6 @@ pub(crate) async fn start(ctx: &mut Ctx<'_>) -> AuthResponse {
         // Credentials sign in through POST /callback/:id, not here.
         Provider::Credentials(_) => AuthResponse::redirect(ctx.base_url("signin")),
         Provider::Email(p) => crate::providers::email::flow::request(ctx, p).await,
+        Provider::OAuth(p) => crate::providers::oauth::flow::start(ctx, p).await,
     }
 }

@@ -217,8 +217,8 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
         }
     };
     let acct = account(provider, &email, Some(&user.id));
-    match issue_session(ctx, &user, &acct, Some(is_new_user)).await {
-        Ok(cookies) => finish_sign_in(ctx, &user, &acct, Some(is_new_user), cookies).await,
+    match issue_session(ctx, &user, &acct, Some(is_new_user), None).await {
+        Ok(cookies) => finish_sign_in(ctx, &user, &acct, Some(is_new_user), None, cookies).await,
         Err(e) => AuthResponse::redirect(format!(
             "{}?error={}",
             ctx.base_url("error"),

@@ -135,7 +135,6 @@ impl VerificationRequest<'_> {
     }
 }
 
-
 /// Delivers sign-in emails. Implemented by `tessera-smtp`'s `SmtpMailer` and by [`DevMailer`].
 #[async_trait::async_trait]
 pub trait Mailer: Send + Sync + 'static {

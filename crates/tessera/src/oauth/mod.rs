@@ -1,0 +1,32 @@
+//! The outbound side of OAuth 2 / OpenID Connect: the injectable [`HttpClient`], issuer
+//! discovery, the token exchange, userinfo, and the ID-token check.
+//!
+//! The flow itself (routes, check cookies, account handling) lives in
+//! [`crate::providers::oauth`].
+
+pub(crate) mod discovery;
+mod http_client;
+pub(crate) mod id_token;
+pub(crate) mod token;
+
+/// Why a step of the OAuth flow failed (logged; the client sees only the error code).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub(crate) struct FlowError(pub String);
+
+impl FlowError {
+    pub(crate) fn new(message: impl Into<String>) -> Self {
+        FlowError(message.into())
+    }
+}
+
+impl From<HttpError> for FlowError {
+    fn from(e: HttpError) -> Self {
+        FlowError(e.to_string())
+    }
+}
+
+#[cfg(feature = "reqwest")]
+pub use http_client::ReqwestClient;
+pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse};
+pub use token::TokenSet;

@@ -1,0 +1,266 @@
+//! The token exchange (RFC 6749 §4.1.3) and the userinfo request, tolerant of the quirks
+//! real providers have: an error with HTTP 200, `scope` as a list, numbers as strings.
+
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use bytes::Bytes;
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use serde_json::{Map, Value};
+
+use super::{FlowError, HttpClient};
+use crate::Secret;
+
+/// What the token endpoint returned, normalised: `expires_in` became an absolute
+/// `expires_at`, a `scope` list became one space-separated string.
+#[derive(Clone, Default, PartialEq)]
+#[non_exhaustive]
+pub struct TokenSet {
+    /// The access token.
+    pub access_token: Option<String>,
+    /// Its type (`Bearer`, as the provider spells it).
+    pub token_type: Option<String>,
+    /// The ID token (OpenID Connect), as received.
+    pub id_token: Option<String>,
+    /// The refresh token.
+    pub refresh_token: Option<String>,
+    /// When the access token expires (Unix seconds).
+    pub expires_at: Option<i64>,
+    /// Granted scopes, space-separated.
+    pub scope: Option<String>,
+    /// OIDC session management's `session_state` (from the callback).
+    pub session_state: Option<String>,
+    /// Every other field of the response, as received.
+    pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for TokenSet {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let redact = |v: &Option<String>| v.as_ref().map(|_| "[redacted]");
+        f.debug_struct("TokenSet")
+            .field("access_token", &redact(&self.access_token))
+            .field("token_type", &self.token_type)
+            .field("id_token", &redact(&self.id_token))
+            .field("refresh_token", &redact(&self.refresh_token))
+            .field("expires_at", &self.expires_at)
+            .field("scope", &self.scope)
+            .field("session_state", &self.session_state)
+            .field("extra", &self.extra.keys().collect::<Vec<_>>())
+            .finish()
+    }
+}
+
+/// A string field, also when the provider sent a number.
+fn string(v: Option<Value>) -> Option<String> {
+    match v? {
+        Value::String(s) if !s.is_empty() => Some(s),
+        Value::Number(n) => Some(n.to_string()),
+        _ => None,
+    }
+}
+
+/// An integer field, also when the provider sent it as a string (`"3600"`).
+fn integer(v: Option<&Value>) -> Option<i64> {
+    match v? {
+        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().map(|f| f as i64)),
+        Value::String(s) => s.trim().parse::<f64>().ok().map(|f| f as i64),
+        _ => None,
+    }
+}
+
+impl TokenSet {
+    /// Normalises a token response. An `error` member is an error whatever the status.
+    pub(crate) fn from_response(mut m: Map<String, Value>, now: i64) -> Result<Self, FlowError> {
+        if let Some(e) = m.get("error").filter(|e| !e.is_null()) {
+            let code = e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string());
+            let description = m
+                .get("error_description")
+                .and_then(Value::as_str)
+                .map(|d| format!(" ({d})"))
+                .unwrap_or_default();
+            return Err(FlowError::new(format!("token endpoint error: {code}{description}")));
+        }
+        let expires_at = match m.shift_remove("expires_in") {
+            Some(v) => integer(Some(&v)).map(|secs| now + secs),
+            None => integer(m.get("expires_at")),
+        };
+        m.shift_remove("expires_at");
+        let scope = match m.shift_remove("scope") {
+            Some(Value::Array(items)) => {
+                let parts: Vec<&str> = items.iter().filter_map(Value::as_str).collect();
+                Some(parts.join(" "))
+            }
+            other => string(other),
+        };
+        Ok(TokenSet {
+            access_token: string(m.shift_remove("access_token")),
+            token_type: string(m.shift_remove("token_type")),
+            id_token: string(m.shift_remove("id_token")),
+            refresh_token: string(m.shift_remove("refresh_token")),
+            expires_at,
+            scope,
+            session_state: string(m.shift_remove("session_state")),
+            extra: m,
+        })
+    }
+
+    /// The fields stored in the account (spec §5.4): the token-set fields, then the rest.
+    pub fn account_fields(&self) -> Map<String, Value> {
+        let mut m = Map::new();
+        let text = |v: &Option<String>| v.clone().map(Value::String);
+        let fields = [
+            ("access_token", text(&self.access_token)),
+            ("token_type", text(&self.token_type)),
+            ("expires_at", self.expires_at.map(Value::from)),
+            ("refresh_token", text(&self.refresh_token)),
+            ("scope", text(&self.scope)),
+            ("id_token", text(&self.id_token)),
+            ("session_state", text(&self.session_state)),
+        ];
+        for (k, v) in fields {
+            if let Some(v) = v {
+                m.insert(k.into(), v);
+            }
+        }
+        for (k, v) in &self.extra {
+            m.entry(k.clone()).or_insert_with(|| v.clone());
+        }
+        m
+    }
+}
+
+/// How the client authenticates at the token endpoint.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenAuthMethod {
+    /// `Authorization: Basic base64(id:secret)` (the default).
+    #[default]
+    ClientSecretBasic,
+    /// `client_id` and `client_secret` in the form body.
+    ClientSecretPost,
+    /// A public client: `client_id` in the body, no secret (use PKCE).
+    None,
+}
+
+/// openid-client's encoding of Basic credentials: `encodeURIComponent`, spaces as `+`.
+fn basic_component(s: &str) -> String {
+    crate::redirect::encode_component(s).replace("%20", "+")
+}
+
+/// The client's credentials as an `Authorization: Basic` value.
+pub(crate) fn basic_auth(client_id: &str, client_secret: &str) -> String {
+    let raw = format!("{}:{}", basic_component(client_id), basic_component(client_secret));
+    format!("Basic {}", STANDARD.encode(raw))
+}
+
+/// One token request: the form body pairs (in order) and the client credentials.
+pub(crate) struct TokenRequest<'a> {
+    pub endpoint: &'a str,
+    pub client_id: &'a str,
+    pub client_secret: &'a Secret,
+    pub auth: TokenAuthMethod,
+    pub params: Vec<(&'a str, &'a str)>,
+}
+
+/// POSTs a token request and normalises the answer.
+pub(crate) async fn request(http: &dyn HttpClient, req: TokenRequest<'_>, now: i64) -> Result<TokenSet, FlowError> {
+    let mut params = req.params;
+    let mut builder = http::Request::post(req.endpoint)
+        .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
+        .header(ACCEPT, "application/json");
+    match req.auth {
+        TokenAuthMethod::ClientSecretBasic => {
+            builder = builder.header(AUTHORIZATION, basic_auth(req.client_id, req.client_secret.expose()));
+        }
+        TokenAuthMethod::ClientSecretPost => {
+            params.push(("client_id", req.client_id));
+            params.push(("client_secret", req.client_secret.expose()));
+        }
+        TokenAuthMethod::None => params.push(("client_id", req.client_id)),
+    }
+    // (The serializer is not Send, so it must not live across an await.)
+    let body = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&params)
+        .finish();
+    let http_req = builder
+        .body(Bytes::from(body))
+        .map_err(|e| FlowError::new(format!("token request: {e}")))?;
+    let res = http.execute(http_req).await?;
+    let status = res.status();
+    let body = parse_body(res.body());
+    match (status.is_success(), body) {
+        (_, Some(m)) if m.contains_key("error") => TokenSet::from_response(m, now),
+        (true, Some(m)) => TokenSet::from_response(m, now),
+        (true, None) => Err(FlowError::new("token endpoint: the response is not a JSON object")),
+        (false, _) => Err(FlowError::new(format!("token endpoint: HTTP {status}"))),
+    }
+}
+
+/// A JSON object, or (old providers ignoring `Accept`) a form-encoded body.
+fn parse_body(body: &[u8]) -> Option<Map<String, Value>> {
+    match serde_json::from_slice(body) {
+        Ok(Value::Object(m)) => Some(m),
+        Ok(_) => None,
+        Err(_) => {
+            let text = std::str::from_utf8(body).ok()?.trim();
+            if text.is_empty() || text.starts_with('<') || !text.contains('=') {
+                return None;
+            }
+            let m: Map<String, Value> = form_urlencoded::parse(text.as_bytes())
+                .map(|(k, v)| (k.into_owned(), Value::String(v.into_owned())))
+                .collect();
+            (m.contains_key("access_token") || m.contains_key("error")).then_some(m)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn obj(v: Value) -> Map<String, Value> {
+        v.as_object().unwrap().clone()
+    }
+
+    #[test]
+    fn basic_credentials_match_openid_client() {
+        assert_eq!(basic_auth("cid", "csec"), "Basic Y2lkOmNzZWM=");
+        // encodeURIComponent then %20 → '+': "a b:c:d" → "a+b:c%3Ad"
+        assert_eq!(
+            basic_auth("a b", "c:d"),
+            format!("Basic {}", STANDARD.encode("a+b:c%3Ad"))
+        );
+    }
+
+    #[test]
+    fn quirks_are_normalised() {
+        let t = TokenSet::from_response(
+            obj(json!({"access_token":"at","token_type":"bearer","expires_in":"3600","scope":["a","b"],"x":1})),
+            1000,
+        )
+        .unwrap();
+        assert_eq!(t.expires_at, Some(4600));
+        assert_eq!(t.scope.as_deref(), Some("a b"));
+        assert_eq!(t.extra["x"], 1);
+        let f = t.account_fields();
+        assert_eq!(
+            serde_json::to_string(&f).unwrap(),
+            r#"{"access_token":"at","token_type":"bearer","expires_at":4600,"scope":"a b","x":1}"#
+        );
+        assert!(!format!("{t:?}").contains("\"at\""));
+    }
+
+    #[test]
+    fn an_error_is_an_error_whatever_the_status() {
+        let e = TokenSet::from_response(
+            obj(json!({"error":"bad_verification_code","error_description":"The code is wrong"})),
+            0,
+        )
+        .unwrap_err();
+        assert!(e.0.contains("bad_verification_code"));
+        assert_eq!(
+            parse_body(b"access_token=x&scope=repo&token_type=bearer").unwrap()["access_token"],
+            "x"
+        );
+        assert!(parse_body(b"<html>").is_none());
+    }
+}

@@ -1,0 +1,504 @@
+//! The OAuth 2 / OIDC flow: `POST /signin/:id` sends the browser to the provider with the
+//! check cookies set (spec §7.1 A); `GET|POST /callback/:id` verifies the checks, exchanges
+//! the code, validates the ID token, maps the profile and handles the account (§7.1 B).
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use http::HeaderValue;
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use subtle::ConstantTimeEq;
+
+use super::{Checks, OAuthProvider, TokenSet};
+use crate::adapter::{Adapter, AdapterError, NewUser};
+use crate::callbacks::SignInArgs;
+use crate::config::SessionStrategy;
+use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef};
+use crate::oauth::discovery::{Metadata, get_json};
+use crate::oauth::id_token::{self, Expected};
+use crate::oauth::token::{self, TokenRequest};
+use crate::oauth::{FlowError, HttpClient};
+use crate::random;
+use crate::response::AuthResponse;
+use crate::routes::callback::{check_sign_in, finish_sign_in, issue_session};
+use crate::session::jwt::JweCodec;
+use crate::session::{after, unix};
+use crate::user::{Account, AccountType};
+use crate::{Ctx, User};
+
+/// Authorization parameters a sign-in request's query may not override.
+const RESERVED: &[&str] = &[
+    "client_id",
+    "redirect_uri",
+    "response_type",
+    "state",
+    "nonce",
+    "code_challenge",
+    "code_challenge_method",
+    "callbackUrl",
+];
+
+fn http<'a>(ctx: &'a Ctx<'_>) -> Result<&'a dyn HttpClient, FlowError> {
+    ctx.config
+        .http
+        .as_deref()
+        .ok_or_else(|| FlowError::new("no HTTP client configured"))
+}
+
+/// 32 random bytes, base64url (43 characters): a state, verifier or nonce.
+fn check_value() -> String {
+    URL_SAFE_NO_PAD.encode(random::bytes::<32>())
+}
+
+/// The three check cookies with their codecs, in the order state, PKCE, nonce.
+fn check_cookies<'a>(ctx: &'a Ctx<'_>, checks: Checks) -> Vec<(&'a CookieDef, &'a JweCodec)> {
+    let c = &ctx.profile.cookies;
+    let k = &ctx.profile.check_codecs;
+    [
+        (checks.state, &c.state, &k.state),
+        (checks.pkce, &c.pkce_code_verifier, &k.pkce),
+        (checks.nonce, &c.nonce, &k.nonce),
+    ]
+    .into_iter()
+    .filter(|(on, _, _)| *on)
+    .map(|(_, def, codec)| (def, codec))
+    .collect()
+}
+
+/// Sets `key` in place when present, else appends it (URLSearchParams `set`).
+fn set(pairs: &mut Vec<(String, String)>, key: &str, value: &str) {
+    match pairs.iter_mut().find(|(k, _)| k == key) {
+        Some(slot) => slot.1 = value.to_owned(),
+        None => pairs.push((key.to_owned(), value.to_owned())),
+    }
+}
+
+/// `POST /signin/:id` (CSRF verified).
+pub(crate) async fn start(ctx: &mut Ctx<'_>, provider: &OAuthProvider) -> AuthResponse {
+    match authorization_url(ctx, provider).await {
+        Ok((url, cookies)) => AuthResponse::redirect(url).cookies(cookies),
+        Err(e) => {
+            tracing::error!(provider = %provider.id, error = %e, "OAuth sign-in could not start");
+            AuthResponse::redirect(ctx.error_url("OAuthSignin"))
+        }
+    }
+}
+
+async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, Vec<HeaderValue>), FlowError> {
+    let meta = p.metadata(http(ctx)?).await?;
+    let mut endpoint = url::Url::parse(&meta.authorization_endpoint)
+        .map_err(|e| FlowError::new(format!("authorization endpoint: {e}")))?;
+    // openid-client keeps the endpoint's own query first.
+    let mut pairs: Vec<(String, String)> = endpoint.query_pairs().into_owned().collect();
+    endpoint.set_query(None);
+    let redirect_uri = ctx.base_url(&format!("callback/{}", p.id));
+    set(&mut pairs, "client_id", &p.client_id);
+    set(&mut pairs, "scope", "openid");
+    set(&mut pairs, "response_type", "code");
+    set(&mut pairs, "redirect_uri", &redirect_uri);
+    for (k, v) in &p.params {
+        set(&mut pairs, k, v);
+    }
+    for (k, v) in &ctx.req.query {
+        if !RESERVED.contains(&k.as_str()) {
+            set(&mut pairs, k, v);
+        }
+    }
+
+    let checks = p.checks_in_effect();
+    let now = unix(ctx.now);
+    let mut cookies = Vec::new();
+    for (def, codec) in check_cookies(ctx, checks) {
+        let value = check_value();
+        if std::ptr::eq(def, &ctx.profile.cookies.state) {
+            set(&mut pairs, "state", &value);
+        } else if std::ptr::eq(def, &ctx.profile.cookies.pkce_code_verifier) {
+            let challenge = URL_SAFE_NO_PAD.encode(Sha256::digest(value.as_bytes()));
+            set(&mut pairs, "code_challenge", &challenge);
+            set(&mut pairs, "code_challenge_method", "S256");
+        } else {
+            set(&mut pairs, "nonce", &value);
+        }
+        let max_age = def.options.max_age.unwrap_or(CHECK_MAX_AGE_SECS);
+        let mut payload = Map::new();
+        payload.insert("value".into(), Value::String(value));
+        payload.insert("provider".into(), Value::String(p.id.clone()));
+        let jwe = codec.encode_claims(&mut payload, max_age, now);
+        cookies.push(def.set(&jwe, Some(after(ctx.now, max_age))));
+    }
+    let query = form_urlencoded::Serializer::new(String::new())
+        .extend_pairs(&pairs)
+        .finish()
+        .replace('+', "%20");
+    Ok((format!("{endpoint}?{query}"), cookies))
+}
+
+/// The verified check values of a callback.
+#[derive(Default)]
+struct CheckValues {
+    state: Option<String>,
+    pkce: Option<String>,
+    nonce: Option<String>,
+}
+
+/// Reads the check cookies: each must be present, decrypt, hold a non-empty value, and
+/// name this provider.
+fn read_checks(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<CheckValues, FlowError> {
+    let mut out = CheckValues::default();
+    let now = unix(ctx.now);
+    for (def, codec) in check_cookies(ctx, p.checks_in_effect()) {
+        let raw = ctx
+            .req
+            .cookies
+            .get(&def.name)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| FlowError::new(format!("the {} cookie is missing", def.name)))?;
+        let claims = codec
+            .decode(raw, now)
+            .map_err(|e| FlowError::new(format!("the {} cookie is invalid: {e}", def.name)))?;
+        let value = claims
+            .get("value")
+            .and_then(Value::as_str)
+            .filter(|v| !v.is_empty())
+            .ok_or_else(|| FlowError::new(format!("the {} cookie has no value", def.name)))?;
+        if claims.get("provider").and_then(Value::as_str) != Some(p.id.as_str()) {
+            return Err(FlowError::new(format!(
+                "the {} cookie belongs to another provider",
+                def.name
+            )));
+        }
+        let slot = if std::ptr::eq(def, &ctx.profile.cookies.state) {
+            &mut out.state
+        } else if std::ptr::eq(def, &ctx.profile.cookies.pkce_code_verifier) {
+            &mut out.pkce
+        } else {
+            &mut out.nonce
+        };
+        *slot = Some(value.to_owned());
+    }
+    Ok(out)
+}
+
+fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// The parameters of the authorization response: the query (GET) or the form body
+/// (POST, `response_mode=form_post`).
+fn callback_params(ctx: &Ctx<'_>) -> Map<String, Value> {
+    if ctx.req.method == http::Method::POST {
+        ctx.req.body.clone()
+    } else {
+        let mut m = Map::new();
+        for (k, v) in &ctx.req.query {
+            m.entry(k.clone()).or_insert_with(|| Value::String(v.clone()));
+        }
+        m
+    }
+}
+
+/// What the provider told us about the user.
+struct Outcome {
+    profile: Map<String, Value>,
+    tokens: TokenSet,
+}
+
+/// Steps 3–6: state and `iss`, the token request, the ID token, the profile.
+async fn exchange(
+    ctx: &Ctx<'_>,
+    p: &OAuthProvider,
+    params: &Map<String, Value>,
+    checks: &CheckValues,
+) -> Result<Outcome, FlowError> {
+    let param = |k: &str| params.get(k).and_then(Value::as_str);
+    match (&checks.state, param("state")) {
+        (Some(want), Some(got)) if ct_eq(want, got) => {}
+        (Some(_), Some(_)) => return Err(FlowError::new("state mismatch")),
+        (Some(_), None) => return Err(FlowError::new("state missing from the response")),
+        (None, Some(_)) => return Err(FlowError::new("unexpected state in the response")),
+        (None, None) => {}
+    }
+    let http = http(ctx)?;
+    let meta: std::sync::Arc<Metadata> = p.metadata(http).await?;
+    match (param("iss"), &meta.issuer) {
+        (Some(iss), Some(issuer)) if iss != issuer => {
+            return Err(FlowError::new(format!("iss mismatch: {iss} (expected {issuer})")));
+        }
+        (None, _) if meta.authorization_response_iss_parameter_supported => {
+            return Err(FlowError::new("iss missing from the response"));
+        }
+        _ => {}
+    }
+    let code = param("code")
+        .filter(|c| !c.is_empty())
+        .ok_or_else(|| FlowError::new("code missing from the response"))?;
+    let redirect_uri = ctx.base_url(&format!("callback/{}", p.id));
+    let mut form = vec![
+        ("grant_type", "authorization_code"),
+        ("code", code),
+        ("redirect_uri", redirect_uri.as_str()),
+    ];
+    if let Some(v) = &checks.pkce {
+        form.push(("code_verifier", v.as_str()));
+    }
+    let now = unix(ctx.now);
+    let request = TokenRequest {
+        endpoint: &meta.token_endpoint,
+        client_id: &p.client_id,
+        client_secret: &p.client_secret,
+        auth: p.token_auth,
+        params: form,
+    };
+    let mut tokens = token::request(http, request, now).await?;
+    if tokens.session_state.is_none() {
+        tokens.session_state = param("session_state").map(str::to_owned);
+    }
+
+    let profile = if p.is_oidc() {
+        let id_token = tokens
+            .id_token
+            .as_deref()
+            .ok_or_else(|| FlowError::new("id_token missing from the token response"))?;
+        let (Some(issuer), Some(jwks_uri)) = (&meta.issuer, &meta.jwks_uri) else {
+            return Err(FlowError::new("the provider has no issuer or jwks_uri"));
+        };
+        let expected = Expected {
+            issuer,
+            client_id: &p.client_id,
+            nonce: checks.nonce.as_deref(),
+            access_token: tokens.access_token.as_deref(),
+            algorithms: &p.algorithms,
+            now,
+        };
+        let mut claims = id_token::validate(http, jwks_uri, &p.state.jwks, id_token, &expected).await?;
+        if p.fetch_userinfo
+            && let Some(url) = &meta.userinfo_endpoint
+        {
+            let info = userinfo(http, url, &tokens).await?;
+            if info.get("sub") != claims.get("sub") {
+                return Err(FlowError::new("userinfo sub does not match the ID token"));
+            }
+            claims.extend(info);
+        }
+        claims
+    } else {
+        let url = meta
+            .userinfo_endpoint
+            .as_deref()
+            .ok_or_else(|| FlowError::new("the provider has no userinfo endpoint"))?;
+        userinfo(http, url, &tokens).await?
+    };
+    Ok(Outcome { profile, tokens })
+}
+
+async fn userinfo(http: &dyn HttpClient, url: &str, tokens: &TokenSet) -> Result<Map<String, Value>, FlowError> {
+    let at = tokens
+        .access_token
+        .as_deref()
+        .ok_or_else(|| FlowError::new("access_token missing from the token response"))?;
+    get_json(http, url, Some(at)).await
+}
+
+/// The check cookies of this provider that came with the request, cleared (state, PKCE, nonce).
+fn clears(ctx: &Ctx<'_>, p: &OAuthProvider) -> Vec<HeaderValue> {
+    check_cookies(ctx, p.checks_in_effect())
+        .into_iter()
+        .filter(|(def, _)| ctx.req.cookies.get(&def.name).is_some())
+        .map(|(def, _)| def.clear())
+        .collect()
+}
+
+/// `GET|POST /callback/:id`.
+pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthResponse {
+    let cleared = clears(ctx, p);
+    let redirect = |ctx: &Ctx<'_>, code: &str| AuthResponse::redirect(ctx.error_url(code)).cookies(cleared.clone());
+    let params = callback_params(ctx);
+    if let Some(e) = ctx.req.query("error").or(ctx.req.body_str("error")) {
+        tracing::info!(provider = %p.id, error = %e, "the provider returned an error");
+        return redirect(ctx, "Callback");
+    }
+    let checks = match read_checks(ctx, p) {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(provider = %p.id, error = %e, "OAuth callback refused");
+            return redirect(ctx, "OAuthCallback");
+        }
+    };
+    let Outcome { profile, tokens } = match exchange(ctx, p, &params, &checks).await {
+        Ok(o) => o,
+        Err(e) => {
+            tracing::warn!(provider = %p.id, error = %e, "OAuth callback failed");
+            return redirect(ctx, "OAuthCallback");
+        }
+    };
+    let raw = Value::Object(profile);
+    let mut user = match (p.profile)(&raw, &tokens) {
+        Ok(u) if !u.id.is_empty() => u,
+        Ok(_) | Err(_) => {
+            tracing::warn!(provider = %p.id, "the profile has no id or could not be mapped");
+            return AuthResponse::redirect(ctx.base_url("signin")).cookies(cleared);
+        }
+    };
+    user.email = user
+        .email
+        .map(|e| crate::providers::email::normalize_email(&e).unwrap_or_else(|_| e.trim().to_lowercase()));
+    let mut account = Account {
+        provider: p.id.clone(),
+        kind: AccountType::OAuth,
+        provider_account_id: user.id.clone(),
+        user_id: None,
+        extra: tokens.account_fields(),
+    };
+
+    let (user, is_new_user) = match ctx.config.adapter.clone() {
+        None => {
+            let args = SignInArgs {
+                user: &user,
+                account: &account,
+                profile: Some(&raw),
+                credentials: None,
+                verification_request: None,
+            };
+            if let Err(refusal) = check_sign_in(ctx, args, None).await {
+                return refusal.cookies(cleared);
+            }
+            (user, None)
+        }
+        Some(adapter) => match link(ctx, p, adapter.as_ref(), user, &mut account, &raw).await {
+            Ok((user, new)) => (user, Some(new)),
+            Err(Linked::Refused(r)) => return r.cookies(cleared),
+            Err(Linked::Error(code)) => return redirect(ctx, code),
+        },
+    };
+    match issue_session(ctx, &user, &account, is_new_user, Some(&raw)).await {
+        Ok(session) => {
+            let mut cookies = cleared;
+            cookies.extend(session);
+            finish_sign_in(ctx, &user, &account, is_new_user, Some(&raw), cookies).await
+        }
+        Err(e) => AuthResponse::redirect(format!(
+            "{}?error={}",
+            ctx.base_url("error"),
+            crate::redirect::encode_component(&e)
+        ))
+        .cookies(cleared),
+    }
+}
+
+enum Linked {
+    /// The `sign_in` callback said no.
+    Refused(AuthResponse),
+    /// An error code for the error page.
+    Error(&'static str),
+}
+
+fn backend(e: &AdapterError) -> Linked {
+    tracing::error!(error = %e, "OAuth callback: adapter failed");
+    Linked::Error("Callback")
+}
+
+/// The signed-in user, from the session cookie of the request.
+async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<User>, AdapterError> {
+    let Some(raw) = ctx.req.cookies.chunked(&ctx.profile.cookies.session_token.name) else {
+        return Ok(None);
+    };
+    match ctx.config.strategy {
+        SessionStrategy::Jwt => {
+            let Ok(claims) = ctx.profile.session_codec.decode(&raw, unix(ctx.now)) else {
+                return Ok(None);
+            };
+            match claims.get("sub").and_then(Value::as_str) {
+                Some(sub) => adapter.get_user(sub).await,
+                None => Ok(None),
+            }
+        }
+        SessionStrategy::Database => Ok(match adapter.get_session_and_user(&raw).await? {
+            Some((s, u)) if s.expires > ctx.now => Some(u),
+            _ => None,
+        }),
+    }
+}
+
+/// Whether the profile says its email address is unverified.
+fn profile_denies_verified_email(raw: &Value) -> bool {
+    match raw.get("email_verified") {
+        Some(Value::Bool(b)) => !b,
+        Some(Value::String(s)) => s != "true",
+        _ => false,
+    }
+}
+
+/// The `sign_in` callback, then the account rules of spec §7.1 step 10. Returns the user
+/// to sign in and whether it was created.
+async fn link(
+    ctx: &Ctx<'_>,
+    p: &OAuthProvider,
+    adapter: &dyn Adapter,
+    profile_user: User,
+    account: &mut Account,
+    raw: &Value,
+) -> Result<(User, bool), Linked> {
+    let by_account = adapter
+        .get_user_by_account(&account.provider, &account.provider_account_id)
+        .await
+        .map_err(|e| backend(&e))?;
+    let args = SignInArgs {
+        user: by_account.as_ref().unwrap_or(&profile_user),
+        account,
+        profile: Some(raw),
+        credentials: None,
+        verification_request: None,
+    };
+    check_sign_in(ctx, args, None).await.map_err(Linked::Refused)?;
+    let current = current_user(ctx, adapter).await.map_err(|e| backend(&e))?;
+
+    if let Some(owner) = by_account {
+        return match current {
+            Some(c) if c.id != owner.id => {
+                tracing::info!(provider = %p.id, "the account is linked to another user");
+                Err(Linked::Error("OAuthAccountNotLinked"))
+            }
+            _ => {
+                account.user_id = Some(owner.id.clone());
+                Ok((owner, false))
+            }
+        };
+    }
+    if let Some(c) = current {
+        account.user_id = Some(c.id.clone());
+        adapter.link_account(account.clone()).await.map_err(|e| backend(&e))?;
+        return Ok((c, false));
+    }
+    let by_email = match &profile_user.email {
+        Some(email) => adapter.get_user_by_email(email).await.map_err(|e| backend(&e))?,
+        None => None,
+    };
+    let user = match by_email {
+        Some(existing) => {
+            let allowed = p.allow_dangerous_email_account_linking
+                && existing.email_verified.is_some()
+                && !profile_denies_verified_email(raw);
+            if !allowed {
+                tracing::info!(provider = %p.id, "a user with this email exists; not linking");
+                return Err(Linked::Error("OAuthAccountNotLinked"));
+            }
+            existing
+        }
+        None => {
+            let new = NewUser {
+                name: profile_user.name.clone(),
+                email: profile_user.email.clone(),
+                image: profile_user.image.clone(),
+                email_verified: None,
+            };
+            adapter.create_user(new).await.map_err(|e| {
+                tracing::error!(error = %e, "OAuth callback: creating the user failed");
+                Linked::Error("OAuthCreateAccount")
+            })?
+        }
+    };
+    account.user_id = Some(user.id.clone());
+    adapter.link_account(account.clone()).await.map_err(|e| backend(&e))?;
+    // NextAuth reports a sign-in through dangerous email linking as a new user too.
+    Ok((user, true))
+}

@@ -1,0 +1,1019 @@
+//! The OAuth 2 / OIDC flow (spec §7.1) against a fake identity provider behind the
+//! injectable [`HttpClient`]: the exact authorization URL, cookies and token request of
+//! the §13 transcript, every security case, and the account-linking rules.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use bytes::Bytes;
+use common::{Browser, Reply};
+use http::StatusCode;
+use jsonwebtoken::jwk::Jwk;
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use serde_json::{Value, json};
+use sha2::Digest;
+use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
+use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
+use tessera::jwt::{Compat, JweCodec};
+use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::providers::{Check, OAuthProvider, TokenAuthMethod};
+use tessera::{Auth, AuthBuilder, Pages, Secret, SessionStrategy, Token};
+
+const ISSUER: &str = "https://idp.example";
+const REDIRECT_URI_ENC: &str = "http%3A%2F%2Flocalhost%3A3000%2Fapi%2Fauth%2Fcallback%2Fdemo";
+
+// Test keys (generated with openssl for these tests only): RSA PKCS#1 DER, P-256 and Ed25519 PKCS#8 DER.
+const RSA_1: &str = "MIIEogIBAAKCAQEAn/GoVETqpyjXmdOS5PZaz+c4EfdvN33ZchkHXb5WlsqwcWykfMFPOTXWhpd4UAvk+j4cO3L82zGqNyCCwkloF1whOvhbZIgbFOsEgaqSl5j04soNT4MpIl2T1n0Ww2vWTGrJMTxEzlecpIABccOgw8rTDagWsP32o6jkd1hqJYkC7pQ7In9N61UqPgwZC4Be7jeAX15ZDkyA42SjS1QIgTwDUk0khVoqbifkwcZvNcSNXvIaD6yQHkMLYpRGgdKCWEzo5FfU3/vJRu3cMIAmfBYIO357gtQbSlYRcQ1DbY8IW7gLWV9T5xmECsTgHET7fgxO9qTRBOK00U8PzBm5owIDAQABAoIBAAVK8TSOR6uUOB1wuTQwpZmqpgBzAGNFAilhHabJZSkkeCLdiWXqQ02T2mj/lMbyIp4k6J9CmcGqvffvPS4VUS39g2LMFCfAzBCgCrkI8Xfo/MJcFR7gxFkAR4oGzEMkPuYUqvRUcVYL445oAMqiD1OOhl4Cn9ma73EqZhqmINqw30eEpUBgDVp8UFb8NV8Rtd7s3OXuSSCFjqtw8kuZQFxVF8K0aYvTuml++bwt3dYYvB59nXyume4vfxGRXWq+9wDgLCYI2hbHSRmG5o2plLTz12Ln+D/scWVhpgKyE0y3af/1Sb+/K976kgDIC+BPopUBcIjiOz4ig1GUJT8IYBUCgYEA19SQkS5w8HonndgE22c16+f8xvG5J7QqZyLND4USepAOenOK2n2peDncKmvYgFamtY6+5TPnk0zdEPhW4H2JcxYUTHNCSlc25MocjrmX9hh2rI44c4GxZRB6DbGHTCR8x9VANPZXQHm9UqcC+Pjk3a8A+jc+dcwE3adN6iolPDcCgYEAvbZV95N2BuyDX+J2rbboiigUhdgfPhOFjYp6sBNqUc0S8LyNos462V486+5Pn6tDfzUHQv0SIJMjp7rlC4kS/XP3oyhVipPwYdYFz3tCPGPjZ8VJ6IXsULTCuA3Aihu9uzXwyJVf380Qh4sPWBk++4k7JUGU69QxX41RfvhfL/UCgYBHaTl8D9Wme4RoIXVZ8shQia2FVa1hiacOAOHAZNM8YjWoJlqm+DT+ZoaGMrCrpf/6yoQ26fmRLzllyAVWubKktYV51hj05+5tvMG+J4I0FtwNM/FRpnO/cLgxl6+gbeIrbE+WNnugBaeylTfSkOeIwcKdB3JPH3XssNKCy/cN+QKBgFX5/YnfHX1T0NIyqwBdRZPfSDXEVZxncn5MBQApPGToIK5TdYkUF52NVOTDsvg0wLk0yh603HNA28bXL5iDvcR5uwAJdoMAOs/MFAQM417FEjlkMvObRhbpZNnO+bRdkCX48y+karfdkqErB4AwqNeMQO7IgvpBx0J7pDR70X/FAoGANMtesltu3xipEhRDBL6Da1L6tRXhKRoU15qPkCyaw81bH8DbU9E0sR55jsM61WYQAtJ8xvrw7wYAB3ul16mR/1e1qRMUqSqQ4SBdglOzevP1+R46YuzYSS6CIEmcTQuBs5MFZSAHh1MRS6pqTIGC4zypI1vBPfk3QYvNALwik0g=";
+const RSA_2: &str = "MIIEogIBAAKCAQEAnDzGiLv4e/cAXFSvw50AhFxQNx5YxQZYxK2yUoMadNHVg3H6dkpOmvf70Io6jyzdeDqffOSZF2KpHkVF5QmK2iY0EP8QItee1ozjtbepq1q1x/JN5eJv61KymA/GcqybrauMWVvxzoDja/ph2jZOwLN3ktt6N/AgFsJL6h7GhefqOZKAD1q4POlBSiF5oA09W1JTFG32WvB4VJ9lPR9OYnsVolUYUGlboU71utAbRCGNqrlG6GUqONpYi3q8cY9DkbP1wSVszqyyZ/3m2wgvvl+mgf81SwvcUbUU7HOLrPFUIyfqE76DmmsN3DM6f4IAtd4RNhkAVYvZxrFZAQ3H7wIDAQABAoIBADPohVW8jgwxvm7uvA7TxO409Xm6nWeoeimuRAbiBBI3/SZU4hAXFBKsvX9Fzbrv/w0I/SAzmyGH6ARko5o7F2TvOHFFLQlGdkF2QdmIEdkapDawLG1qVCDtMuUOqLJE4txKmLC/uZEQhX7Ei2pCjNu9RMcIII0hPKgTGcHJQ9AM/he3lNSvGn6NfASgYyahwBLNw9xJP56y5VZxhVRHl6Q1mMwadcwRaeg4g9ixwJCNAt9A/nqWK6DOc6vjZPPN3vFghx318o3hNBdD50E1W1HHn7LASAqAoo3SWbYw71edvxmkXR/7s629o8CwtEHSTbeutrNdDbltmTvdycsm94ECgYEA2HjRxrtWanJ3cm7dCo6d0Es7N6iLFKYp8+3dHVrOTfN5NoIzKOOjVAVUPKlRSDC/xw09ceG0h2h8QQ731Uo+G7Ot3rQHvQG2XdumTu/RvpZYqwJBU9gG0QugzINyAEMPHzHzs1hVumEUxUGYIYnrGaH9TCff9E+8e/f0Jxf49+ECgYEAuMQ8nT+/jsnPV1UE/rRy/e2GsrYzrYdQ+Adl/WqqNz9sYSO3KHbe1mv1UFhTPNzngiNyN8qCYYDXX2+i8WpMreJPQrwq0z0azR+60U3ZD4L+Mbfw671FFaNfjrwrH5IUit7efsaXp2q/ojCBCFQcO+rXK+HyxgPXwNUfdxQUec8CgYBWdetTtP+PBKkwy5b94Hin+WRtlqP2W2fmRdtLHjnIaLbBTr+gVUunA3nhwL72VoJCvscL9VpluxXl5lSWnFCyP9HyYXW1yDlOw6xpWuArf2Fq7DurgV03oa1YAihGcoJXs1vjBiU3jA7/unNI8g0077577HFG45Ik8aRS+QA4AQKBgDyhmMp5WuD+dJ3R9numt32Abo1CoR62oulhdCR+1jCfDW+rCrWqnGF8t9mPwnDchNP90cNhHvvkDcjxl2TlXxhIhX3+xYbgLGVXnjSE+U/Pyp6CH/sb9wmsvPTX5sbLZxZTIGw1uxpjO1N72zvibglzfPyXftVf+XL7/QFUg4udAoGAGACEHBosi377H7bigxHHms2EVVyqxwe7tyKflZYEkEDuPlNtRkfqPKAC3x0nIgp4rRowpRxdQuahbyZH6RW7m3i+6wHC4hG8uEwYO8Y6wDQMdWIzAuv01Cn6vb4cpFcBEBjaeyYM9JstHk5JtYv5kI6S55EQX9XjVdH9tAzJPhw=";
+const EC_P256: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgu/yD2IlLDEIcs1irNx91lzzBfU21A+9uqpmc99YX6fehRANCAASqZDcBrDWC3pBW1THMnpguUPL8W6ft16ezyvU08K/EOVQWegQjbs0iTOQKGYGOfF/QQ0pB1Ic5nbRP+/Wmr/NO";
+const ED25519: &str = "MC4CAQAwBQYDK2VwBCIEIDpKES0UVKDJMu9OmPitycL0DIoKnt5zxQ6c4TcSDwGZ";
+
+// ---------------------------------------------------------------------------------------
+// The fake identity provider
+// ---------------------------------------------------------------------------------------
+
+struct Key {
+    kid: &'static str,
+    alg: Algorithm,
+    enc: EncodingKey,
+    jwk: Jwk,
+}
+
+fn key(kid: &'static str, alg: Algorithm, der_b64: &str) -> Key {
+    let der = STANDARD.decode(der_b64).unwrap();
+    let enc = match alg {
+        Algorithm::RS256 => EncodingKey::from_rsa_der(&der),
+        Algorithm::ES256 => EncodingKey::from_ec_der(&der),
+        Algorithm::EdDSA => EncodingKey::from_ed_der(&der),
+        _ => unreachable!(),
+    };
+    let mut jwk = Jwk::from_encoding_key(&enc, alg).unwrap();
+    jwk.common.key_id = Some(kid.to_owned());
+    Key { kid, alg, enc, jwk }
+}
+
+fn rsa() -> Key {
+    key("rsa-1", Algorithm::RS256, RSA_1)
+}
+
+#[derive(Debug, Clone)]
+struct Recorded {
+    method: String,
+    url: String,
+    headers: http::HeaderMap,
+    body: String,
+}
+
+struct IdpState {
+    requests: Vec<Recorded>,
+    jwks: Vec<Jwk>,
+    token: (u16, Value),
+    userinfo: Value,
+}
+
+/// Answers discovery, JWKS, token and userinfo requests for https://idp.example.
+#[derive(Clone)]
+struct Idp(Arc<Mutex<IdpState>>);
+
+impl Idp {
+    fn new(keys: &[&Key]) -> Self {
+        Idp(Arc::new(Mutex::new(IdpState {
+            requests: Vec::new(),
+            jwks: keys.iter().map(|k| k.jwk.clone()).collect(),
+            token: (500, json!({})),
+            userinfo: json!({}),
+        })))
+    }
+    fn set_token(&self, status: u16, body: Value) {
+        self.0.lock().unwrap().token = (status, body);
+    }
+    fn set_userinfo(&self, body: Value) {
+        self.0.lock().unwrap().userinfo = body;
+    }
+    fn set_jwks(&self, keys: &[&Key]) {
+        self.0.lock().unwrap().jwks = keys.iter().map(|k| k.jwk.clone()).collect();
+    }
+    fn requests_to(&self, path: &str) -> Vec<Recorded> {
+        let url = format!("{ISSUER}{path}");
+        let s = self.0.lock().unwrap();
+        s.requests.iter().filter(|r| r.url == url).cloned().collect()
+    }
+}
+
+#[tessera::async_trait]
+impl HttpClient for Idp {
+    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        let mut s = self.0.lock().unwrap();
+        let (parts, body) = req.into_parts();
+        let url = parts.uri.to_string();
+        s.requests.push(Recorded {
+            method: parts.method.to_string(),
+            url: url.clone(),
+            headers: parts.headers.clone(),
+            body: String::from_utf8(body.to_vec()).unwrap(),
+        });
+        let (status, body) = match (parts.method.as_str(), url.strip_prefix(ISSUER).unwrap_or("")) {
+            ("GET", "/.well-known/openid-configuration") => (
+                200,
+                json!({
+                    "issuer": ISSUER,
+                    "authorization_endpoint": format!("{ISSUER}/authorize"),
+                    "token_endpoint": format!("{ISSUER}/token"),
+                    "userinfo_endpoint": format!("{ISSUER}/userinfo"),
+                    "jwks_uri": format!("{ISSUER}/jwks"),
+                    "authorization_response_iss_parameter_supported": true,
+                }),
+            ),
+            ("GET", "/jwks") => (200, json!({ "keys": s.jwks })),
+            ("POST", "/token") => s.token.clone(),
+            ("GET", "/userinfo") => (200, s.userinfo.clone()),
+            _ => (404, json!({"error": "not_found"})),
+        };
+        Ok(http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(Bytes::from(body.to_string()))
+            .unwrap())
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+fn id_token(key: &Key, claims: &Value) -> String {
+    let mut header = Header::new(key.alg);
+    header.kid = Some(key.kid.to_owned());
+    jsonwebtoken::encode(&header, claims, &key.enc).unwrap()
+}
+
+/// Standard claims for `sub` with `nonce`, overlaid with `extra`.
+fn claims(sub: &str, nonce: &str, extra: Value) -> Value {
+    let mut c = json!({
+        "iss": ISSUER,
+        "sub": sub,
+        "aud": "cid",
+        "iat": now(),
+        "exp": now() + 600,
+        "nonce": nonce,
+        "email": "User@Example.com",
+        "name": "Idp User",
+        "picture": "http://img",
+    });
+    c.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+    c
+}
+
+fn token_response(id_token: &str) -> Value {
+    json!({
+        "access_token": "at-1",
+        "token_type": "Bearer",
+        "expires_in": 3600,
+        "refresh_token": "rt-1",
+        "scope": "openid email",
+        "id_token": id_token,
+    })
+}
+
+// ---------------------------------------------------------------------------------------
+// The app side
+// ---------------------------------------------------------------------------------------
+
+/// The transcript's provider: static endpoints, checks pkce + state + nonce.
+fn demo(id: &str) -> OAuthProvider {
+    OAuthProvider::new(id)
+        .name("Demo")
+        .issuer(ISSUER)
+        .authorization(format!("{ISSUER}/authorize"))
+        .token(format!("{ISSUER}/token"))
+        .userinfo(format!("{ISSUER}/userinfo"))
+        .jwks_uri(format!("{ISSUER}/jwks"))
+        .client_id("cid")
+        .client_secret("csec")
+        .scope("openid email")
+        .checks([Check::Pkce, Check::State, Check::Nonce])
+}
+
+fn base(idp: &Idp) -> AuthBuilder {
+    Auth::builder()
+        .url("http://localhost:3000")
+        .secret(common::SECRET)
+        .http_client(idp.clone())
+}
+
+fn browser(idp: &Idp, f: impl FnOnce(AuthBuilder) -> AuthBuilder) -> Browser {
+    Browser::new(f(base(idp).provider(demo("demo"))).build().unwrap())
+}
+
+fn param(url: &str, key: &str) -> Option<String> {
+    let query = url.split_once('?')?.1;
+    form_urlencoded::parse(query.as_bytes())
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+}
+
+fn codec(salt: &str) -> JweCodec {
+    JweCodec::new(Compat::NextAuthV4, &[Secret::new(common::SECRET)], salt)
+}
+
+/// POST /signin/:id (with the CSRF token) and return the authorization URL.
+async fn start(b: &mut Browser, id: &str, query: &str) -> String {
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(&format!("/api/auth/signin/{id}{query}"), &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND, "{:?}", r.location());
+    r.location().unwrap().to_owned()
+}
+
+/// A whole sign-in through provider `id` as IdP user `sub`; returns the callback reply.
+async fn sign_in_as(b: &mut Browser, idp: &Idp, id: &str, sub: &str, extra: Value) -> Reply {
+    let url = start(b, id, "").await;
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(200, token_response(&id_token(&rsa(), &claims(sub, &nonce, extra))));
+    b.get(&format!("/api/auth/callback/{id}?code=CODE123&state={state}"))
+        .await
+}
+
+fn assert_error(r: &Reply, code: &str) {
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(
+        r.location(),
+        Some(format!("http://localhost:3000/api/auth/error?error={code}").as_str()),
+        "cookies: {:?}",
+        r.set_cookies()
+    );
+}
+
+async fn session(b: &mut Browser) -> Value {
+    b.get("/api/auth/session").await.json()
+}
+
+// ---------------------------------------------------------------------------------------
+// The transcript
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn authorization_url_and_check_cookies_match_the_transcript() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form("/api/auth/signin/demo?prompt=login", &[("csrfToken", &csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let url = r.location().unwrap();
+    let state = param(url, "state").unwrap();
+    let challenge = param(url, "code_challenge").unwrap();
+    let nonce = param(url, "nonce").unwrap();
+    for v in [&state, &challenge, &nonce] {
+        assert_eq!(v.len(), 43);
+        assert!(URL_SAFE_NO_PAD.decode(v).is_ok());
+    }
+    assert_eq!(
+        url,
+        format!(
+            "https://idp.example/authorize?client_id=cid&scope=openid%20email&response_type=code&redirect_uri={REDIRECT_URI_ENC}&prompt=login&state={state}&code_challenge={challenge}&code_challenge_method=S256&nonce={nonce}"
+        )
+    );
+
+    let cookies = r.set_cookies();
+    assert_eq!(cookies.len(), 3, "{cookies:?}");
+    let jwe = |c: &str, name: &str| -> String {
+        let rest = c.strip_prefix(&format!("{name}=")).unwrap();
+        rest.split(';').next().unwrap().to_owned()
+    };
+    assert!(cookies[0].starts_with("next-auth.state=eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0.."));
+    assert!(cookies[0].contains("; Max-Age=900; Path=/; Expires="));
+    assert!(cookies[0].ends_with(" GMT; HttpOnly; SameSite=Lax"));
+    assert!(cookies[1].starts_with("next-auth.pkce.code_verifier=eyJ"));
+    assert!(cookies[1].contains("; Max-Age=900; Path=/; Expires="));
+    assert!(cookies[2].starts_with("next-auth.nonce=eyJ"));
+    assert!(!cookies[2].contains("Max-Age"));
+    assert!(cookies[2].contains("; Path=/; Expires=") && cookies[2].ends_with(" GMT; HttpOnly; SameSite=Lax"));
+
+    let st = codec("next-auth.state")
+        .decode(&jwe(&cookies[0], "next-auth.state"), now())
+        .unwrap();
+    assert_eq!(st["value"], state.as_str());
+    assert_eq!(st["provider"], "demo");
+    assert_eq!(st["exp"].as_i64().unwrap() - st["iat"].as_i64().unwrap(), 900);
+    assert_eq!(st["jti"].as_str().unwrap().len(), 36);
+    let keys: Vec<&str> = st.keys().map(String::as_str).collect();
+    assert_eq!(keys, ["value", "provider", "iat", "exp", "jti"]);
+    let pk = codec("next-auth.pkce.code_verifier")
+        .decode(&jwe(&cookies[1], "next-auth.pkce.code_verifier"), now())
+        .unwrap();
+    let verifier = pk["value"].as_str().unwrap();
+    assert_eq!(URL_SAFE_NO_PAD.encode(sha2::Sha256::digest(verifier)), challenge);
+    let nc = codec("next-auth.nonce")
+        .decode(&jwe(&cookies[2], "next-auth.nonce"), now())
+        .unwrap();
+    assert_eq!(nc["value"], nonce.as_str());
+    // Each check cookie has its own key: the state cookie does not open as a nonce cookie.
+    assert!(
+        codec("next-auth.nonce")
+            .decode(&jwe(&cookies[0], "next-auth.state"), now())
+            .is_err()
+    );
+
+    // With json=true the URL comes back as {url}.
+    let r = b
+        .post_form("/api/auth/signin/demo", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(r.json()["url"].as_str().unwrap().starts_with(
+        "https://idp.example/authorize?client_id=cid&scope=openid%20email&response_type=code&redirect_uri="
+    ));
+}
+
+#[tokio::test]
+async fn providers_and_the_sign_in_page_list_the_provider() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let r = b.get("/api/auth/providers").await;
+    assert_eq!(
+        r.text(),
+        r#"{"demo":{"id":"demo","name":"Demo","type":"oauth","signinUrl":"http://localhost:3000/api/auth/signin/demo","callbackUrl":"http://localhost:3000/api/auth/callback/demo"}}"#
+    );
+    let csrf = b.csrf().await;
+    let page = b.get("/api/auth/signin?callbackUrl=%2Fdash").await;
+    let html = page.text();
+    assert!(html.contains(r#"<form action="http://localhost:3000/api/auth/signin/demo" method="POST">"#));
+    assert!(html.contains(&format!(r#"<input type="hidden" name="csrfToken" value="{csrf}">"#)));
+    assert!(html.contains(r#"<input type="hidden" name="callbackUrl" value="/dash">"#));
+    assert!(html.contains("Sign in with Demo"));
+}
+
+#[tokio::test]
+async fn signin_needs_csrf_and_reports_failures_as_oauth_signin() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let r = b.post_form("/api/auth/signin/demo", &[("csrfToken", "bad")]).await;
+    assert_eq!(r.location(), Some("http://localhost:3000/api/auth/signin?csrf=true"));
+    assert!(r.set_cookies().iter().all(|c| !c.starts_with("next-auth.state")));
+
+    // Discovery fails (the IdP answers 404 for this issuer's document) → OAuthSignin.
+    let broken = OAuthProvider::new("broken")
+        .issuer("https://idp.example/nowhere")
+        .client_id("cid")
+        .client_secret("csec");
+    let mut b = Browser::new(base(&idp).provider(broken).build().unwrap());
+    let csrf = b.csrf().await;
+    let r = b.post_form("/api/auth/signin/broken", &[("csrfToken", &csrf)]).await;
+    assert_error(&r, "OAuthSignin");
+}
+
+#[tokio::test]
+async fn request_query_overlays_params_but_not_the_protocol_ones() {
+    let idp = Idp::new(&[&rsa()]);
+    let p = demo("demo")
+        .authorization_param("prompt", "consent")
+        .authorization_param("access_type", "offline");
+    let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
+    let url = start(
+        &mut b,
+        "demo",
+        "?prompt=login&login_hint=a%2Bb%40x.com&redirect_uri=https%3A%2F%2Fevil.example&client_id=evil&scope=openid+email+profile",
+    )
+    .await;
+    assert!(url.starts_with(&format!(
+        "https://idp.example/authorize?client_id=cid&scope=openid%20email%20profile&response_type=code&redirect_uri={REDIRECT_URI_ENC}&prompt=login&access_type=offline&login_hint=a%2Bb%40x.com&state="
+    )), "{url}");
+}
+
+#[tokio::test]
+async fn callback_exchanges_the_code_exactly_and_signs_in() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/signin/demo",
+            &[("csrfToken", &csrf), ("callbackUrl", "/after")],
+        )
+        .await;
+    let url = r.location().unwrap().to_owned();
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    let verifier = codec("next-auth.pkce.code_verifier")
+        .decode(&b.jar["next-auth.pkce.code_verifier"], now())
+        .unwrap()["value"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    idp.set_token(
+        200,
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+    );
+
+    let r = b
+        .get(&format!("/api/auth/callback/demo?code=CODE123&state={state}"))
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), Some("http://localhost:3000/after"));
+    let cookies = r.set_cookies();
+    assert_eq!(
+        &cookies[..3],
+        [
+            "next-auth.state=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "next-auth.pkce.code_verifier=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+            "next-auth.nonce=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax",
+        ]
+    );
+    assert!(cookies[3].starts_with("next-auth.session-token=eyJ"));
+    assert_eq!(cookies.len(), 4);
+
+    let token = idp.requests_to("/token");
+    assert_eq!(token.len(), 1);
+    let t = &token[0];
+    assert_eq!(t.method, "POST");
+    assert_eq!(t.headers["authorization"], "Basic Y2lkOmNzZWM=");
+    assert_eq!(t.headers["content-type"], "application/x-www-form-urlencoded");
+    assert_eq!(t.headers["accept"], "application/json");
+    assert_eq!(
+        t.body,
+        format!("grant_type=authorization_code&code=CODE123&redirect_uri={REDIRECT_URI_ENC}&code_verifier={verifier}")
+    );
+    // The profile came from the ID token: no userinfo request.
+    assert!(idp.requests_to("/userinfo").is_empty());
+
+    let s = session(&mut b).await;
+    assert_eq!(
+        s["user"],
+        json!({"name": "Idp User", "email": "user@example.com", "image": "http://img"})
+    );
+    let token = b.auth.token(&{
+        let mut h = http::HeaderMap::new();
+        h.insert("cookie", b.cookie_header().parse().unwrap());
+        h
+    });
+    assert_eq!(token.unwrap().sub(), Some("u-1"));
+}
+
+#[tokio::test]
+async fn client_secret_post_puts_credentials_in_the_body() {
+    let idp = Idp::new(&[&rsa()]);
+    let p = demo("demo").token_auth_method(TokenAuthMethod::ClientSecretPost);
+    let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let t = &idp.requests_to("/token")[0];
+    assert!(t.headers.get("authorization").is_none());
+    assert!(t.body.ends_with("&client_id=cid&client_secret=csec"), "{}", t.body);
+}
+
+#[tokio::test]
+async fn form_post_callbacks_work_without_csrf() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let url = start(&mut b, "demo", "?response_mode=form_post").await;
+    assert!(url.contains("&response_mode=form_post&"));
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(
+        200,
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+    );
+    let r = b
+        .post_form("/api/auth/callback/demo", &[("code", "CODE123"), ("state", &state)])
+        .await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert!(session(&mut b).await["user"]["email"] == "user@example.com");
+}
+
+// ---------------------------------------------------------------------------------------
+// Security cases
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn missing_or_mismatched_state_is_oauth_callback() {
+    let idp = Idp::new(&[&rsa()]);
+    // The transcript: no state cookie at all.
+    let mut b = browser(&idp, |b| b);
+    let r = b.get("/api/auth/callback/demo?code=abc&state=zzz").await;
+    assert_error(&r, "OAuthCallback");
+    assert!(idp.requests_to("/token").is_empty());
+
+    // A state that does not match the cookie; the cookies are cleared all the same.
+    let url = start(&mut b, "demo", "").await;
+    assert!(param(&url, "state").is_some());
+    let r = b.get("/api/auth/callback/demo?code=abc&state=zzz").await;
+    assert_error(&r, "OAuthCallback");
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("next-auth.state=; Max-Age=0"))
+    );
+    assert!(idp.requests_to("/token").is_empty());
+
+    // No state in the response.
+    start(&mut b, "demo", "").await;
+    assert_error(&b.get("/api/auth/callback/demo?code=abc").await, "OAuthCallback");
+
+    // A nonce cookie missing (only state and pkce present).
+    let url = start(&mut b, "demo", "").await;
+    b.jar.remove("next-auth.nonce");
+    let state = param(&url, "state").unwrap();
+    assert_error(
+        &b.get(&format!("/api/auth/callback/demo?code=abc&state={state}")).await,
+        "OAuthCallback",
+    );
+}
+
+#[tokio::test]
+async fn a_check_cookie_from_another_provider_is_refused() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = Browser::new(
+        base(&idp)
+            .provider(demo("demo"))
+            .provider(demo("other"))
+            .build()
+            .unwrap(),
+    );
+    let url = start(&mut b, "other", "").await;
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(
+        200,
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+    );
+    let r = b.get(&format!("/api/auth/callback/demo?code=abc&state={state}")).await;
+    assert_error(&r, "OAuthCallback");
+    assert!(idp.requests_to("/token").is_empty());
+}
+
+#[tokio::test]
+async fn a_check_cookie_pasted_as_the_session_is_no_session() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    start(&mut b, "demo", "").await;
+    let state = b.jar["next-auth.state"].clone();
+    let mut other = Browser::new(b.auth.clone());
+    other.jar.insert("next-auth.session-token".into(), state);
+    let r = other.get("/api/auth/session").await;
+    assert_eq!(r.text(), "{}");
+    assert!(
+        r.set_cookies()
+            .contains(&"next-auth.session-token=; Max-Age=0; Path=/; HttpOnly; SameSite=Lax".to_owned())
+    );
+}
+
+#[tokio::test]
+async fn a_replayed_callback_fails() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    let url = start(&mut b, "demo", "").await;
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(
+        200,
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+    );
+    let callback = format!("/api/auth/callback/demo?code=CODE123&state={state}");
+    assert_eq!(b.get(&callback).await.location(), Some("http://localhost:3000"));
+    // The check cookies were cleared: the same response cannot be used twice.
+    let r = b.get(&callback).await;
+    assert_error(&r, "OAuthCallback");
+    assert_eq!(idp.requests_to("/token").len(), 1);
+}
+
+#[tokio::test]
+async fn an_idp_error_is_callback() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b);
+    start(&mut b, "demo", "").await;
+    let r = b.get("/api/auth/callback/demo?error=access_denied").await;
+    assert_error(&r, "Callback");
+    // form_post errors too.
+    let r = b
+        .post_form("/api/auth/callback/demo", &[("error", "access_denied")])
+        .await;
+    assert_error(&r, "Callback");
+}
+
+/// Runs a callback whose token response carries `id_token` (built from the nonce).
+async fn callback_with(idp: &Idp, make: impl FnOnce(&str) -> Value, query_extra: &str) -> Reply {
+    let mut b = browser(idp, |b| b);
+    let url = start(&mut b, "demo", "").await;
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(200, make(&nonce));
+    b.get(&format!(
+        "/api/auth/callback/demo?code=CODE123&state={state}{query_extra}"
+    ))
+    .await
+}
+
+#[tokio::test]
+async fn bad_id_tokens_are_oauth_callback() {
+    let idp = Idp::new(&[&rsa()]);
+    let good = |n: &str| claims("u-1", n, json!({}));
+    // Sanity: the good one passes.
+    let r = callback_with(&idp, |n| token_response(&id_token(&rsa(), &good(n))), "").await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+
+    // Signed by another key that claims the same kid.
+    let forged = Key {
+        kid: "rsa-1",
+        ..key("rsa-1", Algorithm::RS256, RSA_2)
+    };
+    let r = callback_with(&idp, |n| token_response(&id_token(&forged, &good(n))), "").await;
+    assert_error(&r, "OAuthCallback");
+    // A tampered payload.
+    let r = callback_with(
+        &idp,
+        |n| {
+            let t = id_token(&rsa(), &good(n));
+            let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
+            parts[1] = URL_SAFE_NO_PAD.encode(claims("admin", n, json!({})).to_string());
+            token_response(&parts.join("."))
+        },
+        "",
+    )
+    .await;
+    assert_error(&r, "OAuthCallback");
+    // alg=none.
+    let r = callback_with(
+        &idp,
+        |n| {
+            let h = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","kid":"rsa-1"}"#);
+            let p = URL_SAFE_NO_PAD.encode(good(n).to_string());
+            token_response(&format!("{h}.{p}."))
+        },
+        "",
+    )
+    .await;
+    assert_error(&r, "OAuthCallback");
+    for bad in [
+        json!({"aud": "someone-else"}),
+        json!({"iss": "https://evil.example"}),
+        json!({"exp": now() - 11}),
+        json!({"iat": now() + 60}),
+        json!({"nonce": "not-the-nonce"}),
+        json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}),
+    ] {
+        let r = callback_with(
+            &idp,
+            |n| token_response(&id_token(&rsa(), &claims("u-1", n, bad.clone()))),
+            "",
+        )
+        .await;
+        assert_error(&r, "OAuthCallback");
+    }
+    // No ID token at all from an OpenID Connect provider.
+    let r = callback_with(&idp, |_| json!({"access_token": "at", "token_type": "Bearer"}), "").await;
+    assert_error(&r, "OAuthCallback");
+}
+
+#[tokio::test]
+async fn iss_parameter_must_match_the_issuer() {
+    let idp = Idp::new(&[&rsa()]);
+    let ok = |n: &str| token_response(&id_token(&rsa(), &claims("u-1", n, json!({}))));
+    let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fevil.example").await;
+    assert_error(&r, "OAuthCallback");
+    let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fidp.example").await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+}
+
+#[tokio::test]
+async fn token_errors_are_oauth_callback_even_with_http_200() {
+    let idp = Idp::new(&[&rsa()]);
+    let r = callback_with(
+        &idp,
+        |_| json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}),
+        "",
+    )
+    .await;
+    assert_error(&r, "OAuthCallback");
+    // And an HTTP error.
+    let mut b = browser(&idp, |b| b);
+    let url = start(&mut b, "demo", "").await;
+    let state = param(&url, "state").unwrap();
+    idp.set_token(400, json!({"error": "invalid_grant"}));
+    assert_error(
+        &b.get(&format!("/api/auth/callback/demo?code=x&state={state}")).await,
+        "OAuthCallback",
+    );
+}
+
+#[tokio::test]
+async fn keys_rotate_es256_and_eddsa_verify() {
+    let first = rsa();
+    let idp = Idp::new(&[&first]);
+    // Warm the JWKS cache with the first key.
+    let r = callback_with(
+        &idp,
+        |n| token_response(&id_token(&first, &claims("u-1", n, json!({})))),
+        "",
+    )
+    .await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let before = idp.requests_to("/jwks").len();
+
+    // One Auth (one cache) for the rotation: the IdP starts signing with a new key.
+    let mut b = browser(&idp, |b| b);
+    let ec = key("ec-1", Algorithm::ES256, EC_P256);
+    let ed = key("ed-1", Algorithm::EdDSA, ED25519);
+    let rsa_key = rsa();
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await; // fills this Auth's cache
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    idp.set_jwks(&[&rsa_key, &ec, &ed]);
+    for k in [&ec, &ed] {
+        let url = start(&mut b, "demo", "").await;
+        let state = param(&url, "state").unwrap();
+        let nonce = param(&url, "nonce").unwrap();
+        idp.set_token(200, token_response(&id_token(k, &claims("u-1", &nonce, json!({})))));
+        let r = b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await;
+        assert_eq!(r.location(), Some("http://localhost:3000"), "{:?}", k.alg);
+    }
+    // One fetch to fill the cache, one refetch for the unknown kid "ec-1"; "ed-1" was in it.
+    assert_eq!(idp.requests_to("/jwks").len() - before, 2);
+
+    // An unknown kid right after a refetch does not refetch again (cool-down).
+    let stranger = Key {
+        kid: "unknown",
+        ..key("unknown", Algorithm::RS256, RSA_2)
+    };
+    let url = start(&mut b, "demo", "").await;
+    let state = param(&url, "state").unwrap();
+    let nonce = param(&url, "nonce").unwrap();
+    idp.set_token(
+        200,
+        token_response(&id_token(&stranger, &claims("u-1", &nonce, json!({})))),
+    );
+    assert_error(
+        &b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await,
+        "OAuthCallback",
+    );
+    assert_eq!(idp.requests_to("/jwks").len() - before, 2);
+}
+
+#[tokio::test]
+async fn a_profile_without_id_goes_back_to_signin() {
+    let idp = Idp::new(&[&rsa()]);
+    let p = demo("demo").profile(|_p, _t| Ok(tessera::User::new("")));
+    let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000/api/auth/signin"));
+    assert!(
+        r.set_cookies()
+            .iter()
+            .any(|c| c.starts_with("next-auth.state=; Max-Age=0"))
+    );
+    assert!(!r.set_cookies().iter().any(|c| c.starts_with("next-auth.session-token")));
+}
+
+#[tokio::test]
+async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
+    let idp = Idp::new(&[&rsa()]);
+    let oidc = OAuthProvider::new("demo")
+        .issuer(ISSUER)
+        .client_id("cid")
+        .client_secret("csec");
+    let mut b = Browser::new(base(&idp).provider(oidc).build().unwrap());
+    // Discovery says the IdP always sends `iss`: a response without it is refused.
+    let url = start(&mut b, "demo", "").await;
+    assert!(url.starts_with("https://idp.example/authorize?client_id=cid&scope=openid&response_type=code&"));
+    let state = param(&url, "state").unwrap();
+    let r = b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await;
+    assert_error(&r, "OAuthCallback");
+    let r = {
+        let url = start(&mut b, "demo", "").await;
+        let state = param(&url, "state").unwrap();
+        let nonce = param(&url, "nonce").unwrap();
+        idp.set_token(
+            200,
+            token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+        );
+        b.get(&format!(
+            "/api/auth/callback/demo?code=c&state={state}&iss=https%3A%2F%2Fidp.example"
+        ))
+        .await
+    };
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert_eq!(idp.requests_to("/.well-known/openid-configuration").len(), 1);
+
+    // Plain OAuth 2: quirky token response, profile from userinfo with a Bearer token.
+    let db = Arc::new(MemoryAdapter::new());
+    let plain = OAuthProvider::new("plain")
+        .authorization(format!("{ISSUER}/authorize"))
+        .token(format!("{ISSUER}/token"))
+        .userinfo(format!("{ISSUER}/userinfo"))
+        .client_id("cid")
+        .client_secret("csec");
+    let mut b = Browser::new(base(&idp).provider(plain).adapter_arc(db.clone()).build().unwrap());
+    let url = start(&mut b, "plain", "").await;
+    assert!(param(&url, "code_challenge").is_none() && param(&url, "nonce").is_none());
+    let state = param(&url, "state").unwrap();
+    idp.set_token(
+        200,
+        json!({"access_token": "gho_x", "token_type": "bearer", "scope": ["read:user", "user:email"], "expires_in": "28800"}),
+    );
+    idp.set_userinfo(
+        json!({"id": 42, "login": "octo", "name": "Octo Cat", "email": "Octo@Example.com", "avatar_url": "http://a"}),
+    );
+    let r = b.get(&format!("/api/auth/callback/plain?code=c&state={state}")).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let info = idp.requests_to("/userinfo");
+    assert_eq!(info.last().unwrap().headers["authorization"], "Bearer gho_x");
+    let user = db.get_user_by_account("plain", "42").await.unwrap().unwrap();
+    assert_eq!(user.email.as_deref(), Some("octo@example.com"));
+    assert_eq!(user.image.as_deref(), Some("http://a"));
+    let accounts = db.list_accounts(&user.id).await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    let a = &accounts[0];
+    assert_eq!(a.extra["access_token"], "gho_x");
+    assert_eq!(a.extra["token_type"], "bearer");
+    assert_eq!(a.extra["scope"], "read:user user:email");
+    let exp = a.extra["expires_at"].as_i64().unwrap();
+    assert!((exp - now() - 28800).abs() <= 5);
+    assert!(a.extra.get("expires_in").is_none());
+}
+
+// ---------------------------------------------------------------------------------------
+// Accounts
+// ---------------------------------------------------------------------------------------
+
+/// (trigger, profile sub) of each `jwt` callback.
+type JwtCall = (Option<JwtTrigger>, Option<String>);
+
+#[derive(Clone, Default)]
+struct Recorder(Arc<Mutex<Vec<JwtCall>>>);
+
+#[tessera::async_trait]
+impl Callbacks for Recorder {
+    async fn jwt(&self, args: JwtArgs<'_>) -> Result<Token, CallbackError> {
+        let sub = args.profile.and_then(|p| p["sub"].as_str()).map(str::to_owned);
+        self.0.lock().unwrap().push((args.trigger, sub));
+        Ok(args.token)
+    }
+}
+
+#[tokio::test]
+async fn accounts_are_created_then_reused_and_the_jwt_callback_sees_the_profile() {
+    let idp = Idp::new(&[&rsa()]);
+    let db = Arc::new(MemoryAdapter::new());
+    let rec = Recorder::default();
+    let pages = Pages {
+        new_user: Some("/welcome".into()),
+        ..Default::default()
+    };
+    let mut b = browser(&idp, |b| {
+        b.adapter_arc(db.clone())
+            .session_strategy(SessionStrategy::Jwt)
+            .callbacks(rec.clone())
+            .pages(pages)
+    });
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(r.location(), Some("/welcome?callbackUrl=http%3A%2F%2Flocalhost%3A3000"));
+    let user = db.get_user_by_account("demo", "u-1").await.unwrap().unwrap();
+    assert_eq!(user.email.as_deref(), Some("user@example.com"));
+    assert_eq!(user.email_verified, None);
+    let a = &db.list_accounts(&user.id).await.unwrap()[0];
+    assert_eq!(a.kind, tessera::AccountType::OAuth);
+    for k in [
+        "access_token",
+        "token_type",
+        "expires_at",
+        "refresh_token",
+        "scope",
+        "id_token",
+    ] {
+        assert!(a.extra.contains_key(k), "{k}");
+    }
+    // The JWT's sub is the adapter's user id, not the IdP's.
+    let s = session(&mut b).await;
+    assert_eq!(s["user"]["email"], "user@example.com");
+
+    // Again: the same user, not new.
+    b.jar.clear();
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let calls = rec.0.lock().unwrap().clone();
+    let sign_ins: Vec<_> = calls.iter().filter(|(t, _)| t.is_some()).cloned().collect();
+    assert_eq!(
+        sign_ins,
+        [
+            (Some(JwtTrigger::SignUp), Some("u-1".to_owned())),
+            (Some(JwtTrigger::SignIn), Some("u-1".to_owned())),
+        ]
+    );
+}
+
+fn db_browser(idp: &Idp, db: &Arc<MemoryAdapter>, dangerous: bool) -> Browser {
+    Browser::new(
+        base(idp)
+            .provider(demo("demo"))
+            .provider(demo("other").allow_dangerous_email_account_linking(dangerous))
+            .adapter_arc(db.clone())
+            .build()
+            .unwrap(),
+    )
+}
+
+#[tokio::test]
+async fn linking_while_signed_in_and_account_not_linked() {
+    let idp = Idp::new(&[&rsa()]);
+    let db = Arc::new(MemoryAdapter::new());
+    let mut b = db_browser(&idp, &db, false);
+    sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    let me = db.get_user_by_account("demo", "u-1").await.unwrap().unwrap();
+    assert_eq!(session(&mut b).await["user"]["email"], "user@example.com");
+
+    // Signed in: a new account with another email is linked to me.
+    let r = sign_in_as(&mut b, &idp, "other", "x-9", json!({"email": "second@example.com"})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert_eq!(db.get_user_by_account("other", "x-9").await.unwrap().unwrap().id, me.id);
+    assert_eq!(db.list_accounts(&me.id).await.unwrap().len(), 2);
+
+    // Another browser, not signed in, same email with a new account → OAuthAccountNotLinked.
+    let mut stranger = db_browser(&idp, &db, false);
+    let r = sign_in_as(
+        &mut stranger,
+        &idp,
+        "other",
+        "y-7",
+        json!({"email": "USER@example.com"}),
+    )
+    .await;
+    assert_error(&r, "OAuthAccountNotLinked");
+    assert!(db.get_user_by_account("other", "y-7").await.unwrap().is_none());
+
+    // Someone else signed in, using an account linked to me → OAuthAccountNotLinked.
+    let mut eve = db_browser(&idp, &db, false);
+    sign_in_as(&mut eve, &idp, "demo", "eve", json!({"email": "eve@example.com"})).await;
+    assert_eq!(session(&mut eve).await["user"]["email"], "eve@example.com");
+    let r = sign_in_as(&mut eve, &idp, "other", "x-9", json!({"email": "second@example.com"})).await;
+    assert_error(&r, "OAuthAccountNotLinked");
+    assert_eq!(session(&mut eve).await["user"]["email"], "eve@example.com");
+}
+
+#[tokio::test]
+async fn dangerous_linking_only_onto_verified_users() {
+    let idp = Idp::new(&[&rsa()]);
+    let db = Arc::new(MemoryAdapter::new());
+    let unverified = db
+        .create_user(NewUser {
+            email: Some("user@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut b = db_browser(&idp, &db, true);
+    let r = sign_in_as(&mut b, &idp, "other", "x-1", json!({})).await;
+    assert_error(&r, "OAuthAccountNotLinked");
+    assert!(db.list_accounts(&unverified.id).await.unwrap().is_empty());
+
+    // Verified (say, by an email sign-in): the dangerous link is made.
+    let verified = db
+        .create_user(NewUser {
+            email: Some("v@example.com".into()),
+            email_verified: Some(SystemTime::now()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    // …but not when the IdP says its own address is unverified.
+    let r = sign_in_as(
+        &mut b,
+        &idp,
+        "other",
+        "x-2",
+        json!({"email": "V@example.com", "email_verified": false}),
+    )
+    .await;
+    assert_error(&r, "OAuthAccountNotLinked");
+    let r = sign_in_as(&mut b, &idp, "other", "x-2", json!({"email": "V@example.com"})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert_eq!(
+        db.get_user_by_account("other", "x-2").await.unwrap().unwrap().id,
+        verified.id
+    );
+    assert_eq!(session(&mut b).await["user"]["email"], "v@example.com");
+
+    // The provider without the opt-in never links by email, verified or not.
+    let mut c = db_browser(&idp, &db, true);
+    let r = sign_in_as(&mut c, &idp, "demo", "x-3", json!({"email": "v@example.com"})).await;
+    assert_error(&r, "OAuthAccountNotLinked");
+}
+
+#[tokio::test]
+async fn configuration_is_validated_at_build() {
+    let idp = Idp::new(&[]);
+    let build = |p: OAuthProvider| base(&idp).provider(p).build();
+    assert!(build(demo("demo")).is_ok());
+    assert!(build(demo("demo").client_id("")).is_err());
+    assert!(build(demo("bad id")).is_err());
+    assert!(build(OAuthProvider::new("x").client_id("c").client_secret("s")).is_err());
+    assert!(build(demo("demo").issuer("javascript:alert(1)")).is_err());
+    let err = build(demo("demo").client_id(" ")).unwrap_err().to_string();
+    assert!(err.contains("client_id"), "{err}");
+}
