@@ -6,7 +6,8 @@
 //! when unset), `DEMO_USERNAME`/`DEMO_PASSWORD` (`demo`/`demo`), `DATABASE_URL` (default
 //! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
 //! PostgreSQL), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
-//! for real email (otherwise sign-in links are printed on stderr).
+//! for real email (otherwise sign-in links are printed on stderr), and
+//! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in.
 
 mod pages;
 
@@ -20,7 +21,7 @@ use subtle::ConstantTimeEq;
 use tessera::adapter::{Adapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionArgs};
 use tessera::providers::email::{DevMailer, EmailProvider};
-use tessera::providers::{Credentials, CredentialsProvider};
+use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
 use tessera_axum::MaybeSession;
 
@@ -113,6 +114,27 @@ fn email_provider() -> Result<EmailProvider, String> {
     Ok(EmailProvider::new(DevMailer))
 }
 
+/// A generic OpenID Connect provider when `DEMO_OIDC_ISSUER`, `DEMO_OIDC_CLIENT_ID` and
+/// `DEMO_OIDC_CLIENT_SECRET` are set (name from `DEMO_OIDC_NAME`). Register
+/// `<NEXTAUTH_URL>/api/auth/callback/oidc` as its redirect URI.
+fn oidc_provider() -> Option<OAuthProvider> {
+    let (issuer, id, secret) = (
+        env("DEMO_OIDC_ISSUER")?,
+        env("DEMO_OIDC_CLIENT_ID")?,
+        env("DEMO_OIDC_CLIENT_SECRET")?,
+    );
+    let name = env("DEMO_OIDC_NAME").unwrap_or_else(|| "OpenID Connect".into());
+    eprintln!("demo: OpenID Connect sign-in with {issuer}");
+    Some(
+        OAuthProvider::new("oidc")
+            .name(name)
+            .issuer(issuer)
+            .client_id(id)
+            .client_secret(secret)
+            .scope("openid email profile"),
+    )
+}
+
 async fn build_auth(port: u16) -> Result<Auth, String> {
     let adapter = open_adapter().await?;
     let username = env("DEMO_USERNAME").unwrap_or_else(|| "demo".into());
@@ -140,6 +162,9 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     .field("password", "Password", "password");
     if env("DEMO_SESSION_STRATEGY").is_some_and(|s| s.eq_ignore_ascii_case("jwt")) {
         builder = builder.session_strategy(SessionStrategy::Jwt);
+    }
+    if let Some(oidc) = oidc_provider() {
+        builder = builder.provider(oidc);
     }
     builder
         .adapter_arc(adapter.clone())
