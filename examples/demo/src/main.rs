@@ -7,7 +7,8 @@
 //! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
 //! PostgreSQL), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
 //! for real email (otherwise sign-in links are printed on stderr), and
-//! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in.
+//! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in, and
+//! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …).
 
 mod pages;
 
@@ -165,6 +166,12 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     }
     if let Some(oidc) = oidc_provider() {
         builder = builder.provider(oidc);
+    }
+    // Every preset whose AUTH_<PROVIDER>_ID / _SECRET (and issuer or tenant) are set.
+    for preset in tessera::providers::presets::from_env() {
+        let provider = tessera::providers::Provider::from(preset);
+        eprintln!("demo: sign-in with {}", provider.name());
+        builder = builder.provider(provider);
     }
     builder
         .adapter_arc(adapter.clone())

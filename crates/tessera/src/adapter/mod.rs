@@ -2,7 +2,7 @@
 //! session management) and its models. [`MemoryAdapter`] keeps everything in memory for
 //! tests and demos; `tessera-sqlx` stores it in SQLite or PostgreSQL.
 //!
-//! Every adapter must pass [`conformance::run`] (feature `conformance`).
+//! Every adapter must pass `conformance::run` (feature `conformance`).
 
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
@@ -82,7 +82,7 @@ pub struct VerificationToken {
 /// Storage for users, accounts, sessions and verification tokens. Dyn-safe: held as
 /// `Arc<dyn Adapter>`.
 ///
-/// Contract (checked by [`conformance::run`]): emails and `(provider, provider_account_id)`
+/// Contract (checked by `conformance::run`, feature `conformance`): emails and `(provider, provider_account_id)`
 /// are unique; deleting a user deletes its accounts and sessions; `use_verification_token`
 /// returns the token and deletes it atomically, so of two concurrent uses exactly one
 /// gets it; getters return `Ok(None)` for missing rows.

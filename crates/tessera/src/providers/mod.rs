@@ -3,6 +3,7 @@
 pub mod credentials;
 pub mod email;
 pub mod oauth;
+pub mod presets;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 pub use email::{DevMailer, EmailProvider, Mailer};

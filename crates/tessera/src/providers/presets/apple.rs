@@ -1,0 +1,64 @@
+//! Sign in with Apple (OpenID Connect, `response_mode=form_post`), after
+//! `next-auth/providers/apple`.
+
+use super::{OAuthProvider, env, required, text};
+use crate::providers::{Check, ProfileError, TokenSet};
+use crate::{Secret, User};
+use serde_json::Value;
+
+/// Apple, with `AUTH_APPLE_ID` (the Services ID) and `AUTH_APPLE_SECRET` (the client-secret
+/// JWT) from the environment. See [`apple_with`].
+pub fn apple() -> OAuthProvider {
+    apple_with(env("APPLE", "ID"), env("APPLE", "SECRET"))
+}
+
+/// Sign in with Apple (id `apple`): a Services ID with the return URL
+/// `<NEXTAUTH_URL>/api/auth/callback/apple` (Apple requires https, also in development).
+///
+/// OpenID Connect discovery from `https://appleid.apple.com`, scope `name email`,
+/// `response_mode=form_post`, check PKCE only; the profile is the ID token's claims
+/// (id = `sub`, `email`; Apple sends no name or picture in the ID token, so both stay unset).
+///
+/// * `client_secret` is not a static secret but an ES256 JWT signed with your Apple key
+///   (`iss` = team id, `sub` = Services ID, `aud` = `https://appleid.apple.com`, at most
+///   6 months valid); generate it out of band and renew it before it expires.
+/// * Apple posts the callback **cross-site** (`form_post`), so browsers do not send
+///   `SameSite=Lax` cookies with it: the PKCE cookie (and the callback-URL cookie) must be
+///   `SameSite=None; Secure`, which needs an https deployment. For example:
+///
+/// ```
+/// use tessera::cookies::{CookieSet, SameSite};
+/// use tessera::jwt::Compat;
+///
+/// let mut cookies = CookieSet::defaults(Compat::NextAuthV4, true);
+/// cookies.pkce_code_verifier.options.same_site = SameSite::None;
+/// cookies.callback_url.options.same_site = SameSite::None;
+/// let auth = tessera::Auth::builder()
+///     .url("https://app.example.com")
+///     .secret("0123456789abcdef")
+///     .cookies(cookies)
+///     .provider(tessera::providers::presets::apple_with("com.example.web", "eyJhbGciOiJFUzI1NiJ9..."))
+///     .build();
+/// assert!(auth.is_ok());
+/// ```
+pub fn apple_with(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> OAuthProvider {
+    OAuthProvider::new("apple")
+        .name("Apple")
+        .issuer("https://appleid.apple.com")
+        .scope("name email")
+        .authorization_param("response_mode", "form_post")
+        .id_token(true)
+        .checks([Check::Pkce])
+        .client_id(client_id)
+        .client_secret(client_secret)
+        .profile(profile)
+}
+
+fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
+    Ok(User {
+        name: text(p, "name"),
+        email: text(p, "email"),
+        image: None,
+        ..User::new(required(p, "sub")?)
+    })
+}

@@ -1,0 +1,43 @@
+//! Okta (OpenID Connect with discovery), after `next-auth/providers/okta`.
+
+use super::{OAuthProvider, env, required, text};
+use crate::providers::{Check, ProfileError, TokenSet};
+use crate::{Secret, User};
+use serde_json::Value;
+
+/// Okta, with `AUTH_OKTA_ID`, `AUTH_OKTA_SECRET` and `AUTH_OKTA_ISSUER` from the
+/// environment. See [`okta_with`].
+pub fn okta() -> OAuthProvider {
+    okta_with(env("OKTA", "ISSUER"), env("OKTA", "ID"), env("OKTA", "SECRET"))
+}
+
+/// Okta (id `okta`): an OIDC Web application; the issuer is the authorization server, e.g. `https://example.okta.com` or `https://example.okta.com/oauth2/default`, with the redirect (callback) URL
+/// `<NEXTAUTH_URL>/api/auth/callback/okta`.
+///
+/// OpenID Connect discovery from `<issuer>/.well-known/openid-configuration`, scope
+/// `openid email profile`, checks `state` (as NextAuth v4; add PKCE with `.checks([Check::Pkce, Check::State])`); the profile is the ID token's claims: id = `sub`,
+/// name = `name` or else `preferred_username`, `email`, image = `picture`.
+pub fn okta_with(
+    issuer: impl Into<String>,
+    client_id: impl Into<String>,
+    client_secret: impl Into<Secret>,
+) -> OAuthProvider {
+    OAuthProvider::new("okta")
+        .name("Okta")
+        .issuer(issuer.into().trim_end_matches('/').to_owned())
+        .scope("openid email profile")
+        .id_token(true)
+        .checks([Check::State])
+        .client_id(client_id)
+        .client_secret(client_secret)
+        .profile(profile)
+}
+
+fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
+    Ok(User {
+        name: text(p, "name").or_else(|| text(p, "preferred_username")),
+        email: text(p, "email"),
+        image: text(p, "picture"),
+        ..User::new(required(p, "sub")?)
+    })
+}
