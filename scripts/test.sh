@@ -40,4 +40,4 @@ cargo test --workspace --all-targets
 cargo test --workspace --doc
 
 step "Browser end to end (next-auth/react in headless Chromium against the demo)"
-DEMO_BIN="$PWD/target/debug/demo" bash tests/e2e/run.sh
+DEMO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/demo" bash tests/e2e/run.sh
