@@ -39,5 +39,8 @@ cargo build -p demo
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+step "wasm32: tessera-client and tessera-leptos tests in headless Chromium (wasm-bindgen-test)"
+bash scripts/wasm-test.sh
+
 step "Browser end to end (next-auth/react in headless Chromium against the demo)"
 DEMO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/demo" bash tests/e2e/run.sh

@@ -279,7 +279,7 @@ fn unix_seconds() -> u64 {
     }
     #[cfg(target_arch = "wasm32")]
     {
-        0
+        crate::browser::unix_seconds()
     }
 }
 

@@ -284,7 +284,8 @@ impl Client {
     }
 
     /// The page this client acts for: the default callback URL of `sign_in` and `sign_out`
-    /// (`window.location.href` in a browser). Defaults to `<origin>/`.
+    /// (`window.location.href` in a browser). Defaults to `<origin>/` (on wasm32: the
+    /// page's `window.location.href` at the time of the call).
     pub fn location(mut self, url: impl Into<String>) -> Client {
         self.location = Some(url.into());
         self
@@ -312,6 +313,12 @@ impl Client {
 
     /// The current location (see [`Client::location`]).
     pub fn current_location(&self) -> String {
+        #[cfg(target_arch = "wasm32")]
+        if self.location.is_none()
+            && let Some(href) = crate::browser::location_href()
+        {
+            return href;
+        }
         self.location.clone().unwrap_or_else(|| format!("{}/", self.origin))
     }
 

@@ -66,6 +66,9 @@
 //! ```
 
 mod broadcast;
+/// Browser glue: localStorage broadcast, window events, navigation, `setTimeout` sleep.
+#[cfg(target_arch = "wasm32")]
+pub mod browser;
 mod client;
 mod error;
 mod store;

@@ -204,8 +204,40 @@ fn app(auth: Auth) -> Router {
             get(|tessera_axum::Session(s): tessera_axum::Session| async move { Json(s) }),
         )
         .route("/health", get(|| async { "ok" }))
+        .route(
+            "/leptos",
+            get(|| async { axum::response::Redirect::permanent("/leptos/") }),
+        )
+        .route("/leptos/", get(|| leptos_file("index.html")))
+        .route(
+            "/leptos/{file}",
+            get(|axum::extract::Path(file): axum::extract::Path<String>| leptos_file_owned(file)),
+        )
         .merge(tessera_axum::routes(&auth))
         .layer(tessera_axum::layer(auth))
+}
+
+/// The Leptos example app's files (`bash scripts/build-leptos-app.sh` builds them), from
+/// `LEPTOS_APP_DIR` or `examples/leptos-app/dist` next to this crate.
+async fn leptos_file(name: &str) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let content_type = match name {
+        "index.html" => "text/html; charset=utf-8",
+        "leptos_app.js" => "text/javascript",
+        "leptos_app_bg.wasm" => "application/wasm",
+        _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
+    };
+    let dir = env("LEPTOS_APP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../leptos-app/dist"));
+    match tokio::fs::read(dir.join(name)).await {
+        Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response(),
+        Err(_) => Html(pages::leptos_missing()).into_response(),
+    }
+}
+
+async fn leptos_file_owned(name: String) -> axum::response::Response {
+    leptos_file(&name).await
 }
 
 #[tokio::main]

@@ -23,7 +23,7 @@ pre{{background:rgba(127,127,127,.12);padding:1rem;border-radius:8px;overflow:au
 input{{padding:.5rem .7rem;font-size:1rem;border:1px solid var(--border);border-radius:8px;background:var(--bg);color:var(--text)}}
 button,.button{{display:inline-block;padding:.5rem 1rem;font-size:1rem;font-weight:600;border:0;border-radius:8px;background:var(--brand);color:#fff;cursor:pointer;text-decoration:none}}
 </style></head>
-<body><header><strong>Tessera demo</strong><a href="/">Home</a><a href="/protected">Protected page</a></header>
+<body><header><strong>Tessera demo</strong><a href="/">Home</a><a href="/protected">Protected page</a><a href="/leptos/">Leptos app</a></header>
 <main>{body}</main></body></html>"#
     )
 }
@@ -88,5 +88,13 @@ pub fn protected(base: &str, session: Option<&Session>) -> String {
             r#"<div class="card"><h1>Protected page</h1><p>Only signed-in users see this. Hello, {name}.</p>
 <a class="button" href="{base}/signout">Sign out</a></div>"#
         ),
+    )
+}
+
+pub fn leptos_missing() -> String {
+    layout(
+        "Leptos app",
+        r#"<div class="card"><h1>The Leptos app is not built yet</h1>
+<p>Build it with <code>bash scripts/build-leptos-app.sh</code>, then reload this page.</p></div>"#,
     )
 }

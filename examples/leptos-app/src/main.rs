@@ -1,0 +1,116 @@
+//! The Leptos example: `<SessionProvider>` around a page that shows the session and signs
+//! in (the demo's credentials provider), renames the user with `update()`, and signs out.
+//! Open it in two tabs: signing out in one updates the other (localStorage, like next-auth).
+
+#[cfg(target_arch = "wasm32")]
+fn main() {
+    leptos::mount::mount_to_body(app::App);
+}
+
+#[cfg(not(target_arch = "wasm32"))]
+fn main() {
+    eprintln!("leptos-app is a browser app: build it with scripts/build-leptos-app.sh");
+}
+
+#[cfg(all(target_arch = "wasm32", feature = "auth"))]
+mod app {
+    use leptos::prelude::*;
+    use leptos::task::spawn_local;
+    use tessera_leptos::{SessionProvider, SessionStore, Status, use_session};
+
+    #[component]
+    pub fn App() -> impl IntoView {
+        view! {
+            <h1>"Tessera + Leptos"</h1>
+            <SessionProvider refetch_interval=std::time::Duration::from_secs(60)>
+                <Session/>
+            </SessionProvider>
+        }
+    }
+
+    #[component]
+    fn Session() -> impl IntoView {
+        let session = use_session();
+        let (message, set_message) = signal(String::new());
+        let (new_name, set_new_name) = signal(String::from("Ada Lovelace"));
+
+        let sign_in = move |_| {
+            spawn_local(async move {
+                let store: SessionStore = session.store();
+                let options = tessera_leptos::SignInOptions::new()
+                    .redirect(false)
+                    .field("username", "demo")
+                    .field("password", "demo");
+                match store.sign_in("credentials", options, &[]).await {
+                    Ok(response) => match response.result() {
+                        Some(r) if r.ok && r.error.is_none() => set_message.set("signed in".into()),
+                        Some(r) => set_message.set(format!("sign-in failed: {:?}", r.error)),
+                        None => set_message.set("redirecting…".into()),
+                    },
+                    Err(e) => set_message.set(e.to_string()),
+                }
+            })
+        };
+        let rename = move |_| {
+            let name = new_name.get_untracked();
+            spawn_local(async move {
+                match session.update(Some(serde_json::json!({ "name": name }))).await {
+                    Ok(_) => set_message.set("renamed".into()),
+                    Err(e) => set_message.set(e.to_string()),
+                }
+            })
+        };
+        let sign_out = move |_| {
+            spawn_local(async move {
+                let options = tessera_leptos::SignOutOptions::new().redirect(false);
+                match session.sign_out(options).await {
+                    Ok(_) => set_message.set("signed out".into()),
+                    Err(e) => set_message.set(e.to_string()),
+                }
+            })
+        };
+
+        view! {
+            <p>"Status: " <span class="status">{move || session.status.get().as_str()}</span></p>
+            {move || match session.status.get() {
+                Status::Loading => view! { <p>"Loading…"</p> }.into_any(),
+                Status::Unauthenticated => view! {
+                    <p>"Not signed in."</p>
+                    <button on:click=sign_in>"Sign in as demo"</button>
+                }
+                .into_any(),
+                Status::Authenticated => {
+                    let user = session.data.get().and_then(|s| s.user);
+                    let name = user.as_ref().and_then(|u| u.name.clone()).unwrap_or_default();
+                    let email = user.and_then(|u| u.email).unwrap_or_default();
+                    view! {
+                        <p>"Signed in as " <b>{name}</b> " " {email}</p>
+                        <input
+                            prop:value=move || new_name.get()
+                            on:input=move |ev| set_new_name.set(event_target_value(&ev))
+                        />
+                        <button on:click=rename>"Rename (update)"</button>
+                        <button on:click=sign_out>"Sign out"</button>
+                    }
+                    .into_any()
+                }
+            }}
+            <p><small>{move || message.get()}</small></p>
+        }
+    }
+}
+
+#[cfg(all(target_arch = "wasm32", not(feature = "auth")))]
+mod app {
+    use leptos::prelude::*;
+
+    /// The baseline: an empty Leptos app of the same build profile.
+    #[component]
+    pub fn App() -> impl IntoView {
+        let (count, set_count) = signal(0);
+        view! {
+            <h1>"Leptos"</h1>
+            <button on:click=move |_| set_count.update(|c| *c += 1)>{move || count.get()}</button>
+        }
+    }
+}
