@@ -24,6 +24,7 @@ pub(crate) struct Sql {
     pub delete_user: &'static str,
     pub link_account: &'static str,
     pub unlink_account: &'static str,
+    pub update_account: &'static str,
     pub list_accounts: &'static str,
     pub create_session: &'static str,
     pub get_session_and_user: &'static str,
@@ -402,6 +403,33 @@ macro_rules! impl_adapter {
                     .execute(&self.pool)
                     .await
                     .map_err(backend("unlink_account"))?;
+                Ok(())
+            }
+
+            async fn update_account(&self, account: tessera::Account) -> Result<(), tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let cols = split_account(&account.extra);
+                let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
+                let done = sqlx::query($sql.update_account)
+                    .bind(&account.provider)
+                    .bind(&account.provider_account_id)
+                    .bind(access)
+                    .bind(refresh)
+                    .bind(cols.expires_at)
+                    .bind(token_type)
+                    .bind(scope)
+                    .bind(id_token)
+                    .bind(session_state)
+                    .bind(cols.rest)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend("update_account"))?;
+                if done.rows_affected() == 0 {
+                    return Err(tessera::adapter::AdapterError::NotFound(format!(
+                        "account {}/{}",
+                        account.provider, account.provider_account_id
+                    )));
+                }
                 Ok(())
             }
 

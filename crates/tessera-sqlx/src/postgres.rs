@@ -155,6 +155,10 @@ const SQL: Sql = Sql {
                    scope, id_token, session_state, extra) \
                    VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13::JSONB)",
     unlink_account: "DELETE FROM tessera_accounts WHERE provider = $1 AND provider_account_id = $2",
+    update_account: "UPDATE tessera_accounts SET access_token = $3, refresh_token = $4, \
+                     expires_at = $5, token_type = $6, scope = $7, id_token = $8, \
+                     session_state = $9, extra = $10::JSONB \
+                     WHERE provider = $1 AND provider_account_id = $2",
     list_accounts: "SELECT user_id, type, provider, provider_account_id, access_token, \
                     refresh_token, expires_at, token_type, scope, id_token, session_state, \
                     extra::TEXT AS extra \

@@ -229,6 +229,8 @@ pub(crate) struct Config {
     pub max_body_bytes: usize,
     pub rate_limits: crate::rate_limit::RateLimits,
     pub limiter: crate::rate_limit::Limiter,
+    /// Provider token refreshes in flight (single-flight).
+    pub refreshes: crate::refresh::Flights,
     /// `GET /providers` for the configured URL, serialised once.
     pub providers_json: bytes::Bytes,
 }
@@ -588,6 +590,7 @@ impl AuthBuilder {
             max_body_bytes: self.max_body_bytes,
             rate_limits: self.rate_limits,
             limiter: Default::default(),
+            refreshes: Default::default(),
             providers_json,
             secrets: self.secrets,
         };

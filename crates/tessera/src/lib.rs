@@ -40,6 +40,7 @@ pub mod providers;
 mod random;
 pub mod rate_limit;
 pub mod redirect;
+pub mod refresh;
 mod request;
 mod response;
 mod routes;
@@ -56,6 +57,7 @@ use http::{HeaderMap, StatusCode};
 
 pub use async_trait::async_trait;
 pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
+pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
 pub use session::Token;
 pub use session::jwt;

@@ -64,6 +64,10 @@ impl Adapter for Counting {
         self.log("unlink_account");
         self.inner.unlink_account(p, id).await
     }
+    async fn update_account(&self, a: Account) -> Result<(), AdapterError> {
+        self.log("update_account");
+        self.inner.update_account(a).await
+    }
     async fn list_accounts(&self, id: &str) -> Result<Vec<Account>, AdapterError> {
         self.log("list_accounts");
         self.inner.list_accounts(id).await

@@ -203,6 +203,30 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
     for (k, v) in account(&alice.id, &provider, "a-1").extra {
         assert_eq!(a.extra.get(&k), Some(&v), "account field {k} round-trips");
     }
+    let mut refreshed = account(&alice.id, &provider, "a-1");
+    let fields = json!({
+        "access_token": "at-2", "refresh_token": "rt-2", "expires_at": 1_900_003_600,
+        "token_type": "bearer", "scope": "openid email", "custom_field": "kept"
+    });
+    refreshed.extra = fields.as_object().cloned().unwrap_or_default();
+    adapter.update_account(refreshed.clone()).await.expect("update_account");
+    let accounts = adapter.list_accounts(&alice.id).await.expect("list after update");
+    assert_eq!(accounts.len(), 1, "update_account does not add an account");
+    assert_eq!(
+        (accounts[0].kind, accounts[0].user_id.as_deref()),
+        (AccountType::OAuth, Some(alice.id.as_str()))
+    );
+    assert_eq!(
+        accounts[0].extra, refreshed.extra,
+        "update_account replaces the token fields"
+    );
+    let mut missing = refreshed.clone();
+    missing.provider_account_id = "never-linked".into();
+    let missing = adapter.update_account(missing).await;
+    assert!(
+        matches!(missing, Err(AdapterError::NotFound(_))),
+        "update_account on a missing account: {missing:?}"
+    );
     adapter
         .link_account(account(&alice.id, &provider, "a-2"))
         .await

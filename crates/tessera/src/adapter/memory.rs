@@ -156,6 +156,19 @@ impl Adapter for MemoryAdapter {
         Ok(())
     }
 
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        let mut s = self.lock()?;
+        let stored = s
+            .accounts
+            .iter_mut()
+            .find(|a| a.provider == account.provider && a.provider_account_id == account.provider_account_id)
+            .ok_or_else(|| {
+                AdapterError::NotFound(format!("account {}/{}", account.provider, account.provider_account_id))
+            })?;
+        stored.extra = account.extra;
+        Ok(())
+    }
+
     async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
         Ok(self
             .lock()?

@@ -108,6 +108,11 @@ pub trait Adapter: Send + Sync + 'static {
     async fn link_account(&self, account: Account) -> Result<(), AdapterError>;
     /// Unlinks an account (no error when missing).
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError>;
+    /// Replaces a linked account's token-set fields (`extra`: `access_token`,
+    /// `refresh_token`, `expires_at`, …), matched by `(provider, provider_account_id)`;
+    /// its `user_id` and `kind` are left as linked. `NotFound` when no such account is
+    /// linked. Used to store refreshed tokens ([`Auth::access_token`](crate::Auth::access_token)).
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError>;
     /// The accounts of a user.
     async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError>;
     /// Creates a session.

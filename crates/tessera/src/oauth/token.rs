@@ -160,8 +160,40 @@ pub(crate) struct TokenRequest<'a> {
     pub params: Vec<(&'a str, &'a str)>,
 }
 
+/// Why a token request failed: the provider answered with an OAuth `error`, or the
+/// request or its response was unusable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum EndpointError {
+    /// The provider's `error` code and `error_description`.
+    Provider { code: String, description: Option<String> },
+    /// Transport failure, a non-JSON answer, an HTTP error without an OAuth error.
+    Failed(FlowError),
+}
+
+impl From<EndpointError> for FlowError {
+    fn from(e: EndpointError) -> Self {
+        match e {
+            EndpointError::Provider { code, description } => {
+                let description = description.map(|d| format!(" ({d})")).unwrap_or_default();
+                FlowError::new(format!("token endpoint error: {code}{description}"))
+            }
+            EndpointError::Failed(e) => e,
+        }
+    }
+}
+
 /// POSTs a token request and normalises the answer.
 pub(crate) async fn request(http: &dyn HttpClient, req: TokenRequest<'_>, now: i64) -> Result<TokenSet, FlowError> {
+    request_detailed(http, req, now).await.map_err(FlowError::from)
+}
+
+/// [`request`], telling a provider's OAuth error apart from other failures.
+pub(crate) async fn request_detailed(
+    http: &dyn HttpClient,
+    req: TokenRequest<'_>,
+    now: i64,
+) -> Result<TokenSet, EndpointError> {
+    let failed = |e: FlowError| EndpointError::Failed(e);
     let mut params = req.params;
     let mut builder = http::Request::post(req.endpoint)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
@@ -182,15 +214,25 @@ pub(crate) async fn request(http: &dyn HttpClient, req: TokenRequest<'_>, now: i
         .finish();
     let http_req = builder
         .body(Bytes::from(body))
-        .map_err(|e| FlowError::new(format!("token request: {e}")))?;
-    let res = http.execute(http_req).await?;
+        .map_err(|e| failed(FlowError::new(format!("token request: {e}"))))?;
+    let res = http.execute(http_req).await.map_err(|e| failed(e.into()))?;
     let status = res.status();
     let body = parse_body(res.body());
+    if let Some(m) = &body
+        && let Some(e) = m.get("error").filter(|e| !e.is_null())
+    {
+        // An error is an error whatever the status.
+        return Err(EndpointError::Provider {
+            code: e.as_str().map(str::to_owned).unwrap_or_else(|| e.to_string()),
+            description: m.get("error_description").and_then(Value::as_str).map(str::to_owned),
+        });
+    }
     match (status.is_success(), body) {
-        (_, Some(m)) if m.contains_key("error") => TokenSet::from_response(m, now),
-        (true, Some(m)) => TokenSet::from_response(m, now),
-        (true, None) => Err(FlowError::new("token endpoint: the response is not a JSON object")),
-        (false, _) => Err(FlowError::new(format!("token endpoint: HTTP {status}"))),
+        (true, Some(m)) => TokenSet::from_response(m, now).map_err(failed),
+        (true, None) => Err(failed(FlowError::new(
+            "token endpoint: the response is not a JSON object",
+        ))),
+        (false, _) => Err(failed(FlowError::new(format!("token endpoint: HTTP {status}")))),
     }
 }
 

@@ -1,0 +1,317 @@
+//! Provider token refresh (`Auth::access_token`, `Auth::refresh_token_set`) against a fake
+//! token endpoint that counts its calls and answers slowly, so concurrent callers overlap.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use serde_json::{Value, json};
+use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
+use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::providers::OAuthProvider;
+use tessera::{Account, AccountType, Auth, TokenError};
+
+const TOKEN_URL: &str = "https://idp.example/token";
+
+#[derive(Default)]
+struct State {
+    /// Bodies of the token requests received.
+    bodies: Vec<String>,
+    authorization: Vec<Option<String>>,
+    /// Answer with this OAuth error instead of tokens.
+    error: Option<&'static str>,
+    /// Leave `refresh_token` out of the answer.
+    no_rotation: bool,
+}
+
+/// A token endpoint issuing `at-<n>` / `rt-<n>` for its n-th call, after 50 ms.
+#[derive(Clone, Default)]
+struct Idp(Arc<Mutex<State>>);
+
+impl Idp {
+    fn calls(&self) -> usize {
+        self.0.lock().unwrap().bodies.len()
+    }
+    fn bodies(&self) -> Vec<String> {
+        self.0.lock().unwrap().bodies.clone()
+    }
+}
+
+#[tessera::async_trait]
+impl HttpClient for Idp {
+    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        assert_eq!(req.uri().to_string(), TOKEN_URL);
+        assert_eq!(req.method(), http::Method::POST);
+        let (status, body) = {
+            let mut s = self.0.lock().unwrap();
+            s.bodies.push(String::from_utf8(req.body().to_vec()).unwrap());
+            let auth = req
+                .headers()
+                .get(http::header::AUTHORIZATION)
+                .map(|v| v.to_str().unwrap().to_owned());
+            s.authorization.push(auth);
+            let n = s.bodies.len();
+            match s.error {
+                Some(code) => (
+                    400,
+                    json!({"error": code, "error_description": "refresh token revoked"}),
+                ),
+                None if s.no_rotation => (200, json!({"access_token": format!("at-{n}"), "expires_in": 3600})),
+                None => (
+                    200,
+                    json!({
+                        "access_token": format!("at-{n}"), "token_type": "bearer",
+                        "expires_in": 3600, "refresh_token": format!("rt-{n}")
+                    }),
+                ),
+            }
+        };
+        tokio::time::sleep(Duration::from_millis(50)).await;
+        Ok(http::Response::builder()
+            .status(status)
+            .header("content-type", "application/json")
+            .body(bytes::Bytes::from(body.to_string()))
+            .unwrap())
+    }
+}
+
+fn now() -> i64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+struct Fixture {
+    auth: Auth,
+    idp: Idp,
+    db: Arc<MemoryAdapter>,
+    user_id: String,
+}
+
+/// A user with a `demo` account whose access token expires at `expires_at`.
+async fn fixture(expires_at: i64) -> Fixture {
+    let idp = Idp::default();
+    let db = Arc::new(MemoryAdapter::new());
+    let user = db
+        .create_user(NewUser {
+            email: Some("a@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let extra = json!({
+        "access_token": "at-0", "refresh_token": "rt-0", "expires_at": expires_at,
+        "token_type": "bearer", "scope": "read"
+    });
+    db.link_account(Account {
+        provider: "demo".into(),
+        kind: AccountType::OAuth,
+        provider_account_id: "acct-1".into(),
+        user_id: Some(user.id.clone()),
+        extra: extra.as_object().cloned().unwrap(),
+    })
+    .await
+    .unwrap();
+    let provider = OAuthProvider::new("demo")
+        .authorization("https://idp.example/authorize")
+        .token(TOKEN_URL)
+        .userinfo("https://idp.example/userinfo")
+        .client_id("cid")
+        .client_secret("csec");
+    let auth = Auth::builder()
+        .secret("0123456789abcdef0123456789abcdef")
+        .provider(provider)
+        .adapter_arc(db.clone())
+        .http_client(idp.clone())
+        .build()
+        .unwrap();
+    Fixture {
+        auth,
+        idp,
+        db,
+        user_id: user.id,
+    }
+}
+
+async fn stored(f: &Fixture) -> serde_json::Map<String, Value> {
+    let accounts = f.db.list_accounts(&f.user_id).await.unwrap();
+    assert_eq!(accounts.len(), 1);
+    accounts[0].extra.clone()
+}
+
+/// Runs `n` concurrent `access_token` calls on separate tasks.
+async fn concurrently(f: &Fixture, n: usize) -> Vec<Result<tessera::AccessToken, TokenError>> {
+    let tasks: Vec<_> = (0..n)
+        .map(|_| {
+            let auth = f.auth.clone();
+            let user_id = f.user_id.clone();
+            tokio::spawn(async move { auth.access_token(&user_id, "demo").await })
+        })
+        .collect();
+    let mut out = Vec::with_capacity(n);
+    for t in tasks {
+        out.push(t.await.unwrap());
+    }
+    out
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn fifty_concurrent_requests_for_an_expired_account_make_one_token_request() {
+    let f = fixture(now() - 10).await;
+    let results = concurrently(&f, 50).await;
+    assert_eq!(f.idp.calls(), 1, "exactly one call to the token endpoint");
+    for r in &results {
+        let t = r.as_ref().unwrap();
+        assert_eq!(t.access_token, "at-1");
+        assert!(t.expires_at.unwrap() >= now() + 3500);
+    }
+    let body = &f.idp.bodies()[0];
+    assert_eq!(body, "grant_type=refresh_token&refresh_token=rt-0");
+    // client_secret_basic (the default).
+    let auth = f.idp.0.lock().unwrap().authorization[0].clone();
+    assert_eq!(auth.as_deref(), Some("Basic Y2lkOmNzZWM="));
+
+    let extra = stored(&f).await;
+    assert_eq!(extra["access_token"], "at-1");
+    assert_eq!(extra["refresh_token"], "rt-1", "the rotated refresh token is stored");
+    assert!(extra["expires_at"].as_i64().unwrap() >= now() + 3500);
+    assert_eq!(extra["scope"], "read", "fields the response lacks are kept");
+
+    // Now fresh: no further request.
+    let again = f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    assert_eq!(again.access_token, "at-1");
+    assert_eq!(f.idp.calls(), 1);
+}
+
+#[tokio::test]
+async fn a_fresh_token_is_returned_without_a_request() {
+    let f = fixture(now() + 3600).await;
+    let results = concurrently(&f, 10).await;
+    for r in results {
+        let t = r.unwrap();
+        assert_eq!((t.access_token.as_str(), t.scope.as_deref()), ("at-0", Some("read")));
+    }
+    assert_eq!(f.idp.calls(), 0);
+}
+
+#[tokio::test]
+async fn a_token_about_to_expire_is_refreshed() {
+    let f = fixture(now() + 30).await; // inside the 60 s skew
+    let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    assert_eq!(t.access_token, "at-1");
+    assert_eq!(f.idp.calls(), 1);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_provider_error_reaches_every_waiter_and_the_next_call_tries_again() {
+    let f = fixture(now() - 10).await;
+    f.idp.0.lock().unwrap().error = Some("invalid_grant");
+    let results = concurrently(&f, 20).await;
+    assert_eq!(f.idp.calls(), 1);
+    for r in results {
+        match r {
+            Err(TokenError::Provider { code, description }) => {
+                assert_eq!(code, "invalid_grant");
+                assert_eq!(description.as_deref(), Some("refresh token revoked"));
+            }
+            other => panic!("expected a provider error, got {other:?}"),
+        }
+    }
+    assert_eq!(stored(&f).await["access_token"], "at-0", "nothing stored on error");
+
+    // Not cached: the next call makes a new request (and succeeds once the provider does).
+    f.idp.0.lock().unwrap().error = None;
+    let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    assert_eq!(t.access_token, "at-2");
+    assert_eq!(f.idp.calls(), 2);
+}
+
+#[tokio::test]
+async fn without_rotation_the_refresh_token_is_kept() {
+    let f = fixture(now() - 10).await;
+    f.idp.0.lock().unwrap().no_rotation = true;
+    let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    assert_eq!(t.access_token, "at-1");
+    let extra = stored(&f).await;
+    assert_eq!(extra["refresh_token"], "rt-0");
+    assert_eq!(extra["access_token"], "at-1");
+}
+
+#[tokio::test]
+async fn rotated_refresh_tokens_are_used_for_the_next_refresh() {
+    let f = fixture(now() - 10).await;
+    f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    // Expire the new token by hand.
+    let mut account = f.db.list_accounts(&f.user_id).await.unwrap().remove(0);
+    account.extra.insert("expires_at".into(), json!(now() - 1));
+    f.db.update_account(account).await.unwrap();
+    let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
+    assert_eq!(t.access_token, "at-2");
+    assert_eq!(f.idp.bodies()[1], "grant_type=refresh_token&refresh_token=rt-1");
+    assert_eq!(stored(&f).await["refresh_token"], "rt-2");
+}
+
+#[tokio::test]
+async fn typed_errors_for_missing_pieces() {
+    let f = fixture(now() - 10).await;
+    assert_eq!(
+        f.auth.access_token(&f.user_id, "other").await,
+        Err(TokenError::UnknownProvider("other".into()))
+    );
+    assert!(matches!(
+        f.auth.access_token("no-such-user", "demo").await,
+        Err(TokenError::NoAccount { .. })
+    ));
+    let mut account = f.db.list_accounts(&f.user_id).await.unwrap().remove(0);
+    account.extra.remove("refresh_token");
+    f.db.update_account(account).await.unwrap();
+    assert_eq!(
+        f.auth.access_token(&f.user_id, "demo").await,
+        Err(TokenError::NoRefreshToken)
+    );
+    assert_eq!(f.idp.calls(), 0);
+
+    let no_db = Auth::builder()
+        .secret("0123456789abcdef0123456789abcdef")
+        .provider(
+            OAuthProvider::new("demo")
+                .authorization("https://idp.example/authorize")
+                .token(TOKEN_URL)
+                .userinfo("https://idp.example/userinfo")
+                .client_id("cid")
+                .client_secret("csec"),
+        )
+        .http_client(Idp::default())
+        .build()
+        .unwrap();
+    assert_eq!(no_db.access_token("u", "demo").await, Err(TokenError::NoAdapter));
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn refresh_token_set_is_single_flight_by_refresh_token() {
+    let f = fixture(now() - 10).await;
+    let tasks: Vec<_> = (0..20)
+        .map(|_| {
+            let auth = f.auth.clone();
+            tokio::spawn(async move { auth.refresh_token_set("demo", "rt-x").await })
+        })
+        .collect();
+    for t in tasks {
+        let set = t.await.unwrap().unwrap();
+        assert_eq!(set.access_token.as_deref(), Some("at-1"));
+        assert_eq!(set.refresh_token.as_deref(), Some("rt-1"));
+    }
+    assert_eq!(f.idp.calls(), 1);
+    assert_eq!(f.idp.bodies()[0], "grant_type=refresh_token&refresh_token=rt-x");
+
+    // Without rotation the old refresh token comes back, to keep in the JWT.
+    f.idp.0.lock().unwrap().no_rotation = true;
+    let set = f.auth.refresh_token_set("demo", "rt-y").await.unwrap();
+    assert_eq!(set.refresh_token.as_deref(), Some("rt-y"));
+    assert_eq!(f.idp.calls(), 2);
+
+    f.idp.0.lock().unwrap().error = Some("invalid_grant");
+    assert!(matches!(
+        f.auth.refresh_token_set("demo", "rt-z").await,
+        Err(TokenError::Provider { code, .. }) if code == "invalid_grant"
+    ));
+}
