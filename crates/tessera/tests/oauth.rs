@@ -11,7 +11,7 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use bytes::Bytes;
+use common::fake_idp::{Recorded, json_response};
 use common::{Browser, Reply};
 use http::StatusCode;
 use jsonwebtoken::jwk::Jwk;
@@ -62,14 +62,6 @@ fn rsa() -> Key {
     key("rsa-1", Algorithm::RS256, RSA_1)
 }
 
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    url: String,
-    headers: http::HeaderMap,
-    body: String,
-}
-
 struct IdpState {
     requests: Vec<Recorded>,
     jwks: Vec<Jwk>,
@@ -110,15 +102,10 @@ impl Idp {
 impl HttpClient for Idp {
     async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
         let mut s = self.0.lock().unwrap();
-        let (parts, body) = req.into_parts();
-        let url = parts.uri.to_string();
-        s.requests.push(Recorded {
-            method: parts.method.to_string(),
-            url: url.clone(),
-            headers: parts.headers.clone(),
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        });
-        let (status, body) = match (parts.method.as_str(), url.strip_prefix(ISSUER).unwrap_or("")) {
+        let recorded = Recorded::of(req);
+        let (method, url) = (recorded.method.clone(), recorded.url.clone());
+        s.requests.push(recorded);
+        let (status, body) = match (method.as_str(), url.strip_prefix(ISSUER).unwrap_or("")) {
             ("GET", "/.well-known/openid-configuration") => (
                 200,
                 json!({
@@ -135,11 +122,7 @@ impl HttpClient for Idp {
             ("GET", "/userinfo") => (200, s.userinfo.clone()),
             _ => (404, json!({"error": "not_found"})),
         };
-        Ok(http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Bytes::from(body.to_string()))
-            .unwrap())
+        Ok(json_response(status, &body))
     }
 }
 

@@ -11,8 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use bytes::Bytes;
 use common::Browser;
+use common::fake_idp::{Recorded, json_response};
 use http::StatusCode;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
@@ -31,14 +31,6 @@ const BASIC_CID_CSEC: &str = "Basic Y2lkOmNzZWM=";
 // ---------------------------------------------------------------------------------------
 // The fake provider: canned JSON answers by method and URL, every request recorded.
 // ---------------------------------------------------------------------------------------
-
-#[derive(Debug, Clone)]
-struct Recorded {
-    method: String,
-    url: String,
-    headers: http::HeaderMap,
-    body: String,
-}
 
 #[derive(Default)]
 struct FakeState {
@@ -85,23 +77,14 @@ impl Fake {
 impl HttpClient for Fake {
     async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
         let mut s = self.0.lock().unwrap();
-        let (parts, body) = req.into_parts();
-        let url = parts.uri.to_string();
-        s.requests.push(Recorded {
-            method: parts.method.to_string(),
-            url: url.clone(),
-            headers: parts.headers.clone(),
-            body: String::from_utf8(body.to_vec()).unwrap(),
-        });
-        let (status, body) = match s.routes.get(&(parts.method.to_string(), url)) {
+        let recorded = Recorded::of(req);
+        let key = (recorded.method.clone(), recorded.url.clone());
+        s.requests.push(recorded);
+        let (status, body) = match s.routes.get(&key) {
             Some(body) => (200, body.clone()),
             None => (404, json!({"error": "not_found"})),
         };
-        Ok(http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(Bytes::from(body.to_string()))
-            .unwrap())
+        Ok(json_response(status, &body))
     }
 }
 

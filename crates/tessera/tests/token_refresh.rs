@@ -3,6 +3,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+mod common;
+
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -68,11 +70,7 @@ impl HttpClient for Idp {
             }
         };
         tokio::time::sleep(Duration::from_millis(50)).await;
-        Ok(http::Response::builder()
-            .status(status)
-            .header("content-type", "application/json")
-            .body(bytes::Bytes::from(body.to_string()))
-            .unwrap())
+        Ok(common::fake_idp::json_response(status, &body))
     }
 }
 

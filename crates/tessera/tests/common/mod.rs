@@ -3,6 +3,8 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod fake_idp;
+
 use std::collections::BTreeMap;
 
 use bytes::Bytes;
