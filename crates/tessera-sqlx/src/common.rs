@@ -13,6 +13,23 @@ use tessera::{Account, AccountType, User};
 /// `_sqlx_migrations`, which the application's own sqlx migrations may already use.
 pub(crate) const MIGRATIONS_TABLE: &str = "_tessera_migrations";
 
+/// A migrator over embedded SQL files, numbered from 1 in order, recorded in
+/// [`MIGRATIONS_TABLE`]. Built by hand rather than with `sqlx::migrate!` (which needs sqlx's
+/// `macros` feature and cannot rename the bookkeeping table). A shipped file is never
+/// edited: its checksum is recorded.
+pub(crate) fn migrator(files: &[&'static str]) -> sqlx::migrate::Migrator {
+    use sqlx::SqlSafeStr;
+    use sqlx::migrate::{Migration, MigrationType, Migrator};
+    let migrations = files
+        .iter()
+        .zip(1..)
+        .map(|(sql, version)| Migration::new(version, "init".into(), MigrationType::Simple, sql.into_sql_str(), false))
+        .collect();
+    let mut migrator = Migrator::with_migrations(migrations);
+    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
+    migrator
+}
+
 /// Every statement an adapter runs. Both backends take `$1`-style placeholders and return
 /// the same column names and types: text, and timestamps as `BIGINT` epoch milliseconds.
 pub(crate) struct Sql {

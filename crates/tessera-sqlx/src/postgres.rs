@@ -3,12 +3,11 @@
 use std::fmt;
 use std::time::Duration;
 
-use sqlx::SqlSafeStr;
-use sqlx::migrate::{Migration, MigrationType, Migrator};
+use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
 use tessera::adapter::AdapterError;
 
-use crate::common::{MIGRATIONS_TABLE, Sql, impl_adapter, impl_cols};
+use crate::common::{Sql, impl_adapter, impl_cols};
 
 /// Stores users, accounts, sessions and verification tokens in PostgreSQL.
 ///
@@ -102,20 +101,10 @@ impl PostgresAdapter {
     }
 }
 
-/// The embedded migrations. Built by hand rather than with `sqlx::migrate!` (which needs
-/// sqlx's `macros` feature and cannot rename the bookkeeping table). A shipped file is
-/// never edited (its checksum is recorded); a schema change is a new numbered file,
-/// listed here.
+/// The embedded migrations (see [`crate::common::migrator`]); a schema change is a new
+/// numbered file, listed here.
 fn migrator() -> Migrator {
-    let mut migrator = Migrator::with_migrations(vec![Migration::new(
-        1,
-        "init".into(),
-        MigrationType::Simple,
-        include_str!("../migrations/postgres/0001_init.sql").into_sql_str(),
-        false,
-    )]);
-    migrator.dangerous_set_table_name(MIGRATIONS_TABLE);
-    migrator
+    crate::common::migrator(&[include_str!("../migrations/postgres/0001_init.sql")])
 }
 
 impl_cols!(PgRow);
