@@ -146,7 +146,7 @@ pub fn follow_sign_in(response: &SignInResponse) -> bool {
 /// `window.location.href`, read at each call.
 pub fn client(base_path: Option<&str>) -> Result<Client, ClientError> {
     let origin = location_origin().ok_or_else(|| ClientError::invalid_url("", "no window.location"))?;
-    let client = Client::with_transport(&origin, crate::transport::ReqwestTransport::new()?)?;
+    let client = Client::with_transport(&origin, crate::transport::FetchTransport)?;
     Ok(match base_path {
         Some(path) => client.base_path(path),
         None => client,

@@ -10,7 +10,6 @@ use tessera_protocol::{
     CsrfResponse, DEFAULT_BASE_PATH, ProviderType, Providers, RedirectResponse, Session, SignInResult,
     UpdateSessionRequest,
 };
-use url::Url;
 
 use crate::error::{ClientError, truncate_body};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
@@ -59,24 +58,57 @@ impl BaseUrl {
         } else {
             format!("https://{text}")
         };
-        let url = Url::parse(&with_scheme).map_err(|e| ClientError::invalid_url(input, e))?;
-        if !matches!(url.scheme(), "http" | "https") {
-            return Err(ClientError::invalid_url(input, "the scheme must be http or https"));
-        }
-        if url.host_str().is_none_or(str::is_empty) {
-            return Err(ClientError::invalid_url(input, "no host"));
-        }
-        let path = if url.path() == "/" {
-            DEFAULT_BASE_PATH
-        } else {
-            url.path()
-        };
+        let (origin, path) = split_url(input, &with_scheme)?;
+        let path = if path == "/" { DEFAULT_BASE_PATH } else { &path };
         let path = path.strip_suffix('/').unwrap_or(path);
         Ok(BaseUrl {
-            origin: url.origin().ascii_serialization(),
+            origin,
             path: path.to_owned(),
         })
     }
+}
+
+/// `(origin, path)` of an absolute http(s) URL with a host (WHATWG rules: the `url` crate).
+#[cfg(not(target_arch = "wasm32"))]
+fn split_url(input: &str, text: &str) -> Result<(String, String), ClientError> {
+    let url = url::Url::parse(text).map_err(|e| ClientError::invalid_url(input, e))?;
+    if !matches!(url.scheme(), "http" | "https") {
+        return Err(ClientError::invalid_url(input, "the scheme must be http or https"));
+    }
+    if url.host_str().is_none_or(str::is_empty) {
+        return Err(ClientError::invalid_url(input, "no host"));
+    }
+    Ok((url.origin().ascii_serialization(), url.path().to_owned()))
+}
+
+/// `(origin, path)` of an absolute http(s) URL with a host (the browser's `URL`).
+#[cfg(target_arch = "wasm32")]
+fn split_url(input: &str, text: &str) -> Result<(String, String), ClientError> {
+    let url = web_sys::Url::new(text).map_err(|_| ClientError::invalid_url(input, "not an absolute URL"))?;
+    if !matches!(url.protocol().as_str(), "http:" | "https:") {
+        return Err(ClientError::invalid_url(input, "the scheme must be http or https"));
+    }
+    if url.hostname().is_empty() {
+        return Err(ClientError::invalid_url(input, "no host"));
+    }
+    Ok((url.origin(), url.pathname()))
+}
+
+/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
+#[cfg(not(target_arch = "wasm32"))]
+fn error_param(url: &str) -> Result<Option<String>, ClientError> {
+    let parsed = url::Url::parse(url).map_err(|e| ClientError::invalid_url(url, e))?;
+    Ok(parsed
+        .query_pairs()
+        .find(|(k, _)| k == "error")
+        .map(|(_, v)| v.into_owned()))
+}
+
+/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
+#[cfg(target_arch = "wasm32")]
+fn error_param(url: &str) -> Result<Option<String>, ClientError> {
+    let parsed = web_sys::Url::new(url).map_err(|_| ClientError::invalid_url(url, "not an absolute URL"))?;
+    Ok(parsed.search_params().get("error"))
 }
 
 /// `/x/y/` → `/x/y`, `x` → `/x`, `/` → `` (mounted at the root).
@@ -242,7 +274,7 @@ impl Client {
     /// cookie store. The base path is the URL's path, or `/api/auth` when it has none
     /// (spec §9.1); [`Client::base_path`] overrides it.
     pub fn new(base_url: &str) -> Result<Client, ClientError> {
-        Client::with_transport(base_url, crate::transport::ReqwestTransport::new()?)
+        Client::with_transport(base_url, crate::transport::default_transport()?)
     }
 
     /// Like [`Client::new`], over another [`Transport`].
@@ -472,11 +504,7 @@ impl Client {
             return Ok(SignInResponse::Redirect(url.unwrap_or(callback_url)));
         }
         let url = url.ok_or_else(|| ClientError::json(&target, "no `url` in the answer"))?;
-        let parsed = Url::parse(&url).map_err(|e| ClientError::invalid_url(&url, e))?;
-        let error = parsed
-            .query_pairs()
-            .find(|(k, _)| k == "error")
-            .map(|(_, v)| v.into_owned());
+        let error = error_param(&url)?;
         let has_error = error.as_deref().is_some_and(|e| !e.is_empty());
         Ok(SignInResponse::Complete(SignInResult {
             error,

@@ -6,7 +6,8 @@
 //!   `update`, with the same requests as next-auth/react (spec §9.2–§9.5) and typed errors
 //!   ([`ClientError`]) instead of logged `null`s. On native targets it is reqwest with a
 //!   cookie store, so one `Client` behaves like one browser: for CLIs, tests and
-//!   server-to-server calls. The same API is meant for wasm32 (the browser's `fetch`).
+//!   server-to-server calls. On wasm32 the same API runs on the browser's `fetch`
+//!   (`FetchTransport`, same-origin cookies), without reqwest or the `url` crate.
 //! * [`SessionStore`]: `status`/`data`/`update` of `useSession()`, initial session,
 //!   `refetch_interval`, `refetch_on_window_focus`, `refetch_when_offline`, one request for
 //!   many concurrent callers, and cross-tab sync in next-auth's localStorage format
@@ -81,7 +82,11 @@ pub use broadcast::{
 pub use client::{BaseUrl, Client, SignInOptions, SignInResponse, SignOutOptions};
 pub use error::ClientError;
 pub use store::{SessionState, SessionStore, Status, StoreOptions, Subscription};
-pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, ReqwestTransport, Transport};
+#[cfg(target_arch = "wasm32")]
+pub use transport::FetchTransport;
+#[cfg(not(target_arch = "wasm32"))]
+pub use transport::ReqwestTransport;
+pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
 pub use tessera_protocol::{
     ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,

@@ -1,5 +1,6 @@
 //! The HTTP layer under [`Client`](crate::Client): a small object-safe trait, and its
-//! reqwest implementation (hyper with a cookie store on native targets, `fetch` on wasm32).
+//! default implementations: `ReqwestTransport` (hyper with a cookie store) on native
+//! targets, `FetchTransport` (the browser's `fetch`) on wasm32.
 //!
 //! The trait exists so that tests can count or alter requests, and so that other hosts
 //! (a server forwarding a browser's `Cookie` header, a custom HTTP stack) can plug in.
@@ -97,7 +98,7 @@ impl HttpResponse {
 }
 
 /// Sends requests. Implementations keep cookies the way a browser would (the reqwest one
-/// has a cookie store on native targets; in the browser, `fetch` uses the page's cookies).
+/// has a cookie store; in the browser, `fetch` uses the page's cookies).
 ///
 /// A network failure must come back as [`ClientError::Network`], never as a panic.
 pub trait Transport: MaybeSend + MaybeSync + 'static {
@@ -113,25 +114,27 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 
 /// [`Transport`] on reqwest.
 ///
-/// Native: hyper with rustls on ring, a cookie store (so one transport behaves like one
-/// browser profile), a 10 s connect timeout and a 30 s overall timeout.
-/// wasm32: the browser's `fetch`, with its default `same-origin` credentials.
+/// Hyper with rustls on ring, a cookie store (so one transport behaves like one browser
+/// profile), a 10 s connect timeout and a 30 s overall timeout. Native targets only; on
+/// wasm32 the default transport is [`FetchTransport`].
+#[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {
     http: reqwest::Client,
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl ReqwestTransport {
     /// A transport with its own cookie store.
     ///
-    /// On native targets this installs rustls' ring provider as the process-wide default
+    /// This installs rustls' ring provider as the process-wide default
     /// when no provider is installed yet (reqwest is built without a provider of its own,
     /// and rustls refuses to guess when several are compiled in).
     pub fn new() -> Result<Self, ClientError> {
         Ok(ReqwestTransport { http: build_client()? })
     }
 
-    /// Wraps a reqwest client configured by the caller. On native targets it should have
+    /// Wraps a reqwest client configured by the caller. It should have
     /// `cookie_store(true)`, or the session cookie is lost between requests.
     pub fn from_client(http: reqwest::Client) -> Self {
         ReqwestTransport { http }
@@ -160,12 +163,8 @@ fn build_client() -> Result<reqwest::Client, ClientError> {
         })
 }
 
-#[cfg(target_arch = "wasm32")]
-fn build_client() -> Result<reqwest::Client, ClientError> {
-    Ok(reqwest::Client::new())
-}
-
 /// `error: cause: cause…`
+#[cfg(not(target_arch = "wasm32"))]
 fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     let mut out = error.to_string();
     let mut source = error.source();
@@ -180,6 +179,7 @@ fn error_chain(error: &(dyn std::error::Error + 'static)) -> String {
     out
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 fn reqwest_error(url: &str, error: &reqwest::Error) -> ClientError {
     if error.is_builder() {
         ClientError::invalid_url(url, error_chain(error))
@@ -191,6 +191,7 @@ fn reqwest_error(url: &str, error: &reqwest::Error) -> ClientError {
     }
 }
 
+#[cfg(not(target_arch = "wasm32"))]
 impl Transport for ReqwestTransport {
     fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, ClientError>> {
         Box::pin(async move {
@@ -213,5 +214,92 @@ impl Transport for ReqwestTransport {
                 body: body.to_vec(),
             })
         })
+    }
+}
+
+/// The default transport of the target: [`ReqwestTransport`] (native) or `FetchTransport`.
+#[cfg(not(target_arch = "wasm32"))]
+pub(crate) fn default_transport() -> Result<ReqwestTransport, ClientError> {
+    ReqwestTransport::new()
+}
+
+/// The default transport of the target: [`FetchTransport`] (wasm32) or `ReqwestTransport`.
+#[cfg(target_arch = "wasm32")]
+pub(crate) fn default_transport() -> Result<FetchTransport, ClientError> {
+    Ok(FetchTransport)
+}
+
+#[cfg(target_arch = "wasm32")]
+pub use fetch::FetchTransport;
+
+#[cfg(target_arch = "wasm32")]
+mod fetch {
+    use wasm_bindgen::{JsCast, JsValue, prelude::wasm_bindgen};
+    use wasm_bindgen_futures::JsFuture;
+    use web_sys::{Headers, RequestCredentials, RequestInit, Response};
+
+    use super::{BoxFuture, HttpRequest, HttpResponse, Transport};
+    use crate::error::ClientError;
+
+    #[wasm_bindgen]
+    extern "C" {
+        /// The global `fetch` (a window's or a worker's).
+        #[wasm_bindgen(js_name = fetch)]
+        fn global_fetch(input: &str, init: &RequestInit) -> js_sys::Promise;
+    }
+
+    /// [`Transport`] on the browser's `fetch`, with `credentials: "same-origin"`: the
+    /// browser keeps the cookies, so the server must be the page's origin (like
+    /// next-auth/react). Reads the status and the body as text. Only on wasm32.
+    #[derive(Debug, Clone, Copy, Default)]
+    pub struct FetchTransport;
+
+    impl FetchTransport {
+        /// The transport (stateless: every instance is the page's `fetch`).
+        pub fn new() -> Self {
+            FetchTransport
+        }
+    }
+
+    impl Transport for FetchTransport {
+        fn send(&self, request: HttpRequest) -> BoxFuture<'_, Result<HttpResponse, ClientError>> {
+            Box::pin(async move {
+                fetch(&request).await.map_err(|error| ClientError::Network {
+                    message: js_message(&error),
+                    url: request.url,
+                })
+            })
+        }
+    }
+
+    async fn fetch(request: &HttpRequest) -> Result<HttpResponse, JsValue> {
+        let init = RequestInit::new();
+        init.set_method(request.method.as_str());
+        init.set_credentials(RequestCredentials::SameOrigin);
+        let headers = Headers::new()?;
+        for (name, value) in &request.headers {
+            headers.append(name, value)?;
+        }
+        init.set_headers(&headers);
+        if let Some(body) = &request.body {
+            init.set_body(&JsValue::from_str(body));
+        }
+        let response: Response = JsFuture::from(global_fetch(&request.url, &init))
+            .await?
+            .unchecked_into();
+        let status = response.status();
+        let text = JsFuture::from(response.text()?).await?;
+        Ok(HttpResponse {
+            status,
+            body: text.as_string().unwrap_or_default().into_bytes(),
+        })
+    }
+
+    /// `error.message` of a JS exception (e.g. `TypeError: Failed to fetch`).
+    fn js_message(error: &JsValue) -> String {
+        match error.dyn_ref::<js_sys::Error>() {
+            Some(error) => String::from(error.message()),
+            None => error.as_string().unwrap_or_else(|| "fetch failed".to_owned()),
+        }
     }
 }

@@ -102,6 +102,48 @@ fn location_is_the_test_page() {
     );
 }
 
+/// `FetchTransport` against the test runner's own server (same origin): any answer is
+/// an `HttpResponse` (here a 404), an unreachable server is `ClientError::Network`.
+#[wasm_bindgen_test]
+async fn fetch_transport_reads_status_and_body() {
+    use tessera_client::{FetchTransport, Transport};
+    let origin = browser::location_origin().unwrap();
+    let request = HttpRequest {
+        method: Method::Post,
+        url: format!("{origin}/tessera-no-such-path"),
+        headers: vec![("Content-Type".into(), "application/json".into())],
+        body: Some("{}".into()),
+    };
+    let response = FetchTransport::new().send(request).await.unwrap();
+    assert!(!response.ok(), "{}", response.status);
+    assert!(response.status >= 400, "{}", response.status);
+
+    let request = HttpRequest {
+        method: Method::Get,
+        url: "http://127.0.0.1:1/api/auth/session".into(),
+        headers: Vec::new(),
+        body: None,
+    };
+    let error = FetchTransport::new().send(request).await.unwrap_err();
+    assert!(error.is_network(), "{error:?}");
+}
+
+#[wasm_bindgen_test]
+fn base_urls_parse_with_the_browsers_url() {
+    let b = tessera_client::BaseUrl::parse("http://EXAMPLE.com:80/x/").unwrap();
+    assert_eq!((b.origin.as_str(), b.path.as_str()), ("http://example.com", "/x"));
+    let b = tessera_client::BaseUrl::parse("example.com").unwrap();
+    assert_eq!(
+        (b.origin.as_str(), b.path.as_str()),
+        ("https://example.com", "/api/auth")
+    );
+    assert!(matches!(
+        tessera_client::BaseUrl::parse("http//x"),
+        Err(ClientError::InvalidUrl { .. })
+    ));
+    assert!(tessera_client::BaseUrl::parse("httpx://a").is_err());
+}
+
 /// A server in memory: `GET /session` answers the current session, `GET /csrf` a token,
 /// `POST /session` renames the user.
 #[derive(Clone, Default)]
