@@ -22,14 +22,8 @@ pub fn auth0_with(
     client_id: impl Into<String>,
     client_secret: impl Into<Secret>,
 ) -> OAuthProvider {
-    OAuthProvider::new("auth0")
-        .name("Auth0")
-        .issuer(issuer.into().trim_end_matches('/').to_owned())
-        .scope("openid email profile")
-        .id_token(true)
+    super::oidc("auth0", "Auth0", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
-        .client_id(client_id)
-        .client_secret(client_secret)
         .profile(profile)
 }
 

@@ -19,13 +19,13 @@ pub fn google() -> OAuthProvider {
 /// `.authorization_param("prompt", "consent").authorization_param("access_type", "offline")`
 /// to get a refresh token every time.
 pub fn google_with(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> OAuthProvider {
-    OAuthProvider::new("google")
-        .name("Google")
-        .issuer("https://accounts.google.com")
-        .scope("openid email profile")
-        .id_token(true)
-        .checks([Check::Pkce, Check::State])
-        .client_id(client_id)
-        .client_secret(client_secret)
-        .profile(oidc_profile)
+    super::oidc(
+        "google",
+        "Google",
+        "https://accounts.google.com",
+        client_id,
+        client_secret,
+    )
+    .checks([Check::Pkce, Check::State])
+    .profile(oidc_profile)
 }

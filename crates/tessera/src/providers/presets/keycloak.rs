@@ -26,14 +26,8 @@ pub fn keycloak_with(
     client_id: impl Into<String>,
     client_secret: impl Into<Secret>,
 ) -> OAuthProvider {
-    OAuthProvider::new("keycloak")
-        .name("Keycloak")
-        .issuer(issuer.into().trim_end_matches('/').to_owned())
-        .scope("openid email profile")
-        .id_token(true)
+    super::oidc("keycloak", "Keycloak", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
-        .client_id(client_id)
-        .client_secret(client_secret)
         .profile(profile)
 }
 

@@ -226,6 +226,24 @@ fn with_extra(
 }
 
 /// A profile field as text: a non-empty string, or a number (ids are often numbers).
+/// An OpenID Connect client with discovery from `issuer` (a trailing `/` removed), the ID
+/// token validated, and scope `openid email profile`: the shared part of the OIDC presets.
+fn oidc(
+    id: &str,
+    name: &str,
+    issuer: impl Into<String>,
+    client_id: impl Into<String>,
+    client_secret: impl Into<crate::Secret>,
+) -> OAuthProvider {
+    OAuthProvider::new(id)
+        .name(name)
+        .issuer(issuer.into().trim_end_matches('/').to_owned())
+        .scope("openid email profile")
+        .id_token(true)
+        .client_id(client_id)
+        .client_secret(client_secret)
+}
+
 fn text(profile: &Value, key: &str) -> Option<String> {
     match profile.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),

@@ -22,14 +22,8 @@ pub fn okta_with(
     client_id: impl Into<String>,
     client_secret: impl Into<Secret>,
 ) -> OAuthProvider {
-    OAuthProvider::new("okta")
-        .name("Okta")
-        .issuer(issuer.into().trim_end_matches('/').to_owned())
-        .scope("openid email profile")
-        .id_token(true)
+    super::oidc("okta", "Okta", issuer, client_id, client_secret)
         .checks([Check::State])
-        .client_id(client_id)
-        .client_secret(client_secret)
         .profile(profile)
 }
 
