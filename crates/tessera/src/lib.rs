@@ -217,7 +217,7 @@ impl Auth {
         let profile = config.profile(&url);
 
         // The preamble (spec §1.3): CSRF cookie, then the callback URL.
-        let csrf = Csrf::from_cookie(
+        let mut csrf = Csrf::from_cookie(
             req.cookies.get(&profile.cookies.csrf_token.name),
             &config.secrets,
             &profile.cookies.csrf_token,
@@ -235,14 +235,13 @@ impl Auth {
             None => url.origin.clone(),
         };
         let mut preamble = Vec::with_capacity(2);
-        preamble.extend(csrf.set_cookie.clone());
+        preamble.extend(csrf.set_cookie.take());
         if cookie_callback != Some(callback_url.as_str()) {
             preamble.push(profile.cookies.callback_url.set(&callback_url, None));
         }
         let json_redirect = req.body_str("json") == Some("true")
             || (config.compat == jwt::Compat::AuthJsV5
                 && req.headers.get("x-auth-return-redirect").is_some_and(|v| v == "1"));
-        let fallback = url.origin.clone();
         let mut ctx = Ctx {
             config,
             url,
@@ -254,7 +253,7 @@ impl Auth {
             client,
         };
         let response = routes::dispatch(&mut ctx).await;
-        response.finish(preamble, json_redirect, &fallback)
+        response.finish(preamble, json_redirect, &ctx.url.origin)
     }
 
     /// The session for a request's headers, computed the way `GET /session` does (the
