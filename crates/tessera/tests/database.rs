@@ -19,6 +19,8 @@ use tessera::{Account, SessionOptions, SessionStrategy, User};
 struct Counting {
     inner: MemoryAdapter,
     calls: Mutex<Vec<&'static str>>,
+    /// When set, storing verification tokens fails (a database outage).
+    fail_token_store: std::sync::atomic::AtomicBool,
 }
 
 impl Counting {
@@ -98,6 +100,9 @@ impl Adapter for Counting {
     }
     async fn create_verification_token(&self, t: VerificationToken) -> Result<(), AdapterError> {
         self.log("create_verification_token");
+        if self.fail_token_store.load(std::sync::atomic::Ordering::SeqCst) {
+            return Err(AdapterError::Backend("the database is down".into()));
+        }
         self.inner.create_verification_token(t).await
     }
     async fn use_verification_token(&self, i: &str, t: &str) -> Result<Option<VerificationToken>, AdapterError> {
@@ -386,4 +391,53 @@ async fn session_management_needs_database_sessions() {
     assert!(r.json()["message"].as_str().unwrap().contains("database sessions"));
     let (mut b, _) = setup(SessionOptions::default());
     assert_eq!(b.get("/api/auth/sessions/bogus").await.status, StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_failed_token_store_sends_no_mail() {
+    use tessera::providers::EmailProvider;
+    use tessera::providers::email::{Mailer, MailerError, VerificationRequest};
+    #[derive(Clone, Default)]
+    struct Sent(Arc<Mutex<usize>>);
+    #[tessera::async_trait]
+    impl Mailer for Sent {
+        async fn send(&self, _: VerificationRequest<'_>) -> Result<(), MailerError> {
+            *self.0.lock().unwrap() += 1;
+            Ok(())
+        }
+    }
+    let db = Arc::new(Counting::default());
+    let sent = Sent::default();
+    let auth = builder()
+        .adapter_arc(db.clone())
+        .provider(EmailProvider::new(sent.clone()))
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    db.fail_token_store.store(true, std::sync::atomic::Ordering::SeqCst);
+    let csrf = b.csrf().await;
+    let r = b
+        .post_form(
+            "/api/auth/signin/email",
+            &[("csrfToken", &csrf), ("email", "a@example.com"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json()["url"],
+        "http://localhost:3000/api/auth/error?error=EmailSignin"
+    );
+    assert_eq!(*sent.0.lock().unwrap(), 0, "no mail without a stored token");
+    // Once the store works again, the same request sends one mail.
+    db.fail_token_store.store(false, std::sync::atomic::Ordering::SeqCst);
+    let r = b
+        .post_form(
+            "/api/auth/signin/email",
+            &[("csrfToken", &csrf), ("email", "a@example.com"), ("json", "true")],
+        )
+        .await;
+    assert_eq!(
+        r.json()["url"],
+        "http://localhost:3000/api/auth/verify-request?provider=email&type=email"
+    );
+    assert_eq!(*sent.0.lock().unwrap(), 1);
 }

@@ -654,3 +654,52 @@ async fn events_fire_for_sign_in_session_and_sign_out() {
         ["sign_in 1 via credentials", "session Alice sub=1", "sign_out sub=1"]
     );
 }
+
+#[tokio::test]
+async fn the_theme_reaches_the_pages_and_bad_values_are_refused() {
+    use tessera::pages::{ColorScheme, Theme};
+    let theme = Theme {
+        color_scheme: ColorScheme::Dark,
+        brand_color: Some("#7c3aed".into()),
+        logo: Some("https://cdn.example.com/logo.svg".into()),
+        button_text: Some("#fffff0".into()),
+    };
+    let mut b = Browser::new(builder().theme(theme.clone()).build().unwrap());
+    for path in [
+        "/api/auth/signin",
+        "/api/auth/signout",
+        "/api/auth/error",
+        "/api/auth/verify-request",
+    ] {
+        let html = b.get(path).await.text().to_owned();
+        assert!(html.contains(r#"data-theme="dark""#), "{path}");
+        assert!(
+            html.contains("--brand:#7c3aed") && html.contains("--brand-text:#fffff0"),
+            "{path}"
+        );
+        assert!(
+            html.contains(r#"<img class="logo" src="https://cdn.example.com/logo.svg""#),
+            "{path}"
+        );
+    }
+    // Values that could escape their CSS or HTML context are refused at build.
+    for bad in [
+        Theme {
+            brand_color: Some("red;}body{display:none".into()),
+            ..theme.clone()
+        },
+        Theme {
+            button_text: Some("</style><script>".into()),
+            ..theme.clone()
+        },
+        Theme {
+            logo: Some("javascript:alert(1)".into()),
+            ..theme.clone()
+        },
+    ] {
+        assert!(matches!(
+            builder().theme(bad).build(),
+            Err(tessera::ConfigError::InvalidTheme(_))
+        ));
+    }
+}
