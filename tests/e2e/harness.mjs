@@ -3,6 +3,7 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import net from "node:net";
 import { dirname, isAbsolute, join, resolve } from "node:path";
+import assert from "node:assert/strict";
 import { fileURLToPath } from "node:url";
 import { chromium } from "playwright-core";
 
@@ -57,7 +58,8 @@ async function waitForHttp(url, child, name, timeoutMs = 15_000) {
 }
 
 function spawnLogged(name, cmd, args, env) {
-  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["ignore", "pipe", "pipe"] });
+  // stdin stays open: tests/oidc/server.mjs stops when it closes.
+  const child = spawn(cmd, args, { env: { ...process.env, ...env }, stdio: ["pipe", "pipe", "pipe"] });
   let out = "";
   const keep = (chunk) => {
     out += chunk;
@@ -67,6 +69,7 @@ function spawnLogged(name, cmd, args, env) {
   child.stdout.setEncoding("utf8").on("data", keep);
   child.stderr.setEncoding("utf8").on("data", keep);
   child.logs = () => out;
+  child.name = name;
   return child;
 }
 
@@ -102,10 +105,43 @@ async function stopChild(child) {
 }
 
 /**
- * Starts the demo on one free port and the same-origin proxy on another.
- * Returns {origin, demoOrigin, stop()}; `origin` is what the browser uses.
+ * Starts oidc-provider (tests/oidc/server.mjs) on a free port of 127.0.0.1 with the client
+ * "tessera"/"tessera-secret" allowed to redirect to `redirectUris`. Resolves to the child
+ * process with its `issuer`.
  */
-export async function startStack() {
+async function startOidcProvider(redirectUris) {
+  const dir = join(here, "..", "oidc");
+  if (!existsSync(join(dir, "node_modules", "oidc-provider"))) {
+    throw new Error(`oidc-provider is not installed: run \`npm ci --prefix ${dir}\``);
+  }
+  const child = spawnLogged("oidc", process.execPath, [join(dir, "server.mjs")], {
+    REDIRECT_URIS: redirectUris.join(","),
+  });
+  live.add(child);
+  const issuer = await new Promise((resolveIssuer, reject) => {
+    const timer = setTimeout(() => reject(new Error(`oidc-provider did not start:\n${child.logs()}`)), 15_000);
+    const poll = setInterval(() => {
+      const line = child.logs().split("\n").find((l) => l.startsWith('{"issuer"'));
+      if (line || child.exitCode !== null) {
+        clearInterval(poll);
+        clearTimeout(timer);
+        if (line) resolveIssuer(JSON.parse(line).issuer);
+        else reject(new Error(`oidc-provider exited:\n${child.logs()}`));
+      }
+    }, 20);
+  });
+  child.issuer = issuer;
+  return child;
+}
+
+/**
+ * Starts the demo on one free port and the same-origin proxy on another.
+ * Returns {origin, demoOrigin, issuer, stop(), logs()}; `origin` is what the browser uses.
+ *
+ * Options: `env`, extra environment for the demo (DEMO_SESSION_STRATEGY=jwt, say);
+ * `oidc: true`, also start a real OpenID Connect provider and offer it as provider "oidc".
+ */
+export async function startStack({ env = {}, oidc = false } = {}) {
   const bin = demoBinPath();
   if (!existsSync(bin)) {
     throw new Error(
@@ -123,7 +159,20 @@ export async function startStack() {
   const stop = async () => {
     await Promise.all(children.map(stopChild));
   };
+  const logs = () => children.map((c) => `--- ${c.name} ---\n${c.logs()}`).join("\n");
   try {
+    let issuer;
+    if (oidc) {
+      const provider = await startOidcProvider([`${origin}/api/auth/callback/oidc`]);
+      children.push(provider);
+      issuer = provider.issuer;
+      Object.assign(env, {
+        DEMO_OIDC_ISSUER: issuer,
+        DEMO_OIDC_CLIENT_ID: "tessera",
+        DEMO_OIDC_CLIENT_SECRET: "tessera-secret",
+        DEMO_OIDC_NAME: "Loopback OIDC",
+      });
+    }
     const demo = spawnLogged("demo", bin, [], {
       PORT: String(demoPort),
       NEXTAUTH_URL: origin,
@@ -133,6 +182,7 @@ export async function startStack() {
       // The demo's default: database sessions in SQLite (here in memory, fresh each run).
       DATABASE_URL: process.env.E2E_DATABASE_URL ?? "sqlite::memory:",
       RUST_LOG: process.env.RUST_LOG ?? "info",
+      ...env,
     });
     children.push(demo);
     live.add(demo);
@@ -146,11 +196,23 @@ export async function startStack() {
     await waitForHttp(`${demoOrigin}/health`, demo, "demo");
     await waitForHttp(`${origin}/health`, proxy, "proxy");
     await waitForHttp(`${origin}/app/bundle.js`, proxy, "proxy (bundle; run `node build.mjs`)");
-    return { origin, demoOrigin, stop, logs: () => `--- demo ---\n${children[0].logs()}\n--- proxy ---\n${children[1].logs()}` };
+    return { origin, demoOrigin, issuer, stop, logs, magicLink: (address) => magicLink(logs, address) };
   } catch (e) {
     await stop();
     throw e;
   }
+}
+
+/** The sign-in link the demo's dev mailer printed for `address` (waits for it). */
+async function magicLink(logs, address) {
+  const pattern = new RegExp(`sign-in link for ${address.replace(/[.+]/g, "\\$&")}: (\\S+)`);
+  const deadline = Date.now() + WAIT;
+  while (Date.now() < deadline) {
+    const link = logs().match(pattern)?.[1];
+    if (link) return link;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`no sign-in link for ${address} in the demo's output`);
 }
 
 export async function launchBrowser() {
@@ -166,3 +228,111 @@ export async function launchBrowser() {
     timeout: 30_000,
   });
 }
+
+/** How long one condition may take to come true. */
+export const WAIT = 10_000;
+
+/**
+ * One stack (demo, proxy, optionally an OpenID Connect provider) and one browser, with the
+ * helpers every browser test uses. Each test takes a fresh context (an isolated profile).
+ */
+export class E2E {
+  static async start(options) {
+    const stack = await startStack(options);
+    try {
+      return new E2E(stack, await launchBrowser());
+    } catch (e) {
+      await stack.stop();
+      throw e;
+    }
+  }
+
+  constructor(stack, browser) {
+    this.stack = stack;
+    this.browser = browser;
+    this.contexts = new Set();
+  }
+
+  /** Closes every context and the browser, then stops the processes. Always safe to call. */
+  async stop() {
+    for (const ctx of this.contexts) await ctx.close().catch(() => {});
+    await this.browser?.close().catch(() => {});
+    await this.stack?.stop();
+  }
+
+  async newContext(options = {}) {
+    const ctx = await this.browser.newContext(options);
+    this.contexts.add(ctx);
+    // next-auth/react reports CLIENT_FETCH_ERROR / CLIENT_SESSION_ERROR by POSTing to
+    // /api/auth/_log (spec §9.8): any such beacon means the server confused the client.
+    ctx.clientLogs = [];
+    ctx.on("request", (r) => {
+      if (new URL(r.url()).pathname === "/api/auth/_log") ctx.clientLogs.push(r.postData() ?? "");
+    });
+    return ctx;
+  }
+
+  async closeContext(ctx) {
+    this.contexts.delete(ctx);
+    await ctx.close().catch(() => {});
+  }
+
+  /**
+   * Runs `fn`, then checks the client reported no errors to /_log. On failure, appends
+   * browser console errors and the server logs to the error message.
+   */
+  async withDiagnostics(ctx, fn, { allowClientLogs = false } = {}) {
+    const problems = [];
+    ctx.on("page", (p) => watch(p, problems));
+    for (const p of ctx.pages()) watch(p, problems);
+    try {
+      await fn();
+      if (!allowClientLogs) {
+        assert.deepEqual(ctx.clientLogs, [], "next-auth/react logged client errors to /api/auth/_log");
+      }
+    } catch (e) {
+      e.message +=
+        `\n--- browser ---\n${problems.join("\n") || "(no console errors)"}` +
+        `\n${this.stack.logs().split("\n").slice(-60).join("\n")}`;
+      throw e;
+    }
+  }
+
+  /** Opens the React app and waits until useSession() has left "loading". */
+  async openApp(ctx, path = "/app/") {
+    const page = await ctx.newPage();
+    const res = await page.goto(this.stack.origin + path);
+    assert.equal(res.status(), 200);
+    await page.waitForFunction(() => window.__appReady && window.__session && window.__session.status !== "loading", null, {
+      timeout: WAIT,
+    });
+    return page;
+  }
+}
+
+function watch(page, problems) {
+  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
+  page.on("console", (m) => {
+    if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
+  });
+  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
+}
+
+/** Waits until the React app's useSession() reports `status` (and the user's `name`, if given). */
+export function waitStatus(page, status, name) {
+  return page.waitForFunction(
+    ([s, n]) => window.__session?.status === s && (n === undefined || window.__session?.data?.user?.name === n),
+    [status, name],
+    { timeout: WAIT },
+  );
+}
+
+/** page.evaluate() for calls that navigate away: only the navigation's own error is ignored. */
+export function evalNavigating(page, fn, arg) {
+  return page.evaluate(fn, arg).catch((e) => {
+    if (!/Execution context was destroyed|navigat|Target (page, context or browser )?closed/i.test(e.message)) throw e;
+  });
+}
+
+export const session = (page) => page.evaluate(() => window.__session);
+export const states = (page) => page.evaluate(() => window.__sessionStates);

@@ -2,102 +2,27 @@
 // app, running in headless Chromium against the Tessera demo (through a same-origin proxy).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { launchBrowser, startStack } from "./harness.mjs";
+import { E2E, WAIT, evalNavigating, session, states, waitStatus } from "./harness.mjs";
 
 const TEST_TIMEOUT = 30_000;
-const WAIT = 10_000; // per condition
 
+let e2e;
 let stack;
-let browser;
-const contexts = new Set();
 
 before(async () => {
-  stack = await startStack();
-  browser = await launchBrowser();
+  e2e = await E2E.start();
+  stack = e2e.stack;
 }, { timeout: 60_000 });
 
-after(async () => {
-  // Always runs, even when a test failed: close the browser, then stop demo + proxy.
-  for (const ctx of contexts) await ctx.close().catch(() => {});
-  await browser?.close().catch(() => {});
-  await stack?.stop();
-}, { timeout: 30_000 });
+// Always runs, even when a test failed: close the browser, then stop demo + proxy.
+after(() => e2e?.stop(), { timeout: 30_000 });
 
 // ---------------------------------------------------------------- helpers
 
-async function newContext(options = {}) {
-  const ctx = await browser.newContext(options);
-  contexts.add(ctx);
-  // next-auth/react reports CLIENT_FETCH_ERROR / CLIENT_SESSION_ERROR by POSTing to
-  // /api/auth/_log (spec §9.8): any such beacon means the server confused the client.
-  ctx.clientLogs = [];
-  ctx.on("request", (r) => {
-    if (new URL(r.url()).pathname === "/api/auth/_log") ctx.clientLogs.push(r.postData() ?? "");
-  });
-  return ctx;
-}
-
-async function closeContext(ctx) {
-  contexts.delete(ctx);
-  await ctx.close().catch(() => {});
-}
-
-/**
- * Runs `fn`, then checks the client reported no errors to /_log. On failure, appends
- * browser console errors and the demo/proxy logs to the error message.
- */
-async function withDiagnostics(ctx, fn, { allowClientLogs = false } = {}) {
-  const problems = [];
-  ctx.on("page", (p) => watch(p, problems));
-  for (const p of ctx.pages()) watch(p, problems);
-  try {
-    await fn();
-    if (!allowClientLogs) {
-      assert.deepEqual(ctx.clientLogs, [], "next-auth/react logged client errors to /api/auth/_log");
-    }
-  } catch (e) {
-    e.message +=
-      `\n--- browser ---\n${problems.join("\n") || "(no console errors)"}` +
-      `\n${stack.logs().split("\n").slice(-40).join("\n")}`;
-    throw e;
-  }
-}
-function watch(page, problems) {
-  page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-  page.on("console", (m) => {
-    if (m.type() === "error" || m.type() === "warning") problems.push(`console.${m.type()}: ${m.text()}`);
-  });
-  page.on("requestfailed", (r) => problems.push(`requestfailed: ${r.method()} ${r.url()} ${r.failure()?.errorText}`));
-}
-
-/** Opens the React app and waits until useSession() has left "loading". */
-async function openApp(ctx, path = "/app/") {
-  const page = await ctx.newPage();
-  const res = await page.goto(stack.origin + path);
-  assert.equal(res.status(), 200);
-  await page.waitForFunction(() => window.__appReady && window.__session && window.__session.status !== "loading", null, {
-    timeout: WAIT,
-  });
-  return page;
-}
-
-function waitStatus(page, status, name) {
-  return page.waitForFunction(
-    ([s, n]) => window.__session?.status === s && (n === undefined || window.__session?.data?.user?.name === n),
-    [status, name],
-    { timeout: WAIT },
-  );
-}
-
-/** page.evaluate() for calls that navigate away: only the navigation's own error is ignored. */
-function evalNavigating(page, fn, arg) {
-  return page.evaluate(fn, arg).catch((e) => {
-    if (!/Execution context was destroyed|navigat|Target (page, context or browser )?closed/i.test(e.message)) throw e;
-  });
-}
-
-const session = (page) => page.evaluate(() => window.__session);
-const states = (page) => page.evaluate(() => window.__sessionStates);
+const newContext = (options) => e2e.newContext(options);
+const closeContext = (ctx) => e2e.closeContext(ctx);
+const withDiagnostics = (ctx, fn, options) => e2e.withDiagnostics(ctx, fn, options);
+const openApp = (ctx, path) => e2e.openApp(ctx, path);
 
 function signInRedirectFalse(page, password = "demo") {
   return page.evaluate(
@@ -248,13 +173,7 @@ describe("next-auth/react 4.24 against the Tessera demo", { timeout: 110_000 }, 
         url: `${stack.origin}/api/auth/verify-request?provider=email&type=email`,
       });
       // The dev mailer prints the link on the demo's stderr.
-      let link;
-      const deadline = Date.now() + WAIT;
-      while (!link && Date.now() < deadline) {
-        link = stack.logs().match(new RegExp(`sign-in link for ${address.replace(/[.]/g, "\\.")}: (\\S+)`))?.[1];
-        if (!link) await new Promise((r) => setTimeout(r, 50));
-      }
-      assert.ok(link, "the sign-in link was sent");
+      const link = await stack.magicLink(address);
       assert.ok(link.startsWith(`${stack.origin}/api/auth/callback/email?callbackUrl=`), link);
       assert.ok(link.endsWith(`&email=${encodeURIComponent(address)}`), link);
 

@@ -53,6 +53,11 @@ if [[ ! -d node_modules ]] || [[ package-lock.json -nt node_modules/.package-loc
   echo "e2e: installing npm dependencies (npm ci)"
   npm ci --no-audit --no-fund --loglevel=error
 fi
+# oidc-provider for the OAuth tests (oauth.test.mjs), shared with the Rust OIDC tests.
+if [[ ! -d ../oidc/node_modules ]]; then
+  echo "e2e: installing oidc-provider (npm ci --prefix tests/oidc)"
+  npm ci --prefix ../oidc --no-audit --no-fund --loglevel=error
+fi
 # No browser download: playwright-core (not playwright) is used with CHROMIUM_BIN.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
