@@ -524,6 +524,57 @@ async fn spotify() {
     run(presets::spotify_with("cid", "csec"), &fake, e).await;
 }
 
+#[tokio::test]
+async fn bitbucket_has_no_email() {
+    let fake = Fake::default();
+    let profile = json!({
+        "type": "user", "display_name": "Bit Bucket", "username": "bbucket",
+        "uuid": "{0b2c4c3e-6f5a-4a7e-9d43-2f6e1c2d9b7a}",
+        "account_id": "557058:0b2c4c3e-6f5a-4a7e-9d43-2f6e1c2d9b7a",
+        "links": {"avatar": {"href": "https://secure.gravatar.com/avatar/bb.png"}, "html": {"href": "https://bitbucket.org/bbucket/"}},
+    });
+    let e = plain(
+        "bitbucket",
+        auth_url(
+            "https://bitbucket.org/site/oauth2/authorize",
+            "account%20email",
+            "bitbucket",
+            "",
+        ),
+        &["state"],
+        "https://bitbucket.org/site/oauth2/access_token",
+        ("https://api.bitbucket.org/2.0/user", profile),
+        "557058:0b2c4c3e-6f5a-4a7e-9d43-2f6e1c2d9b7a",
+        json!({"name": "Bit Bucket", "email": null, "image": "https://secure.gravatar.com/avatar/bb.png"}),
+    );
+    run(presets::bitbucket_with("cid", "csec"), &fake, e).await;
+}
+
+#[tokio::test]
+async fn reddit_asks_for_a_permanent_token_and_strips_the_icon_query() {
+    let fake = Fake::default();
+    // Reddit HTML-escapes the `&`s of `icon_img` (no `raw_json=1`).
+    let profile = json!({
+        "id": "1w72", "name": "spez", "is_employee": true,
+        "icon_img": "https://styles.redditmedia.com/t5_3k30p/styles/profileIcon_snoo.png?width=256&amp;height=256&amp;crop=256:256,smart&amp;s=abc",
+    });
+    let e = plain(
+        "reddit",
+        auth_url(
+            "https://www.reddit.com/api/v1/authorize",
+            "identity",
+            "reddit",
+            "&duration=permanent",
+        ),
+        &["state"],
+        "https://www.reddit.com/api/v1/access_token",
+        ("https://oauth.reddit.com/api/v1/me", profile),
+        "1w72",
+        json!({"name": "spez", "email": null, "image": "https://styles.redditmedia.com/t5_3k30p/styles/profileIcon_snoo.png"}),
+    );
+    run(presets::reddit_with("cid", "csec"), &fake, e).await;
+}
+
 // ---------------------------------------------------------------------------------------
 // OpenID Connect presets (discovery document and JWKS from the fake)
 // ---------------------------------------------------------------------------------------
@@ -748,6 +799,91 @@ async fn linkedin_has_static_oidc_endpoints() {
     );
 }
 
+#[tokio::test]
+async fn zitadel_merges_userinfo_over_a_bare_id_token() {
+    // ZITADEL's default: the ID token carries no profile claims ("User Info inside ID Token" off).
+    let issuer = "https://example-abc123.zitadel.cloud";
+    let fake = Fake::default();
+    fake.discovery(issuer);
+    let claims = json!({"sub": "263171962358310915", "azp": "cid", "amr": ["pwd"]});
+    let mut e = oidc(
+        "zitadel",
+        auth_url(
+            &format!("{issuer}/authorize"),
+            "openid%20email%20profile",
+            "zitadel",
+            "",
+        ),
+        &["state", "pkce"],
+        issuer,
+        claims,
+        "263171962358310915",
+        json!({"name": "Zita Del", "email": "zita@example.com", "image": "https://example-abc123.zitadel.cloud/assets/v1/avatar.png"}),
+    );
+    e.userinfo = Some((
+        format!("{issuer}/userinfo"),
+        json!({
+            "sub": "263171962358310915", "name": "Zita Del", "given_name": "Zita",
+            "preferred_username": "zita@example.zitadel.cloud", "email": "Zita@Example.com",
+            "email_verified": true, "picture": "https://example-abc123.zitadel.cloud/assets/v1/avatar.png",
+        }),
+    ));
+    run(presets::zitadel_with(issuer, "cid", "csec"), &fake, e).await;
+}
+
+#[tokio::test]
+async fn authentik() {
+    // The application's issuer ends with a slash.
+    let issuer = "https://auth.example.com/application/o/tessera/";
+    let fake = Fake::default();
+    fake.discovery(issuer);
+    let claims = json!({
+        "sub": "5a8b1d2c3e4f", "preferred_username": "akadmin", "nickname": "akadmin",
+        "email": "admin@example.com", "email_verified": true, "groups": ["authentik Admins"],
+    });
+    let e = oidc(
+        "authentik",
+        auth_url(
+            "https://auth.example.com/application/o/tessera/authorize",
+            "openid%20email%20profile",
+            "authentik",
+            "",
+        ),
+        &["state", "pkce"],
+        issuer,
+        claims,
+        "5a8b1d2c3e4f",
+        json!({"name": "akadmin", "email": "admin@example.com", "image": null}),
+    );
+    run(presets::authentik_with(issuer, "cid", "csec"), &fake, e).await;
+}
+
+#[tokio::test]
+async fn cognito() {
+    let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI";
+    let fake = Fake::default();
+    fake.discovery(issuer);
+    let claims = json!({
+        "sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "cognito:username": "jdoe",
+        "name": "Jane Doe", "email": "jane@example.com", "email_verified": true, "token_use": "id",
+    });
+    let e = oidc(
+        "cognito",
+        auth_url(
+            &format!("{issuer}/authorize"),
+            "openid%20profile%20email",
+            "cognito",
+            "",
+        ),
+        &["state"],
+        issuer,
+        claims,
+        "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee",
+        json!({"name": "Jane Doe", "email": "jane@example.com", "image": null}),
+    );
+    run(presets::cognito_with(issuer, "cid", "csec"), &fake, e).await;
+}
+
 // ---------------------------------------------------------------------------------------
 // Environment
 // ---------------------------------------------------------------------------------------
@@ -768,13 +904,30 @@ fn from_vars_takes_the_presets_whose_variables_are_set() {
         ("AUTH_AZURE_AD_TENANT_ID", "tenant-1"),
         ("AUTH_SPOTIFY_ID", "  "), // blank: left out
         ("AUTH_SPOTIFY_SECRET", "s"),
+        ("AUTH_ZITADEL_ID", "z-id"),
+        ("AUTH_ZITADEL_SECRET", "z-secret"),
+        ("AUTH_ZITADEL_ISSUER", "https://example-abc123.zitadel.cloud"),
+        ("AUTH_AUTHENTIK_ID", "ak-id"), // no issuer: left out
+        ("AUTH_AUTHENTIK_SECRET", "ak-secret"),
+        ("AUTH_COGNITO_ID", "co-id"),
+        ("AUTH_COGNITO_SECRET", "co-secret"),
+        (
+            "AUTH_COGNITO_ISSUER",
+            "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC",
+        ),
+        ("AUTH_BITBUCKET_ID", "bb-id"),
+        ("AUTH_BITBUCKET_SECRET", "bb-secret"),
+        ("AUTH_REDDIT_ID", "rd-id"), // no secret: left out
     ]);
     let providers = presets::from_vars(|k| vars.get(k).map(|v| (*v).to_owned()));
     let ids: Vec<String> = providers
         .iter()
         .map(|p| format!("{p:?}").split('"').nth(1).unwrap().to_owned())
         .collect();
-    assert_eq!(ids, ["github", "azure-ad", "keycloak"]);
+    assert_eq!(
+        ids,
+        ["github", "azure-ad", "keycloak", "zitadel", "cognito", "bitbucket"]
+    );
     let debug = format!("{:?}", providers[2]);
     assert!(debug.contains(r#"client_id: "kc-id""#), "{debug}");
     assert!(
@@ -790,7 +943,7 @@ fn from_vars_takes_the_presets_whose_variables_are_set() {
     assert!(builder.build().is_ok());
 
     assert!(presets::from_vars(|_| None).is_empty());
-    assert_eq!(presets::ENV_PREFIXES.len(), 16);
+    assert_eq!(presets::ENV_PREFIXES.len(), 21);
 }
 
 #[test]
@@ -815,7 +968,20 @@ fn every_preset_builds_with_credentials_and_lists_its_id() {
         ("facebook", presets::facebook_with("c", "s")),
         ("twitter", presets::twitter_with("c", "s")),
         ("spotify", presets::spotify_with("c", "s")),
+        ("zitadel", presets::zitadel_with("https://z.zitadel.cloud", "c", "s")),
+        (
+            "authentik",
+            presets::authentik_with("https://ak.example/application/o/app/", "c", "s"),
+        ),
+        (
+            "cognito",
+            presets::cognito_with("https://cognito-idp.us-east-1.amazonaws.com/us-east-1_Ab", "c", "s"),
+        ),
+        ("bitbucket", presets::bitbucket_with("c", "s")),
+        ("reddit", presets::reddit_with("c", "s")),
     ];
+    // One per entry of the `from_env` table, so a new preset is not left out here.
+    assert_eq!(all.len(), presets::ENV_PREFIXES.len());
     let mut builder = Auth::builder().secret(common::SECRET);
     for (id, p) in all {
         assert!(format!("{p:?}").starts_with(&format!("OAuthProvider {{ id: \"{id}\"")));

@@ -40,7 +40,10 @@
 
 mod apple;
 mod auth0;
+mod authentik;
 mod azure_ad;
+mod bitbucket;
+mod cognito;
 mod discord;
 mod facebook;
 mod github;
@@ -49,14 +52,19 @@ mod google;
 mod keycloak;
 mod linkedin;
 mod okta;
+mod reddit;
 mod slack;
 mod spotify;
 mod twitch;
 mod twitter;
+mod zitadel;
 
 pub use apple::{apple, apple_with};
 pub use auth0::{auth0, auth0_with};
+pub use authentik::{authentik, authentik_with};
 pub use azure_ad::{azure_ad, azure_ad_with, microsoft_entra_id, microsoft_entra_id_with};
+pub use bitbucket::{bitbucket, bitbucket_with};
+pub use cognito::{cognito, cognito_with};
 pub use discord::{discord, discord_with};
 pub use facebook::{facebook, facebook_with};
 pub use github::{github, github_with};
@@ -65,10 +73,12 @@ pub use google::{google, google_with};
 pub use keycloak::{keycloak, keycloak_with};
 pub use linkedin::{linkedin, linkedin_with};
 pub use okta::{okta, okta_with};
+pub use reddit::{reddit, reddit_with};
 pub use slack::{slack, slack_with};
 pub use spotify::{spotify, spotify_with};
 pub use twitch::{twitch, twitch_with};
 pub use twitter::{twitter, twitter_with};
+pub use zitadel::{zitadel, zitadel_with};
 
 use serde_json::Value;
 
@@ -86,8 +96,8 @@ struct Entry {
 
 /// The presets [`from_env`] knows, in this order. Each is included when
 /// `AUTH_<PREFIX>_ID` and `AUTH_<PREFIX>_SECRET` are set (and non-empty), plus, for
-/// Auth0, Keycloak and Okta, `AUTH_<PREFIX>_ISSUER`, and for Azure AD / Microsoft Entra ID,
-/// `AUTH_<PREFIX>_TENANT_ID`.
+/// Auth0, Keycloak, Okta, ZITADEL, authentik and Cognito, `AUTH_<PREFIX>_ISSUER`, and for
+/// Azure AD / Microsoft Entra ID, `AUTH_<PREFIX>_TENANT_ID`.
 pub const ENV_PREFIXES: &[&str] = &[
     "GITHUB",
     "GOOGLE",
@@ -105,6 +115,11 @@ pub const ENV_PREFIXES: &[&str] = &[
     "FACEBOOK",
     "TWITTER",
     "SPOTIFY",
+    "ZITADEL",
+    "AUTHENTIK",
+    "COGNITO",
+    "BITBUCKET",
+    "REDDIT",
 ];
 
 const TABLE: &[Entry] = &[
@@ -172,6 +187,26 @@ const TABLE: &[Entry] = &[
         prefix: "SPOTIFY",
         build: |get| plain(get, "SPOTIFY", spotify_with),
     },
+    Entry {
+        prefix: "ZITADEL",
+        build: |get| with_extra(get, "ZITADEL", "ISSUER", zitadel_with),
+    },
+    Entry {
+        prefix: "AUTHENTIK",
+        build: |get| with_extra(get, "AUTHENTIK", "ISSUER", authentik_with),
+    },
+    Entry {
+        prefix: "COGNITO",
+        build: |get| with_extra(get, "COGNITO", "ISSUER", cognito_with),
+    },
+    Entry {
+        prefix: "BITBUCKET",
+        build: |get| plain(get, "BITBUCKET", bitbucket_with),
+    },
+    Entry {
+        prefix: "REDDIT",
+        build: |get| plain(get, "REDDIT", reddit_with),
+    },
 ];
 
 /// Every preset whose credentials (and issuer or tenant, where needed) are set in the
@@ -225,7 +260,6 @@ fn with_extra(
     Some(with(value, id, secret))
 }
 
-/// A profile field as text: a non-empty string, or a number (ids are often numbers).
 /// An OpenID Connect client with discovery from `issuer` (a trailing `/` removed), the ID
 /// token validated, and scope `openid email profile`: the shared part of the OIDC presets.
 fn oidc(
@@ -244,6 +278,7 @@ fn oidc(
         .client_secret(client_secret)
 }
 
+/// A profile field as text: a non-empty string, or a number (ids are often numbers).
 fn text(profile: &Value, key: &str) -> Option<String> {
     match profile.get(key)? {
         Value::String(s) if !s.is_empty() => Some(s.clone()),

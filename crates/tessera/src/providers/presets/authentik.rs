@@ -1,0 +1,55 @@
+//! authentik (OpenID Connect with discovery), after `next-auth/providers/authentik`.
+
+use super::{OAuthProvider, env, required, text};
+use crate::providers::{Check, ProfileError, TokenSet};
+use crate::{Secret, User};
+use serde_json::Value;
+
+/// authentik, with `AUTH_AUTHENTIK_ID`, `AUTH_AUTHENTIK_SECRET` and `AUTH_AUTHENTIK_ISSUER`
+/// from the environment. See [`authentik_with`].
+pub fn authentik() -> OAuthProvider {
+    authentik_with(
+        env("AUTHENTIK", "ISSUER"),
+        env("AUTHENTIK", "ID"),
+        env("AUTHENTIK", "SECRET"),
+    )
+}
+
+/// authentik (id `authentik`): a confidential OAuth2/OpenID provider bound to an
+/// application; the issuer is the application's URL, `https://<host>/application/o/<slug>/`
+/// (with or without the trailing slash), with the redirect URI
+/// `<NEXTAUTH_URL>/api/auth/callback/authentik`.
+///
+/// OpenID Connect discovery from `<issuer>/.well-known/openid-configuration`, scope
+/// `openid email profile`, checks PKCE and `state`; the profile is the ID token's claims:
+/// id = `sub`, name = `name` or else `preferred_username`, `email`, image = `picture`.
+/// authentik puts those claims in the ID token unless the provider's "Include claims in
+/// id_token" setting is off; then add [`OAuthProvider::fetch_userinfo`].
+///
+/// ```
+/// let authentik = tessera::providers::presets::authentik_with(
+///     "https://auth.example.com/application/o/tessera/",
+///     "client-id",
+///     "s3cr3t",
+/// );
+/// let auth = tessera::Auth::builder().secret("0123456789abcdef").provider(authentik).build();
+/// assert!(auth.is_ok());
+/// ```
+pub fn authentik_with(
+    issuer: impl Into<String>,
+    client_id: impl Into<String>,
+    client_secret: impl Into<Secret>,
+) -> OAuthProvider {
+    super::oidc("authentik", "Authentik", issuer, client_id, client_secret)
+        .checks([Check::Pkce, Check::State])
+        .profile(profile)
+}
+
+fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
+    Ok(User {
+        name: text(p, "name").or_else(|| text(p, "preferred_username")),
+        email: text(p, "email"),
+        image: text(p, "picture"),
+        ..User::new(required(p, "sub")?)
+    })
+}
