@@ -14,6 +14,8 @@
 //! }
 //! ```
 
+use crate::Ctx;
+use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use crate::session::Token;
 use crate::user::{Account, User};
 use tessera_protocol::Session;
@@ -52,6 +54,34 @@ pub struct SessionEvent<'a> {
     pub token: Option<&'a Token>,
 }
 
+/// A user was created through the adapter (first sign-in by OAuth, email or credentials).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct CreateUserEvent<'a> {
+    /// The stored user, with its new id.
+    pub user: &'a User,
+}
+
+/// A stored user was changed by a sign-in (email verified, credentials profile refreshed).
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct UpdateUserEvent<'a> {
+    /// The user as stored now.
+    pub user: &'a User,
+}
+
+/// A provider account was linked to a user.
+#[derive(Debug)]
+#[non_exhaustive]
+pub struct LinkAccountEvent<'a> {
+    /// The user the account now belongs to.
+    pub user: &'a User,
+    /// The linked account (tokens included; never log them).
+    pub account: &'a Account,
+    /// Raw OAuth profile, for OAuth accounts.
+    pub profile: Option<&'a serde_json::Value>,
+}
+
 /// Event handlers, all no-ops by default.
 #[async_trait::async_trait]
 pub trait Events: Send + Sync + 'static {
@@ -67,4 +97,55 @@ pub trait Events: Send + Sync + 'static {
     async fn session(&self, event: SessionEvent<'_>) {
         let _ = event;
     }
+    /// After the adapter created a user.
+    async fn create_user(&self, event: CreateUserEvent<'_>) {
+        let _ = event;
+    }
+    /// After a sign-in changed a stored user.
+    async fn update_user(&self, event: UpdateUserEvent<'_>) {
+        let _ = event;
+    }
+    /// After an account was linked to a user.
+    async fn link_account(&self, event: LinkAccountEvent<'_>) {
+        let _ = event;
+    }
+}
+
+/// `adapter.create_user`, then the `create_user` event.
+pub(crate) async fn create_user(ctx: &Ctx<'_>, adapter: &dyn Adapter, new: NewUser) -> Result<User, AdapterError> {
+    let user = adapter.create_user(new).await?;
+    if let Some(events) = &ctx.config.events {
+        events.create_user(CreateUserEvent { user: &user }).await;
+    }
+    Ok(user)
+}
+
+/// `adapter.update_user`, then the `update_user` event.
+pub(crate) async fn update_user(
+    ctx: &Ctx<'_>,
+    adapter: &dyn Adapter,
+    update: UserUpdate,
+) -> Result<User, AdapterError> {
+    let user = adapter.update_user(update).await?;
+    if let Some(events) = &ctx.config.events {
+        events.update_user(UpdateUserEvent { user: &user }).await;
+    }
+    Ok(user)
+}
+
+/// `adapter.link_account` (the account's `user_id` set to `user`), then the
+/// `link_account` event.
+pub(crate) async fn link_account(
+    ctx: &Ctx<'_>,
+    adapter: &dyn Adapter,
+    user: &User,
+    account: &mut Account,
+    profile: Option<&serde_json::Value>,
+) -> Result<(), AdapterError> {
+    account.user_id = Some(user.id.clone());
+    adapter.link_account(account.clone()).await?;
+    if let Some(events) = &ctx.config.events {
+        events.link_account(LinkAccountEvent { user, account, profile }).await;
+    }
+    Ok(())
 }

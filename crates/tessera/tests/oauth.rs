@@ -939,6 +939,69 @@ async fn linking_while_signed_in_and_account_not_linked() {
     assert_eq!(session(&mut eve).await["user"]["email"], "eve@example.com");
 }
 
+/// Records every event as one line.
+#[derive(Clone, Default)]
+struct EventLog(Arc<Mutex<Vec<String>>>);
+
+#[tessera::async_trait]
+impl tessera::events::Events for EventLog {
+    async fn create_user(&self, e: tessera::events::CreateUserEvent<'_>) {
+        let email = e.user.email.clone().unwrap_or_default();
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("create_user {} {email}", e.user.id));
+    }
+    async fn link_account(&self, e: tessera::events::LinkAccountEvent<'_>) {
+        let a = e.account;
+        assert_eq!(a.user_id.as_deref(), Some(e.user.id.as_str()));
+        let sub = e.profile.map(|p| p["sub"].clone()).unwrap_or_default();
+        self.0.lock().unwrap().push(format!(
+            "link_account {}/{} -> {} (profile sub {sub})",
+            a.provider, a.provider_account_id, e.user.id
+        ));
+    }
+    async fn sign_in(&self, e: tessera::events::SignInEvent<'_>) {
+        self.0
+            .lock()
+            .unwrap()
+            .push(format!("sign_in {} new={:?}", e.user.id, e.is_new_user));
+    }
+}
+
+#[tokio::test]
+async fn events_report_created_users_and_linked_accounts() {
+    let idp = Idp::new(&[&rsa()]);
+    let db = Arc::new(MemoryAdapter::new());
+    let log = EventLog::default();
+    let mut b = Browser::new(
+        base(&idp)
+            .provider(demo("demo"))
+            .provider(demo("other"))
+            .adapter_arc(db.clone())
+            .events(log.clone())
+            .build()
+            .unwrap(),
+    );
+    sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    let me = db.get_user_by_account("demo", "u-1").await.unwrap().unwrap().id;
+    // Signed in: linking a second account creates no user.
+    sign_in_as(&mut b, &idp, "other", "x-9", json!({"email": "second@example.com"})).await;
+    // Signing in again with a known account creates and links nothing.
+    sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(
+        *log.0.lock().unwrap(),
+        [
+            format!("create_user {me} user@example.com"),
+            format!("link_account demo/u-1 -> {me} (profile sub \"u-1\")"),
+            format!("sign_in {me} new=Some(true)"),
+            format!("link_account other/x-9 -> {me} (profile sub \"x-9\")"),
+            format!("sign_in {me} new=Some(false)"),
+            format!("sign_in {me} new=Some(false)"),
+        ]
+    );
+}
+
 #[tokio::test]
 async fn dangerous_linking_only_onto_verified_users() {
     let idp = Idp::new(&[&rsa()]);

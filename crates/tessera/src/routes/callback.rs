@@ -6,7 +6,7 @@ use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
 use crate::config::SessionStrategy;
 use crate::cookies;
-use crate::events::SignInEvent;
+use crate::events::{self, SignInEvent};
 use crate::providers::{Credentials, CredentialsProvider, Provider};
 use crate::redirect::{encode_component, with_param};
 use crate::response::AuthResponse;
@@ -135,7 +135,7 @@ async fn credentials_database_session(
                 image: Some(user.image.clone()),
                 email_verified: None,
             };
-            return adapter.update_user(update).await;
+            return events::update_user(ctx, adapter, update).await;
         }
         let existing = match &user.email {
             Some(email) => adapter.get_user_by_email(email).await?,
@@ -150,17 +150,17 @@ async fn credentials_database_session(
                     image: user.image.clone(),
                     email_verified: None,
                 };
-                adapter.create_user(new).await?
+                events::create_user(ctx, adapter, new).await?
             }
         };
-        let account = Account {
+        let mut account = Account {
             provider: provider_id.to_owned(),
             kind: AccountType::Credentials,
             provider_account_id: user.id.clone(),
-            user_id: Some(stored.id.clone()),
+            user_id: None,
             extra: Default::default(),
         };
-        adapter.link_account(account).await?;
+        events::link_account(ctx, adapter, &stored, &mut account, None).await?;
         Ok::<_, AdapterError>(stored)
     }
     .await;

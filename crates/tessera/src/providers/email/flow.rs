@@ -198,7 +198,7 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
             email_verified: Some(Some(now)),
             ..Default::default()
         };
-        match adapter.update_user(update).await {
+        match crate::events::update_user(ctx, adapter, update).await {
             Ok(u) => (u, false),
             Err(_) => return AuthResponse::redirect(ctx.error_url("Callback")),
         }
@@ -208,7 +208,7 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
             email_verified: Some(now),
             ..Default::default()
         };
-        match adapter.create_user(new).await {
+        match crate::events::create_user(ctx, adapter, new).await {
             Ok(u) => (u, true),
             Err(e) => {
                 tracing::error!(error = %e, "email callback: creating the user failed");

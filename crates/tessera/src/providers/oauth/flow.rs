@@ -14,6 +14,7 @@ use crate::adapter::{Adapter, AdapterError, NewUser};
 use crate::callbacks::SignInArgs;
 use crate::config::SessionStrategy;
 use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef};
+use crate::events;
 use crate::oauth::discovery::{Metadata, get_json};
 use crate::oauth::id_token::{self, Expected};
 use crate::oauth::token::{self, TokenRequest};
@@ -465,8 +466,9 @@ async fn link(
         };
     }
     if let Some(c) = current {
-        account.user_id = Some(c.id.clone());
-        adapter.link_account(account.clone()).await.map_err(|e| backend(&e))?;
+        events::link_account(ctx, adapter, &c, account, Some(raw))
+            .await
+            .map_err(|e| backend(&e))?;
         return Ok((c, false));
     }
     let by_email = match &profile_user.email {
@@ -491,14 +493,15 @@ async fn link(
                 image: profile_user.image.clone(),
                 email_verified: None,
             };
-            adapter.create_user(new).await.map_err(|e| {
+            events::create_user(ctx, adapter, new).await.map_err(|e| {
                 tracing::error!(error = %e, "OAuth callback: creating the user failed");
                 Linked::Error("OAuthCreateAccount")
             })?
         }
     };
-    account.user_id = Some(user.id.clone());
-    adapter.link_account(account.clone()).await.map_err(|e| backend(&e))?;
+    events::link_account(ctx, adapter, &user, account, Some(raw))
+        .await
+        .map_err(|e| backend(&e))?;
     // NextAuth reports a sign-in through dangerous email linking as a new user too.
     Ok((user, true))
 }
