@@ -336,3 +336,21 @@ export function evalNavigating(page, fn, arg) {
 
 export const session = (page) => page.evaluate(() => window.__session);
 export const states = (page) => page.evaluate(() => window.__sessionStates);
+
+/**
+ * next-auth's cross-tab message carries a timestamp in whole seconds, and the storage
+ * event only fires when the stored value changes. Before broadcasting a message whose
+ * body may equal the last one, wait (condition, not sleep) until the clock has moved on
+ * from the stored timestamp.
+ */
+export async function waitForFreshBroadcastSecond(page) {
+  await page.waitForFunction(
+    () => {
+      const raw = localStorage.getItem("nextauth.message");
+      const ts = raw ? JSON.parse(raw).timestamp : 0;
+      return Math.floor(Date.now() / 1000) > ts;
+    },
+    null,
+    { timeout: 3_000, polling: 50 },
+  );
+}

@@ -2,7 +2,7 @@
 // app, running in headless Chromium against the Tessera demo (through a same-origin proxy).
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { E2E, WAIT, evalNavigating, session, states, waitStatus } from "./harness.mjs";
+import { E2E, WAIT, evalNavigating, session, states, waitForFreshBroadcastSecond, waitStatus } from "./harness.mjs";
 
 const TEST_TIMEOUT = 30_000;
 
@@ -28,24 +28,6 @@ function signInRedirectFalse(page, password = "demo") {
   return page.evaluate(
     (pw) => window.nextAuth.signIn("credentials", { username: "demo", password: pw, redirect: false }),
     password,
-  );
-}
-
-/**
- * next-auth's cross-tab message carries a timestamp in whole seconds, and the storage
- * event only fires when the stored value changes. Before broadcasting a message whose
- * body may equal the last one, wait (condition, not sleep) until the clock has moved on
- * from the stored timestamp.
- */
-async function waitForFreshBroadcastSecond(page) {
-  await page.waitForFunction(
-    () => {
-      const raw = localStorage.getItem("nextauth.message");
-      const ts = raw ? JSON.parse(raw).timestamp : 0;
-      return Math.floor(Date.now() / 1000) > ts;
-    },
-    null,
-    { timeout: 3_000, polling: 50 },
   );
 }
 

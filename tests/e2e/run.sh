@@ -80,8 +80,17 @@ if [[ ! -x "$DEMO_BIN" ]]; then
 fi
 export DEMO_BIN
 
+# --- the Leptos example (wasm32, release), which the demo serves at /leptos/ -----
+# leptos.test.mjs drives it; cargo makes this a quick no-op when nothing changed.
+if command -v cargo >/dev/null 2>&1; then
+  bash "$ROOT/scripts/build-leptos-app.sh"
+elif [[ ! -f "$ROOT/examples/leptos-app/dist/leptos_app_bg.wasm" ]]; then
+  echo "e2e: ERROR: no cargo to build the Leptos example (scripts/build-leptos-app.sh)" >&2
+  exit 1
+fi
+
 # --- tests -----------------------------------------------------------------------
 echo "e2e: demo=$DEMO_BIN chromium=$CHROMIUM_BIN node=$(node --version)"
 TIMEOUT=()
-if command -v timeout >/dev/null 2>&1; then TIMEOUT=(timeout -k 10 240); fi
+if command -v timeout >/dev/null 2>&1; then TIMEOUT=(timeout -k 10 480); fi
 exec "${TIMEOUT[@]}" node --test ./*.test.mjs

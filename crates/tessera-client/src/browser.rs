@@ -153,6 +153,17 @@ pub fn client(base_path: Option<&str>) -> Result<Client, ClientError> {
     })
 }
 
+/// The session the server embedded in this page
+/// ([`crate::embed::session_script`]): `Some(Some(session))`, `Some(None)` for
+/// "known signed out", or `None` when the page has no such element or it does not parse
+/// (then the store starts loading and fetches, as without it).
+pub fn embedded_session() -> Option<Option<crate::Session>> {
+    let element = web_sys::window()?
+        .document()?
+        .get_element_by_id(tessera_protocol::embed::SESSION_SCRIPT_ID)?;
+    tessera_protocol::embed::parse_embedded(&element.text_content()?).ok()
+}
+
 /// `navigator.onLine` (true when unknown).
 pub fn is_online() -> bool {
     web_sys::window().is_none_or(|w| w.navigator().on_line())

@@ -88,6 +88,8 @@ pub use transport::FetchTransport;
 pub use transport::ReqwestTransport;
 pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
 
+/// The session embedded in a server-rendered page (re-exported from `tessera-protocol`).
+pub use tessera_protocol::embed;
 pub use tessera_protocol::{
     ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,
 };

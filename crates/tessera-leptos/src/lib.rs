@@ -52,6 +52,7 @@ use leptos::prelude::*;
 use serde_json::Value;
 use tessera_client::SessionState;
 
+pub use tessera_client::embed::{SESSION_SCRIPT_ID, session_script};
 pub use tessera_client::{
     Client, ClientError, RedirectResponse, Session, SessionStore, SessionUser, SignInOptions, SignInResponse,
     SignOutOptions, Status, StoreOptions,
@@ -94,6 +95,17 @@ fn start(store: &SessionStore) -> Option<tessera_client::browser::BrowserEvents>
     Some(tessera_client::browser::start(store))
 }
 
+/// The session the server embedded in the page, if any (see [`SessionProvider`]).
+#[cfg(all(target_arch = "wasm32", feature = "csr"))]
+fn embedded_session() -> Option<Option<Session>> {
+    tessera_client::browser::embedded_session()
+}
+
+#[cfg(not(all(target_arch = "wasm32", feature = "csr")))]
+fn embedded_session() -> Option<Option<Session>> {
+    None
+}
+
 /// Off the browser the store stays as created (its initial session, or loading).
 #[cfg(not(all(target_arch = "wasm32", feature = "csr")))]
 fn start(_store: &SessionStore) -> Option<()> {
@@ -131,8 +143,11 @@ fn default_broadcast(options: StoreOptions) -> StoreOptions {
 /// [`use_session`] below it.
 ///
 /// * `session`: the initial session. `session=Some(s)` (signed in) or `session=None`
-///   (known signed out) starts with it and does not fetch on mount; leaving the prop out
-///   starts `Loading` and fetches.
+///   (known signed out) starts with it and does not fetch on mount. Without the prop, a
+///   session the server embedded in the page
+///   ([`session_script`]) is
+///   used the same way, so a server-rendered page never flashes "signed out"; with
+///   neither, the provider starts `Loading` and fetches.
 /// * `base_path`: the API's path on this origin (default `/api/auth`).
 /// * `refetch_interval`: poll while signed in (default: never).
 /// * `refetch_on_window_focus` (default `true`), `refetch_when_offline` (default `true`).
@@ -166,7 +181,7 @@ pub fn SessionProvider(
     if let Some(interval) = refetch_interval {
         options = options.refetch_interval(interval);
     }
-    if let Some(session) = session {
+    if let Some(session) = session.or_else(embedded_session) {
         options = options.initial(session);
     }
     provide_context(SessionContext::new(SessionStore::new(client, options)));

@@ -118,3 +118,46 @@ async fn required_session_calls_on_unauthenticated() {
     assert_eq!(text("c"), "loading", "a required session never reports unauthenticated");
     drop(handle);
 }
+
+#[wasm_bindgen_test]
+async fn a_session_embedded_in_the_page_is_the_initial_one() {
+    let document = document();
+    let script = document.create_element("script").unwrap();
+    script.set_id(tessera_leptos::SESSION_SCRIPT_ID);
+    script.set_attribute("type", "application/json").unwrap();
+    document.body().unwrap().append_child(&script).unwrap();
+
+    // A session: authenticated from the first render, no request.
+    script.set_text_content(Some(ADA));
+    let (client, gets) = fake("{}");
+    let handle = leptos::mount::mount_to(document.body().unwrap(), move || {
+        view! { <SessionProvider client=client><Probe id="e1"/></SessionProvider> }
+    });
+    assert_eq!(text("e1"), "authenticated");
+    browser::sleep(Duration::from_millis(30)).await;
+    assert_eq!((text("e1").as_str(), gets.get()), ("authenticated", 0));
+    drop(handle);
+
+    // `null`: known signed out, no request either.
+    script.set_text_content(Some("null"));
+    let (client, gets) = fake(ADA);
+    let handle = leptos::mount::mount_to(document.body().unwrap(), move || {
+        view! { <SessionProvider client=client><Probe id="e2"/></SessionProvider> }
+    });
+    assert_eq!(text("e2"), "unauthenticated");
+    browser::sleep(Duration::from_millis(30)).await;
+    assert_eq!((text("e2").as_str(), gets.get()), ("unauthenticated", 0));
+    drop(handle);
+
+    // Garbage is ignored: loading, then the fetch decides.
+    script.set_text_content(Some("{\"user\":"));
+    let (client, gets) = fake(ADA);
+    let handle = leptos::mount::mount_to(document.body().unwrap(), move || {
+        view! { <SessionProvider client=client><Probe id="e3"/></SessionProvider> }
+    });
+    assert_eq!(text("e3"), "loading");
+    until("authenticated", || text("e3") == "authenticated").await;
+    assert_eq!(gets.get(), 1);
+    drop(handle);
+    script.remove();
+}

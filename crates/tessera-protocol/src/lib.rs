@@ -13,6 +13,7 @@
 //! assert_eq!(serde_json::to_string(&session).unwrap(), json);
 //! ```
 
+pub mod embed;
 mod error_code;
 mod providers;
 mod session;

@@ -208,7 +208,7 @@ fn app(auth: Auth) -> Router {
             "/leptos",
             get(|| async { axum::response::Redirect::permanent("/leptos/") }),
         )
-        .route("/leptos/", get(|| leptos_file("index.html")))
+        .route("/leptos/", get(leptos_index))
         .route(
             "/leptos/{file}",
             get(|axum::extract::Path(file): axum::extract::Path<String>| leptos_file_owned(file)),
@@ -234,6 +234,25 @@ async fn leptos_file(name: &str) -> axum::response::Response {
         Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response(),
         Err(_) => Html(pages::leptos_missing()).into_response(),
     }
+}
+
+/// The Leptos app's page with the visitor's session embedded
+/// ([`tessera::protocol::embed::session_script`]): the app starts signed in or out at
+/// once, without a loading state or a first `GET /session`.
+async fn leptos_index(MaybeSession(session): MaybeSession) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let page = leptos_file("index.html").await;
+    let Ok(bytes) = axum::body::to_bytes(page.into_body(), 1 << 20).await else {
+        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    let html = String::from_utf8_lossy(&bytes);
+    let script = tessera::protocol::embed::session_script(session.as_ref());
+    let html = match html.find("</head>") {
+        Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
+        None => html.into_owned(),
+    };
+    // The page carries this visitor's session: never cache it.
+    ([(axum::http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
 }
 
 async fn leptos_file_owned(name: String) -> axum::response::Response {

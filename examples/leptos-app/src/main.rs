@@ -1,6 +1,10 @@
 //! The Leptos example: `<SessionProvider>` around a page that shows the session and signs
 //! in (the demo's credentials provider), renames the user with `update()`, and signs out.
 //! Open it in two tabs: signing out in one updates the other (localStorage, like next-auth).
+//!
+//! The provider's options can be tried from the address bar:
+//! `/leptos/?refetch_interval=5&refetch_on_window_focus=false&refetch_when_offline=false`
+//! (the interval in seconds; defaults: 60, true, true).
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -18,11 +22,28 @@ mod app {
     use leptos::task::spawn_local;
     use tessera_leptos::{SessionProvider, SessionStore, Status, use_session};
 
+    /// A `key=value` of the page's query string.
+    fn query(key: &str) -> Option<String> {
+        let search = window().location().search().ok()?;
+        search
+            .trim_start_matches('?')
+            .split('&')
+            .filter_map(|pair| pair.split_once('='))
+            .find(|(k, _)| *k == key)
+            .map(|(_, v)| v.to_owned())
+    }
+
     #[component]
     pub fn App() -> impl IntoView {
+        let seconds = query("refetch_interval").and_then(|s| s.parse().ok()).unwrap_or(60);
+        let flag = |key| query(key).map_or(true, |v| v != "false");
         view! {
             <h1>"Tessera + Leptos"</h1>
-            <SessionProvider refetch_interval=std::time::Duration::from_secs(60)>
+            <SessionProvider
+                refetch_interval=std::time::Duration::from_secs(seconds)
+                refetch_on_window_focus=flag("refetch_on_window_focus")
+                refetch_when_offline=flag("refetch_when_offline")
+            >
                 <Session/>
             </SessionProvider>
         }
@@ -84,8 +105,9 @@ mod app {
                     let name = user.as_ref().and_then(|u| u.name.clone()).unwrap_or_default();
                     let email = user.and_then(|u| u.email).unwrap_or_default();
                     view! {
-                        <p>"Signed in as " <b>{name}</b> " " {email}</p>
+                        <p>"Signed in as " <b class="name">{name}</b> " " <span class="email">{email}</span></p>
                         <input
+                            class="new-name"
                             prop:value=move || new_name.get()
                             on:input=move |ev| set_new_name.set(event_target_value(&ev))
                         />
@@ -95,7 +117,7 @@ mod app {
                     .into_any()
                 }
             }}
-            <p><small>{move || message.get()}</small></p>
+            <p><small class="message">{move || message.get()}</small></p>
         }
     }
 }
