@@ -703,3 +703,131 @@ async fn the_theme_reaches_the_pages_and_bad_values_are_refused() {
         ));
     }
 }
+
+#[tokio::test]
+async fn the_signin_page_shows_oauth_providers_with_their_brand_style() {
+    use tessera::providers::{OAuthProvider, presets};
+    let plain = OAuthProvider::new("plain")
+        .name("Plain <IdP>")
+        .issuer("https://idp.example")
+        .client_id("id")
+        .client_secret("secret");
+    let auth = builder()
+        .provider(presets::github_with("fake-id", "fake-secret"))
+        .provider(plain)
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    let r = b.get("/api/auth/signin").await;
+    assert_eq!(r.status, StatusCode::OK);
+    let html = r.text();
+
+    // GitHub: next-auth 4.24's button, custom properties, logos from authjs.dev.
+    assert!(html.contains(r#"action="http://localhost:3000/api/auth/signin/github" method="POST""#));
+    assert!(
+        html.contains(
+            r#"<button type="submit" class="button" style="--provider-bg: #fff; --provider-dark-bg: #000; --provider-color: #000; --provider-dark-color: #fff; --provider-bg-hover: rgba(255, 255, 255, 0.8); --provider-dark-bg-hover: rgba(0, 0, 0, 0.8)">"#
+        ),
+        "{html}"
+    );
+    assert!(html.contains(
+        r#"<img loading="lazy" height="24" width="24" id="provider-logo" src="https://authjs.dev/img/providers/github.svg" alt="">"#
+    ));
+    assert!(html.contains(
+        r#"<img loading="lazy" height="24" width="24" id="provider-logo-dark" src="https://authjs.dev/img/providers/github-dark.svg" alt="">"#
+    ));
+    assert!(html.contains("<span>Sign in with GitHub</span>"));
+    // The CSS that applies them, light and dark.
+    assert!(html.contains("background:var(--provider-bg,var(--brand))"));
+    assert!(html.contains("html[data-theme=dark] button.button{background:var(--provider-dark-bg,var(--brand))"));
+    assert!(html.contains("html[data-theme=dark] #provider-logo-dark{display:block}"));
+
+    // Without a style: the plain button with just the (escaped) name, as before.
+    assert!(html.contains(r#"<button type="submit">Sign in with Plain &#60;IdP&#62;</button>"#));
+    assert_eq!(html.matches(r#"id="provider-logo""#).count(), 1);
+    assert!(html.contains(r#"<button type="submit">Sign in with Credentials</button>"#));
+}
+
+#[test]
+fn a_hostile_provider_style_is_refused_at_build() {
+    use tessera::providers::{ProviderStyle, presets};
+    let github = || presets::github_with("fake-id", "fake-secret");
+    for (field, style) in [
+        ("bg", ProviderStyle::new().bg("red;}body{display:none")),
+        (
+            "bg_dark",
+            ProviderStyle::new().bg_dark("#000\"><script>alert(1)</script>"),
+        ),
+        ("text", ProviderStyle::new().text("url(https://evil.example/x)")),
+        (
+            "text_dark",
+            ProviderStyle::new().text_dark("rgb(0,0,0);background:url(x)"),
+        ),
+        ("logo", ProviderStyle::new().logo("javascript:alert(1)")),
+        (
+            "logo",
+            ProviderStyle::new().logo("https://cdn.example/x.svg\" onerror=\"alert(1)"),
+        ),
+        ("logo", ProviderStyle::new().logo("http://cdn.example/x.svg")),
+        (
+            "logo_dark",
+            ProviderStyle::new().logo_dark("data:text/html,<script>alert(1)</script>"),
+        ),
+        (
+            "logo_dark",
+            ProviderStyle::new().logo_dark("data:image/svg+xml,<svg onload=alert(1)>"),
+        ),
+    ] {
+        match builder().provider(github().style(style)).build() {
+            Err(tessera::ConfigError::InvalidProvider { id, reason }) => {
+                assert_eq!(id, "github");
+                assert!(reason.starts_with(&format!("style.{field} ")), "{reason}");
+            }
+            other => panic!("{field}: {other:?}"),
+        }
+    }
+    // Safe forms pass.
+    let ok = ProviderStyle::new()
+        .logo("data:image/svg+xml;base64,PHN2Zy8+")
+        .logo_dark("https://cdn.example/dark.svg")
+        .bg("rgb(36 41 47)")
+        .text("white")
+        .bg_dark("hsl(210 12% 16%)")
+        .text_dark("#ffffffcc");
+    assert!(builder().provider(github().style(ok)).build().is_ok());
+}
+
+#[tokio::test]
+async fn every_preset_has_a_valid_style_with_a_logo() {
+    use std::collections::HashMap;
+    use tessera::providers::presets;
+    let mut vars = HashMap::new();
+    for prefix in presets::ENV_PREFIXES {
+        vars.insert(format!("AUTH_{prefix}_ID"), "fake-id".to_owned());
+        vars.insert(format!("AUTH_{prefix}_SECRET"), "fake-secret".to_owned());
+        vars.insert(format!("AUTH_{prefix}_ISSUER"), "https://idp.example".to_owned());
+        vars.insert(format!("AUTH_{prefix}_TENANT_ID"), "tenant".to_owned());
+    }
+    let providers = presets::from_vars(|k| vars.get(k).cloned());
+    assert_eq!(providers.len(), presets::ENV_PREFIXES.len());
+    let mut builder = builder();
+    for p in providers {
+        builder = builder.provider(p);
+    }
+    let mut b = Browser::new(builder.build().expect("every preset style is valid"));
+    let html = b.get("/api/auth/signin").await.text().to_owned();
+    assert_eq!(
+        html.matches(r#"id="provider-logo" src="https://authjs.dev/img/providers/"#)
+            .count(),
+        presets::ENV_PREFIXES.len()
+    );
+    assert_eq!(
+        html.matches(r#"id="provider-logo-dark" src="https://authjs.dev/img/providers/"#)
+            .count(),
+        presets::ENV_PREFIXES.len()
+    );
+    assert!(html.contains("<span>Sign in with Discord</span>") && html.contains("--provider-color: #7289DA"));
+    assert!(
+        html.contains("https://authjs.dev/img/providers/gitlab.svg") && html.contains("--provider-dark-bg: #FC6D26")
+    );
+}

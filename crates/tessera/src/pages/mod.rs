@@ -7,7 +7,8 @@ use http::StatusCode;
 
 use crate::Ctx;
 use crate::config::{BaseUrl, ConfigError};
-use crate::providers::Provider;
+use crate::providers::style::{hex_to_rgba, is_css_color, is_logo, logo_url};
+use crate::providers::{Provider, ProviderStyle};
 
 /// Light, dark, or following the visitor's system setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -107,6 +108,61 @@ struct ProviderView<'a> {
     kind: &'static str,
     action: String,
     fields: Vec<FieldView<'a>>,
+    style: Option<StyleView>,
+}
+
+/// An OAuth button's brand style as NextAuth v4's sign-in page renders it: the custom
+/// properties of the button's `style` attribute, and the light and dark logos.
+#[derive(Debug, PartialEq, Eq)]
+struct StyleView {
+    /// `--provider-bg: #fff; --provider-dark-bg: #000; …` (empty when no colour is set).
+    css: String,
+    logo: Option<String>,
+    logo_dark: Option<String>,
+}
+
+impl StyleView {
+    /// `None` for a provider without a style. The dark values default to the light ones
+    /// (as in NextAuth 4.24). Values were checked at build; any that would not pass are
+    /// left out here all the same, and the template escapes what it writes.
+    fn new(style: Option<&ProviderStyle>) -> Option<StyleView> {
+        let style = style?;
+        fn color(v: &Option<String>) -> Option<&str> {
+            v.as_deref().filter(|c| is_css_color(c))
+        }
+        let logo = |v: &Option<String>| v.as_deref().filter(|l| is_logo(l)).map(|l| logo_url(l).into_owned());
+        let (bg, text) = (color(&style.bg), color(&style.text));
+        let bg_dark = color(&style.bg_dark).or(bg);
+        let text_dark = color(&style.text_dark).or(text);
+        let mut props: Vec<(&str, String)> = Vec::new();
+        for (name, value) in [
+            ("--provider-bg", bg),
+            ("--provider-dark-bg", bg_dark),
+            ("--provider-color", text),
+            ("--provider-dark-color", text_dark),
+        ] {
+            if let Some(v) = value {
+                props.push((name, v.to_owned()));
+            }
+        }
+        for (name, value) in [("--provider-bg-hover", bg), ("--provider-dark-bg-hover", bg_dark)] {
+            if let Some(rgba) = value.and_then(|c| hex_to_rgba(c, 0.8)) {
+                props.push((name, rgba));
+            }
+        }
+        let css = props
+            .iter()
+            .map(|(name, value)| format!("{name}: {value}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let light = logo(&style.logo);
+        let dark = logo(&style.logo_dark).or_else(|| light.clone());
+        Some(StyleView {
+            css,
+            logo: light,
+            logo_dark: dark,
+        })
+    }
 }
 
 #[derive(Template)]
@@ -199,6 +255,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                         id: format!("input-{}-for-{}-provider", f.name, c.id),
                     })
                     .collect(),
+                style: None,
             },
             Provider::Email(e) => ProviderView {
                 id: &e.id,
@@ -206,6 +263,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                 kind: "email",
                 action: ctx.base_url(&format!("signin/{}", e.id)),
                 fields: Vec::new(),
+                style: None,
             },
             Provider::OAuth(o) => ProviderView {
                 id: &o.id,
@@ -213,6 +271,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                 kind: "oauth",
                 action: ctx.base_url(&format!("signin/{}", o.id)),
                 fields: Vec::new(),
+                style: StyleView::new(o.style.as_ref()),
             },
         })
         .collect();
@@ -289,4 +348,60 @@ pub(crate) fn render_message(theme: &Theme, url: &BaseUrl, heading: &str, messag
         message,
         link: Some((url.origin.clone(), "Home")),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn signin_style_view_follows_nextauth() {
+        let github = ProviderStyle::new()
+            .logo("/github.svg")
+            .logo_dark("/github-dark.svg")
+            .bg("#fff")
+            .bg_dark("#000")
+            .text("#000")
+            .text_dark("#fff");
+        assert_eq!(
+            StyleView::new(Some(&github)),
+            Some(StyleView {
+                css: "--provider-bg: #fff; --provider-dark-bg: #000; --provider-color: #000; \
+                      --provider-dark-color: #fff; --provider-bg-hover: rgba(255, 255, 255, 0.8); \
+                      --provider-dark-bg-hover: rgba(0, 0, 0, 0.8)"
+                    .into(),
+                logo: Some("https://authjs.dev/img/providers/github.svg".into()),
+                logo_dark: Some("https://authjs.dev/img/providers/github-dark.svg".into()),
+            })
+        );
+        // Dark values default to the light ones; non-hex colours get no hover colour.
+        let plain = ProviderStyle::new()
+            .logo("https://cdn.example.com/l.png")
+            .bg("rgb(1, 2, 3)");
+        assert_eq!(
+            StyleView::new(Some(&plain)),
+            Some(StyleView {
+                css: "--provider-bg: rgb(1, 2, 3); --provider-dark-bg: rgb(1, 2, 3)".into(),
+                logo: Some("https://cdn.example.com/l.png".into()),
+                logo_dark: Some("https://cdn.example.com/l.png".into()),
+            })
+        );
+        assert_eq!(StyleView::new(None), None);
+    }
+
+    #[test]
+    fn signin_style_view_drops_values_that_would_not_pass_build() {
+        let hostile = ProviderStyle::new()
+            .logo("javascript:alert(1)")
+            .bg("red;}body{display:none")
+            .text("#000");
+        assert_eq!(
+            StyleView::new(Some(&hostile)),
+            Some(StyleView {
+                css: "--provider-color: #000; --provider-dark-color: #000".into(),
+                logo: None,
+                logo_dark: None,
+            })
+        );
+    }
 }

@@ -4,15 +4,21 @@ pub mod credentials;
 pub mod email;
 pub mod oauth;
 pub mod presets;
+pub mod style;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 pub use email::{DevMailer, EmailProvider, Mailer};
 pub use oauth::{Check, Checks, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
+pub use style::ProviderStyle;
 use tessera_protocol::ProviderType;
 
 /// A configured provider.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
+#[expect(
+    clippy::large_enum_variant,
+    reason = "providers are built once into the configuration; boxing OAuth would only change the public enum"
+)]
 pub enum Provider {
     /// Sign-in with an `authorize` check (username/password, …).
     Credentials(CredentialsProvider),

@@ -55,6 +55,7 @@ use crate::config::ConfigError;
 use crate::oauth::discovery::Metadata;
 use crate::oauth::id_token::{DEFAULT_ALGORITHMS, JwksCache};
 use crate::oauth::{FlowError, HttpClient};
+use crate::providers::ProviderStyle;
 use crate::{Secret, User};
 
 /// One of the checks that bind an authorization response to the browser that started it.
@@ -160,6 +161,7 @@ pub struct OAuthProvider {
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) profile: Arc<ProfileFn>,
     pub(crate) allow_dangerous_email_account_linking: bool,
+    pub(crate) style: Option<ProviderStyle>,
     pub(crate) state: Arc<ProviderState>,
 }
 
@@ -214,6 +216,7 @@ impl OAuthProvider {
             algorithms: DEFAULT_ALGORITHMS.to_vec(),
             profile: Arc::new(default_profile),
             allow_dangerous_email_account_linking: false,
+            style: None,
             state: Arc::default(),
         }
     }
@@ -353,6 +356,20 @@ impl OAuthProvider {
         self
     }
 
+    /// The button's logo and brand colours on the built-in sign-in page (NextAuth's
+    /// `style`); the presets set NextAuth's. See [`ProviderStyle`] for the allowed values.
+    /// An empty style removes it: the button is then plain, in the theme's brand colour.
+    ///
+    /// ```
+    /// use tessera::providers::{presets, ProviderStyle};
+    /// let github = presets::github_with("id", "secret")
+    ///     .style(ProviderStyle::new().logo("/github.svg").bg("#24292f").text("#fff"));
+    /// ```
+    pub fn style(mut self, style: ProviderStyle) -> Self {
+        self.style = Some(style).filter(|s| !s.is_empty());
+        self
+    }
+
     /// Whether the endpoints come from discovery.
     pub(crate) fn discovers(&self) -> bool {
         self.issuer.is_some() && (self.authorization.is_none() || self.token.is_none())
@@ -426,6 +443,9 @@ impl OAuthProvider {
             .any(|a| matches!(a, Algorithm::HS256 | Algorithm::HS384 | Algorithm::HS512))
         {
             return bad("HMAC ID-token algorithms are not supported".into());
+        }
+        if let Some((field, value, expected)) = self.style.as_ref().and_then(ProviderStyle::invalid) {
+            return bad(format!("style.{field} {value:?} is not {expected}"));
         }
         Ok(())
     }

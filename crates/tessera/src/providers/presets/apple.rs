@@ -2,7 +2,7 @@
 //! `next-auth/providers/apple`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -52,6 +52,15 @@ pub fn apple_with(client_id: impl Into<String>, client_secret: impl Into<Secret>
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/apple.svg")
+                .logo_dark("/apple-dark.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -1,7 +1,7 @@
 //! Auth0 (OpenID Connect with discovery), after `next-auth/providers/auth0`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -25,6 +25,15 @@ pub fn auth0_with(
     super::oidc("auth0", "Auth0", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/auth0.svg")
+                .logo_dark("/auth0-dark.svg")
+                .bg("#fff")
+                .text("#EB5424")
+                .bg_dark("#EB5424")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

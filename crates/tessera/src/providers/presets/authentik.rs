@@ -1,7 +1,7 @@
 //! authentik (OpenID Connect with discovery), after `next-auth/providers/authentik`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -43,6 +43,7 @@ pub fn authentik_with(
     super::oidc("authentik", "Authentik", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
         .profile(profile)
+        .style(ProviderStyle::new().logo("/authentik.svg").bg("#fff").text("#fd4b2d"))
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -3,7 +3,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::Check;
+use crate::providers::{Check, ProviderStyle};
 
 /// Azure AD, with `AUTH_AZURE_AD_ID`, `AUTH_AZURE_AD_SECRET` and
 /// `AUTH_AZURE_AD_TENANT_ID` from the environment. See [`azure_ad_with`].
@@ -43,6 +43,15 @@ pub fn azure_ad_with(
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(oidc_profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/azure.svg")
+                .logo_dark("/azure-dark.svg")
+                .bg("#fff")
+                .text("#0072c6")
+                .bg_dark("#0072c6")
+                .text_dark("#fff"),
+        )
 }
 
 /// Microsoft Entra ID, with `AUTH_MICROSOFT_ENTRA_ID_ID`, `AUTH_MICROSOFT_ENTRA_ID_SECRET`

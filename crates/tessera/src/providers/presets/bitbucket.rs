@@ -1,7 +1,7 @@
 //! Bitbucket Cloud (plain OAuth 2), after `next-auth/providers/bitbucket`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -39,6 +39,7 @@ pub fn bitbucket_with(client_id: impl Into<String>, client_secret: impl Into<Sec
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(ProviderStyle::new().logo("/bitbucket.svg").bg("#fff").text("#205081"))
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

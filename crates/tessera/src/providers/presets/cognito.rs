@@ -3,7 +3,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::Check;
+use crate::providers::{Check, ProviderStyle};
 
 /// Cognito, with `AUTH_COGNITO_ID`, `AUTH_COGNITO_SECRET` and `AUTH_COGNITO_ISSUER` from the
 /// environment. See [`cognito_with`].
@@ -41,4 +41,13 @@ pub fn cognito_with(
         .scope("openid profile email")
         .checks([Check::State])
         .profile(oidc_profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/cognito.svg")
+                .logo_dark("/cognito.svg")
+                .bg("#fff")
+                .text("#C17B9E")
+                .bg_dark("#fff")
+                .text_dark("#C17B9E"),
+        )
 }

@@ -1,7 +1,7 @@
 //! Discord (plain OAuth 2), after `next-auth/providers/discord`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -28,6 +28,15 @@ pub fn discord_with(client_id: impl Into<String>, client_secret: impl Into<Secre
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/discord.svg")
+                .logo_dark("/discord-dark.svg")
+                .bg("#fff")
+                .text("#7289DA")
+                .bg_dark("#7289DA")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -1,7 +1,7 @@
 //! Facebook (plain OAuth 2), after `next-auth/providers/facebook`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -28,6 +28,15 @@ pub fn facebook_with(client_id: impl Into<String>, client_secret: impl Into<Secr
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/facebook.svg")
+                .logo_dark("/facebook-dark.svg")
+                .bg("#fff")
+                .text("#006aff")
+                .bg_dark("#006aff")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

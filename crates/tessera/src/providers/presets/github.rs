@@ -1,7 +1,7 @@
 //! GitHub (plain OAuth 2), after `next-auth/providers/github`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -32,6 +32,15 @@ pub fn github_with(client_id: impl Into<String>, client_secret: impl Into<Secret
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/github.svg")
+                .logo_dark("/github-dark.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

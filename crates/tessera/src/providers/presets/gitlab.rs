@@ -1,7 +1,7 @@
 //! GitLab (plain OAuth 2), after `next-auth/providers/gitlab`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -30,6 +30,15 @@ pub fn gitlab_with(client_id: impl Into<String>, client_secret: impl Into<Secret
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/gitlab.svg")
+                .logo_dark("/gitlab-dark.svg")
+                .bg("#fff")
+                .text("#FC6D26")
+                .bg_dark("#FC6D26")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

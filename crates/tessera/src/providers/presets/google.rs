@@ -2,7 +2,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::Check;
+use crate::providers::{Check, ProviderStyle};
 
 /// Google, with `AUTH_GOOGLE_ID` and `AUTH_GOOGLE_SECRET` from the environment.
 /// See [`google_with`].
@@ -28,4 +28,13 @@ pub fn google_with(client_id: impl Into<String>, client_secret: impl Into<Secret
     )
     .checks([Check::Pkce, Check::State])
     .profile(oidc_profile)
+    .style(
+        ProviderStyle::new()
+            .logo("/google.svg")
+            .logo_dark("/google.svg")
+            .bg("#fff")
+            .text("#000")
+            .bg_dark("#fff")
+            .text_dark("#000"),
+    )
 }

@@ -1,7 +1,7 @@
 //! Keycloak (OpenID Connect with discovery), after `next-auth/providers/keycloak`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -29,6 +29,15 @@ pub fn keycloak_with(
     super::oidc("keycloak", "Keycloak", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/keycloak.svg")
+                .logo_dark("/keycloak.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#fff")
+                .text_dark("#000"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -3,7 +3,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::{Check, TokenAuthMethod};
+use crate::providers::{Check, ProviderStyle, TokenAuthMethod};
 
 /// LinkedIn, with `AUTH_LINKEDIN_ID` and `AUTH_LINKEDIN_SECRET` from the environment.
 /// See [`linkedin_with`].
@@ -34,4 +34,13 @@ pub fn linkedin_with(client_id: impl Into<String>, client_secret: impl Into<Secr
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(oidc_profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/linkedin.svg")
+                .logo_dark("/linkedin-dark.svg")
+                .bg("#fff")
+                .text("#069")
+                .bg_dark("#069")
+                .text_dark("#fff"),
+        )
 }

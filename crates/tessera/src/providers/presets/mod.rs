@@ -1,6 +1,8 @@
 //! Ready-made [`OAuthProvider`]s for well-known identity providers, after the NextAuth.js v4
 //! provider definitions (`next-auth/providers/<name>`): id, name, endpoints (or the issuer
-//! for OpenID Connect discovery), scopes, checks and profile mapping.
+//! for OpenID Connect discovery), scopes, checks, profile mapping, and the button's
+//! [`style`](super::ProviderStyle) on the built-in sign-in page (NextAuth's logo, from
+//! `https://authjs.dev/img/providers`, and brand colours).
 //!
 //! Each preset comes in two forms:
 //!

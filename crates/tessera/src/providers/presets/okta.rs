@@ -1,7 +1,7 @@
 //! Okta (OpenID Connect with discovery), after `next-auth/providers/okta`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -25,6 +25,15 @@ pub fn okta_with(
     super::oidc("okta", "Okta", issuer, client_id, client_secret)
         .checks([Check::State])
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/okta.svg")
+                .logo_dark("/okta-dark.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -1,7 +1,7 @@
 //! Reddit (plain OAuth 2), after `next-auth/providers/reddit`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenAuthMethod, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenAuthMethod, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -44,6 +44,15 @@ pub fn reddit_with(client_id: impl Into<String>, client_secret: impl Into<Secret
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/reddit.svg")
+                .logo_dark("/reddit.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -2,7 +2,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::Check;
+use crate::providers::{Check, ProviderStyle};
 
 /// Slack, with `AUTH_SLACK_ID` and `AUTH_SLACK_SECRET` from the environment.
 /// See [`slack_with`].
@@ -26,4 +26,13 @@ pub fn slack_with(client_id: impl Into<String>, client_secret: impl Into<Secret>
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(oidc_profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/slack.svg")
+                .logo_dark("/slack.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }

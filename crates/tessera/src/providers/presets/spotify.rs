@@ -1,7 +1,7 @@
 //! Spotify (plain OAuth 2), after `next-auth/providers/spotify`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -26,6 +26,15 @@ pub fn spotify_with(client_id: impl Into<String>, client_secret: impl Into<Secre
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/spotify.svg")
+                .logo_dark("/spotify.svg")
+                .bg("#fff")
+                .text("#2ebd59")
+                .bg_dark("#fff")
+                .text_dark("#2ebd59"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

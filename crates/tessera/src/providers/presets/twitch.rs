@@ -1,7 +1,7 @@
 //! Twitch (OpenID Connect), after `next-auth/providers/twitch`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenAuthMethod, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenAuthMethod, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -39,6 +39,15 @@ pub fn twitch_with(client_id: impl Into<String>, client_secret: impl Into<Secret
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/twitch.svg")
+                .logo_dark("/twitch-dark.svg")
+                .bg("#fff")
+                .text("#65459B")
+                .bg_dark("#65459B")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -2,7 +2,7 @@
 //! `version: "2.0"`.
 
 use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, TokenSet};
+use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
 use serde_json::Value;
 
@@ -31,6 +31,15 @@ pub fn twitter_with(client_id: impl Into<String>, client_secret: impl Into<Secre
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/twitter.svg")
+                .logo_dark("/twitter-dark.svg")
+                .bg("#fff")
+                .text("#1da1f2")
+                .bg_dark("#1da1f2")
+                .text_dark("#fff"),
+        )
 }
 
 fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {

@@ -2,7 +2,7 @@
 
 use super::{OAuthProvider, env, oidc_profile};
 use crate::Secret;
-use crate::providers::Check;
+use crate::providers::{Check, ProviderStyle};
 
 /// ZITADEL, with `AUTH_ZITADEL_ID`, `AUTH_ZITADEL_SECRET` and `AUTH_ZITADEL_ISSUER` from the
 /// environment. See [`zitadel_with`].
@@ -43,4 +43,13 @@ pub fn zitadel_with(
         .checks([Check::Pkce, Check::State])
         .fetch_userinfo(true)
         .profile(oidc_profile)
+        .style(
+            ProviderStyle::new()
+                .logo("/zitadel-black.svg")
+                .logo_dark("/zitadel-white.svg")
+                .bg("#fff")
+                .text("#000")
+                .bg_dark("#000")
+                .text_dark("#fff"),
+        )
 }
