@@ -96,6 +96,9 @@ pub struct JwtArgs<'a> {
     pub is_new_user: Option<bool>,
     /// On update: the data the client sent. Validate it before you use it.
     pub session: Option<&'a Value>,
+    /// Refreshes provider tokens kept in the JWT (single-flight); see
+    /// [`TokenRefresher`](crate::refresh::TokenRefresher).
+    pub refresher: crate::refresh::TokenRefresher<'a>,
 }
 
 /// Arguments of the `session` callback.

@@ -344,9 +344,78 @@ impl crate::Auth {
     /// `refresh_token` itself, so it is always the one to keep. Needs no adapter.
     ///
     /// Single-flight by refresh token: concurrent calls with the same refresh token make
-    /// one request and all receive its result.
+    /// one request and all receive its result. Inside the `jwt` callback, use
+    /// [`JwtArgs::refresher`](crate::callbacks::JwtArgs::refresher), which does the same.
     pub async fn refresh_token_set(&self, provider_id: &str, refresh_token: &str) -> Result<TokenSet, TokenError> {
-        let config = &*self.config;
+        TokenRefresher::new(&self.config)
+            .refresh_token_set(provider_id, refresh_token)
+            .await
+    }
+}
+
+/// Refreshes provider token sets from inside the `jwt` callback, where no [`Auth`] is at
+/// hand: [`JwtArgs::refresher`](crate::callbacks::JwtArgs::refresher). The same
+/// single-flight refresh as [`Auth::refresh_token_set`](crate::Auth::refresh_token_set).
+///
+/// The rotation pattern of NextAuth's guide, without a hand-written token request:
+///
+/// ```
+/// use tessera::callbacks::{CallbackError, Callbacks, JwtArgs};
+/// use tessera::Token;
+///
+/// struct Rotate;
+///
+/// #[tessera::async_trait]
+/// impl Callbacks for Rotate {
+///     async fn jwt(&self, args: JwtArgs<'_>) -> Result<Token, CallbackError> {
+///         let mut token = args.token;
+///         if let Some(account) = args.account {
+///             // Sign-in: keep the provider's tokens in the (encrypted) JWT.
+///             for key in ["access_token", "refresh_token", "expires_at"] {
+///                 if let Some(v) = account.extra.get(key) {
+///                     token.set(key, v.clone());
+///                 }
+///             }
+///             return Ok(token);
+///         }
+///         let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64;
+///         let expired = token.get("expires_at").and_then(|v| v.as_i64()).is_some_and(|at| at - 60 < now);
+///         let refresh = token.get("refresh_token").and_then(|v| v.as_str()).map(str::to_owned);
+///         if let (true, Some(refresh)) = (expired, refresh) {
+///             match args.refresher.refresh_token_set("google", &refresh).await {
+///                 Ok(set) => {
+///                     token.set("access_token", set.access_token.unwrap_or_default());
+///                     token.set("refresh_token", set.refresh_token.unwrap_or_default());
+///                     token.set("expires_at", set.expires_at);
+///                     token.remove("error");
+///                 }
+///                 // Revoked: keep the session, tell the client to sign in again.
+///                 Err(_) => token.set("error", "RefreshAccessTokenError"),
+///             }
+///         }
+///         Ok(token)
+///     }
+/// }
+/// ```
+#[derive(Clone, Copy)]
+pub struct TokenRefresher<'a> {
+    config: &'a Config,
+}
+
+impl std::fmt::Debug for TokenRefresher<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TokenRefresher").finish_non_exhaustive()
+    }
+}
+
+impl<'a> TokenRefresher<'a> {
+    pub(crate) fn new(config: &'a Config) -> TokenRefresher<'a> {
+        TokenRefresher { config }
+    }
+
+    /// See [`Auth::refresh_token_set`](crate::Auth::refresh_token_set).
+    pub async fn refresh_token_set(&self, provider_id: &str, refresh_token: &str) -> Result<TokenSet, TokenError> {
+        let config = self.config;
         let provider = oauth_provider(config, provider_id)?;
         let http = http_client(config)?;
         let key = format!("{provider_id}\0{refresh_token}");

@@ -313,3 +313,93 @@ async fn refresh_token_set_is_single_flight_by_refresh_token() {
         Err(TokenError::Provider { code, .. }) if code == "invalid_grant"
     ));
 }
+
+/// The `jwt` callback keeps the provider's tokens in the JWT and refreshes them through
+/// `args.refresher` once expired; the `session` callback shows the access token.
+struct Rotate;
+
+#[tessera::async_trait]
+impl tessera::callbacks::Callbacks for Rotate {
+    async fn jwt(
+        &self,
+        args: tessera::callbacks::JwtArgs<'_>,
+    ) -> Result<tessera::Token, tessera::callbacks::CallbackError> {
+        let mut token = args.token;
+        let expired = token
+            .get("expires_at")
+            .and_then(Value::as_i64)
+            .is_some_and(|at| at < now());
+        let refresh = token.get_str("refresh_token").map(str::to_owned);
+        if let (true, Some(refresh)) = (expired, refresh) {
+            match args.refresher.refresh_token_set("demo", &refresh).await {
+                Ok(set) => {
+                    token.set("access_token", set.access_token.unwrap_or_default());
+                    token.set("refresh_token", set.refresh_token.unwrap_or_default());
+                    token.set("expires_at", set.expires_at);
+                }
+                Err(_) => token.set("error", "RefreshAccessTokenError"),
+            }
+        }
+        Ok(token)
+    }
+    async fn session(
+        &self,
+        mut args: tessera::callbacks::SessionArgs<'_>,
+    ) -> Result<tessera::Session, tessera::callbacks::CallbackError> {
+        let token = args.token.unwrap();
+        for key in ["access_token", "error"] {
+            if let Some(v) = token.get(key) {
+                args.session.extra.insert(key.to_owned(), v.clone());
+            }
+        }
+        Ok(args.session)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_reads() {
+    let idp = Idp::default();
+    let provider = OAuthProvider::new("demo")
+        .authorization("https://idp.example/authorize")
+        .token(TOKEN_URL)
+        .userinfo("https://idp.example/userinfo")
+        .client_id("cid")
+        .client_secret("csec");
+    let auth = Auth::builder()
+        .secret("0123456789abcdef0123456789abcdef")
+        .url("http://localhost:3000")
+        .provider(provider)
+        .callbacks(Rotate)
+        .http_client(idp.clone())
+        .build()
+        .unwrap();
+    let claims = json!({"sub": "u-1", "access_token": "at-0", "refresh_token": "rt-0", "expires_at": now() - 5});
+    let jwt = auth.encode_token(tessera::Token::from_claims(claims.as_object().cloned().unwrap()), 3600);
+    let mut headers = http::HeaderMap::new();
+    headers.insert("cookie", format!("next-auth.session-token={jwt}").parse().unwrap());
+
+    let reads: Vec<_> = (0..20)
+        .map(|_| {
+            let (auth, headers) = (auth.clone(), headers.clone());
+            tokio::spawn(async move { auth.session(&headers).await })
+        })
+        .collect();
+    for read in reads {
+        let session = read.await.unwrap().expect("a session");
+        assert_eq!(session.extra["access_token"], "at-1");
+    }
+    assert_eq!(
+        idp.calls(),
+        1,
+        "one refresh for twenty concurrent reads of the same token"
+    );
+    assert_eq!(idp.bodies()[0], "grant_type=refresh_token&refresh_token=rt-0");
+
+    // A revoked refresh token: the session stays, marked for a new sign-in.
+    idp.0.lock().unwrap().error = Some("invalid_grant");
+    let claims = json!({"sub": "u-1", "refresh_token": "rt-dead", "expires_at": now() - 5});
+    let jwt = auth.encode_token(tessera::Token::from_claims(claims.as_object().cloned().unwrap()), 3600);
+    headers.insert("cookie", format!("next-auth.session-token={jwt}").parse().unwrap());
+    let session = auth.session(&headers).await.expect("the session stays");
+    assert_eq!(session.extra["error"], "RefreshAccessTokenError");
+}

@@ -201,6 +201,7 @@ pub(crate) async fn issue_jwt_session(
             trigger: Some(trigger),
             is_new_user,
             session: None,
+            refresher: crate::refresh::TokenRefresher::new(config),
         };
         token = cb.jwt(args).await.map_err(|e| e.0)?;
     }

@@ -128,6 +128,7 @@ async fn run_callbacks(
                 trigger,
                 is_new_user: None,
                 session: data,
+                refresher: crate::refresh::TokenRefresher::new(config),
             };
             match cb.jwt(args).await {
                 Ok(t) => t,
