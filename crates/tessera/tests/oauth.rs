@@ -472,6 +472,58 @@ async fn form_post_callbacks_work_without_csrf() {
     assert!(session(&mut b).await["user"]["email"] == "user@example.com");
 }
 
+#[tokio::test]
+async fn form_post_on_https_sends_the_check_and_callback_cookies_cross_site() {
+    /// POST /signin/demo<query>; the Set-Cookie lines.
+    async fn cookies(b: &mut Browser, query: &str) -> Vec<String> {
+        let csrf = b.csrf().await;
+        let r = b
+            .post_form(&format!("/api/auth/signin/demo{query}"), &[("csrfToken", &csrf)])
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND);
+        r.set_cookies()
+    }
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b.url("https://app.example"));
+    let set = cookies(
+        &mut b,
+        "?response_mode=form_post&callbackUrl=https%3A%2F%2Fapp.example%2Fdone",
+    )
+    .await;
+    for name in [
+        "__Secure-next-auth.state=",
+        "__Secure-next-auth.pkce.code_verifier=",
+        "__Secure-next-auth.nonce=",
+    ] {
+        let c = set
+            .iter()
+            .find(|c| c.starts_with(name))
+            .unwrap_or_else(|| panic!("{name} in {set:?}"));
+        assert!(c.ends_with("; HttpOnly; Secure; SameSite=None"), "{c}");
+    }
+    // The last callback-url cookie (the one the browser keeps) is cross-site too.
+    let callback = set
+        .iter()
+        .rfind(|c| c.starts_with("__Secure-next-auth.callback-url="))
+        .unwrap();
+    assert!(
+        callback.starts_with("__Secure-next-auth.callback-url=https%3A%2F%2Fapp.example%2Fdone;"),
+        "{callback}"
+    );
+    assert!(callback.ends_with("; Secure; SameSite=None"), "{callback}");
+
+    // A query-mode flow keeps SameSite=Lax.
+    let mut b = browser(&idp, |b| b.url("https://app.example"));
+    for c in cookies(&mut b, "").await {
+        assert!(c.ends_with("SameSite=Lax"), "{c}");
+    }
+    // Without https, `None` would be refused by browsers: Lax stays.
+    let mut b = browser(&idp, |b| b);
+    for c in cookies(&mut b, "?response_mode=form_post").await {
+        assert!(c.ends_with("SameSite=Lax"), "{c}");
+    }
+}
+
 // ---------------------------------------------------------------------------------------
 // Security cases
 // ---------------------------------------------------------------------------------------

@@ -13,7 +13,7 @@ use super::{Checks, OAuthProvider, TokenSet};
 use crate::adapter::{Adapter, AdapterError, NewUser};
 use crate::callbacks::SignInArgs;
 use crate::config::SessionStrategy;
-use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef};
+use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef, SameSite};
 use crate::events;
 use crate::oauth::discovery::{Metadata, get_json};
 use crate::oauth::id_token::{self, Expected};
@@ -109,6 +109,20 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
     let checks = p.checks_in_effect();
     let now = unix(ctx.now);
     let mut cookies = Vec::new();
+    // `form_post` callbacks (Apple) arrive as a cross-site POST, which carries no
+    // `SameSite=Lax` cookie: on https the check cookies and the callback URL go out as
+    // `SameSite=None; Secure` instead (browsers refuse `None` without `Secure`).
+    let form_post = pairs.iter().any(|(k, v)| k == "response_mode" && v == "form_post");
+    let cross_site = |def: &CookieDef| -> Option<CookieDef> {
+        (form_post && def.options.secure).then(|| {
+            let mut def = def.clone();
+            def.options.same_site = SameSite::None;
+            def
+        })
+    };
+    if let Some(def) = cross_site(&ctx.profile.cookies.callback_url) {
+        cookies.push(def.set(&ctx.callback_url, None));
+    }
     for (def, codec) in check_cookies(ctx, checks) {
         let value = check_value();
         if std::ptr::eq(def, &ctx.profile.cookies.state) {
@@ -125,7 +139,8 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
         payload.insert("value".into(), Value::String(value));
         payload.insert("provider".into(), Value::String(p.id.clone()));
         let jwe = codec.encode_claims(&mut payload, max_age, now);
-        cookies.push(def.set(&jwe, Some(after(ctx.now, max_age))));
+        let expires = Some(after(ctx.now, max_age));
+        cookies.push(cross_site(def).as_ref().unwrap_or(def).set(&jwe, expires));
     }
     let query = form_urlencoded::Serializer::new(String::new())
         .extend_pairs(&pairs)

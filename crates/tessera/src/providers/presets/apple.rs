@@ -22,21 +22,15 @@ pub fn apple() -> OAuthProvider {
 /// * `client_secret` is not a static secret but an ES256 JWT signed with your Apple key
 ///   (`iss` = team id, `sub` = Services ID, `aud` = `https://appleid.apple.com`, at most
 ///   6 months valid); generate it out of band and renew it before it expires.
-/// * Apple posts the callback **cross-site** (`form_post`), so browsers do not send
-///   `SameSite=Lax` cookies with it: the PKCE cookie (and the callback-URL cookie) must be
-///   `SameSite=None; Secure`, which needs an https deployment. For example:
+/// * Apple posts the callback **cross-site** (`form_post`), and browsers send no
+///   `SameSite=Lax` cookie with such a POST. Tessera handles it: on https, a `form_post`
+///   sign-in sets its check cookies and the callback-URL cookie `SameSite=None; Secure`
+///   (the session cookie stays `Lax`). Nothing to configure:
 ///
 /// ```
-/// use tessera::cookies::{CookieSet, SameSite};
-/// use tessera::jwt::Compat;
-///
-/// let mut cookies = CookieSet::defaults(Compat::NextAuthV4, true);
-/// cookies.pkce_code_verifier.options.same_site = SameSite::None;
-/// cookies.callback_url.options.same_site = SameSite::None;
 /// let auth = tessera::Auth::builder()
 ///     .url("https://app.example.com")
 ///     .secret("0123456789abcdef")
-///     .cookies(cookies)
 ///     .provider(tessera::providers::presets::apple_with("com.example.web", "eyJhbGciOiJFUzI1NiJ9..."))
 ///     .build();
 /// assert!(auth.is_ok());
