@@ -386,6 +386,56 @@ async fn github_without_a_public_email() {
 }
 
 #[tokio::test]
+async fn github_takes_the_primary_verified_address_from_user_emails() {
+    let emails = "https://api.github.com/user/emails";
+    let profile = json!({"login": "octocat", "id": 1, "name": null, "email": null, "avatar_url": null});
+    let expect = |email: Value| {
+        plain(
+            "github",
+            auth_url(
+                "https://github.com/login/oauth/authorize",
+                "read%3Auser%20user%3Aemail",
+                "github",
+                "",
+            ),
+            &["state"],
+            "https://github.com/login/oauth/access_token",
+            ("https://api.github.com/user", profile.clone()),
+            "1",
+            json!({"name": "octocat", "email": email, "image": null}),
+        )
+    };
+
+    let fake = Fake::default();
+    fake.on(
+        "GET",
+        emails,
+        json!([
+            {"email": "old@example.com", "primary": false, "verified": true},
+            {"email": "Octo@Example.com", "primary": true, "verified": true},
+        ]),
+    );
+    run(
+        presets::github_with("cid", "csec"),
+        &fake,
+        expect(json!("octo@example.com")),
+    )
+    .await;
+    let requests = fake.requests_to(emails);
+    assert_eq!(requests.len(), 1);
+    assert_eq!(requests[0].headers["authorization"], "Bearer at-1");
+
+    // An unverified primary address is not taken.
+    let fake = Fake::default();
+    fake.on(
+        "GET",
+        emails,
+        json!([{"email": "octo@example.com", "primary": true, "verified": false}]),
+    );
+    run(presets::github_with("cid", "csec"), &fake, expect(Value::Null)).await;
+}
+
+#[tokio::test]
 async fn discord() {
     let fake = Fake::default();
     let profile = json!({

@@ -270,7 +270,7 @@ async fn exchange(
         tokens.session_state = param("session_state").map(str::to_owned);
     }
 
-    let profile = if p.is_oidc() {
+    let mut profile = if p.is_oidc() {
         let id_token = tokens
             .id_token
             .as_deref()
@@ -304,6 +304,11 @@ async fn exchange(
             .ok_or_else(|| FlowError::new("the provider has no userinfo endpoint"))?;
         userinfo(http, url, &tokens).await?
     };
+    if let Some(hook) = &p.profile_hook {
+        hook.complete(&mut profile, &tokens, http)
+            .await
+            .map_err(|e| FlowError::new(format!("profile hook: {e}")))?;
+    }
     Ok(Outcome { profile, tokens })
 }
 

@@ -47,9 +47,12 @@ use std::sync::{Arc, RwLock};
 use serde_json::Value;
 use url::Url;
 
+mod profile_hook;
+
 pub use crate::oauth::TokenSet;
 pub use crate::oauth::token::TokenAuthMethod;
 pub use jsonwebtoken::Algorithm;
+pub use profile_hook::ProfileHook;
 
 use crate::config::ConfigError;
 use crate::oauth::discovery::Metadata;
@@ -160,6 +163,7 @@ pub struct OAuthProvider {
     pub(crate) fetch_userinfo: bool,
     pub(crate) algorithms: Vec<Algorithm>,
     pub(crate) profile: Arc<ProfileFn>,
+    pub(crate) profile_hook: Option<Arc<dyn ProfileHook>>,
     pub(crate) allow_dangerous_email_account_linking: bool,
     pub(crate) style: Option<ProviderStyle>,
     pub(crate) state: Arc<ProviderState>,
@@ -215,6 +219,7 @@ impl OAuthProvider {
             fetch_userinfo: false,
             algorithms: DEFAULT_ALGORITHMS.to_vec(),
             profile: Arc::new(default_profile),
+            profile_hook: None,
             allow_dangerous_email_account_linking: false,
             style: None,
             state: Arc::default(),
@@ -344,6 +349,13 @@ impl OAuthProvider {
         F: Fn(&Value, &TokenSet) -> Result<User, ProfileError> + Send + Sync + 'static,
     {
         self.profile = Arc::new(profile);
+        self
+    }
+
+    /// Completes the raw profile with requests of its own before the mapping (NextAuth's
+    /// custom `userinfo.request`); see [`ProfileHook`].
+    pub fn profile_hook(mut self, hook: impl ProfileHook) -> Self {
+        self.profile_hook = Some(Arc::new(hook));
         self
     }
 

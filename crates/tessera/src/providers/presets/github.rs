@@ -1,9 +1,13 @@
 //! GitHub (plain OAuth 2), after `next-auth/providers/github`.
 
 use super::{OAuthProvider, env, required, text};
+use crate::oauth::HttpClient;
+use crate::providers::oauth::ProfileHook;
 use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
-use serde_json::Value;
+use serde_json::{Map, Value};
+
+const EMAILS_URL: &str = "https://api.github.com/user/emails";
 
 /// GitHub, with `AUTH_GITHUB_ID` and `AUTH_GITHUB_SECRET` from the environment.
 /// See [`github_with`].
@@ -17,10 +21,10 @@ pub fn github() -> OAuthProvider {
 /// Scope `read:user user:email`, check `state`, profile from `GET https://api.github.com/user`:
 /// id = `id`, name = `name` or else `login`, email = `email`, image = `avatar_url`.
 ///
-/// **Limitation:** NextAuth also calls `GET /user/emails` when `/user` has no public email
-/// and takes the primary address. The profile mapping here is synchronous and cannot make
-/// that second request, so a user without a public email signs in with no email (and,
-/// with an adapter, gets a user record without one).
+/// When `/user` has no public email, `GET https://api.github.com/user/emails` (scope
+/// `user:email`) supplies the primary address, as in NextAuth, but only a **verified**
+/// one (NextAuth takes the primary address even unverified). If that request fails, the
+/// user signs in without an email.
 pub fn github_with(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> OAuthProvider {
     OAuthProvider::new("github")
         .name("GitHub")
@@ -32,6 +36,7 @@ pub fn github_with(client_id: impl Into<String>, client_secret: impl Into<Secret
         .client_id(client_id)
         .client_secret(client_secret)
         .profile(profile)
+        .profile_hook(PrimaryEmail)
         .style(
             ProviderStyle::new()
                 .logo("/github.svg")
@@ -50,4 +55,54 @@ fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
         image: text(p, "avatar_url"),
         ..User::new(required(p, "id")?)
     })
+}
+
+/// Fills a missing `email` with the primary verified address of `GET /user/emails`.
+struct PrimaryEmail;
+
+#[async_trait::async_trait]
+impl ProfileHook for PrimaryEmail {
+    async fn complete(
+        &self,
+        profile: &mut Map<String, Value>,
+        tokens: &TokenSet,
+        http: &dyn HttpClient,
+    ) -> Result<(), ProfileError> {
+        if profile
+            .get("email")
+            .and_then(Value::as_str)
+            .is_some_and(|e| !e.is_empty())
+        {
+            return Ok(());
+        }
+        let Some(token) = tokens.access_token.as_deref() else {
+            return Ok(());
+        };
+        let Ok(request) = http::Request::get(EMAILS_URL)
+            .header(http::header::ACCEPT, "application/vnd.github+json")
+            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
+            .body(bytes::Bytes::new())
+        else {
+            return Ok(());
+        };
+        let emails = match http.execute(request).await {
+            Ok(res) if res.status().is_success() => serde_json::from_slice::<Vec<Value>>(res.body()).ok(),
+            Ok(res) => {
+                tracing::warn!(status = %res.status(), "GitHub /user/emails failed; signing in without an email");
+                None
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "GitHub /user/emails failed; signing in without an email");
+                None
+            }
+        };
+        let primary = emails.unwrap_or_default().into_iter().find(|e| {
+            e.get("primary").and_then(Value::as_bool) == Some(true)
+                && e.get("verified").and_then(Value::as_bool) == Some(true)
+        });
+        if let Some(email) = primary.as_ref().and_then(|e| e.get("email")).and_then(Value::as_str) {
+            profile.insert("email".into(), Value::String(email.to_owned()));
+        }
+        Ok(())
+    }
 }
