@@ -1055,6 +1055,30 @@ async fn events_report_created_users_and_linked_accounts() {
 }
 
 #[tokio::test]
+async fn a_failed_user_creation_is_oauth_create_account_and_leaves_nothing_behind() {
+    let idp = Idp::new(&[&rsa()]);
+    let db = Arc::new(common::counting::Counting::default());
+    db.fail_create_user.store(true, std::sync::atomic::Ordering::SeqCst);
+    let mut b = Browser::new(
+        base(&idp)
+            .provider(demo("demo"))
+            .adapter_arc(db.clone())
+            .build()
+            .unwrap(),
+    );
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_error(&r, "OAuthCreateAccount");
+    assert!(db.take().contains(&"create_user"));
+    assert!(db.inner.get_user_by_account("demo", "u-1").await.unwrap().is_none());
+    assert!(!b.jar.contains_key("next-auth.session-token"), "no session");
+
+    // The database is back: the same account signs in.
+    db.fail_create_user.store(false, std::sync::atomic::Ordering::SeqCst);
+    sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(session(&mut b).await["user"]["email"], "user@example.com");
+}
+
+#[tokio::test]
 async fn dangerous_linking_only_onto_verified_users() {
     let idp = Idp::new(&[&rsa()]);
     let db = Arc::new(MemoryAdapter::new());

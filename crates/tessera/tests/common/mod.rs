@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+pub mod counting;
 pub mod fake_idp;
 
 use std::collections::BTreeMap;
