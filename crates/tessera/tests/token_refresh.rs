@@ -74,6 +74,16 @@ impl HttpClient for Idp {
     }
 }
 
+/// The provider whose token endpoint is the fake.
+fn provider() -> OAuthProvider {
+    OAuthProvider::new("demo")
+        .authorization("https://idp.example/authorize")
+        .token(TOKEN_URL)
+        .userinfo("https://idp.example/userinfo")
+        .client_id("cid")
+        .client_secret("csec")
+}
+
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
 }
@@ -109,15 +119,9 @@ async fn fixture(expires_at: i64) -> Fixture {
     })
     .await
     .unwrap();
-    let provider = OAuthProvider::new("demo")
-        .authorization("https://idp.example/authorize")
-        .token(TOKEN_URL)
-        .userinfo("https://idp.example/userinfo")
-        .client_id("cid")
-        .client_secret("csec");
     let auth = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
-        .provider(provider)
+        .provider(provider())
         .adapter_arc(db.clone())
         .http_client(idp.clone())
         .build()
@@ -270,14 +274,7 @@ async fn typed_errors_for_missing_pieces() {
 
     let no_db = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
-        .provider(
-            OAuthProvider::new("demo")
-                .authorization("https://idp.example/authorize")
-                .token(TOKEN_URL)
-                .userinfo("https://idp.example/userinfo")
-                .client_id("cid")
-                .client_secret("csec"),
-        )
+        .provider(provider())
         .http_client(Idp::default())
         .build()
         .unwrap();
@@ -359,16 +356,10 @@ impl tessera::callbacks::Callbacks for Rotate {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_reads() {
     let idp = Idp::default();
-    let provider = OAuthProvider::new("demo")
-        .authorization("https://idp.example/authorize")
-        .token(TOKEN_URL)
-        .userinfo("https://idp.example/userinfo")
-        .client_id("cid")
-        .client_secret("csec");
     let auth = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .url("http://localhost:3000")
-        .provider(provider)
+        .provider(provider())
         .callbacks(Rotate)
         .http_client(idp.clone())
         .build()

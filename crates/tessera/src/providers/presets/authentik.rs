@@ -1,9 +1,8 @@
 //! authentik (OpenID Connect with discovery), after `next-auth/providers/authentik`.
 
-use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
-use crate::{Secret, User};
-use serde_json::Value;
+use super::{OAuthProvider, env, oidc_profile_or_username};
+use crate::Secret;
+use crate::providers::{Check, ProviderStyle};
 
 /// authentik, with `AUTH_AUTHENTIK_ID`, `AUTH_AUTHENTIK_SECRET` and `AUTH_AUTHENTIK_ISSUER`
 /// from the environment. See [`authentik_with`].
@@ -42,15 +41,6 @@ pub fn authentik_with(
 ) -> OAuthProvider {
     super::oidc("authentik", "Authentik", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
-        .profile(profile)
+        .profile(oidc_profile_or_username)
         .style(ProviderStyle::new().logo("/authentik.svg").bg("#fff").text("#fd4b2d"))
-}
-
-fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
-    Ok(User {
-        name: text(p, "name").or_else(|| text(p, "preferred_username")),
-        email: text(p, "email"),
-        image: text(p, "picture"),
-        ..User::new(required(p, "sub")?)
-    })
 }

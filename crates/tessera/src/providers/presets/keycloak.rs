@@ -1,9 +1,8 @@
 //! Keycloak (OpenID Connect with discovery), after `next-auth/providers/keycloak`.
 
-use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
-use crate::{Secret, User};
-use serde_json::Value;
+use super::{OAuthProvider, env, oidc_profile_or_username};
+use crate::Secret;
+use crate::providers::{Check, ProviderStyle};
 
 /// Keycloak, with `AUTH_KEYCLOAK_ID`, `AUTH_KEYCLOAK_SECRET` and `AUTH_KEYCLOAK_ISSUER` from the
 /// environment. See [`keycloak_with`].
@@ -28,7 +27,7 @@ pub fn keycloak_with(
 ) -> OAuthProvider {
     super::oidc("keycloak", "Keycloak", issuer, client_id, client_secret)
         .checks([Check::Pkce, Check::State])
-        .profile(profile)
+        .profile(oidc_profile_or_username)
         .style(
             ProviderStyle::new()
                 .logo("/keycloak.svg")
@@ -38,13 +37,4 @@ pub fn keycloak_with(
                 .bg_dark("#fff")
                 .text_dark("#000"),
         )
-}
-
-fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
-    Ok(User {
-        name: text(p, "name").or_else(|| text(p, "preferred_username")),
-        email: text(p, "email"),
-        image: text(p, "picture"),
-        ..User::new(required(p, "sub")?)
-    })
 }

@@ -303,3 +303,11 @@ fn oidc_profile(profile: &Value, _tokens: &super::TokenSet) -> Result<crate::Use
         ..crate::User::new(required(profile, "sub")?)
     })
 }
+
+/// The OpenID Connect mapping of Keycloak, Okta and authentik: as [`oidc_profile`], with
+/// `preferred_username` when there is no `name`.
+fn oidc_profile_or_username(profile: &Value, tokens: &super::TokenSet) -> Result<crate::User, super::ProfileError> {
+    let mut user = oidc_profile(profile, tokens)?;
+    user.name = user.name.or_else(|| text(profile, "preferred_username"));
+    Ok(user)
+}

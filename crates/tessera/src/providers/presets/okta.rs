@@ -1,9 +1,8 @@
 //! Okta (OpenID Connect with discovery), after `next-auth/providers/okta`.
 
-use super::{OAuthProvider, env, required, text};
-use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
-use crate::{Secret, User};
-use serde_json::Value;
+use super::{OAuthProvider, env, oidc_profile_or_username};
+use crate::Secret;
+use crate::providers::{Check, ProviderStyle};
 
 /// Okta, with `AUTH_OKTA_ID`, `AUTH_OKTA_SECRET` and `AUTH_OKTA_ISSUER` from the
 /// environment. See [`okta_with`].
@@ -24,7 +23,7 @@ pub fn okta_with(
 ) -> OAuthProvider {
     super::oidc("okta", "Okta", issuer, client_id, client_secret)
         .checks([Check::State])
-        .profile(profile)
+        .profile(oidc_profile_or_username)
         .style(
             ProviderStyle::new()
                 .logo("/okta.svg")
@@ -34,13 +33,4 @@ pub fn okta_with(
                 .bg_dark("#000")
                 .text_dark("#fff"),
         )
-}
-
-fn profile(p: &Value, _tokens: &TokenSet) -> Result<User, ProfileError> {
-    Ok(User {
-        name: text(p, "name").or_else(|| text(p, "preferred_username")),
-        email: text(p, "email"),
-        image: text(p, "picture"),
-        ..User::new(required(p, "sub")?)
-    })
 }
