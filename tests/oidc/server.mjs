@@ -3,8 +3,9 @@
 //   REDIRECT_URIS=http://localhost:3000/api/auth/callback/oidc node server.mjs
 //
 // Listens on a free port of 127.0.0.1 and prints one JSON line, {"issuer": "..."}, once it
-// is ready. Client "tessera" / "tessera-secret" (client_secret_basic, PKCE required) may
-// redirect to the comma-separated REDIRECT_URIS. Login uses oidc-provider's development
+// is ready. Client "tessera" / "tessera-secret" (client_secret_basic, PKCE required) and
+// client "tessera-pkjwt" (private_key_jwt with an ES256 key) may redirect to the
+// comma-separated REDIRECT_URIS. Login uses oidc-provider's development
 // interactions: any password; the login name picks the account below. Stops when stdin
 // closes (so a test that dies does not leave it running) or on SIGTERM.
 
@@ -40,6 +41,28 @@ const provider = new Provider(issuer, {
       grant_types: ['authorization_code'],
       response_types: ['code'],
       token_endpoint_auth_method: 'client_secret_basic',
+    },
+    {
+      // No secret: the client signs its token requests with its P-256 key (private_key_jwt).
+      // The private half is CLIENT_KEY_PEM in crates/tessera/tests/common/mod.rs.
+      client_id: 'tessera-pkjwt',
+      redirect_uris: redirectUris,
+      grant_types: ['authorization_code'],
+      response_types: ['code'],
+      token_endpoint_auth_method: 'private_key_jwt',
+      jwks: {
+        keys: [
+          {
+            kty: 'EC',
+            crv: 'P-256',
+            x: 'Wvvs25a-nOkewMOIFPZvDQtqv8VBGtpdc26XARi81IA',
+            y: 'PGb60j-6JNYcUfMPBYuM1RCp3EW5oWKN2Lsoiji8HG4',
+            kid: 'client-1',
+            use: 'sig',
+            alg: 'ES256',
+          },
+        ],
+      },
     },
   ],
   jwks: { keys: [signingKey] },

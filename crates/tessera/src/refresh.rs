@@ -232,7 +232,7 @@ async fn request_refresh(
         endpoint: &meta.token_endpoint,
         client_id: &provider.client_id,
         client_secret: &provider.client_secret,
-        auth: provider.token_auth,
+        auth: &provider.token_auth,
         params: vec![("grant_type", "refresh_token"), ("refresh_token", refresh_token)],
     };
     let mut set = token::request_detailed(http, request, unix(SystemTime::now())).await?;

@@ -454,6 +454,73 @@ async fn client_secret_post_puts_credentials_in_the_body() {
 }
 
 #[tokio::test]
+async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
+    use tessera::providers::{ClientKey, ClientKeyError};
+    let idp = Idp::new(&[&rsa()]);
+    let key = ClientKey::from_pem(Algorithm::ES256, common::CLIENT_KEY_PEM.as_bytes())
+        .unwrap()
+        .kid("client-1");
+    let p = demo("demo")
+        .client_secret("")
+        .token_auth_method(TokenAuthMethod::PrivateKeyJwt(key));
+    let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
+    let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+
+    let t = &idp.requests_to("/token")[0];
+    assert!(t.headers.get("authorization").is_none(), "no Basic credentials");
+    let form: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(t.body.as_bytes()).into_owned().collect();
+    assert_eq!(form["client_id"], "cid");
+    assert!(!form.contains_key("client_secret"));
+    assert_eq!(
+        form["client_assertion_type"],
+        "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+    );
+    let public = jsonwebtoken::DecodingKey::from_ec_components(common::CLIENT_KEY_X, common::CLIENT_KEY_Y).unwrap();
+    let mut validation = jsonwebtoken::Validation::new(Algorithm::ES256);
+    validation.set_audience(&[format!("{ISSUER}/token")]);
+    validation.set_issuer(&["cid"]);
+    let assertion = jsonwebtoken::decode::<Value>(&form["client_assertion"], &public, &validation).unwrap();
+    assert_eq!(assertion.header.kid.as_deref(), Some("client-1"));
+    let c = assertion.claims;
+    assert_eq!(c["sub"], "cid");
+    assert_eq!(c["exp"].as_i64().unwrap() - c["iat"].as_i64().unwrap(), 60);
+    assert!(c["jti"].as_str().unwrap().len() >= 16);
+
+    // Each request gets a fresh assertion (a new jti).
+    let mut again = Browser::new(
+        base(&idp)
+            .provider(
+                demo("demo")
+                    .client_secret("")
+                    .token_auth_method(TokenAuthMethod::PrivateKeyJwt(
+                        ClientKey::from_pem(Algorithm::ES256, common::CLIENT_KEY_PEM.as_bytes()).unwrap(),
+                    )),
+            )
+            .build()
+            .unwrap(),
+    );
+    sign_in_as(&mut again, &idp, "demo", "u-1", json!({})).await;
+    let second: std::collections::HashMap<String, String> =
+        form_urlencoded::parse(idp.requests_to("/token")[1].body.as_bytes())
+            .into_owned()
+            .collect();
+    assert_ne!(second["client_assertion"], form["client_assertion"]);
+
+    // Keys that cannot sign are refused when read.
+    assert!(matches!(
+        ClientKey::from_pem(Algorithm::HS256, common::CLIENT_KEY_PEM.as_bytes()),
+        Err(ClientKeyError::Algorithm(Algorithm::HS256))
+    ));
+    assert!(matches!(
+        ClientKey::from_pem(Algorithm::RS256, common::CLIENT_KEY_PEM.as_bytes()),
+        Err(ClientKeyError::Pem { .. })
+    ));
+    assert!(ClientKey::from_pem(Algorithm::ES256, b"not a pem").is_err());
+}
+
+#[tokio::test]
 async fn form_post_callbacks_work_without_csrf() {
     let idp = Idp::new(&[&rsa()]);
     let mut b = browser(&idp, |b| b);

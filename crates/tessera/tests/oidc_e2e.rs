@@ -21,7 +21,8 @@ use std::time::Duration;
 use common::{Browser, Reply};
 use http::StatusCode;
 use tessera::adapter::{Adapter, MemoryAdapter};
-use tessera::providers::OAuthProvider;
+use tessera::providers::oauth::Algorithm;
+use tessera::providers::{ClientKey, OAuthProvider, TokenAuthMethod};
 use tessera::{Auth, AuthBuilder, SessionStrategy};
 
 const APP: &str = "http://localhost:3000";
@@ -73,7 +74,7 @@ impl OidcServer {
             eprintln!("SKIP oidc_e2e: {why}");
             return None;
         }
-        let redirects = ["oidc", "oidc2"]
+        let redirects = ["oidc", "oidc2", "oidc3"]
             .map(|id| format!("{APP}/api/auth/callback/{id}"))
             .join(",");
         let mut child = Command::new("node")
@@ -220,6 +221,17 @@ fn builder(server: &OidcServer) -> AuthBuilder {
         .provider(provider("oidc", &server.issuer))
         // The second provider reads the userinfo endpoint as well.
         .provider(provider("oidc2", &server.issuer).fetch_userinfo(true))
+        // The third authenticates with a signed client assertion instead of a secret.
+        .provider(
+            provider("oidc3", &server.issuer)
+                .client_id("tessera-pkjwt")
+                .client_secret("")
+                .token_auth_method(TokenAuthMethod::PrivateKeyJwt(
+                    ClientKey::from_pem(Algorithm::ES256, common::CLIENT_KEY_PEM.as_bytes())
+                        .unwrap()
+                        .kid("client-1"),
+                )),
+        )
 }
 
 /// Signs in through provider `id` as `login` at the provider, the way next-auth/react
@@ -268,6 +280,41 @@ async fn jwt_sign_in_without_an_adapter() {
     let r = sign_in(&mut b, "oidc2", "carol", "?prompt=login").await;
     assert_eq!(r.location(), Some("http://localhost:3000/dashboard"), "{r:?}");
     assert_eq!(session(&mut b).await["user"]["email"], "carol@example.com");
+
+    // private_key_jwt: the provider verifies the client assertion against the client's key.
+    let mut b = Browser::new(builder(&server).build().unwrap());
+    let r = sign_in(&mut b, "oidc3", "alice", "").await;
+    assert_eq!(r.location(), Some("http://localhost:3000/dashboard"), "{r:?}");
+    assert_eq!(session(&mut b).await["user"]["email"], "alice@example.com");
+
+    // The same with a key the provider does not know: refused at the token endpoint.
+    const STRANGER: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgjpQgM3vy48Q4Esav
+rzcrtRARFajgtrXaTUo79EMOlBOhRANCAAR99HgKzCCgo0PJCNPtYUq55jmwzB5F
+AFh/+JJvsv7l8PD/2L7DoVa8n24b1JsVoPCYNASQ+yIzPpvy2zw8BZdV
+-----END PRIVATE KEY-----";
+    let stranger = ClientKey::from_pem(Algorithm::ES256, STRANGER.as_bytes())
+        .unwrap()
+        .kid("client-1");
+    let auth = Auth::builder()
+        .url(APP)
+        .secret(common::SECRET)
+        .provider(
+            provider("oidc3", &server.issuer)
+                .client_id("tessera-pkjwt")
+                .client_secret("")
+                .token_auth_method(TokenAuthMethod::PrivateKeyJwt(stranger)),
+        )
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    let r = sign_in(&mut b, "oidc3", "alice", "").await;
+    assert_eq!(
+        r.location(),
+        Some("http://localhost:3000/api/auth/error?error=OAuthCallback"),
+        "{r:?}"
+    );
+    assert_eq!(session(&mut b).await, serde_json::json!({}));
 }
 
 #[tokio::test]

@@ -129,7 +129,7 @@ impl TokenSet {
 }
 
 /// How the client authenticates at the token endpoint.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TokenAuthMethod {
     /// `Authorization: Basic base64(id:secret)` (the default).
     #[default]
@@ -138,7 +138,113 @@ pub enum TokenAuthMethod {
     ClientSecretPost,
     /// A public client: `client_id` in the body, no secret (use PKCE).
     None,
+    /// `private_key_jwt` (OpenID Connect Core §9, RFC 7523): a short-lived JWT signed with
+    /// the client's private key (`client_assertion`), no shared secret.
+    PrivateKeyJwt(ClientKey),
 }
+
+/// The client's private key for [`TokenAuthMethod::PrivateKeyJwt`].
+///
+/// ```
+/// use tessera::providers::{ClientKey, OAuthProvider, TokenAuthMethod};
+/// use tessera::providers::oauth::Algorithm;
+///
+/// let pem = b"-----BEGIN PRIVATE KEY-----
+/// MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1CGbukl6JY+mCFXL
+/// NUWNVmkQtlURYZOlEZZB/AOOf8ehRANCAARa++zblr6c6R7Aw4gU9m8NC2q/xUEa
+/// 2l1zbpcBGLzUgDxm+tI/uiTWHFHzDwWLjNUQqdxFuaFijdi7KIo4vBxu
+/// -----END PRIVATE KEY-----";
+/// let key = ClientKey::from_pem(Algorithm::ES256, pem).unwrap().kid("key-2026");
+/// let provider = OAuthProvider::new("corp")
+///     .issuer("https://login.example.com")
+///     .client_id("tessera")
+///     .token_auth_method(TokenAuthMethod::PrivateKeyJwt(key));
+/// ```
+#[derive(Clone)]
+pub struct ClientKey {
+    key: std::sync::Arc<jsonwebtoken::EncodingKey>,
+    alg: jsonwebtoken::Algorithm,
+    kid: Option<String>,
+}
+
+/// Why a [`ClientKey`] could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ClientKeyError {
+    /// Only asymmetric algorithms sign client assertions here.
+    #[error("{0:?} is not an asymmetric signing algorithm (use RS256/384/512, PS256/384/512, ES256/384 or EdDSA)")]
+    Algorithm(jsonwebtoken::Algorithm),
+    /// The PEM is not a private key of the algorithm's kind.
+    #[error("the PEM is not a usable {alg:?} private key: {reason}")]
+    Pem {
+        /// The algorithm asked for.
+        alg: jsonwebtoken::Algorithm,
+        /// What the parser said.
+        reason: String,
+    },
+}
+
+impl ClientKey {
+    /// A PEM private key (PKCS#8, or PKCS#1/SEC1 for RSA/EC) for `alg`.
+    pub fn from_pem(alg: jsonwebtoken::Algorithm, pem: &[u8]) -> Result<ClientKey, ClientKeyError> {
+        use jsonwebtoken::{Algorithm as A, EncodingKey};
+        let key = match alg {
+            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => EncodingKey::from_rsa_pem(pem),
+            A::ES256 | A::ES384 => EncodingKey::from_ec_pem(pem),
+            A::EdDSA => EncodingKey::from_ed_pem(pem),
+            other => return Err(ClientKeyError::Algorithm(other)),
+        }
+        .map_err(|e| ClientKeyError::Pem {
+            alg,
+            reason: e.to_string(),
+        })?;
+        Ok(ClientKey {
+            key: std::sync::Arc::new(key),
+            alg,
+            kid: None,
+        })
+    }
+
+    /// The `kid` header, for providers that hold several of the client's keys.
+    pub fn kid(mut self, kid: impl Into<String>) -> Self {
+        self.kid = Some(kid.into());
+        self
+    }
+
+    /// The signed `client_assertion`: `iss` = `sub` = the client id, `aud` = the token
+    /// endpoint, a random `jti`, valid for 60 seconds from `now`.
+    fn assertion(&self, client_id: &str, audience: &str, now: i64) -> Result<String, FlowError> {
+        let mut header = jsonwebtoken::Header::new(self.alg);
+        header.kid = self.kid.clone();
+        let claims = serde_json::json!({
+            "iss": client_id,
+            "sub": client_id,
+            "aud": audience,
+            "jti": base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(crate::random::bytes::<16>()),
+            "iat": now,
+            "exp": now + 60,
+        });
+        jsonwebtoken::encode(&header, &claims, &self.key)
+            .map_err(|e| FlowError::new(format!("signing the client assertion: {e}")))
+    }
+}
+
+impl std::fmt::Debug for ClientKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ClientKey")
+            .field("alg", &self.alg)
+            .field("kid", &self.kid)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Two keys are equal when they are the same key (clones), algorithm and `kid`.
+impl PartialEq for ClientKey {
+    fn eq(&self, other: &Self) -> bool {
+        std::sync::Arc::ptr_eq(&self.key, &other.key) && self.alg == other.alg && self.kid == other.kid
+    }
+}
+
+impl Eq for ClientKey {}
 
 /// openid-client's encoding of Basic credentials: `encodeURIComponent`, spaces as `+`.
 fn basic_component(s: &str) -> String {
@@ -151,12 +257,15 @@ pub(crate) fn basic_auth(client_id: &str, client_secret: &str) -> String {
     format!("Basic {}", STANDARD.encode(raw))
 }
 
+/// `client_assertion_type` of a JWT client assertion (RFC 7523 §2.2).
+const CLIENT_ASSERTION_TYPE: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
 /// One token request: the form body pairs (in order) and the client credentials.
 pub(crate) struct TokenRequest<'a> {
     pub endpoint: &'a str,
     pub client_id: &'a str,
     pub client_secret: &'a Secret,
-    pub auth: TokenAuthMethod,
+    pub auth: &'a TokenAuthMethod,
     pub params: Vec<(&'a str, &'a str)>,
 }
 
@@ -198,6 +307,7 @@ pub(crate) async fn request_detailed(
     let mut builder = http::Request::post(req.endpoint)
         .header(CONTENT_TYPE, "application/x-www-form-urlencoded")
         .header(ACCEPT, "application/json");
+    let assertion;
     match req.auth {
         TokenAuthMethod::ClientSecretBasic => {
             builder = builder.header(AUTHORIZATION, basic_auth(req.client_id, req.client_secret.expose()));
@@ -207,6 +317,12 @@ pub(crate) async fn request_detailed(
             params.push(("client_secret", req.client_secret.expose()));
         }
         TokenAuthMethod::None => params.push(("client_id", req.client_id)),
+        TokenAuthMethod::PrivateKeyJwt(key) => {
+            assertion = key.assertion(req.client_id, req.endpoint, now).map_err(failed)?;
+            params.push(("client_id", req.client_id));
+            params.push(("client_assertion_type", CLIENT_ASSERTION_TYPE));
+            params.push(("client_assertion", &assertion));
+        }
     }
     // (The serializer is not Send, so it must not live across an await.)
     let body = form_urlencoded::Serializer::new(String::new())

@@ -8,7 +8,7 @@ pub mod style;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 pub use email::{DevMailer, EmailProvider, Mailer};
-pub use oauth::{Check, Checks, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
+pub use oauth::{Check, Checks, ClientKey, ClientKeyError, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
 pub use style::ProviderStyle;
 use tessera_protocol::ProviderType;
 

@@ -15,6 +15,16 @@ use tessera::{Auth, AuthBuilder, User};
 
 pub const SECRET: &str = "secret";
 
+/// A P-256 key of the client, for `private_key_jwt` (PKCS#8), and its public half
+/// (`tests/oidc/server.mjs` registers the same public key).
+pub const CLIENT_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1CGbukl6JY+mCFXL
+NUWNVmkQtlURYZOlEZZB/AOOf8ehRANCAARa++zblr6c6R7Aw4gU9m8NC2q/xUEa
+2l1zbpcBGLzUgDxm+tI/uiTWHFHzDwWLjNUQqdxFuaFijdi7KIo4vBxu
+-----END PRIVATE KEY-----";
+pub const CLIENT_KEY_X: &str = "Wvvs25a-nOkewMOIFPZvDQtqv8VBGtpdc26XARi81IA";
+pub const CLIENT_KEY_Y: &str = "PGb60j-6JNYcUfMPBYuM1RCp3EW5oWKN2Lsoiji8HG4";
+
 pub fn credentials() -> CredentialsProvider {
     CredentialsProvider::new(|c: Credentials| async move {
         match c.get("password") {

@@ -262,7 +262,7 @@ async fn exchange(
         endpoint: &meta.token_endpoint,
         client_id: &p.client_id,
         client_secret: &p.client_secret,
-        auth: p.token_auth,
+        auth: &p.token_auth,
         params: form,
     };
     let mut tokens = token::request(http, request, now).await?;

@@ -50,7 +50,7 @@ use url::Url;
 mod profile_hook;
 
 pub use crate::oauth::TokenSet;
-pub use crate::oauth::token::TokenAuthMethod;
+pub use crate::oauth::token::{ClientKey, ClientKeyError, TokenAuthMethod};
 pub use jsonwebtoken::Algorithm;
 pub use profile_hook::ProfileHook;
 
@@ -420,8 +420,14 @@ impl OAuthProvider {
         if self.client_id.trim().is_empty() {
             return bad("client_id is empty".into());
         }
-        if self.client_secret.is_empty() && self.token_auth != TokenAuthMethod::None {
-            return bad("client_secret is empty (use TokenAuthMethod::None for a public client)".into());
+        let needs_secret = matches!(
+            self.token_auth,
+            TokenAuthMethod::ClientSecretBasic | TokenAuthMethod::ClientSecretPost
+        );
+        if self.client_secret.is_empty() && needs_secret {
+            return bad(
+                "client_secret is empty (use TokenAuthMethod::None for a public client, or PrivateKeyJwt)".into(),
+            );
         }
         for (what, url) in [
             ("issuer", &self.issuer),
