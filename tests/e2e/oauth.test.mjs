@@ -106,6 +106,27 @@ function strategy(name, env, sessionCookie) {
       await e2e.closeContext(ctx);
     });
 
+    test("without JavaScript: the built-in sign-in page's button runs the same flow", { timeout: TEST_TIMEOUT }, async () => {
+      const ctx = await e2e.newContext({ javaScriptEnabled: false });
+      await e2e.withDiagnostics(ctx, async () => {
+        const { origin, issuer } = e2e.stack;
+        const page = await ctx.newPage();
+        await page.goto(`${origin}/protected`);
+        assert.equal(new URL(page.url()).pathname, "/api/auth/signin");
+        const form = page.locator(`form[action="${origin}/api/auth/signin/oidc"]`);
+        assert.equal(await form.count(), 1, "a form for the provider");
+        assert.match(await form.locator('input[name="csrfToken"]').inputValue(), /^[0-9a-f]{64}$/);
+        await Promise.all([
+          page.waitForURL((u) => u.origin === issuer, { timeout: WAIT }),
+          form.getByRole("button", { name: "Sign in with Loopback OIDC" }).click(),
+        ]);
+        await authorizeAtProvider(page, { issuer, origin }, "alice");
+        await page.waitForURL(`${origin}/protected`, { timeout: WAIT });
+        assert.match(await page.textContent("body"), /Alice Liddell/);
+      });
+      await e2e.closeContext(ctx);
+    });
+
     test("another provider account with the same address gets OAuthAccountNotLinked", { timeout: TEST_TIMEOUT }, async () => {
       // bob's address is ALICE@example.com: alice's user (made by the test above, or here) owns it.
       const first = await e2e.newContext();
