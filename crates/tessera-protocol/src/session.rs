@@ -1,38 +1,149 @@
-use serde::{Deserialize, Serialize};
+use std::fmt;
+
+use serde::de::{self, MapAccess, Visitor};
+use serde::ser::SerializeMap;
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 /// The JSON body of `GET /session` when signed in.
 ///
 /// `user` and `expires` are the fields NextAuth's default session has; anything a
 /// `session` callback adds lands in `extra` and is serialised after them.
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+// Serde by hand, not `#[serde(flatten)]`: flatten buffers every field through serde's
+// `Content`, which roughly doubles the deserialisation code in a wasm build. The JSON in
+// and out is the same as the derive's.
+#[derive(Debug, Clone, PartialEq, Default)]
 pub struct Session {
     /// The signed-in user, as exposed to the client.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub user: Option<SessionUser>,
     /// Expiry as ISO-8601 with milliseconds, e.g. `2026-12-22T11:24:55.705Z`.
-    #[serde(default)]
     pub expires: String,
     /// Fields added by a `session` callback.
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
 
 /// `session.user`: `name`, `email` and `image` (each `null` when unknown), plus extra fields.
-#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub struct SessionUser {
     /// Display name.
-    #[serde(default)]
     pub name: Option<String>,
     /// Email address.
-    #[serde(default)]
     pub email: Option<String>,
     /// Avatar URL.
-    #[serde(default)]
     pub image: Option<String>,
     /// Fields added by a `session` callback (for example `id`).
-    #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+/// `{user?, expires, ...extra}`: `user` left out when `None`.
+impl Serialize for Session {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        if let Some(user) = &self.user {
+            map.serialize_entry("user", user)?;
+        }
+        map.serialize_entry("expires", &self.expires)?;
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// `{name, email, image, ...extra}`: the three always present (`null` when `None`).
+impl Serialize for SessionUser {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let mut map = serializer.serialize_map(None)?;
+        map.serialize_entry("name", &self.name)?;
+        map.serialize_entry("email", &self.email)?;
+        map.serialize_entry("image", &self.image)?;
+        for (key, value) in &self.extra {
+            map.serialize_entry(key, value)?;
+        }
+        map.end()
+    }
+}
+
+/// Reads the value of a known field, refusing it twice (as the derive does).
+fn known<'de, A: MapAccess<'de>, T: Deserialize<'de>>(
+    map: &mut A,
+    slot: &mut Option<T>,
+    name: &'static str,
+) -> Result<(), A::Error> {
+    if slot.is_some() {
+        return Err(de::Error::duplicate_field(name));
+    }
+    *slot = Some(map.next_value()?);
+    Ok(())
+}
+
+impl<'de> Deserialize<'de> for Session {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct SessionVisitor;
+        impl<'de> Visitor<'de> for SessionVisitor {
+            type Value = Session;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("struct Session")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Session, A::Error> {
+                let mut user: Option<Option<SessionUser>> = None;
+                let mut expires: Option<String> = None;
+                let mut extra = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "user" => known(&mut map, &mut user, "user")?,
+                        "expires" => known(&mut map, &mut expires, "expires")?,
+                        _ => {
+                            let value = map.next_value()?;
+                            extra.insert(key, value);
+                        }
+                    }
+                }
+                Ok(Session {
+                    user: user.flatten(),
+                    expires: expires.unwrap_or_default(),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(SessionVisitor)
+    }
+}
+
+impl<'de> Deserialize<'de> for SessionUser {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct UserVisitor;
+        impl<'de> Visitor<'de> for UserVisitor {
+            type Value = SessionUser;
+            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+                f.write_str("struct SessionUser")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SessionUser, A::Error> {
+                let mut name: Option<Option<String>> = None;
+                let mut email: Option<Option<String>> = None;
+                let mut image: Option<Option<String>> = None;
+                let mut extra = Map::new();
+                while let Some(key) = map.next_key::<String>()? {
+                    match key.as_str() {
+                        "name" => known(&mut map, &mut name, "name")?,
+                        "email" => known(&mut map, &mut email, "email")?,
+                        "image" => known(&mut map, &mut image, "image")?,
+                        _ => {
+                            let value = map.next_value()?;
+                            extra.insert(key, value);
+                        }
+                    }
+                }
+                Ok(SessionUser {
+                    name: name.flatten(),
+                    email: email.flatten(),
+                    image: image.flatten(),
+                    extra,
+                })
+            }
+        }
+        deserializer.deserialize_map(UserVisitor)
+    }
 }
 
 #[cfg(test)]
