@@ -76,7 +76,8 @@ impl BroadcastMessage {
     /// Reads a `storage` event's `newValue` the way next-auth does: the message counts only
     /// when it parses, `event` is `"session"` and `data` is truthy. Anything else is `None`.
     pub fn from_storage_value(new_value: Option<&str>) -> Option<Self> {
-        let value: Value = serde_json::from_str(new_value.unwrap_or("{}")).ok()?;
+        // `from_slice`: the parser instance the client uses everywhere (smaller wasm).
+        let value: Value = serde_json::from_slice(new_value.unwrap_or("{}").as_bytes()).ok()?;
         if value.get("event").and_then(Value::as_str) != Some("session") {
             return None;
         }

@@ -111,6 +111,12 @@ fn error_param(url: &str) -> Result<Option<String>, ClientError> {
     Ok(parsed.search_params().get("error"))
 }
 
+/// The compact JSON text of `value`: what `Display` of a `Value` writes, through the
+/// serializer the client already has (`Display` would add a second copy in wasm).
+fn json_text(value: &Value) -> String {
+    serde_json::to_string(value).unwrap_or_default()
+}
+
 /// `/x/y/` → `/x/y`, `x` → `/x`, `/` → `` (mounted at the root).
 fn normalize_base_path(path: &str) -> String {
     let trimmed = path.trim().trim_end_matches('/');
@@ -386,7 +392,10 @@ impl Client {
             Value::Null => Ok(None),
             Value::Object(ref map) if map.is_empty() => Ok(None),
             Value::Object(_) => Ok(Some(data)),
-            other => Err(ClientError::json(&url, format!("expected an object, got {other}"))),
+            other => Err(ClientError::json(
+                &url,
+                format!("expected an object, got {}", json_text(&other)),
+            )),
         }
     }
 
@@ -447,7 +456,12 @@ impl Client {
         let target = match data.get("url") {
             None | Some(Value::Null) => None,
             Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => return Err(ClientError::json(url, format!("`url` is not a string: {other}"))),
+            Some(other) => {
+                return Err(ClientError::json(
+                    url,
+                    format!("`url` is not a string: {}", json_text(other)),
+                ));
+            }
         };
         Ok((response.status, target))
     }
@@ -589,6 +603,13 @@ mod tests {
         let c = c.base_path("/");
         assert_eq!(c.url("csrf"), "http://localhost:3000/csrf");
         assert_eq!(c.current_location(), "http://localhost:3000/");
+    }
+
+    #[test]
+    fn json_text_is_what_display_writes() {
+        let value = serde_json::json!({"a": [1, -2, 1.5, null, true], "b": "x\"\u{e9}\n", "c": {}});
+        assert_eq!(json_text(&value), value.to_string());
+        assert_eq!(json_text(&Value::from(7)), "7");
     }
 
     #[test]
