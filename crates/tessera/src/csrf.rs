@@ -23,6 +23,19 @@ pub fn hash(token: &str, secret: &Secret) -> String {
     hex::encode(h.finalize())
 }
 
+/// Whether `given` equals [`hash`]`(token, secret)` (constant time, no allocation).
+fn hash_matches(token: &str, secret: &Secret, given: &str) -> bool {
+    let mut h = Sha256::new();
+    h.update(token.as_bytes());
+    h.update(secret.expose().as_bytes());
+    let mut hex = [0u8; 64];
+    // 32 bytes always fit 64 hex digits.
+    if hex::encode_to_slice(h.finalize(), &mut hex).is_err() {
+        return false;
+    }
+    bool::from(hex.ct_eq(given.as_bytes()))
+}
+
 /// The CSRF state of one request.
 #[derive(Debug)]
 pub(crate) struct Csrf {
@@ -39,9 +52,7 @@ impl Csrf {
     /// missing, malformed or signed with an unknown secret.
     pub fn from_cookie(value: Option<&str>, secrets: &[Secret], def: &CookieDef) -> Self {
         if let Some((token, given)) = value.and_then(|v| v.split_once('|')) {
-            let ok = secrets
-                .iter()
-                .any(|s| bool::from(hash(token, s).as_bytes().ct_eq(given.as_bytes())));
+            let ok = secrets.iter().any(|s| hash_matches(token, s, given));
             if ok && !token.is_empty() {
                 return Csrf {
                     token: token.to_owned(),
@@ -89,6 +100,18 @@ mod tests {
             hash("64216acdcb8c607b9d3c50a6295b29706b88d9cf917d27a79bd6e5efa10fde72", &s),
             "7f8af73ec3b9ef79499a6b35c1902d636df1c62bf502edde1c14a4564cec69eb"
         );
+    }
+
+    #[test]
+    fn hash_matches_only_the_lowercase_hex_hash() {
+        let s = Secret::new("secret");
+        let t = "64216acdcb8c607b9d3c50a6295b29706b88d9cf917d27a79bd6e5efa10fde72";
+        let h = hash(t, &s);
+        assert!(hash_matches(t, &s, &h));
+        assert!(!hash_matches(t, &s, &h.to_uppercase()));
+        assert!(!hash_matches(t, &s, &h[..63]));
+        assert!(!hash_matches(t, &s, &format!("{h}0")));
+        assert!(!hash_matches(t, &s, ""));
     }
 
     #[test]
