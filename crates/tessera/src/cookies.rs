@@ -5,7 +5,7 @@ use std::time::SystemTime;
 
 use http::HeaderValue;
 use http::header::COOKIE;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::session::jwt::Compat;
 
@@ -170,20 +170,26 @@ fn serialize(
     s.push_str(name);
     s.push('=');
     // JWEs, hex and UUIDs need no escaping: skip the encoder for them.
-    if value.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b)) {
+    if value
+        .bytes()
+        .all(|b| matches!(b, b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'_' | b'.'))
+    {
         s.push_str(value);
     } else {
-        let _ = write!(s, "{}", utf8_percent_encode(value, URI_COMPONENT));
+        s.extend(utf8_percent_encode(value, URI_COMPONENT));
     }
     if let Some(m) = max_age {
         let _ = write!(s, "; Max-Age={m}");
     }
     if let Some(d) = &o.domain {
-        let _ = write!(s, "; Domain={d}");
+        s.push_str("; Domain=");
+        s.push_str(d);
     }
-    let _ = write!(s, "; Path={}", o.path);
+    s.push_str("; Path=");
+    s.push_str(&o.path);
     if let Some(e) = expires {
-        let _ = write!(s, "; Expires={}", httpdate::fmt_http_date(e));
+        // Formatted in place (`fmt_http_date` would allocate a String).
+        let _ = write!(s, "; Expires={}", httpdate::HttpDate::from(e));
     }
     if o.http_only {
         s.push_str("; HttpOnly");
@@ -191,7 +197,8 @@ fn serialize(
     if o.secure {
         s.push_str("; Secure");
     }
-    let _ = write!(s, "; SameSite={}", o.same_site.as_str());
+    s.push_str("; SameSite=");
+    s.push_str(o.same_site.as_str());
     // Names and attributes are validated when the `Auth` is built and the value is
     // percent-encoded, so this is always a valid header value.
     HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static(""))
@@ -212,56 +219,70 @@ pub(crate) fn is_valid_attribute(value: &str) -> bool {
 
 /// The cookies of a request, parsed like `cookie.parse`: pairs split on `;`, trimmed,
 /// surrounding quotes removed, values percent-decoded (kept as is when that fails).
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 pub struct RequestCookies {
-    pairs: Vec<(String, String)>,
+    /// Every name and value, back to back.
+    buf: String,
+    /// `(name start, name end = value start, value end)` in `buf`, in request order.
+    pairs: Vec<(usize, usize, usize)>,
+}
+
+impl std::fmt::Debug for RequestCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RequestCookies")
+            .field("pairs", &self.iter().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 impl RequestCookies {
     /// Parses every `Cookie` header.
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
-        let mut pairs = Vec::new();
+        let mut cookies = RequestCookies::default();
+        let mut scratch = Vec::new();
         for header in headers.get_all(COOKIE) {
             let Ok(header) = header.to_str() else {
                 continue;
             };
+            cookies.buf.reserve(header.len());
             for pair in header.split(';') {
                 let Some((name, value)) = pair.split_once('=') else {
                     continue;
                 };
                 let name = name.trim_matches([' ', '\t']);
-                if name.is_empty() || pairs.iter().any(|(n, _): &(String, String)| n == name) {
+                if name.is_empty() || cookies.get(name).is_some() {
                     continue;
                 }
                 let mut value = value.trim_matches([' ', '\t']);
                 if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
                     value = &value[1..value.len() - 1];
                 }
-                let value = if value.contains('%') {
-                    percent_decode_str(value)
-                        .decode_utf8()
-                        .map(|v| v.into_owned())
-                        .unwrap_or_else(|_| value.to_owned())
-                } else {
-                    value.to_owned()
-                };
-                pairs.push((name.to_owned(), value));
+                let start = cookies.buf.len();
+                cookies.buf.push_str(name);
+                let mid = cookies.buf.len();
+                match percent_decode(value, &mut scratch) {
+                    Some(decoded) => cookies.buf.push_str(decoded),
+                    None => cookies.buf.push_str(value),
+                }
+                cookies.pairs.push((start, mid, cookies.buf.len()));
             }
         }
-        RequestCookies { pairs }
+        cookies
+    }
+
+    /// Names and values, in request order.
+    fn iter(&self) -> impl Iterator<Item = (&str, &str)> + '_ {
+        self.pairs.iter().map(|&(a, b, c)| (&self.buf[a..b], &self.buf[b..c]))
     }
 
     /// The value of the first cookie called `name`.
     pub fn get(&self, name: &str) -> Option<&str> {
-        self.pairs.iter().find(|(n, _)| n == name).map(|(_, v)| v.as_str())
+        self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
     /// Names of the cookies that belong to the (possibly chunked) cookie `name`, in request order.
     pub fn chunk_names<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.pairs
-            .iter()
-            .map(|(n, _)| n.as_str())
-            .filter(move |n| n.starts_with(name))
+        self.iter().map(|(n, _)| n).filter(move |n| n.starts_with(name))
     }
 
     /// Reassembles a chunked cookie: the bare cookie when present, else `name.0`, `name.1`, …
@@ -271,11 +292,10 @@ impl RequestCookies {
             return (!v.is_empty()).then(|| v.to_owned());
         }
         let mut chunks: Vec<(u32, &str)> = self
-            .pairs
             .iter()
             .filter_map(|(n, v)| {
                 let idx = n.strip_prefix(name)?.strip_prefix('.')?.parse().ok()?;
-                Some((idx, v.as_str()))
+                Some((idx, v))
             })
             .collect();
         if chunks.is_empty() {
@@ -284,6 +304,42 @@ impl RequestCookies {
         chunks.sort_unstable_by_key(|(i, _)| *i);
         let joined: String = chunks.into_iter().map(|(_, v)| v).collect();
         (!joined.is_empty()).then_some(joined)
+    }
+}
+
+/// `percent_decode_str(value).decode_utf8()` into `scratch`: `None` when `value` has no
+/// `%` (nothing to decode) or the decoded bytes are not UTF-8 (the value is kept as is).
+/// A `%` not followed by two hex digits stays literal.
+fn percent_decode<'a>(value: &str, scratch: &'a mut Vec<u8>) -> Option<&'a str> {
+    let bytes = value.as_bytes();
+    let mut rest = bytes;
+    let mut at = rest.iter().position(|&b| b == b'%')?;
+    scratch.clear();
+    loop {
+        scratch.extend_from_slice(&rest[..at]);
+        rest = &rest[at + 1..];
+        match (rest.first().and_then(hex_digit), rest.get(1).and_then(hex_digit)) {
+            (Some(hi), Some(lo)) => {
+                scratch.push(hi << 4 | lo);
+                rest = &rest[2..];
+            }
+            _ => scratch.push(b'%'),
+        }
+        match rest.iter().position(|&b| b == b'%') {
+            Some(next) => at = next,
+            None => break,
+        }
+    }
+    scratch.extend_from_slice(rest);
+    std::str::from_utf8(scratch).ok()
+}
+
+fn hex_digit(b: &u8) -> Option<u8> {
+    match b {
+        b'0'..=b'9' => Some(b - b'0'),
+        b'a'..=b'f' => Some(b - b'a' + 10),
+        b'A'..=b'F' => Some(b - b'A' + 10),
+        _ => None,
     }
 }
 
@@ -304,29 +360,50 @@ pub fn write_chunked(
     request: &RequestCookies,
     chunk_size: usize,
 ) -> Vec<HeaderValue> {
-    let mut out: Vec<(String, HeaderValue)> = request
-        .chunk_names(&def.name)
-        .map(|n| (n.to_owned(), def.clear_named(n)))
-        .collect();
-    let mut put = |name: String, chunk: &str| {
-        let header = serialize(&name, chunk, def.options.max_age, expires, &def.options);
-        match out.iter_mut().find(|(n, _)| *n == name) {
-            Some(slot) => slot.1 = header,
-            None => out.push((name, header)),
-        }
-    };
+    let write = |name: &str, chunk: &str| serialize(name, chunk, def.options.max_age, expires, &def.options);
     if value.len() <= chunk_size {
-        put(def.name.clone(), value);
-    } else {
-        // The value is a JWE or a token: ASCII, so byte slicing is character slicing.
-        for (i, chunk) in value.as_bytes().chunks(chunk_size).enumerate() {
-            put(
+        // One cookie: stale chunks are cleared in request order, the cookie itself is
+        // written in its request position or else last.
+        let mut out = Vec::with_capacity(1);
+        let mut written = false;
+        for n in request.chunk_names(&def.name) {
+            if n == def.name {
+                out.push(write(n, value));
+                written = true;
+            } else {
+                out.push(def.clear_named(n));
+            }
+        }
+        if !written {
+            out.push(write(&def.name, value));
+        }
+        return out;
+    }
+    // The value is a JWE or a token: ASCII, so byte slicing is character slicing.
+    let chunks: Vec<(String, &str)> = value
+        .as_bytes()
+        .chunks(chunk_size)
+        .enumerate()
+        .map(|(i, chunk)| {
+            (
                 format!("{}.{i}", def.name),
                 std::str::from_utf8(chunk).unwrap_or_default(),
-            );
+            )
+        })
+        .collect();
+    let mut out = Vec::with_capacity(chunks.len());
+    for n in request.chunk_names(&def.name) {
+        match chunks.iter().find(|(name, _)| name == n) {
+            Some((_, chunk)) => out.push(write(n, chunk)),
+            None => out.push(def.clear_named(n)),
         }
     }
-    out.into_iter().map(|(_, h)| h).collect()
+    for (name, chunk) in &chunks {
+        if !request.chunk_names(&def.name).any(|n| n == name) {
+            out.push(write(name, chunk));
+        }
+    }
+    out
 }
 
 /// `Set-Cookie` headers clearing every chunk of `def` present in the request.
@@ -450,5 +527,103 @@ mod tests {
         );
         assert_eq!(clear_chunked(&def, &r).len(), 2);
         assert!(clear_chunked(&def, &RequestCookies::default()).is_empty());
+    }
+
+    /// The straightforward `write_chunked`: clear every request chunk, then overwrite.
+    fn reference_write_chunked(
+        def: &CookieDef,
+        value: &str,
+        expires: Option<SystemTime>,
+        request: &RequestCookies,
+        chunk_size: usize,
+    ) -> Vec<HeaderValue> {
+        let mut out: Vec<(String, HeaderValue)> = request
+            .chunk_names(&def.name)
+            .map(|n| (n.to_owned(), def.clear_named(n)))
+            .collect();
+        let mut put = |name: String, chunk: &str| {
+            let header = serialize(&name, chunk, def.options.max_age, expires, &def.options);
+            match out.iter_mut().find(|(n, _)| *n == name) {
+                Some(slot) => slot.1 = header,
+                None => out.push((name, header)),
+            }
+        };
+        if value.len() <= chunk_size {
+            put(def.name.clone(), value);
+        } else {
+            for (i, chunk) in value.as_bytes().chunks(chunk_size).enumerate() {
+                put(format!("{}.{i}", def.name), std::str::from_utf8(chunk).unwrap());
+            }
+        }
+        out.into_iter().map(|(_, h)| h).collect()
+    }
+
+    #[test]
+    fn chunk_writing_keeps_its_order_whatever_came_in() {
+        let def = CookieSet::defaults(Compat::NextAuthV4, false).session_token;
+        let t = UNIX_EPOCH + Duration::from_secs(1_797_938_695);
+        let requests = [
+            "",
+            "next-auth.session-token=old",
+            "a=1; next-auth.session-token=old; b=2",
+            "next-auth.session-token.1=y; next-auth.session-token=old; next-auth.session-token.0=x",
+            "next-auth.session-token.0=x; next-auth.session-token.1=y; next-auth.session-token.2=z",
+            "next-auth.session-token.2=z; next-auth.session-token.0=x",
+            "next-auth.session-tokenX=1; next-auth.session-token.07=q",
+        ];
+        for cookie in requests {
+            let r = if cookie.is_empty() {
+                RequestCookies::default()
+            } else {
+                req(cookie)
+            };
+            for len in [0, 5, 10, 11, 25, 31] {
+                let value = "v".repeat(len);
+                for expires in [None, Some(t)] {
+                    assert_eq!(
+                        write_chunked(&def, &value, expires, &r, 10),
+                        reference_write_chunked(&def, &value, expires, &r, 10),
+                        "{cookie:?} {len}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn decoding_matches_percent_encoding() {
+        let cases = [
+            "",
+            "plain",
+            "%",
+            "%%",
+            "%7C",
+            "%7c",
+            "a%7Cb%7cc",
+            "%E0%A4%A",
+            "%E2%82%AC",
+            "%FF",
+            "%G0",
+            "%0",
+            "%0G",
+            "x%",
+            "x%2",
+            "%25%32%35",
+            "%%41",
+            "%41%",
+            "v%20w",
+            "%C3%A9t%C3%A9",
+        ];
+        let mut scratch = Vec::new();
+        for c in cases {
+            let expected = percent_encoding::percent_decode_str(c)
+                .decode_utf8()
+                .map(|v| v.into_owned())
+                .unwrap_or_else(|_| c.to_owned());
+            let got = percent_decode(c, &mut scratch)
+                .map(str::to_owned)
+                .unwrap_or_else(|| c.to_owned());
+            assert_eq!(got, expected, "{c:?}");
+        }
     }
 }

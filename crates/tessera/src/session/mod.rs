@@ -106,17 +106,51 @@ pub(crate) fn after(t: SystemTime, secs: i64) -> SystemTime {
 /// `Date.toISOString()`: `2026-12-22T11:24:55.705Z`.
 pub fn iso8601(t: SystemTime) -> String {
     let d = t.duration_since(UNIX_EPOCH).unwrap_or_default();
-    let dt = time::OffsetDateTime::UNIX_EPOCH + d;
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
-        dt.year(),
-        u8::from(dt.month()),
-        dt.day(),
-        dt.hour(),
-        dt.minute(),
-        dt.second(),
-        dt.millisecond()
-    )
+    let secs = d.as_secs();
+    let (year, month, day) = civil_from_days((secs / 86_400) as i64);
+    let rem = secs % 86_400;
+    let mut s = String::with_capacity(24);
+    if (0..=9999).contains(&year) {
+        push_digits(&mut s, year as u32, 4);
+    } else {
+        s.push_str(&year.to_string());
+    }
+    s.push('-');
+    push_digits(&mut s, month, 2);
+    s.push('-');
+    push_digits(&mut s, day, 2);
+    s.push('T');
+    push_digits(&mut s, (rem / 3600) as u32, 2);
+    s.push(':');
+    push_digits(&mut s, (rem / 60 % 60) as u32, 2);
+    s.push(':');
+    push_digits(&mut s, (rem % 60) as u32, 2);
+    s.push('.');
+    push_digits(&mut s, d.subsec_millis(), 3);
+    s.push('Z');
+    s
+}
+
+/// `n` as exactly `width` decimal digits (`n < 10^width`).
+fn push_digits(s: &mut String, n: u32, width: u32) {
+    for i in (0..width).rev() {
+        s.push(char::from(b'0' + (n / 10u32.pow(i) % 10) as u8));
+    }
+}
+
+/// Year, month (1–12) and day (1–31) of a count of days since 1970-01-01, in the
+/// proleptic Gregorian calendar (H. Hinnant's `civil_from_days`).
+fn civil_from_days(days: i64) -> (i64, u32, u32) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    let year = yoe + era * 400 + i64::from(month <= 2);
+    (year, month, day)
 }
 
 #[cfg(test)]
@@ -127,6 +161,38 @@ mod tests {
     fn iso_has_milliseconds() {
         let t = UNIX_EPOCH + Duration::from_millis(1_797_938_695_705);
         assert_eq!(iso8601(t), "2026-12-22T11:24:55.705Z");
+    }
+
+    #[test]
+    fn iso_agrees_with_the_time_crate() {
+        let reference = |t: SystemTime| {
+            let d = t.duration_since(UNIX_EPOCH).unwrap();
+            let dt = time::OffsetDateTime::UNIX_EPOCH + d;
+            format!(
+                "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+                dt.year(),
+                u8::from(dt.month()),
+                dt.day(),
+                dt.hour(),
+                dt.minute(),
+                dt.second(),
+                dt.millisecond()
+            )
+        };
+        // Every day from 1970 to 2450 (leap years, 2000 and 2100 included), at varied times.
+        for day in 0..175_000u64 {
+            let ms = day * 86_400_000 + (day * 7_919_993) % 86_400_000;
+            let t = UNIX_EPOCH + Duration::from_millis(ms);
+            assert_eq!(iso8601(t), reference(t), "day {day}");
+        }
+        for t in [
+            UNIX_EPOCH,
+            UNIX_EPOCH + Duration::from_millis(951_782_400_000), // 2000-02-29
+            UNIX_EPOCH + Duration::from_millis(253_402_300_799_999), // 9999-12-31T23:59:59.999
+            UNIX_EPOCH - Duration::from_secs(1),                 // before the epoch: clamped to it
+        ] {
+            assert_eq!(iso8601(t), reference(t.max(UNIX_EPOCH)));
+        }
     }
 
     #[test]
