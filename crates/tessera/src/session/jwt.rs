@@ -227,8 +227,7 @@ impl JweCodec {
     /// Decrypts and validates a token at time `now` (unix seconds).
     pub fn decode(&self, token: &str, now: i64) -> Result<Map<String, Value>, JwtError> {
         let plaintext = self.decrypt(token)?;
-        let claims: Map<String, Value> =
-            serde_json::from_slice(&plaintext).map_err(|_| JwtError::InvalidClaims("not a JSON object"))?;
+        let claims = parse_claims(&plaintext).ok_or(JwtError::InvalidClaims("not a JSON object"))?;
         check_claims(&claims, now)?;
         Ok(claims)
     }
@@ -263,18 +262,29 @@ impl JweCodec {
                 if iv.len() != 12 || tag.len() != 16 {
                     return Err(JwtError::Malformed);
                 }
-                for keys in self.candidates(kid.as_deref(), |k| k.gcm_kid.as_deref()) {
+                let mut ct = ct;
+                let mut candidates = self.candidates(kid.as_deref(), |k| k.gcm_kid.as_deref()).peekable();
+                while let Some(keys) = candidates.next() {
+                    let decrypt = |buf: &mut Vec<u8>| {
+                        keys.gcm
+                            .decrypt_in_place_detached(
+                                Nonce::from_slice(&iv),
+                                header.as_bytes(),
+                                buf,
+                                Tag::from_slice(&tag),
+                            )
+                            .is_ok()
+                    };
+                    if candidates.peek().is_none() {
+                        // The last key: decrypt the ciphertext itself, no copy.
+                        return if decrypt(&mut ct) {
+                            Ok(ct)
+                        } else {
+                            Err(JwtError::Decrypt)
+                        };
+                    }
                     let mut buf = ct.clone();
-                    if keys
-                        .gcm
-                        .decrypt_in_place_detached(
-                            Nonce::from_slice(&iv),
-                            header.as_bytes(),
-                            &mut buf,
-                            Tag::from_slice(&tag),
-                        )
-                        .is_ok()
-                    {
+                    if decrypt(&mut buf) {
                         return Ok(buf);
                     }
                 }
@@ -340,6 +350,44 @@ fn parse_header(header: &str) -> Result<(Enc, Option<String>), JwtError> {
     Ok((enc, h.kid))
 }
 
+/// `serde_json::from_slice::<Map<String, Value>>`, with room for the usual claims
+/// reserved up front (the map would otherwise grow and rehash twice).
+fn parse_claims(json: &[u8]) -> Option<Map<String, Value>> {
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
+
+    struct Claims;
+
+    impl<'de> Visitor<'de> for Claims {
+        type Value = Map<String, Value>;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("a JSON object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Self::Value, A::Error> {
+            // name, email, picture, sub, iat, exp, jti: NextAuth's seven.
+            let mut map = Map::with_capacity(8);
+            while let Some((key, value)) = access.next_entry::<String, Value>()? {
+                map.insert(key, value);
+            }
+            Ok(map)
+        }
+    }
+
+    impl<'de> DeserializeSeed<'de> for Claims {
+        type Value = Map<String, Value>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_map(self)
+        }
+    }
+
+    let mut de = serde_json::Deserializer::from_slice(json);
+    let map = Claims.deserialize(&mut de).ok()?;
+    de.end().ok()?;
+    Some(map)
+}
+
 fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
     if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
         return Err(JwtError::InvalidClaims("iat is not a number"));
@@ -368,6 +416,25 @@ fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>, iv: &[u8]) ->
 }
 
 fn assemble(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
+    // Encoded straight into one buffer of the exact size (`encode_string` goes through a
+    // chunked encoder with a scratch buffer per call).
+    let len = |n: usize| base64::encoded_len(n, false).unwrap_or(usize::MAX / 8);
+    let total = header.len() + 2 + len(iv.len()) + 1 + len(ct.len()) + 1 + len(tag.len());
+    let mut out = vec![b'.'; total];
+    out[..header.len()].copy_from_slice(header.as_bytes());
+    let mut at = header.len() + 2;
+    for part in [iv, ct, tag] {
+        match B64.encode_slice(part, &mut out[at..]) {
+            // Step over the '.' already in place after each part.
+            Ok(n) => at += n + 1,
+            Err(_) => return assemble_slow(header, iv, ct, tag),
+        }
+    }
+    // Base64url and the (base64url) header are ASCII.
+    String::from_utf8(out).unwrap_or_else(|_| assemble_slow(header, iv, ct, tag))
+}
+
+fn assemble_slow(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
     let mut out = String::with_capacity(header.len() + 4 + (iv.len() + ct.len() + tag.len()) * 4 / 3 + 4);
     out.push_str(header);
     out.push_str("..");
@@ -412,6 +479,68 @@ mod tests {
 
     fn secret() -> Vec<Secret> {
         vec![Secret::new("secret")]
+    }
+
+    #[test]
+    fn assemble_matches_encode_string() {
+        for (h, iv, ct, tag) in [
+            ("h", &[][..], &[][..], &[][..]),
+            (V4_HEADER, &[1u8; 12][..], &[2u8; 1][..], &[3u8; 16][..]),
+            (V4_HEADER, &[1u8; 12][..], &[7u8; 2][..], &[3u8; 16][..]),
+            (V4_HEADER, &[9u8; 12][..], &[255u8; 301][..], &[0u8; 16][..]),
+            ("eyJ4IjoxfQ", &[5u8; 16][..], &[6u8; 48][..], &[7u8; 32][..]),
+        ] {
+            assert_eq!(assemble(h, iv, ct, tag), assemble_slow(h, iv, ct, tag));
+        }
+    }
+
+    #[test]
+    fn claims_parse_like_serde_json() {
+        for json in [
+            &br#"{"a":1,"b":"x","a":2,"c":{"d":[1,2]},"e":null}"#[..],
+            br#"{}"#,
+            br#" {"x":1} "#,
+            br#"{"x":1} x"#,
+            br#"[1]"#,
+            br#"1"#,
+            br#""#,
+            br#"{"x":"#,
+        ] {
+            let expected = serde_json::from_slice::<Map<String, Value>>(json).ok();
+            assert_eq!(parse_claims(json), expected, "{:?}", std::str::from_utf8(json));
+            if let Some(m) = expected {
+                let keys: Vec<_> = m.keys().collect();
+                assert_eq!(parse_claims(json).unwrap().keys().collect::<Vec<_>>(), keys);
+            }
+        }
+    }
+
+    #[test]
+    fn rotated_secrets_still_decode_in_place() {
+        let old = JweCodec::new(Compat::NextAuthV4, &[Secret::new("old-secret-0123456789")], "");
+        let both = JweCodec::new(
+            Compat::NextAuthV4,
+            &[
+                Secret::new("new-secret-0123456789"),
+                Secret::new("old-secret-0123456789"),
+            ],
+            "",
+        );
+        let reversed = JweCodec::new(
+            Compat::NextAuthV4,
+            &[
+                Secret::new("old-secret-0123456789"),
+                Secret::new("new-secret-0123456789"),
+            ],
+            "",
+        );
+        let mut claims = Map::new();
+        claims.insert("sub".into(), "1".into());
+        let token = old.encode_claims(&mut claims, 60, 1_800_000_000);
+        assert_eq!(both.decode(&token, 1_800_000_000).unwrap()["sub"], "1");
+        assert_eq!(reversed.decode(&token, 1_800_000_000).unwrap()["sub"], "1");
+        let stranger = JweCodec::new(Compat::NextAuthV4, &[Secret::new("other-secret-0123456789")], "");
+        assert_eq!(stranger.decode(&token, 1_800_000_000), Err(JwtError::Decrypt));
     }
 
     #[test]
