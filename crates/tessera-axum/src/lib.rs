@@ -94,7 +94,13 @@ impl tower_service::Service<Request> for AuthService {
                 parts.extensions.insert(tessera::rate_limit::ClientIp(addr.ip()));
             }
             let limit = auth.max_body_bytes();
-            let bytes = match axum::body::to_bytes(body, limit).await {
+            // GETs (most requests) have no body: skip the collecting machinery.
+            let bytes = if axum::body::HttpBody::is_end_stream(&body) {
+                Ok(bytes::Bytes::new())
+            } else {
+                axum::body::to_bytes(body, limit).await
+            };
+            let bytes = match bytes {
                 Ok(b) => b,
                 Err(_) => {
                     let msg = format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);

@@ -332,27 +332,30 @@ impl RequestCookies {
 /// `%` (nothing to decode) or the decoded bytes are not UTF-8 (the value is kept as is).
 /// A `%` not followed by two hex digits stays literal.
 fn percent_decode<'a>(value: &str, scratch: &'a mut Vec<u8>) -> Option<&'a str> {
-    // `str::find` with a char searches with memchr: most values (JWEs) have no `%`.
+    // `str::find` with a char searches with memchr: most values (JWEs) have no `%`, and
+    // the runs between escapes (hex CSRF tokens) are long.
     let mut at = value.find('%')?;
-    let mut rest = value.as_bytes();
+    let mut rest = value;
     scratch.clear();
     scratch.reserve(rest.len());
     loop {
-        scratch.extend_from_slice(&rest[..at]);
+        scratch.extend_from_slice(&rest.as_bytes()[..at]);
         rest = &rest[at + 1..];
-        match (rest.first().and_then(hex_digit), rest.get(1).and_then(hex_digit)) {
+        let hex = rest.as_bytes();
+        match (hex.first().and_then(hex_digit), hex.get(1).and_then(hex_digit)) {
             (Some(hi), Some(lo)) => {
                 scratch.push(hi << 4 | lo);
+                // Two ASCII hex digits: still on a character boundary.
                 rest = &rest[2..];
             }
             _ => scratch.push(b'%'),
         }
-        match rest.iter().position(|&b| b == b'%') {
+        match rest.find('%') {
             Some(next) => at = next,
             None => break,
         }
     }
-    scratch.extend_from_slice(rest);
+    scratch.extend_from_slice(rest.as_bytes());
     std::str::from_utf8(scratch).ok()
 }
 
@@ -648,6 +651,9 @@ mod tests {
             "%41%",
             "v%20w",
             "%C3%A9t%C3%A9",
+            "é%41é",
+            "%é",
+            "%4é",
         ];
         let mut scratch = Vec::new();
         for c in cases {

@@ -46,7 +46,12 @@ impl AuthResponse {
     }
 
     pub fn json_value(value: &impl serde::Serialize) -> Self {
-        Self::json(serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec()))
+        // Room for a session body, so the buffer does not grow three times on the way.
+        let mut buf = Vec::with_capacity(256);
+        match serde_json::to_writer(&mut buf, value) {
+            Ok(()) => Self::json(buf),
+            Err(_) => Self::json(&b"{}"[..]),
+        }
     }
 
     pub fn html(status: StatusCode, html: String) -> Self {

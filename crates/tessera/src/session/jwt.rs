@@ -201,8 +201,12 @@ impl JweCodec {
         claims.insert("iat".into(), Value::from(now));
         claims.insert("exp".into(), Value::from(now + max_age));
         claims.insert("jti".into(), Value::from(jti));
-        // Serialising a Map of JSON values cannot fail.
-        let plaintext = serde_json::to_vec(claims).unwrap_or_default();
+        // Serialising a Map of JSON values cannot fail. Room for NextAuth's claims, so the
+        // buffer does not grow on the way.
+        let mut plaintext = Vec::with_capacity(256);
+        if serde_json::to_writer(&mut plaintext, claims).is_err() {
+            plaintext.clear();
+        }
         let mut iv = [0u8; 16];
         iv.copy_from_slice(&rnd[16..]);
         self.encrypt_with_iv(plaintext, iv)
