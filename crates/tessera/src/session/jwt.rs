@@ -393,16 +393,26 @@ fn parse_claims(json: &[u8]) -> Option<Map<String, Value>> {
 }
 
 fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
-    if claims.get("iat").is_some_and(|iat| !iat.is_number()) {
+    // One pass over the entries instead of three hashed lookups; checked in the same order.
+    let (mut iat, mut nbf, mut exp) = (None, None, None);
+    for (key, value) in claims {
+        match key.as_str() {
+            "iat" => iat = Some(value),
+            "nbf" => nbf = Some(value),
+            "exp" => exp = Some(value),
+            _ => {}
+        }
+    }
+    if iat.is_some_and(|iat| !iat.is_number()) {
         return Err(JwtError::InvalidClaims("iat is not a number"));
     }
-    if let Some(nbf) = claims.get("nbf") {
+    if let Some(nbf) = nbf {
         let nbf = nbf.as_f64().ok_or(JwtError::InvalidClaims("nbf is not a number"))?;
         if nbf > (now + CLOCK_TOLERANCE_SECS) as f64 {
             return Err(JwtError::NotYetValid(nbf as i64));
         }
     }
-    if let Some(exp) = claims.get("exp") {
+    if let Some(exp) = exp {
         let exp = exp.as_f64().ok_or(JwtError::InvalidClaims("exp is not a number"))?;
         if exp <= (now - CLOCK_TOLERANCE_SECS) as f64 {
             return Err(JwtError::Expired { exp: exp as i64, now });
@@ -598,6 +608,31 @@ mod tests {
         let t = codec.encode_claims(&mut Map::new(), 10, 1000);
         assert!(codec.decode(&t, 1024).is_ok()); // exp 1010 > 1024 - 15
         assert_eq!(codec.decode(&t, 1025), Err(JwtError::Expired { exp: 1010, now: 1025 }));
+    }
+
+    #[test]
+    fn registered_claims_are_checked_in_order() {
+        let claims = |json: &str| serde_json::from_str::<Map<String, Value>>(json).unwrap();
+        let check = |json: &str| check_claims(&claims(json), 1000);
+        assert_eq!(check(r#"{"exp":2000,"nbf":900,"iat":1}"#), Ok(()));
+        assert_eq!(check(r#"{}"#), Ok(()));
+        assert_eq!(
+            check(r#"{"exp":1,"nbf":"x","iat":"y"}"#),
+            Err(JwtError::InvalidClaims("iat is not a number"))
+        );
+        assert_eq!(
+            check(r#"{"exp":1,"nbf":"x"}"#),
+            Err(JwtError::InvalidClaims("nbf is not a number"))
+        );
+        assert_eq!(check(r#"{"exp":1,"nbf":1016}"#), Err(JwtError::NotYetValid(1016)));
+        assert_eq!(
+            check(r#"{"exp":1,"nbf":1015}"#),
+            Err(JwtError::Expired { exp: 1, now: 1000 })
+        );
+        assert_eq!(
+            check(r#"{"exp":null}"#),
+            Err(JwtError::InvalidClaims("exp is not a number"))
+        );
     }
 
     #[test]
