@@ -60,6 +60,8 @@ impl SqliteAdapter {
         let options = SqliteConnectOptions::from_str("sqlite::memory:")
             .map_err(|e| AdapterError::Backend(format!("sqlite options: {e}")))?;
         let pool = SqlitePoolOptions::new()
+            // An embedded database has no connection to lose: no ping before each query.
+            .test_before_acquire(false)
             .max_connections(1)
             .min_connections(1)
             .idle_timeout(None)
@@ -82,6 +84,8 @@ impl SqliteAdapter {
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
         let pool = SqlitePoolOptions::new()
+            // An embedded database has no connection to lose: no ping before each query.
+            .test_before_acquire(false)
             .connect_with(options)
             .await
             .map_err(|e| AdapterError::Backend(format!("open sqlite database: {e}")))?;
