@@ -520,6 +520,38 @@ async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
     assert!(ClientKey::from_pem(Algorithm::ES256, b"not a pem").is_err());
 }
 
+/// Adds a claim, or fails when the profile's `sub` is `refuse`.
+struct Department;
+
+#[tessera::async_trait]
+impl tessera::providers::oauth::ProfileHook for Department {
+    async fn complete(
+        &self,
+        profile: &mut serde_json::Map<String, Value>,
+        _tokens: &tessera::providers::TokenSet,
+        _http: &dyn HttpClient,
+    ) -> Result<(), tessera::providers::ProfileError> {
+        if profile["sub"] == "refuse" {
+            return Err(tessera::providers::ProfileError("directory unavailable".into()));
+        }
+        profile.insert("name".into(), json!("From the hook"));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_profile_hook_completes_the_profile_and_its_error_is_oauth_callback() {
+    let idp = Idp::new(&[&rsa()]);
+    let mut b = browser(&idp, |b| b.provider(demo("hooked").profile_hook(Department)));
+    sign_in_as(&mut b, &idp, "hooked", "u-1", json!({})).await;
+    assert_eq!(session(&mut b).await["user"]["name"], "From the hook");
+
+    let mut b = browser(&idp, |b| b.provider(demo("hooked").profile_hook(Department)));
+    let r = sign_in_as(&mut b, &idp, "hooked", "refuse", json!({})).await;
+    assert_error(&r, "OAuthCallback");
+    assert_eq!(session(&mut b).await, json!({}));
+}
+
 #[tokio::test]
 async fn form_post_callbacks_work_without_csrf() {
     let idp = Idp::new(&[&rsa()]);
