@@ -73,6 +73,14 @@ pub(crate) async fn get_json(
     url: &str,
     bearer: Option<&str>,
 ) -> Result<Map<String, Value>, FlowError> {
+    match get_json_value(http, url, bearer).await? {
+        Value::Object(m) => Ok(m),
+        _ => Err(FlowError::new(format!("GET {url}: the response is not a JSON object"))),
+    }
+}
+
+/// `GET url` with `Accept: application/json` (and a bearer token): any JSON value.
+pub(crate) async fn get_json_value(http: &dyn HttpClient, url: &str, bearer: Option<&str>) -> Result<Value, FlowError> {
     let mut req = http::Request::get(url).header(ACCEPT, "application/json");
     if let Some(token) = bearer {
         req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
@@ -84,10 +92,7 @@ pub(crate) async fn get_json(
     if !res.status().is_success() {
         return Err(FlowError::new(format!("GET {url}: HTTP {}", res.status())));
     }
-    match serde_json::from_slice(res.body()) {
-        Ok(Value::Object(m)) => Ok(m),
-        _ => Err(FlowError::new(format!("GET {url}: the response is not a JSON object"))),
-    }
+    serde_json::from_slice(res.body()).map_err(|_| FlowError::new(format!("GET {url}: the response is not JSON")))
 }
 
 #[cfg(test)]

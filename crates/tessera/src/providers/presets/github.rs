@@ -2,6 +2,7 @@
 
 use super::{OAuthProvider, env, required, text};
 use crate::oauth::HttpClient;
+use crate::oauth::discovery::get_json_value;
 use crate::providers::oauth::ProfileHook;
 use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
@@ -78,25 +79,15 @@ impl ProfileHook for PrimaryEmail {
         let Some(token) = tokens.access_token.as_deref() else {
             return Ok(());
         };
-        let Ok(request) = http::Request::get(EMAILS_URL)
-            .header(http::header::ACCEPT, "application/vnd.github+json")
-            .header(http::header::AUTHORIZATION, format!("Bearer {token}"))
-            .body(bytes::Bytes::new())
-        else {
-            return Ok(());
-        };
-        let emails = match http.execute(request).await {
-            Ok(res) if res.status().is_success() => serde_json::from_slice::<Vec<Value>>(res.body()).ok(),
-            Ok(res) => {
-                tracing::warn!(status = %res.status(), "GitHub /user/emails failed; signing in without an email");
-                None
-            }
+        let emails = match get_json_value(http, EMAILS_URL, Some(token)).await {
+            Ok(Value::Array(emails)) => emails,
+            Ok(_) => Vec::new(),
             Err(e) => {
-                tracing::warn!(error = %e, "GitHub /user/emails failed; signing in without an email");
-                None
+                tracing::warn!(error = %e.0, "GitHub /user/emails failed; signing in without an email");
+                Vec::new()
             }
         };
-        let primary = emails.unwrap_or_default().into_iter().find(|e| {
+        let primary = emails.into_iter().find(|e| {
             e.get("primary").and_then(Value::as_bool) == Some(true)
                 && e.get("verified").and_then(Value::as_bool) == Some(true)
         });
