@@ -217,22 +217,25 @@ fn app(auth: Auth) -> Router {
         .layer(tessera_axum::layer(auth))
 }
 
-/// The Leptos example app's files (`bash scripts/build-leptos-app.sh` builds them), from
-/// `LEPTOS_APP_DIR` or `examples/leptos-app/dist` next to this crate.
+/// Where the Leptos example app's files are (`bash scripts/build-leptos-app.sh` builds
+/// them): `LEPTOS_APP_DIR`, or `examples/leptos-app/dist` next to this crate.
+fn leptos_dir() -> std::path::PathBuf {
+    env("LEPTOS_APP_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../leptos-app/dist"))
+}
+
+/// One of the Leptos app's static files.
 async fn leptos_file(name: &str) -> axum::response::Response {
     use axum::response::IntoResponse;
     let content_type = match name {
-        "index.html" => "text/html; charset=utf-8",
         "leptos_app.js" => "text/javascript",
         "leptos_app_bg.wasm" => "application/wasm",
         _ => return axum::http::StatusCode::NOT_FOUND.into_response(),
     };
-    let dir = env("LEPTOS_APP_DIR")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../leptos-app/dist"));
-    match tokio::fs::read(dir.join(name)).await {
+    match tokio::fs::read(leptos_dir().join(name)).await {
         Ok(bytes) => ([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response(),
-        Err(_) => Html(pages::leptos_missing()).into_response(),
+        Err(_) => axum::http::StatusCode::NOT_FOUND.into_response(),
     }
 }
 
@@ -241,15 +244,13 @@ async fn leptos_file(name: &str) -> axum::response::Response {
 /// once, without a loading state or a first `GET /session`.
 async fn leptos_index(MaybeSession(session): MaybeSession) -> axum::response::Response {
     use axum::response::IntoResponse;
-    let page = leptos_file("index.html").await;
-    let Ok(bytes) = axum::body::to_bytes(page.into_body(), 1 << 20).await else {
-        return axum::http::StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    let Ok(html) = tokio::fs::read_to_string(leptos_dir().join("index.html")).await else {
+        return Html(pages::leptos_missing()).into_response();
     };
-    let html = String::from_utf8_lossy(&bytes);
     let script = tessera::protocol::embed::session_script(session.as_ref());
     let html = match html.find("</head>") {
         Some(at) => format!("{}{script}{}", &html[..at], &html[at..]),
-        None => html.into_owned(),
+        None => format!("{script}{html}"),
     };
     // The page carries this visitor's session: never cache it.
     ([(axum::http::header::CACHE_CONTROL, "no-store")], Html(html)).into_response()
