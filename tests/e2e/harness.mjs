@@ -166,12 +166,13 @@ export async function startStack({ env = {}, oidc = false } = {}) {
       const provider = await startOidcProvider([`${origin}/api/auth/callback/oidc`]);
       children.push(provider);
       issuer = provider.issuer;
-      Object.assign(env, {
+      env = {
+        ...env,
         DEMO_OIDC_ISSUER: issuer,
         DEMO_OIDC_CLIENT_ID: "tessera",
         DEMO_OIDC_CLIENT_SECRET: "tessera-secret",
         DEMO_OIDC_NAME: "Loopback OIDC",
-      });
+      };
     }
     const demo = spawnLogged("demo", bin, [], {
       PORT: String(demoPort),

@@ -47,10 +47,10 @@ function leptosStatus(page, status, name) {
   );
 }
 
-/** Counts the page's `GET /api/auth/session` requests (attempted ones included). */
-function countSessionGets(page) {
+/** Counts the `GET /api/auth/session` requests (attempted ones included) of a page or a context. */
+function countSessionGets(target) {
   const counter = { n: 0 };
-  page.on("request", (r) => {
+  target.on("request", (r) => {
     if (r.method() === "GET" && new URL(r.url()).pathname === "/api/auth/session") counter.n += 1;
   });
   return counter;
@@ -110,10 +110,7 @@ describe("tessera-leptos (wasm) in Chromium against the demo", { timeout: 150_00
   test("the session embedded in the page: no loading state and no first GET /session", { timeout: TEST_TIMEOUT }, async () => {
     const ctx = await e2e.newContext();
     await e2e.withDiagnostics(ctx, async () => {
-      const gets = { n: 0 };
-      ctx.on("request", (r) => {
-        if (r.method() === "GET" && new URL(r.url()).pathname === "/api/auth/session") gets.n += 1;
-      });
+      const gets = countSessionGets(ctx);
       const out = await openLeptos(ctx);
       assert.deepEqual(await out.evaluate(() => window.__leptosStates), ["unauthenticated"]);
       assert.equal(gets.n, 0, "signed out, known from the page");
@@ -217,7 +214,7 @@ describe("tessera-leptos (wasm) in Chromium against the demo", { timeout: 150_00
       assert.ok(gets.n >= 1, "it tried while offline");
       await leptosStatus(page, "authenticated", "Demo User");
       await ctx.setOffline(false);
-    }, { allowClientLogs: true });
+    });
     await e2e.closeContext(ctx);
   });
 });
