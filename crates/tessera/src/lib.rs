@@ -325,7 +325,19 @@ impl Config {
 
     async fn redirect(&self, url: &str, origin: &str) -> String {
         match &self.callbacks {
-            Some(cb) => cb.redirect(url, origin).await,
+            // The app's target may leave the origin on purpose (as in NextAuth), but must be
+            // an http(s) URL or a path: anything else falls back to the origin.
+            Some(cb) => {
+                let target = cb.redirect(url, origin).await;
+                if redirect::is_app_target(&target) {
+                    target
+                } else {
+                    tracing::warn!(
+                        "the redirect callback returned a target that is not an http(s) URL or a path; using the origin"
+                    );
+                    origin.to_owned()
+                }
+            }
             // The steady state (the cookie holds the origin) needs no parsing.
             None if url == origin => url.to_owned(),
             None => redirect::resolve(url, origin),
