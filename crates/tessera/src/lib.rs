@@ -36,6 +36,7 @@ pub mod cookies;
 pub mod csrf;
 pub mod events;
 pub mod oauth;
+mod origin_check;
 pub mod pages;
 pub mod providers;
 mod random;
@@ -218,6 +219,19 @@ impl Auth {
             Ok(r) => r,
             Err(e) => return bad_request(&e),
         };
+        // Same-origin writes (L6): before any flow runs, whatever CSRF pair the request carries.
+        let oauth_callback = action == Action::Callback
+            && req.provider_id.as_deref().is_some_and(|id| {
+                config
+                    .providers
+                    .iter()
+                    .any(|p| p.id() == id && matches!(p, providers::Provider::OAuth(_)))
+            });
+        if origin_check::is_guarded(&req.method, action, oauth_callback)
+            && let Err(why) = origin_check::check(&req.headers, &url.origin)
+        {
+            return origin_check::refusal(&req, &url, config, why);
+        }
         let profile = config.profile(&url);
 
         // The preamble (spec §1.3): CSRF cookie, then the callback URL.
