@@ -387,7 +387,9 @@ impl AuthBuilder {
 
     /// Without a configured URL, take the origin from `X-Forwarded-Host`/`Host` and
     /// `X-Forwarded-Proto`. Only enable this behind a proxy that sets those headers, and
-    /// list the site's hosts with [`AuthBuilder::allowed_hosts`].
+    /// list the site's hosts with [`AuthBuilder::allowed_hosts`]. The scheme is https
+    /// unless `X-Forwarded-Proto: http` says otherwise; state-changing POSTs whose `Origin`
+    /// differs from the origin so built are refused, so a plain-http proxy must send it.
     pub fn trust_host(mut self, trust: bool) -> Self {
         self.trust_host = trust;
         self
