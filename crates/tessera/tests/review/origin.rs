@@ -9,7 +9,7 @@ use tessera::callbacks::{CallbackError, Callbacks, SignInArgs, SignInDecision};
 use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::OAuthProvider;
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
-use tessera::{Auth, AuthBuilder, ConfigError, Pages};
+use tessera::{Auth, AuthBuilder, ConfigError};
 
 use crate::common::{self, Browser, Reply};
 
@@ -559,10 +559,6 @@ impl Callbacks for AppTargets {
     }
 }
 
-async fn sign_in_json(b: &mut Browser) -> Reply {
-    b.sign_in().await
-}
-
 #[tokio::test]
 async fn l12_javascript_targets_from_the_app_fall_back() {
     for bad in [
@@ -587,7 +583,7 @@ async fn l12_javascript_targets_from_the_app_fall_back() {
         );
         assert!(!page.text().contains("javascript:"));
         // `SignInDecision::Redirect`: a plain refusal (AccessDenied).
-        let reply = sign_in_json(&mut b).await;
+        let reply = b.sign_in().await;
         assert_eq!(reply.status, StatusCode::FORBIDDEN, "{bad:?}");
         assert_eq!(
             reply.json()["url"],
@@ -604,7 +600,6 @@ async fn l12_http_targets_from_the_app_may_leave_the_origin_on_purpose() {
             redirect: "https://elsewhere.example/after",
             sign_in: "/blocked",
         })
-        .pages(Pages::default())
         .build()
         .unwrap();
     let mut b = Browser::new(auth);
@@ -613,6 +608,6 @@ async fn l12_http_targets_from_the_app_may_leave_the_origin_on_purpose() {
         cookie_value(&page, "next-auth.callback-url").as_deref(),
         Some("https://elsewhere.example/after")
     );
-    let reply = sign_in_json(&mut b).await;
+    let reply = b.sign_in().await;
     assert_eq!(reply.json()["url"], "/blocked");
 }
