@@ -47,7 +47,10 @@ pub enum SignInDecision {
     Allow,
     /// Refuse: `AccessDenied` (403 for credentials).
     Deny,
-    /// Refuse and send the user to this URL (used as given, like NextAuth).
+    /// Refuse and send the user to this URL: an absolute http(s) URL or a path starting
+    /// with `/`. Like NextAuth, it is not held to the origin (an app may send refused users
+    /// to another site on purpose), so never build it from request input. Anything else
+    /// (`javascript:`, control characters) is logged and treated as [`SignInDecision::Deny`].
     Redirect(String),
 }
 
@@ -127,7 +130,12 @@ pub trait Callbacks: Send + Sync + 'static {
     }
 
     /// Where a `callbackUrl` may lead. Runs once per request, on the parameter or the cookie.
-    /// The default is [`crate::redirect::resolve`]; whatever you return is used as is.
+    /// The default is [`crate::redirect::resolve`], which keeps targets on the origin.
+    ///
+    /// What you return is used as is if it is an absolute http(s) URL or a path starting
+    /// with `/`, without control characters: like NextAuth, it may leave the origin, so an
+    /// override that allows other hosts must check them itself (an open redirect otherwise).
+    /// Anything else (`javascript:`, `data:`, …) is logged and replaced by the origin.
     async fn redirect(&self, url: &str, base_url: &str) -> String {
         crate::redirect::resolve(url, base_url)
     }

@@ -72,6 +72,17 @@ pub enum ConfigError {
     /// `.http_client(…)`; or the default one could not be built.
     #[error("no HTTP client for OAuth: {0}")]
     HttpClient(String),
+    /// An allowed host that is not `host` or `host:port`.
+    #[error(
+        "invalid allowed host {0:?}: use host or host:port, without scheme or path (AUTH_ALLOWED_HOSTS=app.example.com,www.example.com:8443)"
+    )]
+    InvalidAllowedHost(String),
+    /// An email provider under trust-host mode with neither a URL nor allowed hosts: its
+    /// links would be built from whatever host the request names.
+    #[error(
+        "the email provider {0:?} would build sign-in links from the request's Host (trust_host / AUTH_TRUST_HOST / VERCEL without a URL): set NEXTAUTH_URL (or AUTH_URL, or call .url(…)), or list the site's hosts in AUTH_ALLOWED_HOSTS (or call .allowed_hosts(…))"
+    )]
+    EmailNeedsTrustedHost(String),
 }
 
 /// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
@@ -210,6 +221,8 @@ pub(crate) struct Config {
     pub url: BaseUrl,
     /// `AUTH_TRUST_HOST` without a configured URL: the origin comes from the request.
     pub trust_host: bool,
+    /// Trust-host mode: the hosts the origin may name (empty: any host).
+    pub allowed_hosts: crate::allowed_hosts::AllowedHosts,
     pub secrets: Vec<Secret>,
     pub compat: Compat,
     pub use_secure_cookies: Option<bool>,
@@ -275,6 +288,7 @@ impl Config {
 pub struct AuthBuilder {
     url: Option<String>,
     trust_host: bool,
+    allowed_hosts: Vec<String>,
     secrets: Vec<Secret>,
     compat: Compat,
     use_secure_cookies: Option<bool>,
@@ -308,6 +322,7 @@ impl Default for AuthBuilder {
         AuthBuilder {
             url: None,
             trust_host: false,
+            allowed_hosts: Vec::new(),
             secrets: Vec::new(),
             compat: Compat::NextAuthV4,
             use_secure_cookies: None,
@@ -335,7 +350,8 @@ fn env(name: &str) -> Option<String> {
 impl AuthBuilder {
     /// Reads NextAuth's environment variables: `NEXTAUTH_URL` / `AUTH_URL`,
     /// `NEXTAUTH_SECRET` / `AUTH_SECRET` (plus `AUTH_SECRET_1` … `AUTH_SECRET_3`, older
-    /// secrets still accepted for decoding), and `AUTH_TRUST_HOST` / `VERCEL`.
+    /// secrets still accepted for decoding), `AUTH_TRUST_HOST` / `VERCEL`, and
+    /// `AUTH_ALLOWED_HOSTS` (comma-separated `host[:port]`, see [`AuthBuilder::allowed_hosts`]).
     /// Values set in code before or after this call win over unset ones.
     pub fn from_env(mut self) -> Self {
         if self.url.is_none() {
@@ -354,6 +370,11 @@ impl AuthBuilder {
         if env("AUTH_TRUST_HOST").is_some() || env("VERCEL").is_some() {
             self.trust_host = true;
         }
+        if self.allowed_hosts.is_empty()
+            && let Some(hosts) = env("AUTH_ALLOWED_HOSTS")
+        {
+            self.allowed_hosts = hosts.split(',').map(str::to_owned).collect();
+        }
         self
     }
 
@@ -365,9 +386,56 @@ impl AuthBuilder {
     }
 
     /// Without a configured URL, take the origin from `X-Forwarded-Host`/`Host` and
-    /// `X-Forwarded-Proto`. Only enable this behind a proxy that sets those headers.
+    /// `X-Forwarded-Proto`. Only enable this behind a proxy that sets those headers, and
+    /// list the site's hosts with [`AuthBuilder::allowed_hosts`]. The scheme is https
+    /// unless `X-Forwarded-Proto: http` says otherwise; state-changing POSTs whose `Origin`
+    /// differs from the origin so built are refused, so a plain-http proxy must send it.
     pub fn trust_host(mut self, trust: bool) -> Self {
         self.trust_host = trust;
+        self
+    }
+
+    /// The hosts (`host` or `host:port`) a trust-host deployment answers for; also read from
+    /// `AUTH_ALLOWED_HOSTS` by [`AuthBuilder::from_env`]. Hosts compare case-insensitively;
+    /// a host without a port means the scheme's default port.
+    ///
+    /// With [`trust_host`](AuthBuilder::trust_host) and no URL, the origin of links and
+    /// redirects comes from `X-Forwarded-Host`/`Host`. With this list set, a request naming
+    /// any other host gets `400` before it is routed: no link, redirect or provider URL is
+    /// ever built from it. It has no effect when a URL is configured (the URL wins).
+    ///
+    /// Without the list, trust-host mode answers for any host, as NextAuth does (deployments
+    /// on Vercel rely on it): every redirect then goes back to the host the client itself
+    /// sent, which a forged header cannot turn against someone else, and `build` logs a
+    /// warning. Magic links are different (they are mailed to someone else), so an email
+    /// provider under trust-host mode needs a URL or this list, or `build` fails with
+    /// [`ConfigError::EmailNeedsTrustedHost`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tessera::Auth;
+    /// use tessera::adapter::MemoryAdapter;
+    /// use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
+    ///
+    /// struct NoMail;
+    /// #[tessera::async_trait]
+    /// impl Mailer for NoMail {
+    ///     async fn send(&self, _r: VerificationRequest<'_>) -> Result<(), MailerError> { Ok(()) }
+    /// }
+    /// let builder = || Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .trust_host(true)
+    ///     .adapter(MemoryAdapter::new())
+    ///     .provider(EmailProvider::new(NoMail));
+    /// assert!(builder().build().is_err()); // links would trust any Host
+    /// assert!(builder().allowed_hosts(["app.example.com", "www.example.com"]).build().is_ok());
+    /// ```
+    pub fn allowed_hosts<I, S>(mut self, hosts: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
         self
     }
 
@@ -492,6 +560,15 @@ impl AuthBuilder {
         }
         let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
         let trust_host = self.trust_host && self.url.is_none();
+        let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))?;
+        if trust_host && allowed_hosts.is_empty() {
+            if let Some(p) = self.providers.iter().find(|p| matches!(p, Provider::Email(_))) {
+                return Err(ConfigError::EmailNeedsTrustedHost(p.id().to_owned()));
+            }
+            tracing::warn!(
+                "trust_host without a URL or allowed hosts: the origin comes from any Host the client sends; set AUTH_ALLOWED_HOSTS to restrict it"
+            );
+        }
 
         let mut seen = HashSet::new();
         for p in &self.providers {
@@ -574,6 +651,7 @@ impl AuthBuilder {
         let config = Config {
             url,
             trust_host,
+            allowed_hosts,
             compat: self.compat,
             use_secure_cookies: self.use_secure_cookies,
             profiles,

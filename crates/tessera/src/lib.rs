@@ -29,12 +29,14 @@
 //! ```
 
 pub mod adapter;
+mod allowed_hosts;
 pub mod callbacks;
 pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod events;
 pub mod oauth;
+mod origin_check;
 pub mod pages;
 pub mod providers;
 mod random;
@@ -189,7 +191,10 @@ impl Auth {
                 .without_preamble()
                 .finish(Vec::new(), false, "");
         }
-        let url = config.request_url(&parts.headers);
+        let url = match config.request_url(&parts.headers) {
+            Ok(url) => url,
+            Err(e) => return host_not_allowed(&e),
+        };
         let route = AuthRequest::route(&parts.method, parts.uri.path(), &url.path);
         let (action, provider_id) = match route {
             Ok(r) => r,
@@ -214,6 +219,19 @@ impl Auth {
             Ok(r) => r,
             Err(e) => return bad_request(&e),
         };
+        // Same-origin writes (L6): before any flow runs, whatever CSRF pair the request carries.
+        let oauth_callback = action == Action::Callback
+            && req.provider_id.as_deref().is_some_and(|id| {
+                config
+                    .providers
+                    .iter()
+                    .any(|p| p.id() == id && matches!(p, providers::Provider::OAuth(_)))
+            });
+        if origin_check::is_guarded(&req.method, action, oauth_callback)
+            && let Err(why) = origin_check::check(&req.headers, &url.origin)
+        {
+            return origin_check::refusal(&req, &url, config, why);
+        }
         let profile = config.profile(&url);
 
         // The preamble (spec §1.3): CSRF cookie, then the callback URL.
@@ -258,18 +276,20 @@ impl Auth {
 
     /// The session for a request's headers, computed the way `GET /session` does (the
     /// `jwt` and `session` callbacks run) but without writing cookies: the
-    /// `getServerSession` of Rust. `None` when signed out or the cookie is invalid.
+    /// `getServerSession` of Rust. `None` when signed out or the cookie is invalid (or, in
+    /// trust-host mode with [allowed hosts](AuthBuilder::allowed_hosts), the host is not one).
     pub async fn session(&self, headers: &HeaderMap) -> Option<Session> {
-        let url = self.config.request_url(headers);
+        let url = self.config.request_url(headers).ok()?;
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
         routes::session::read(&self.config, profile, &cookies, SystemTime::now()).await
     }
 
     /// The decoded session token for a request (`getToken`): the session cookie, or else
-    /// an `Authorization: Bearer <token>` header. `None` on any error.
+    /// an `Authorization: Bearer <token>` header. `None` on any error (a host outside the
+    /// [allowed hosts](AuthBuilder::allowed_hosts) included).
     pub fn token(&self, headers: &HeaderMap) -> Option<Token> {
-        let url = self.config.request_url(headers);
+        let url = self.config.request_url(headers).ok()?;
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
         let raw = cookies.chunked(&profile.cookies.session_token.name).or_else(|| {
@@ -302,10 +322,11 @@ impl Auth {
 }
 
 impl Config {
-    /// The URL for this request: the configured one, or (trust host) one from the headers.
-    fn request_url(&self, headers: &HeaderMap) -> Cow<'_, BaseUrl> {
+    /// The URL for this request: the configured one, or (trust host) one from the headers,
+    /// whose host must be allowed when an allow-list is set (M5).
+    fn request_url(&self, headers: &HeaderMap) -> Result<Cow<'_, BaseUrl>, allowed_hosts::HostNotAllowed> {
         if !self.trust_host {
-            return Cow::Borrowed(&self.url);
+            return Ok(Cow::Borrowed(&self.url));
         }
         let header = |name: &str| headers.get(name).and_then(|v| v.to_str().ok()).map(str::trim);
         let host = header("x-forwarded-host").or_else(|| header("host"));
@@ -314,18 +335,35 @@ impl Config {
         } else {
             "https"
         };
-        match host.filter(|h| !h.is_empty() && !h.contains(['/', '\\', '@', '?', '#'])) {
-            Some(host) => match BaseUrl::parse(&format!("{proto}://{host}{}", self.url.path)) {
-                Ok(u) => Cow::Owned(u),
-                Err(_) => Cow::Borrowed(&self.url),
-            },
-            None => Cow::Borrowed(&self.url),
+        let parsed = host
+            .filter(|h| !h.is_empty() && !h.contains(['/', '\\', '@', '?', '#']))
+            .and_then(|host| BaseUrl::parse(&format!("{proto}://{host}{}", self.url.path)).ok());
+        if self.allowed_hosts.is_empty() {
+            return Ok(parsed.map_or(Cow::Borrowed(&self.url), Cow::Owned));
+        }
+        match parsed {
+            Some(u) if self.allowed_hosts.allows(&u) => Ok(Cow::Owned(u)),
+            _ => Err(allowed_hosts::HostNotAllowed(
+                host.unwrap_or_default().chars().take(100).collect(),
+            )),
         }
     }
 
     async fn redirect(&self, url: &str, origin: &str) -> String {
         match &self.callbacks {
-            Some(cb) => cb.redirect(url, origin).await,
+            // The app's target may leave the origin on purpose (as in NextAuth), but must be
+            // an http(s) URL or a path: anything else falls back to the origin.
+            Some(cb) => {
+                let target = cb.redirect(url, origin).await;
+                if redirect::is_app_target(&target) {
+                    target
+                } else {
+                    tracing::warn!(
+                        "the redirect callback returned a target that is not an http(s) URL or a path; using the origin"
+                    );
+                    origin.to_owned()
+                }
+            }
             // The steady state (the cookie holds the origin) needs no parsing.
             None if url == origin => url.to_owned(),
             None => redirect::resolve(url, origin),
@@ -348,6 +386,19 @@ fn client_ip(config: &Config, parts: &http::request::Parts) -> Option<std::net::
 
 fn unsupported(e: RequestError) -> http::Response<Bytes> {
     AuthResponse::text(StatusCode::BAD_REQUEST, e.to_string())
+        .without_preamble()
+        .finish(Vec::new(), false, "")
+}
+
+/// A request naming a host outside the allow-list (M5): refused before anything is built
+/// from it.
+fn host_not_allowed(e: &allowed_hosts::HostNotAllowed) -> http::Response<Bytes> {
+    tracing::warn!(error = %e, "request refused: host not in the allowed hosts");
+    let body = serde_json::json!({
+        "message": "This host is not allowed: the site's hosts are listed in AUTH_ALLOWED_HOSTS."
+    });
+    AuthResponse::json_value(&body)
+        .status(StatusCode::BAD_REQUEST)
         .without_preamble()
         .finish(Vec::new(), false, "")
 }

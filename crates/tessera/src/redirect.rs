@@ -7,6 +7,11 @@ use url::Url;
 /// (the origin), an absolute URL on the same origin is kept, anything else falls back
 /// to the origin.
 ///
+/// What is kept is the URL as the parser understood it, serialised again (without any
+/// `user:password@`), never the raw input: clients whose URL parsers disagree with the
+/// WHATWG one (`http://app\@evil.com/` is `app` to a browser, `evil.com` to Python's
+/// `urllib`) see the same target the check saw.
+///
 /// ```
 /// use tessera::redirect::resolve;
 /// let base = "http://localhost:3000";
@@ -15,6 +20,8 @@ use url::Url;
 /// assert_eq!(resolve("https://localhost:3000.evil.com/", base), base);
 /// assert_eq!(resolve("//evil.com", base), "http://localhost:3000//evil.com");
 /// assert_eq!(resolve("javascript:alert(1)", base), base);
+/// assert_eq!(resolve(r"http://localhost:3000\@evil.com/", base), "http://localhost:3000/@evil.com/");
+/// assert_eq!(resolve("http://evil.com@localhost:3000/", base), "http://localhost:3000/");
 /// ```
 pub fn resolve(url: &str, base_url: &str) -> String {
     // The steady state (the callback-url cookie holds the origin): every branch below
@@ -34,15 +41,30 @@ pub fn resolve(url: &str, base_url: &str) -> String {
         Url::parse(url)
     };
     match candidate {
-        Ok(parsed) if parsed.origin() == origin && matches!(parsed.scheme(), "http" | "https") => {
-            if url.starts_with('/') || url.bytes().any(|b| b.is_ascii_control() || b == b' ') {
-                parsed.into()
-            } else {
-                url.to_owned()
-            }
+        Ok(mut parsed) if parsed.origin() == origin && matches!(parsed.scheme(), "http" | "https") => {
+            // Credentials do not change the origin; they only confuse other parsers.
+            // (Both setters only fail for URLs without a host, which an http(s) origin has.)
+            let _ = parsed.set_username("");
+            let _ = parsed.set_password(None);
+            parsed.into()
         }
         _ => base_url.to_owned(),
     }
+}
+
+/// Whether an app-supplied redirect target (a [`SignInDecision::Redirect`] or what a custom
+/// [`Callbacks::redirect`] returns) may go out: an absolute http(s) URL or a path starting
+/// with `/`, without control characters. These targets may leave the origin on purpose
+/// (as in NextAuth); this check only keeps `javascript:`, `data:` and header-breaking
+/// values out of `Location` and out of the client's `window.location`.
+///
+/// [`SignInDecision::Redirect`]: crate::callbacks::SignInDecision::Redirect
+/// [`Callbacks::redirect`]: crate::callbacks::Callbacks::redirect
+pub(crate) fn is_app_target(url: &str) -> bool {
+    if url.bytes().any(|b| b.is_ascii_control()) {
+        return false;
+    }
+    url.starts_with('/') || Url::parse(url).is_ok_and(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// The config assertion on a query or cookie `callbackUrl` (spec §1.5): a path, or an
@@ -123,7 +145,8 @@ mod tests {
         );
         assert_eq!(resolve("/a?b=c", BASE), "http://app.example.com/a?b=c");
         assert_eq!(resolve(BASE, BASE), BASE);
-        // The fast path agrees with the parsing path on inputs equal to the base.
+        // The fast path agrees with the parsing path on inputs equal to the base (the same
+        // URL: the fast path keeps the origin's spelling, without the root's `/`).
         for u in [
             BASE,
             "http://app.example.com/",
@@ -133,7 +156,7 @@ mod tests {
             "http://a\tb.c",
             "http://a b.c",
         ] {
-            assert_eq!(resolve(u, u), slow_resolve(u, u), "{u:?}");
+            assert_eq!(Url::parse(&resolve(u, u)), Url::parse(&slow_resolve(u, u)), "{u:?}");
         }
     }
 
@@ -148,14 +171,55 @@ mod tests {
             Url::parse(url)
         };
         match candidate {
-            Ok(parsed) if parsed.origin() == base.origin() && matches!(parsed.scheme(), "http" | "https") => {
-                if url.starts_with('/') || url.bytes().any(|b| b.is_ascii_control() || b == b' ') {
-                    parsed.into()
-                } else {
-                    url.to_owned()
-                }
+            Ok(mut parsed) if parsed.origin() == base.origin() && matches!(parsed.scheme(), "http" | "https") => {
+                let _ = parsed.set_username("");
+                let _ = parsed.set_password(None);
+                parsed.into()
             }
             _ => base_url.to_owned(),
+        }
+    }
+
+    #[test]
+    fn l1_same_origin_urls_come_back_normalised() {
+        let base = "http://127.0.0.1:4401";
+        for (input, expected) in [
+            ("http://127.0.0.1:4401\\@evil.com/", "http://127.0.0.1:4401/@evil.com/"),
+            ("http://evil.com@127.0.0.1:4401/", "http://127.0.0.1:4401/"),
+            ("http://u:p@127.0.0.1:4401/x", "http://127.0.0.1:4401/x"),
+            ("http://2130706433:4401/", "http://127.0.0.1:4401/"),
+            ("http://0x7f.1:4401/", "http://127.0.0.1:4401/"),
+            ("http://\u{ff10}x7f.0.0.1:4401/", "http://127.0.0.1:4401/"),
+            (
+                "http://127.0.0.1:4401/caf\u{e9}?q=\u{e9}",
+                "http://127.0.0.1:4401/caf%C3%A9?q=%C3%A9",
+            ),
+            ("HTTP://127.0.0.1:4401", "http://127.0.0.1:4401/"),
+        ] {
+            assert_eq!(resolve(input, base), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn l12_app_targets_are_http_urls_or_paths() {
+        for ok in [
+            "/x",
+            "//elsewhere.example/x",
+            "https://idp.example/logout?x=1",
+            "http://a.b",
+        ] {
+            assert!(is_app_target(ok), "{ok:?}");
+        }
+        for bad in [
+            "javascript:alert(1)",
+            "data:text/html,hi",
+            "",
+            "foo",
+            "https://a.b/\r\nSet-Cookie: x=y",
+            "/x\ty",
+            "http://[",
+        ] {
+            assert!(!is_app_target(bad), "{bad:?}");
         }
     }
 

@@ -1,13 +1,27 @@
 //! [`AuthResponse`]: what a route produces, and how it becomes HTTP. The `json=true`
-//! convention (spec §1.4) lives here and nowhere else.
+//! convention (spec §1.4) and the headers every HTML page carries (security invariant 12)
+//! live here and nowhere else.
 
 use bytes::Bytes;
-use http::header::{CACHE_CONTROL, CONTENT_TYPE, EXPIRES, LOCATION, PRAGMA};
+use http::header::{CACHE_CONTROL, CONTENT_SECURITY_POLICY, CONTENT_TYPE, EXPIRES, LOCATION, PRAGMA, X_FRAME_OPTIONS};
 use http::{HeaderName, HeaderValue, StatusCode};
 
 const JSON: HeaderValue = HeaderValue::from_static("application/json");
 const HTML: HeaderValue = HeaderValue::from_static("text/html; charset=utf-8");
 const TEXT: HeaderValue = HeaderValue::from_static("text/plain; charset=utf-8");
+
+/// Pages carry CSRF tokens and one-click forms: never cached (by a CDN or the browser).
+const PAGE_CACHE: HeaderValue = HeaderValue::from_static("no-store");
+/// Pages are never framed (clickjacking): `X-Frame-Options` for old browsers, CSP for new.
+const PAGE_FRAMES: HeaderValue = HeaderValue::from_static("DENY");
+/// What the built-in pages need and nothing more: no scripts at all; inline styles (the
+/// layout's `<style>` and the provider buttons' `style` attributes); images over http(s)
+/// and `data:` (the theme's and the providers' logos); never framed. There is no
+/// `form-action`: the sign-in forms POST here and are then redirected to the identity
+/// provider, and Chrome applies `form-action` to that redirect too.
+const PAGE_CSP: HeaderValue = HeaderValue::from_static(
+    "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' https: http: data:; base-uri 'none'; frame-ancestors 'none'",
+);
 
 #[derive(Debug)]
 pub(crate) enum Body {
@@ -100,6 +114,7 @@ impl AuthResponse {
     /// `{"url": …}` (body `json` = `"true"`, or v5's `X-Auth-Return-Redirect`).
     /// `fallback` replaces a redirect target that cannot be a header value.
     pub fn finish(self, preamble: Vec<HeaderValue>, json_redirect: bool, fallback: &str) -> http::Response<Bytes> {
+        let page = self.redirect.is_none() && matches!(self.body, Body::Html(_));
         let mut builder = http::Response::builder();
         let mut headers = builder.headers_mut();
         let (status, body) = match (self.redirect, json_redirect) {
@@ -136,6 +151,11 @@ impl AuthResponse {
             for (name, value) in self.headers {
                 h.append(name, value);
             }
+            if page {
+                h.insert(CACHE_CONTROL, PAGE_CACHE);
+                h.insert(X_FRAME_OPTIONS, PAGE_FRAMES);
+                h.insert(CONTENT_SECURITY_POLICY, PAGE_CSP);
+            }
             let preamble = if self.preamble_cookies { preamble } else { Vec::new() };
             for c in preamble.into_iter().chain(self.cookies) {
                 h.append(http::header::SET_COOKIE, c);
@@ -166,6 +186,25 @@ mod tests {
         assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(res.headers()[http::header::SET_COOKIE], "a=b");
         assert_eq!(res.body().as_ref(), br#"{"url":"http://x/y"}"#);
+    }
+
+    #[test]
+    fn l7_pages_are_never_framed_or_cached() {
+        let res = AuthResponse::html(StatusCode::OK, "<p>hi</p>".into())
+            .no_cache()
+            .finish(vec![], false, "");
+        assert_eq!(res.headers().get_all(CACHE_CONTROL).iter().count(), 1);
+        assert_eq!(res.headers()[CACHE_CONTROL], "no-store");
+        assert_eq!(res.headers()[X_FRAME_OPTIONS], "DENY");
+        assert!(
+            res.headers()[CONTENT_SECURITY_POLICY]
+                .to_str()
+                .unwrap()
+                .contains("frame-ancestors 'none'")
+        );
+        // Only pages: JSON keeps its own headers.
+        let res = AuthResponse::json(&b"{}"[..]).finish(vec![], false, "");
+        assert!(res.headers().get(X_FRAME_OPTIONS).is_none());
     }
 
     #[test]

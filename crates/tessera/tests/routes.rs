@@ -190,7 +190,8 @@ async fn update_needs_csrf_and_reaches_the_jwt_callback() {
     assert_eq!(r.status, StatusCode::OK);
     assert_eq!(r.json()["user"]["name"], "Bob");
     assert_eq!(r.header("content-type"), Some("application/json"));
-    assert_eq!(r.header("cache-control"), None, "update has no cache headers");
+    // Unlike NextAuth, the update's answer (a session) is never cached, like `GET /session` (L7).
+    assert_eq!(r.header("cache-control"), Some("private, no-cache, no-store"));
     // The new name sticks in the cookie.
     assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Bob");
 }

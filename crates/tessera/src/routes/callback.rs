@@ -259,7 +259,19 @@ pub(crate) async fn check_sign_in(
                 None => r,
             })
         }
-        Ok(SignInDecision::Redirect(url)) => Err(AuthResponse::redirect(url)),
+        // The app's target may leave the origin (as in NextAuth), but must be an http(s)
+        // URL or a path; anything else is treated as a plain refusal.
+        Ok(SignInDecision::Redirect(url)) if crate::redirect::is_app_target(&url) => Err(AuthResponse::redirect(url)),
+        Ok(SignInDecision::Redirect(_)) => {
+            tracing::warn!(
+                "the sign_in callback redirected to a target that is not an http(s) URL or a path; refusing with AccessDenied"
+            );
+            let r = AuthResponse::redirect(ctx.error_url("AccessDenied"));
+            Err(match deny_status {
+                Some(s) => r.status(s),
+                None => r,
+            })
+        }
         Err(e) => Err(AuthResponse::redirect(format!(
             "{}?error={}",
             ctx.base_url("error"),

@@ -30,7 +30,8 @@ pub(crate) async fn update(ctx: &mut Ctx<'_>) -> AuthResponse {
         return no_session(ctx.config).status(StatusCode::BAD_REQUEST);
     }
     let data = ctx.req.body.get("data").cloned();
-    refresh(ctx, Some(UpdateSessionBody { data })).await
+    // The answer is the session: never cached, like `GET /session`.
+    refresh(ctx, Some(UpdateSessionBody { data })).await.no_cache()
 }
 
 /// The "no session" body: `{}` for next-auth v4, `null` for Auth.js v5.
