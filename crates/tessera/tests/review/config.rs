@@ -1,7 +1,11 @@
 //! Configuration, secrets and outbound HTTP: L2, L3, L4, L8, I3, I10, RSA signing (I7).
 
 use bytes::Bytes;
+use tessera::ConfigError;
 use tessera::oauth::HttpClient;
+use tessera::providers::{Check, OAuthProvider};
+
+use crate::common::builder;
 
 // ---------------------------------------------------------------------------------------
 // L8: the default OAuth HTTP client ignores proxy environment variables
@@ -62,4 +66,37 @@ fn l8_default_http_client_ignores_proxy_variables() {
         matches!(&contacted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "the proxy from the environment was contacted: {contacted:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// I10: an OAuth provider must keep state or PKCE
+// ---------------------------------------------------------------------------------------
+
+fn plain_oauth(id: &str) -> OAuthProvider {
+    OAuthProvider::new(id)
+        .authorization("https://idp.example/authorize")
+        .token("https://idp.example/token")
+        .userinfo("https://idp.example/me")
+        .client_id("cid")
+        .client_secret("csec")
+}
+
+#[test]
+fn i10_oauth_without_state_or_pkce_is_refused_at_build() {
+    for checks in [vec![], vec![Check::Nonce]] {
+        let err = builder()
+            .provider(plain_oauth("corp").checks(checks))
+            .build()
+            .unwrap_err();
+        let ConfigError::InvalidProvider { id, reason } = &err else {
+            panic!("{err:?}")
+        };
+        assert_eq!(id, "corp");
+        assert!(reason.contains("neither state nor PKCE"), "{reason}");
+    }
+    for checks in [vec![Check::State], vec![Check::Pkce], vec![Check::Pkce, Check::Nonce]] {
+        assert!(builder().provider(plain_oauth("corp").checks(checks)).build().is_ok());
+    }
+    // The defaults keep state.
+    assert!(builder().provider(plain_oauth("corp")).build().is_ok());
 }
