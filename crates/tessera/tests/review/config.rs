@@ -1,11 +1,15 @@
 //! Configuration, secrets and outbound HTTP: L2, L3, L4, L8, I3, I10, RSA signing (I7).
 
-use bytes::Bytes;
-use tessera::ConfigError;
-use tessera::oauth::HttpClient;
-use tessera::providers::{Check, OAuthProvider};
+use std::sync::{Arc, Mutex};
 
-use crate::common::builder;
+use bytes::Bytes;
+use serde_json::{Value, json};
+use tessera::ConfigError;
+use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::providers::oauth::Algorithm;
+use tessera::providers::{Check, ClientKey, ClientKeyError, OAuthProvider, TokenAuthMethod};
+
+use crate::common::{self, builder};
 
 // ---------------------------------------------------------------------------------------
 // L8: the default OAuth HTTP client ignores proxy environment variables
@@ -99,4 +103,89 @@ fn i10_oauth_without_state_or_pkce_is_refused_at_build() {
     }
     // The defaults keep state.
     assert!(builder().provider(plain_oauth("corp")).build().is_ok());
+}
+
+// ---------------------------------------------------------------------------------------
+// I7: RSA client assertions are signed by ring, not by the `rsa` crate
+// ---------------------------------------------------------------------------------------
+
+/// A 2048-bit RSA key (PKCS#8), the same key as PKCS#1, and its public half.
+const RSA_PKCS8: &str = include_str!("rsa-client-key.pem");
+const RSA_PKCS1: &str = include_str!("rsa-client-key.pkcs1.pem");
+const RSA_PUBLIC: &str = include_str!("rsa-client-key.pub.pem");
+
+/// Answers token requests with a fresh access token and records their bodies.
+#[derive(Clone, Default)]
+struct TokenEndpoint(Arc<Mutex<Vec<String>>>);
+
+#[tessera::async_trait]
+impl HttpClient for TokenEndpoint {
+    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        self.0
+            .lock()
+            .unwrap()
+            .push(String::from_utf8_lossy(req.body()).into_owned());
+        let body = json!({"access_token": "at", "token_type": "bearer"}).to_string();
+        Ok(http::Response::new(Bytes::from(body)))
+    }
+}
+
+#[tokio::test]
+async fn i7_rsa_client_assertions_verify_with_the_public_key() {
+    let public = jsonwebtoken::DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes()).unwrap();
+    for (alg, pem, kid) in [
+        (Algorithm::RS256, RSA_PKCS8, Some("rsa-1")),
+        (Algorithm::RS256, RSA_PKCS1, None),
+        (Algorithm::RS512, RSA_PKCS8, None),
+        (Algorithm::PS256, RSA_PKCS1, Some("rsa-pss")),
+    ] {
+        let mut key = ClientKey::from_pem(alg, pem.as_bytes()).unwrap();
+        if let Some(kid) = kid {
+            key = key.kid(kid);
+        }
+        let idp = TokenEndpoint::default();
+        let auth = builder()
+            .http_client(idp.clone())
+            .provider(
+                plain_oauth("corp")
+                    .client_secret("")
+                    .token_auth_method(TokenAuthMethod::PrivateKeyJwt(key)),
+            )
+            .build()
+            .unwrap();
+        auth.refresh_token_set("corp", "rt").await.unwrap();
+        let body = idp.0.lock().unwrap()[0].clone();
+        let form: std::collections::HashMap<String, String> =
+            form_urlencoded::parse(body.as_bytes()).into_owned().collect();
+        assert!(!form.contains_key("client_secret"));
+        let mut validation = jsonwebtoken::Validation::new(alg);
+        validation.set_audience(&["https://idp.example/token"]);
+        validation.set_issuer(&["cid"]);
+        let jwt = jsonwebtoken::decode::<Value>(&form["client_assertion"], &public, &validation)
+            .unwrap_or_else(|e| panic!("{alg:?}: {e}"));
+        assert_eq!(jwt.header.kid.as_deref(), kid);
+        assert_eq!(jwt.header.typ.as_deref(), Some("JWT"));
+        assert_eq!(jwt.claims["sub"], "cid");
+        assert_eq!(
+            jwt.claims["exp"].as_i64().unwrap() - jwt.claims["iat"].as_i64().unwrap(),
+            60
+        );
+    }
+}
+
+#[test]
+fn i7_unusable_rsa_keys_are_refused_when_read() {
+    // An EC key, a public key and garbage are not RSA private keys; ring refuses RSA keys
+    // under 2048 bits (the `rsa` crate signed with them).
+    for pem in [
+        common::CLIENT_KEY_PEM,
+        RSA_PUBLIC,
+        "not a pem",
+        include_str!("rsa-1024-key.pem"),
+    ] {
+        assert!(matches!(
+            ClientKey::from_pem(Algorithm::RS256, pem.as_bytes()),
+            Err(ClientKeyError::Pem { .. })
+        ));
+    }
 }
