@@ -10,16 +10,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The claims of a session JWT, in insertion order (`name`, `email`, `picture`, `sub`,
-/// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`).
+/// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`). `Debug` redacts token- and
+/// secret-like claims (an `access_token` kept for refresh, say).
 ///
 /// ```
 /// let mut t = tessera::Token::default();
 /// t.set("role", "admin");
 /// assert_eq!(t.get_str("role"), Some("admin"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Token(Map<String, Value>);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Token")
+            .field(&crate::secret::RedactedMap(&self.0))
+            .finish()
+    }
+}
 
 impl Token {
     /// A token from raw claims.

@@ -4,12 +4,186 @@ use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
 use serde_json::{Value, json};
-use tessera::ConfigError;
+use tessera::adapter::{AdapterSession, MemoryAdapter};
+use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, SignInArgs, SignInDecision};
+use tessera::cookies::RequestCookies;
+use tessera::events::{Events, SignOutEvent};
 use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
-use tessera::providers::{Check, ClientKey, ClientKeyError, OAuthProvider, TokenAuthMethod};
+use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
+use tessera::{Account, AccountType, ConfigError, Token, User};
 
-use crate::common::{self, builder};
+use crate::common::{self, Browser, builder};
+
+// ---------------------------------------------------------------------------------------
+// L4: no secrets in Debug output
+// ---------------------------------------------------------------------------------------
+
+const LIVE: &str = "live-secret-value-42";
+
+fn obj(v: Value) -> serde_json::Map<String, Value> {
+    v.as_object().unwrap().clone()
+}
+
+#[test]
+fn l4_credentials_account_token_cookies_and_sessions_debug_without_values() {
+    let c = Credentials(obj(json!({"username": "alice", "password": LIVE})));
+    let shown = format!("{c:?}");
+    assert!(!shown.contains(LIVE) && shown.contains("password"), "{shown}");
+
+    let account = Account {
+        provider: "github".into(),
+        kind: AccountType::OAuth,
+        provider_account_id: "42".into(),
+        user_id: Some("1".into()),
+        extra: obj(json!({
+            "access_token": LIVE, "refresh_token": LIVE, "id_token": LIVE,
+            "oauth_token_secret": LIVE, "token_type": "bearer", "expires_at": 99
+        })),
+    };
+    let shown = format!("{account:?}");
+    assert!(!shown.contains(LIVE), "{shown}");
+    assert!(
+        shown.contains("access_token") && shown.contains("bearer") && shown.contains("99"),
+        "{shown}"
+    );
+
+    let mut token = Token::for_user(&User::new("1").name("Alice"));
+    token.set("access_token", LIVE);
+    let shown = format!("{token:?}");
+    assert!(!shown.contains(LIVE) && shown.contains("Alice"), "{shown}");
+
+    let session = AdapterSession {
+        session_token: LIVE.into(),
+        user_id: "1".into(),
+        expires: std::time::SystemTime::now(),
+    };
+    assert!(!format!("{session:?}").contains(LIVE));
+
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::COOKIE,
+        format!("next-auth.session-token={LIVE}; a=b").parse().unwrap(),
+    );
+    let shown = format!("{:?}", RequestCookies::from_headers(&headers));
+    assert!(
+        !shown.contains(LIVE) && shown.contains("next-auth.session-token"),
+        "{shown}"
+    );
+}
+
+/// Records the `Debug` of what the callbacks and events receive.
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<String>>>);
+
+impl Seen {
+    fn push(&self, s: String) {
+        self.0.lock().unwrap().push(s);
+    }
+    fn all(&self) -> String {
+        self.0.lock().unwrap().join("\n")
+    }
+}
+
+#[tessera::async_trait]
+impl Callbacks for Seen {
+    async fn sign_in(&self, args: SignInArgs<'_>) -> Result<SignInDecision, CallbackError> {
+        self.push(format!("{args:?}"));
+        Ok(SignInDecision::Allow)
+    }
+    async fn jwt(&self, args: JwtArgs<'_>) -> Result<Token, CallbackError> {
+        let mut token = args.token.clone();
+        token.set("access_token", LIVE);
+        self.push(format!("{args:?} {token:?}"));
+        Ok(token)
+    }
+}
+
+#[tessera::async_trait]
+impl Events for Seen {
+    async fn sign_out(&self, event: SignOutEvent<'_>) {
+        self.push(format!("{event:?}"));
+    }
+}
+
+#[tessera::async_trait]
+impl Mailer for Seen {
+    async fn send(&self, request: VerificationRequest<'_>) -> Result<(), MailerError> {
+        self.push(format!("{request:?}"));
+        self.push(format!(
+            "link token: {}",
+            request.url.split("token=").nth(1).unwrap_or("?")
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn l4_sign_in_args_and_sign_out_event_debug_without_secrets() {
+    let seen = Seen::default();
+    let mut b = Browser::new(builder().callbacks(seen.clone()).events(seen.clone()).build().unwrap());
+    let csrf = b.csrf().await;
+    // The password is "pw" (too short to search for): send a recognisable extra field too.
+    b.post_form(
+        "/api/auth/callback/credentials",
+        &[
+            ("username", "a"),
+            ("password", "pw"),
+            ("otp", LIVE),
+            ("csrfToken", &csrf),
+            ("json", "true"),
+        ],
+    )
+    .await;
+    let log = seen.all();
+    assert!(log.contains("SignInArgs") && log.contains("\"otp\""), "{log}");
+    assert!(!log.contains(LIVE) && !log.contains("\"pw\""), "{log}");
+
+    // Database sessions: the sign-out event carries the deleted session.
+    let seen = Seen::default();
+    let mut b = Browser::new(
+        builder()
+            .adapter(MemoryAdapter::new())
+            .events(seen.clone())
+            .build()
+            .unwrap(),
+    );
+    b.sign_in().await;
+    let token = b.jar["next-auth.session-token"].clone();
+    let csrf = b.csrf().await;
+    b.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    let log = seen.all();
+    assert!(log.contains("SignOutEvent") && log.contains("AdapterSession"), "{log}");
+    assert!(!log.contains(&token), "{log}");
+}
+
+#[tokio::test]
+async fn l4_verification_request_debug_hides_the_magic_link() {
+    let seen = Seen::default();
+    let mut b = Browser::new(
+        builder()
+            .adapter(MemoryAdapter::new())
+            .provider(EmailProvider::new(seen.clone()))
+            .build()
+            .unwrap(),
+    );
+    let csrf = b.csrf().await;
+    b.post_form(
+        "/api/auth/signin/email",
+        &[("csrfToken", &csrf), ("email", "a@example.com"), ("json", "true")],
+    )
+    .await;
+    let log = seen.all();
+    let (debug, link_token) = log.split_once("\nlink token: ").unwrap();
+    assert!(link_token.len() >= 32, "{log}");
+    assert!(
+        debug.contains("VerificationRequest") && !debug.contains(link_token),
+        "{debug}"
+    );
+    assert!(!debug.contains("callback/email"), "{debug}");
+}
 
 // ---------------------------------------------------------------------------------------
 // L8: the default OAuth HTTP client ignores proxy environment variables
