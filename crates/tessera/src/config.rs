@@ -28,6 +28,16 @@ pub enum ConfigError {
     /// The secret is too short to be safe.
     #[error("the secret is too short ({0} bytes); use at least 16 (`tessera secret` prints a good one)")]
     WeakSecret(usize),
+    /// An older secret, still accepted for decoding (rotation), is too short to be safe.
+    #[error(
+        "older secret #{position} (after the current one, e.g. AUTH_SECRET_{position}) is too short ({len} bytes); every secret needs at least 16"
+    )]
+    WeakOldSecret {
+        /// Its place among the older secrets, from 1.
+        position: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The URL could not be parsed or is not http(s).
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -73,6 +83,13 @@ pub enum ConfigError {
     #[error("no HTTP client for OAuth: {0}")]
     HttpClient(String),
 }
+
+/// The shortest secret accepted, in bytes.
+const MIN_SECRET_BYTES: usize = 16;
+
+/// The secret of the spec's test vectors, accepted only after
+/// [`AuthBuilder::insecure_test_vector_secret`].
+const TEST_VECTOR_SECRET: &str = "secret";
 
 /// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -291,6 +308,7 @@ pub struct AuthBuilder {
     theme: Theme,
     max_body_bytes: usize,
     rate_limits: crate::rate_limit::RateLimits,
+    allow_test_vector_secret: bool,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -324,6 +342,7 @@ impl Default for AuthBuilder {
             theme: Theme::default(),
             max_body_bytes: 64 * 1024,
             rate_limits: crate::rate_limit::RateLimits::default(),
+            allow_test_vector_secret: false,
         }
     }
 }
@@ -374,6 +393,15 @@ impl AuthBuilder {
     /// The secret. Call again to add older secrets that are still accepted (rotation).
     pub fn secret(mut self, secret: impl Into<Secret>) -> Self {
         self.secrets.push(secret.into());
+        self
+    }
+
+    /// **Insecure; for tests only.** Accepts the literal `"secret"` as the current secret,
+    /// so the spec's test vectors (and next-auth fixtures made with it) can be replayed.
+    /// Every other secret must be at least 16 bytes long. Never call this in an application.
+    #[doc(hidden)]
+    pub fn insecure_test_vector_secret(mut self) -> Self {
+        self.allow_test_vector_secret = true;
         self
     }
 
@@ -480,16 +508,7 @@ impl AuthBuilder {
 
     /// Validates everything and derives the keys.
     pub fn build(self) -> Result<Auth, ConfigError> {
-        let Some(first) = self.secrets.first() else {
-            return Err(ConfigError::MissingSecret);
-        };
-        if first.expose().len() < 16 && first.expose() != "secret" {
-            // "secret" is allowed so the spec's test vectors can be replayed.
-            return Err(ConfigError::WeakSecret(first.expose().len()));
-        }
-        if self.secrets.iter().any(Secret::is_empty) {
-            return Err(ConfigError::MissingSecret);
-        }
+        check_secrets(&self.secrets, self.allow_test_vector_secret)?;
         let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
         let trust_host = self.trust_host && self.url.is_none();
 
@@ -598,6 +617,29 @@ impl AuthBuilder {
             config: Arc::new(config),
         })
     }
+}
+
+/// Every secret needs [`MIN_SECRET_BYTES`]; `"secret"` passes as the current one only
+/// with `allow_test_vector` (the spec's test vectors).
+fn check_secrets(secrets: &[Secret], allow_test_vector: bool) -> Result<(), ConfigError> {
+    let Some((first, older)) = secrets.split_first() else {
+        return Err(ConfigError::MissingSecret);
+    };
+    let test_vector = allow_test_vector && first.expose() == TEST_VECTOR_SECRET;
+    if first.expose().len() < MIN_SECRET_BYTES && !test_vector {
+        return Err(ConfigError::WeakSecret(first.expose().len()));
+    }
+    if let Some((i, weak)) = older
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.expose().len() < MIN_SECRET_BYTES)
+    {
+        return Err(ConfigError::WeakOldSecret {
+            position: i + 1,
+            len: weak.expose().len(),
+        });
+    }
+    Ok(())
 }
 
 #[cfg(feature = "reqwest")]

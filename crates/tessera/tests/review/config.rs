@@ -12,9 +12,56 @@ use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
 use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
-use tessera::{Account, AccountType, ConfigError, Token, User};
+use tessera::{Account, AccountType, Auth, ConfigError, Token, User};
 
 use crate::common::{self, Browser, builder};
+
+// ---------------------------------------------------------------------------------------
+// L3: weak secrets
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn l3_the_test_vector_secret_needs_the_explicit_opt_in() {
+    let base = || Auth::builder().url("http://localhost:3000");
+    assert_eq!(base().secret("secret").build().unwrap_err(), ConfigError::WeakSecret(6));
+    let auth = base().secret("secret").insecure_test_vector_secret().build();
+    assert!(auth.is_ok());
+    // The opt-in admits exactly "secret", as the current secret only.
+    assert_eq!(
+        base()
+            .secret("secre")
+            .insecure_test_vector_secret()
+            .build()
+            .unwrap_err(),
+        ConfigError::WeakSecret(5)
+    );
+    assert_eq!(
+        base()
+            .secret(common::SECRET)
+            .secret("secret")
+            .insecure_test_vector_secret()
+            .build()
+            .unwrap_err(),
+        ConfigError::WeakOldSecret { position: 1, len: 6 }
+    );
+}
+
+#[test]
+fn l3_short_rotation_secrets_are_refused() {
+    let base = || Auth::builder().secret(common::SECRET);
+    assert_eq!(
+        base().secret("x").build().unwrap_err(),
+        ConfigError::WeakOldSecret { position: 1, len: 1 }
+    );
+    let err = base()
+        .secret("an older secret, long enough")
+        .secret("fifteen bytes!!")
+        .build()
+        .unwrap_err();
+    assert_eq!(err, ConfigError::WeakOldSecret { position: 2, len: 15 });
+    assert!(err.to_string().contains("at least 16"), "{err}");
+    assert!(base().secret("an older secret, long enough").build().is_ok());
+}
 
 // ---------------------------------------------------------------------------------------
 // L4: no secrets in Debug output
