@@ -58,6 +58,10 @@ pub enum ConfigError {
     /// A `max_age` that is not positive.
     #[error("{0} must be positive")]
     InvalidDuration(&'static str),
+    /// A duration longer than [`MAX_DURATION_SECS`] (10 years): such values overflow date
+    /// arithmetic and are certainly a mistake (milliseconds for seconds).
+    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds); durations are in seconds")]
+    DurationTooLong(&'static str),
     /// An email provider needs an adapter to store its tokens.
     #[error("the email provider {0:?} needs an adapter (it stores verification tokens): call .adapter(…)")]
     EmailWithoutAdapter(String),
@@ -83,6 +87,10 @@ pub enum ConfigError {
     #[error("no HTTP client for OAuth: {0}")]
     HttpClient(String),
 }
+
+/// The longest duration [`AuthBuilder::build`] accepts for a lifetime (session, JWT, email
+/// link, cookie): 10 years, in seconds.
+pub const MAX_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
 
 /// The shortest secret accepted, in bytes.
 const MIN_SECRET_BYTES: usize = 16;
@@ -521,8 +529,11 @@ impl AuthBuilder {
             if !seen.insert(id) {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
-            if let Provider::OAuth(o) = p {
-                o.validate()?;
+            match p {
+                Provider::OAuth(o) => o.validate()?,
+                // 0 is allowed: links that expire at once (tests use it).
+                Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
+                _ => {}
             }
         }
         let http = match self.http {
@@ -530,16 +541,15 @@ impl AuthBuilder {
             None if self.providers.iter().any(|p| matches!(p, Provider::OAuth(_))) => Some(default_http_client()?),
             None => None,
         };
-        if self.session.max_age <= 0 {
-            return Err(ConfigError::InvalidDuration("session.max_age"));
-        }
+        check_duration("session.max_age", self.session.max_age)?;
         if self.session.update_age < 0 {
             return Err(ConfigError::InvalidDuration("session.update_age"));
         }
-        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
-        if jwt_max_age <= 0 {
-            return Err(ConfigError::InvalidDuration("jwt_max_age"));
+        if self.session.update_age > MAX_DURATION_SECS {
+            return Err(ConfigError::DurationTooLong("session.update_age"));
         }
+        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
+        check_duration("jwt_max_age", jwt_max_age)?;
         for page in [
             &self.pages.sign_in,
             &self.pages.sign_out,
@@ -583,6 +593,7 @@ impl AuthBuilder {
                 if !cookies::is_valid_name(&def.name)
                     || !cookies::is_valid_attribute(&o.path)
                     || o.domain.as_deref().is_some_and(|d| !cookies::is_valid_attribute(d))
+                    || o.max_age.is_some_and(|m| m > MAX_DURATION_SECS)
                 {
                     return Err(ConfigError::InvalidCookie(def.name.clone()));
                 }
@@ -638,6 +649,17 @@ fn check_secrets(secrets: &[Secret], allow_test_vector: bool) -> Result<(), Conf
             position: i + 1,
             len: weak.expose().len(),
         });
+    }
+    Ok(())
+}
+
+/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`].
+fn check_duration(what: &'static str, secs: i64) -> Result<(), ConfigError> {
+    if secs <= 0 {
+        return Err(ConfigError::InvalidDuration(what));
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(ConfigError::DurationTooLong(what));
     }
     Ok(())
 }

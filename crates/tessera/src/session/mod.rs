@@ -117,9 +117,19 @@ pub(crate) fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// `t + secs`.
+/// `t + secs` (`t` for a negative `secs`). On overflow it answers the year 9999 (or `t`)
+/// instead of panicking: `build` bounds configured lifetimes, this is defence in depth.
 pub(crate) fn after(t: SystemTime, secs: i64) -> SystemTime {
-    t + Duration::from_secs(secs.max(0) as u64)
+    // 9999-12-31T23:59:59Z, the last instant `Date.toISOString()` writes with four digits.
+    const LATEST: Duration = Duration::from_secs(253_402_300_799);
+    t.checked_add(Duration::from_secs(secs.max(0).unsigned_abs()))
+        .unwrap_or_else(|| (UNIX_EPOCH + LATEST).max(t))
+}
+
+/// `t - secs` (`t` for a negative `secs`); on underflow, the earliest of `t` and the epoch.
+pub(crate) fn before(t: SystemTime, secs: i64) -> SystemTime {
+    t.checked_sub(Duration::from_secs(secs.max(0).unsigned_abs()))
+        .unwrap_or_else(|| UNIX_EPOCH.min(t))
 }
 
 /// `Date.toISOString()`: `2026-12-22T11:24:55.705Z`.
@@ -212,6 +222,18 @@ mod tests {
         ] {
             assert_eq!(iso8601(t), reference(t.max(UNIX_EPOCH)));
         }
+    }
+
+    #[test]
+    fn i3_date_arithmetic_saturates_instead_of_panicking() {
+        let now = SystemTime::now();
+        assert_eq!(after(now, 60), now + Duration::from_secs(60));
+        assert_eq!(after(now, -5), now);
+        let far = after(now, i64::MAX);
+        assert!(far > now);
+        assert_eq!(iso8601(far), "9999-12-31T23:59:59.000Z");
+        assert_eq!(before(now, 60), now - Duration::from_secs(60));
+        assert!(before(now, i64::MAX) <= UNIX_EPOCH);
     }
 
     #[test]

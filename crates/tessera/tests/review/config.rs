@@ -6,13 +6,14 @@ use bytes::Bytes;
 use serde_json::{Value, json};
 use tessera::adapter::{AdapterSession, MemoryAdapter};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, SignInArgs, SignInDecision};
-use tessera::cookies::RequestCookies;
+use tessera::cookies::{CookieSet, RequestCookies};
 use tessera::events::{Events, SignOutEvent};
+use tessera::jwt::Compat;
 use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
 use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
-use tessera::{Account, AccountType, Auth, ConfigError, Token, User};
+use tessera::{Account, AccountType, Auth, ConfigError, SessionOptions, Token, User};
 
 use crate::common::{self, Browser, builder};
 
@@ -291,6 +292,53 @@ fn l8_default_http_client_ignores_proxy_variables() {
         matches!(&contacted, Err(e) if e.kind() == std::io::ErrorKind::WouldBlock),
         "the proxy from the environment was contacted: {contacted:?}"
     );
+}
+
+// ---------------------------------------------------------------------------------------
+// I3: lifetimes that would overflow date arithmetic are refused at build
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn i3_huge_lifetimes_are_refused_at_build() {
+    let ten_years = tessera::config::MAX_DURATION_SECS;
+    let session = |max_age, update_age| SessionOptions { max_age, update_age };
+    for (b, what) in [
+        (builder().session(session(i64::MAX, 0)), "session.max_age"),
+        (builder().session(session(3600, ten_years + 1)), "session.update_age"),
+        (builder().jwt_max_age(i64::MAX), "jwt_max_age"),
+        (
+            builder()
+                .adapter(MemoryAdapter::new())
+                .provider(EmailProvider::new(Seen::default()).max_age(i64::MAX)),
+            "EmailProvider::max_age",
+        ),
+    ] {
+        let err = b.build().unwrap_err();
+        assert_eq!(err, ConfigError::DurationTooLong(what));
+        assert!(err.to_string().contains("10 years"), "{err}");
+    }
+    let mut cookies = CookieSet::defaults(Compat::NextAuthV4, false);
+    cookies.state.options.max_age = Some(i64::MAX);
+    assert!(matches!(
+        builder().cookies(cookies).build(),
+        Err(ConfigError::InvalidCookie(_))
+    ));
+    assert!(matches!(
+        builder()
+            .adapter(MemoryAdapter::new())
+            .provider(EmailProvider::new(Seen::default()).max_age(-1))
+            .build(),
+        Err(ConfigError::InvalidDuration(_))
+    ));
+
+    // The longest accepted lifetimes work end to end, with either strategy.
+    for adapter in [false, true] {
+        let b = builder().session(session(ten_years, ten_years)).jwt_max_age(ten_years);
+        let b = if adapter { b.adapter(MemoryAdapter::new()) } else { b };
+        let mut browser = Browser::new(b.build().unwrap());
+        browser.sign_in().await;
+        assert_eq!(browser.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+    }
 }
 
 // ---------------------------------------------------------------------------------------
