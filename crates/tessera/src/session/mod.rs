@@ -112,6 +112,26 @@ impl Token {
     }
 }
 
+/// Why [`Auth::revoke_user_sessions`](crate::Auth::revoke_user_sessions) could not end
+/// sessions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RevokeError {
+    /// The session strategy is JWT and no revocation store is configured: a JWT stays valid
+    /// until it expires, and the server keeps no list of them to delete. Use database
+    /// sessions, or a short `session.max_age`.
+    #[error(
+        "JWT sessions cannot be revoked server-side without a revocation store; use database sessions, or a short session max_age"
+    )]
+    JwtSessions,
+    /// Database sessions need an adapter (unreachable: `build` requires one).
+    #[error("no adapter configured")]
+    NoAdapter,
+    /// The adapter failed.
+    #[error(transparent)]
+    Adapter(#[from] crate::adapter::AdapterError),
+}
+
 /// Unix seconds of `t`.
 pub(crate) fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)

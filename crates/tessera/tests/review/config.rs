@@ -3,6 +3,7 @@
 use std::sync::{Arc, Mutex};
 
 use bytes::Bytes;
+use http::StatusCode;
 use serde_json::{Value, json};
 use tessera::adapter::{AdapterSession, MemoryAdapter};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, SignInArgs, SignInDecision};
@@ -13,9 +14,62 @@ use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
 use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
-use tessera::{Account, AccountType, Auth, ConfigError, SessionOptions, Token, User};
+use tessera::{Account, AccountType, Auth, ConfigError, RevokeError, SessionOptions, SessionStrategy, Token, User};
 
 use crate::common::{self, Browser, builder};
+
+// ---------------------------------------------------------------------------------------
+// L2: JWT sessions cannot be revoked, and the API says so
+// ---------------------------------------------------------------------------------------
+
+#[tokio::test]
+async fn l2_revoking_jwt_sessions_is_an_error_not_ok_0() {
+    // JWT without an adapter, and JWT chosen explicitly beside an adapter.
+    let jwt = builder().build().unwrap();
+    assert_eq!(jwt.revoke_user_sessions("1", None).await, Err(RevokeError::JwtSessions));
+    let jwt_with_adapter = builder()
+        .adapter(MemoryAdapter::new())
+        .session_strategy(SessionStrategy::Jwt)
+        .build()
+        .unwrap();
+    let err = jwt_with_adapter.revoke_user_sessions("1", None).await.unwrap_err();
+    assert_eq!(err, RevokeError::JwtSessions);
+    assert!(err.to_string().contains("cannot be revoked"), "{err}");
+
+    // Database sessions are revoked, and the count is real.
+    let mut b = Browser::new(builder().adapter(MemoryAdapter::new()).build().unwrap());
+    b.sign_in().await;
+    let adapter = b.auth.adapter().unwrap().clone();
+    let user = adapter.get_user_by_email("alice@example.com").await.unwrap().unwrap();
+    assert_eq!(b.auth.revoke_user_sessions(&user.id, None).await, Ok(1));
+    assert_eq!(b.get("/api/auth/session").await.text(), "{}");
+}
+
+#[tokio::test]
+async fn l2_session_management_routes_refuse_jwt_sessions_with_a_4xx() {
+    let mut b = Browser::new(builder().build().unwrap());
+    b.sign_in().await;
+    let r = b.get("/api/auth/sessions").await;
+    assert_eq!(r.status, StatusCode::BAD_REQUEST);
+    assert!(
+        r.json()["message"].as_str().unwrap().contains("JWT sessions cannot"),
+        "{}",
+        r.text()
+    );
+    let csrf = b.csrf().await;
+    for op in ["revoke-all", "revoke-others", "revoke"] {
+        let r = b
+            .post_form(
+                &format!("/api/auth/sessions/{op}"),
+                &[("csrfToken", &csrf), ("id", "x")],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::BAD_REQUEST, "{op}");
+        assert!(r.set_cookies().iter().all(|c| !c.contains("session-token")), "{op}");
+    }
+    // Nothing pretended to end the session.
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+}
 
 // ---------------------------------------------------------------------------------------
 // L3: weak secrets
