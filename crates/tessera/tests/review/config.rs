@@ -295,6 +295,7 @@ const L8_CHILD: &str = "TESSERA_L8_PROXY_CHILD";
 
 /// Run by `l8_…` in a child process whose environment points every proxy variable at a
 /// local listener (the environment is process-global, so never in this test process).
+#[cfg(feature = "reqwest")]
 #[tokio::test]
 #[ignore = "run by l8_default_http_client_ignores_proxy_variables, in a child process"]
 async fn l8_child_requests_through_the_default_client() {
@@ -308,6 +309,7 @@ async fn l8_child_requests_through_the_default_client() {
     assert!(client.execute(req.unwrap()).await.is_err());
 }
 
+#[cfg(feature = "reqwest")]
 #[test]
 fn l8_default_http_client_ignores_proxy_variables() {
     let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
