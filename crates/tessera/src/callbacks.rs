@@ -54,8 +54,8 @@ pub enum SignInDecision {
     Redirect(String),
 }
 
-/// Arguments of the `sign_in` callback.
-#[derive(Debug)]
+/// Arguments of the `sign_in` callback. `Debug` shows the names of the `credentials`
+/// fields, not their values, and redacts the account's tokens.
 #[non_exhaustive]
 pub struct SignInArgs<'a> {
     /// The user about to sign in.
@@ -68,6 +68,21 @@ pub struct SignInArgs<'a> {
     pub credentials: Option<&'a Map<String, Value>>,
     /// For email: `true` when this is the link request rather than the click.
     pub verification_request: Option<bool>,
+}
+
+impl std::fmt::Debug for SignInArgs<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let credentials = self
+            .credentials
+            .map(|c| crate::secret::Names(c.keys().map(String::as_str)));
+        f.debug_struct("SignInArgs")
+            .field("user", &self.user)
+            .field("account", &self.account)
+            .field("profile", &self.profile)
+            .field("credentials", &credentials)
+            .field("verification_request", &self.verification_request)
+            .finish()
+    }
 }
 
 /// Why the `jwt` callback runs.

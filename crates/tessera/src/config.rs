@@ -28,6 +28,16 @@ pub enum ConfigError {
     /// The secret is too short to be safe.
     #[error("the secret is too short ({0} bytes); use at least 16 (`tessera secret` prints a good one)")]
     WeakSecret(usize),
+    /// An older secret, still accepted for decoding (rotation), is too short to be safe.
+    #[error(
+        "older secret #{position} (after the current one, e.g. AUTH_SECRET_{position}) is too short ({len} bytes); every secret needs at least 16"
+    )]
+    WeakOldSecret {
+        /// Its place among the older secrets, from 1.
+        position: usize,
+        /// Its length in bytes.
+        len: usize,
+    },
     /// The URL could not be parsed or is not http(s).
     #[error("invalid URL {url:?}: {reason}")]
     InvalidUrl {
@@ -48,6 +58,10 @@ pub enum ConfigError {
     /// A `max_age` that is not positive.
     #[error("{0} must be positive")]
     InvalidDuration(&'static str),
+    /// A duration longer than [`MAX_DURATION_SECS`] (10 years): such values overflow date
+    /// arithmetic and are certainly a mistake (milliseconds for seconds).
+    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds); durations are in seconds")]
+    DurationTooLong(&'static str),
     /// An email provider needs an adapter to store its tokens.
     #[error("the email provider {0:?} needs an adapter (it stores verification tokens): call .adapter(…)")]
     EmailWithoutAdapter(String),
@@ -84,6 +98,17 @@ pub enum ConfigError {
     )]
     EmailNeedsTrustedHost(String),
 }
+
+/// The longest duration [`AuthBuilder::build`] accepts for a lifetime (session, JWT, email
+/// link, cookie): 10 years, in seconds.
+pub const MAX_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+
+/// The shortest secret accepted, in bytes.
+const MIN_SECRET_BYTES: usize = 16;
+
+/// The secret of the spec's test vectors, accepted only after
+/// [`AuthBuilder::insecure_test_vector_secret`].
+const TEST_VECTOR_SECRET: &str = "secret";
 
 /// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -305,6 +330,7 @@ pub struct AuthBuilder {
     theme: Theme,
     max_body_bytes: usize,
     rate_limits: crate::rate_limit::RateLimits,
+    allow_test_vector_secret: bool,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -339,6 +365,7 @@ impl Default for AuthBuilder {
             theme: Theme::default(),
             max_body_bytes: 64 * 1024,
             rate_limits: crate::rate_limit::RateLimits::default(),
+            allow_test_vector_secret: false,
         }
     }
 }
@@ -445,6 +472,15 @@ impl AuthBuilder {
         self
     }
 
+    /// **Insecure; for tests only.** Accepts the literal `"secret"` as the current secret,
+    /// so the spec's test vectors (and next-auth fixtures made with it) can be replayed.
+    /// Every other secret must be at least 16 bytes long. Never call this in an application.
+    #[doc(hidden)]
+    pub fn insecure_test_vector_secret(mut self) -> Self {
+        self.allow_test_vector_secret = true;
+        self
+    }
+
     /// Which protocol generation to speak (default next-auth v4).
     pub fn compat(mut self, compat: Compat) -> Self {
         self.compat = compat;
@@ -548,16 +584,7 @@ impl AuthBuilder {
 
     /// Validates everything and derives the keys.
     pub fn build(self) -> Result<Auth, ConfigError> {
-        let Some(first) = self.secrets.first() else {
-            return Err(ConfigError::MissingSecret);
-        };
-        if first.expose().len() < 16 && first.expose() != "secret" {
-            // "secret" is allowed so the spec's test vectors can be replayed.
-            return Err(ConfigError::WeakSecret(first.expose().len()));
-        }
-        if self.secrets.iter().any(Secret::is_empty) {
-            return Err(ConfigError::MissingSecret);
-        }
+        check_secrets(&self.secrets, self.allow_test_vector_secret)?;
         let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
         let trust_host = self.trust_host && self.url.is_none();
         let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))?;
@@ -579,8 +606,11 @@ impl AuthBuilder {
             if !seen.insert(id) {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
-            if let Provider::OAuth(o) = p {
-                o.validate()?;
+            match p {
+                Provider::OAuth(o) => o.validate()?,
+                // 0 is allowed: links that expire at once (tests use it).
+                Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
+                _ => {}
             }
         }
         let http = match self.http {
@@ -588,16 +618,15 @@ impl AuthBuilder {
             None if self.providers.iter().any(|p| matches!(p, Provider::OAuth(_))) => Some(default_http_client()?),
             None => None,
         };
-        if self.session.max_age <= 0 {
-            return Err(ConfigError::InvalidDuration("session.max_age"));
-        }
+        check_duration("session.max_age", self.session.max_age)?;
         if self.session.update_age < 0 {
             return Err(ConfigError::InvalidDuration("session.update_age"));
         }
-        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
-        if jwt_max_age <= 0 {
-            return Err(ConfigError::InvalidDuration("jwt_max_age"));
+        if self.session.update_age > MAX_DURATION_SECS {
+            return Err(ConfigError::DurationTooLong("session.update_age"));
         }
+        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
+        check_duration("jwt_max_age", jwt_max_age)?;
         for page in [
             &self.pages.sign_in,
             &self.pages.sign_out,
@@ -641,6 +670,7 @@ impl AuthBuilder {
                 if !cookies::is_valid_name(&def.name)
                     || !cookies::is_valid_attribute(&o.path)
                     || o.domain.as_deref().is_some_and(|d| !cookies::is_valid_attribute(d))
+                    || o.max_age.is_some_and(|m| m > MAX_DURATION_SECS)
                 {
                     return Err(ConfigError::InvalidCookie(def.name.clone()));
                 }
@@ -676,6 +706,40 @@ impl AuthBuilder {
             config: Arc::new(config),
         })
     }
+}
+
+/// Every secret needs [`MIN_SECRET_BYTES`]; `"secret"` passes as the current one only
+/// with `allow_test_vector` (the spec's test vectors).
+fn check_secrets(secrets: &[Secret], allow_test_vector: bool) -> Result<(), ConfigError> {
+    let Some((first, older)) = secrets.split_first() else {
+        return Err(ConfigError::MissingSecret);
+    };
+    let test_vector = allow_test_vector && first.expose() == TEST_VECTOR_SECRET;
+    if first.expose().len() < MIN_SECRET_BYTES && !test_vector {
+        return Err(ConfigError::WeakSecret(first.expose().len()));
+    }
+    if let Some((i, weak)) = older
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.expose().len() < MIN_SECRET_BYTES)
+    {
+        return Err(ConfigError::WeakOldSecret {
+            position: i + 1,
+            len: weak.expose().len(),
+        });
+    }
+    Ok(())
+}
+
+/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`].
+fn check_duration(what: &'static str, secs: i64) -> Result<(), ConfigError> {
+    if secs <= 0 {
+        return Err(ConfigError::InvalidDuration(what));
+    }
+    if secs > MAX_DURATION_SECS {
+        return Err(ConfigError::DurationTooLong(what));
+    }
+    Ok(())
 }
 
 #[cfg(feature = "reqwest")]

@@ -248,10 +248,11 @@ pub struct RequestCookies {
     pairs: Vec<(usize, usize, usize)>,
 }
 
+/// Names only: cookie values are credentials (session token, CSRF token, check cookies).
 impl std::fmt::Debug for RequestCookies {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RequestCookies")
-            .field("pairs", &self.iter().collect::<Vec<_>>())
+            .field("names", &self.iter().map(|(name, _)| name).collect::<Vec<_>>())
             .finish()
     }
 }

@@ -61,8 +61,8 @@ pub use async_trait::async_trait;
 pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
-pub use session::Token;
 pub use session::jwt;
+pub use session::{RevokeError, Token};
 pub use tessera_protocol as protocol;
 pub use tessera_protocol::{ErrorCode, Session, SessionUser};
 pub use user::{Account, AccountType, User};
@@ -148,11 +148,28 @@ impl Auth {
     }
 
     /// Ends every session of a user (for example after a password change), except `keep`
-    /// (a session token). Returns how many ended. Needs an adapter.
-    pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, adapter::AdapterError> {
+    /// (a session token). Returns how many ended.
+    ///
+    /// Needs database sessions: with the JWT strategy it fails with
+    /// [`RevokeError::JwtSessions`], since a JWT stays valid until it expires and the
+    /// server keeps no list of them (`GET /session` even extends them while they are
+    /// used). Where revocation matters (password changes, banned or deleted users), use
+    /// database sessions, or keep `session.max_age` short.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// let auth = tessera::Auth::builder().secret("0123456789abcdef").build().unwrap(); // JWT
+    /// let err = auth.revoke_user_sessions("1", None).await.unwrap_err();
+    /// assert_eq!(err, tessera::RevokeError::JwtSessions);
+    /// # });
+    /// ```
+    pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, RevokeError> {
+        if self.config.strategy == SessionStrategy::Jwt {
+            return Err(RevokeError::JwtSessions);
+        }
         match &self.config.adapter {
-            Some(a) => a.delete_user_sessions(user_id, keep).await,
-            None => Err(adapter::AdapterError::Backend("no adapter configured".into())),
+            Some(a) => Ok(a.delete_user_sessions(user_id, keep).await?),
+            None => Err(RevokeError::NoAdapter),
         }
     }
 

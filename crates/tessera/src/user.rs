@@ -70,8 +70,21 @@ pub enum AccountType {
     Credentials,
 }
 
-/// The account a sign-in came through.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+/// The account a sign-in came through. `Debug` redacts the token fields of `extra`
+/// (`access_token`, `refresh_token`, `id_token`, anything token- or secret-like).
+///
+/// ```
+/// let mut account = tessera::Account {
+///     provider: "github".into(),
+///     kind: tessera::AccountType::OAuth,
+///     provider_account_id: "42".into(),
+///     user_id: None,
+///     extra: Default::default(),
+/// };
+/// account.extra.insert("access_token".into(), "gho_live".into());
+/// assert!(!format!("{account:?}").contains("gho_live"));
+/// ```
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 pub struct Account {
     /// Provider id.
     pub provider: String,
@@ -87,4 +100,16 @@ pub struct Account {
     /// Token-set fields (`access_token`, `expires_at`, …) and anything else.
     #[serde(flatten)]
     pub extra: Map<String, Value>,
+}
+
+impl std::fmt::Debug for Account {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Account")
+            .field("provider", &self.provider)
+            .field("kind", &self.kind)
+            .field("provider_account_id", &self.provider_account_id)
+            .field("user_id", &self.user_id)
+            .field("extra", &crate::secret::RedactedMap(&self.extra))
+            .finish()
+    }
 }

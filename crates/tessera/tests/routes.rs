@@ -33,7 +33,7 @@ async fn fresh_session_sets_preamble_cookies_and_answers_empty_object() {
     let value = csrf.split(';').next().unwrap().split_once('=').unwrap().1;
     let (token, hash) = value.split_once("%7C").unwrap();
     assert_eq!(token.len(), 64);
-    assert_eq!(hash, tessera::csrf::hash(token, &tessera::Secret::new("secret")));
+    assert_eq!(hash, tessera::csrf::hash(token, &tessera::Secret::new(common::SECRET)));
     assert_eq!(
         cookies[1],
         "next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000; Path=/; HttpOnly; SameSite=Lax"
@@ -505,7 +505,7 @@ async fn large_sessions_are_chunked_and_shrink_back() {
 async fn secure_url_uses_prefixed_cookie_names() {
     let auth = tessera::Auth::builder()
         .url("https://app.example.com")
-        .secret("secret")
+        .secret(common::SECRET)
         .provider(common::credentials())
         .build()
         .unwrap();
@@ -528,7 +528,7 @@ async fn secure_url_uses_prefixed_cookie_names() {
 async fn custom_base_path_from_url() {
     let auth = tessera::Auth::builder()
         .url("http://localhost:3000/auth")
-        .secret("secret")
+        .secret(common::SECRET)
         .build()
         .unwrap();
     assert_eq!(auth.base_path(), "/auth");
@@ -596,7 +596,7 @@ async fn auth_js_v5_mode_speaks_the_v5_client_side() {
 async fn trust_host_takes_the_origin_from_forwarded_headers() {
     let auth = tessera::Auth::builder()
         .trust_host(true)
-        .secret("secret")
+        .secret(common::SECRET)
         .provider(common::credentials())
         .build()
         .unwrap();

@@ -41,7 +41,7 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
     let mut tampered = good.clone().into_bytes();
     let i = tampered.len() - 30;
     tampered[i] = if tampered[i] == b'a' { b'b' } else { b'a' };
-    let expired = JweCodec::new(Compat::NextAuthV4, &[Secret::new("secret")], "").encode_claims(
+    let expired = JweCodec::new(Compat::NextAuthV4, &[Secret::new(common::SECRET)], "").encode_claims(
         &mut Token::for_user(&User::new("1")).into_claims(),
         -16,
         now(),
@@ -52,12 +52,12 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
         now(),
     );
     // A check cookie (salt = its cookie name) pasted as the session cookie.
-    let state = JweCodec::new(Compat::NextAuthV4, &[Secret::new("secret")], "next-auth.state").encode_claims(
+    let state = JweCodec::new(Compat::NextAuthV4, &[Secret::new(common::SECRET)], "next-auth.state").encode_claims(
         &mut json!({"value": "x", "provider": "p"}).as_object().unwrap().clone(),
         900,
         now(),
     );
-    let v5 = JweCodec::new(Compat::AuthJsV5, &[Secret::new("secret")], "authjs.session-token").encode_claims(
+    let v5 = JweCodec::new(Compat::AuthJsV5, &[Secret::new(common::SECRET)], "authjs.session-token").encode_claims(
         &mut Default::default(),
         60,
         now(),
@@ -88,12 +88,12 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
 
 #[tokio::test]
 async fn secret_rotation_accepts_listed_old_secrets_only() {
-    let old = builder().build().unwrap(); // secret "secret"
+    let old = builder().build().unwrap(); // secret common::SECRET
     let token = old.encode_token(Token::for_user(&User::new("1").name("A")), 60);
     let rotated = Auth::builder()
         .url("http://localhost:3000")
         .secret("the new secret value")
-        .secret("secret")
+        .secret(common::SECRET)
         .build()
         .unwrap();
     let r = session_with_cookie(&rotated, &session_cookie(&token)).await;

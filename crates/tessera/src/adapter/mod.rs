@@ -57,8 +57,8 @@ pub struct UserUpdate {
     pub email_verified: Option<Option<SystemTime>>,
 }
 
-/// A database session.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// A database session. `Debug` does not show `session_token` (a bearer credential).
+#[derive(Clone, PartialEq, Eq)]
 pub struct AdapterSession {
     /// The opaque token in the cookie (unique).
     pub session_token: String,
@@ -66,6 +66,16 @@ pub struct AdapterSession {
     pub user_id: String,
     /// When it ends.
     pub expires: SystemTime,
+}
+
+impl std::fmt::Debug for AdapterSession {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AdapterSession")
+            .field("session_token", &format_args!("{}", crate::secret::REDACTED))
+            .field("user_id", &self.user_id)
+            .field("expires", &self.expires)
+            .finish()
+    }
 }
 
 /// A stored email verification token (the token is the **hash** of what was mailed).

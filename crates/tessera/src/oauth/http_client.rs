@@ -67,6 +67,9 @@ mod reqwest_client {
             let _ = rustls::crypto::ring::default_provider().install_default();
             let client = reqwest::Client::builder()
                 .redirect(reqwest::redirect::Policy::none())
+                // Not HTTP(S)_PROXY/ALL_PROXY: they would see client secrets, codes and PKCE
+                // verifiers. Use `from_client` for a proxy.
+                .no_proxy()
                 .connect_timeout(Duration::from_secs(10))
                 .timeout(Duration::from_secs(10))
                 .user_agent(concat!("tessera/", env!("CARGO_PKG_VERSION")))

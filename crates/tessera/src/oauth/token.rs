@@ -160,11 +160,75 @@ pub enum TokenAuthMethod {
 ///     .client_id("tessera")
 ///     .token_auth_method(TokenAuthMethod::PrivateKeyJwt(key));
 /// ```
+///
+/// RSA keys (RS* and PS*) sign with `ring`, whose RSA is constant-time; EC and Ed25519 keys
+/// sign through `jsonwebtoken` (RustCrypto's `p256`/`p384` and `ed25519-dalek`). The `rsa`
+/// crate never touches the private key (RUSTSEC-2023-0071, the Marvin timing attack).
 #[derive(Clone)]
 pub struct ClientKey {
-    key: std::sync::Arc<jsonwebtoken::EncodingKey>,
+    key: std::sync::Arc<Signer>,
     alg: jsonwebtoken::Algorithm,
     kid: Option<String>,
+}
+
+/// The private half of a [`ClientKey`].
+enum Signer {
+    /// RSA, with `ring` (boxed: ring's key pair is large).
+    Rsa(Box<ring::signature::RsaKeyPair>),
+    /// EC and Ed25519, with `jsonwebtoken`.
+    Jws(jsonwebtoken::EncodingKey),
+}
+
+/// ring's padding for an RSA JWS algorithm (`None` for the others).
+fn rsa_padding(alg: jsonwebtoken::Algorithm) -> Option<&'static dyn ring::signature::RsaEncoding> {
+    use jsonwebtoken::Algorithm as A;
+    use ring::signature as s;
+    Some(match alg {
+        A::RS256 => &s::RSA_PKCS1_SHA256,
+        A::RS384 => &s::RSA_PKCS1_SHA384,
+        A::RS512 => &s::RSA_PKCS1_SHA512,
+        A::PS256 => &s::RSA_PSS_SHA256,
+        A::PS384 => &s::RSA_PSS_SHA384,
+        A::PS512 => &s::RSA_PSS_SHA512,
+        _ => return None,
+    })
+}
+
+/// An RSA private key from PEM: PKCS#8 (`PRIVATE KEY`) or PKCS#1 (`RSA PRIVATE KEY`).
+/// ring refuses keys shorter than 2048 bits.
+fn rsa_key_pair(pem: &[u8]) -> Result<ring::signature::RsaKeyPair, String> {
+    use ring::signature::RsaKeyPair;
+    let block = pem::parse(pem).map_err(|e| e.to_string())?;
+    match block.tag() {
+        "PRIVATE KEY" => RsaKeyPair::from_pkcs8(block.contents()),
+        "RSA PRIVATE KEY" => RsaKeyPair::from_der(block.contents()),
+        other => return Err(format!("a {other:?} PEM block is not an RSA private key")),
+    }
+    .map_err(|e| format!("RSA key rejected: {e}"))
+}
+
+/// A compact JWS (`header.claims.signature`, base64url without padding) signed by ring's RSA.
+fn sign_rsa(
+    key: &ring::signature::RsaKeyPair,
+    padding: &'static dyn ring::signature::RsaEncoding,
+    header: &Value,
+    claims: &Value,
+) -> Result<String, FlowError> {
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
+    let mut jws = B64.encode(header.to_string());
+    jws.push('.');
+    B64.encode_string(claims.to_string(), &mut jws);
+    let mut signature = vec![0u8; key.public().modulus_len()];
+    key.sign(
+        padding,
+        &ring::rand::SystemRandom::new(),
+        jws.as_bytes(),
+        &mut signature,
+    )
+    .map_err(|_| FlowError::new("signing the client assertion: RSA signing failed"))?;
+    jws.push('.');
+    B64.encode_string(&signature, &mut jws);
+    Ok(jws)
 }
 
 /// Why a [`ClientKey`] could not be read.
@@ -185,18 +249,20 @@ pub enum ClientKeyError {
 
 impl ClientKey {
     /// A PEM private key (PKCS#8, or PKCS#1/SEC1 for RSA/EC) for `alg`.
+    /// RSA keys must have at least 2048 bits.
     pub fn from_pem(alg: jsonwebtoken::Algorithm, pem: &[u8]) -> Result<ClientKey, ClientKeyError> {
         use jsonwebtoken::{Algorithm as A, EncodingKey};
+        let jws =
+            |key: Result<EncodingKey, jsonwebtoken::errors::Error>| key.map(Signer::Jws).map_err(|e| e.to_string());
         let key = match alg {
-            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => EncodingKey::from_rsa_pem(pem),
-            A::ES256 | A::ES384 => EncodingKey::from_ec_pem(pem),
-            A::EdDSA => EncodingKey::from_ed_pem(pem),
+            A::RS256 | A::RS384 | A::RS512 | A::PS256 | A::PS384 | A::PS512 => {
+                rsa_key_pair(pem).map(|k| Signer::Rsa(Box::new(k)))
+            }
+            A::ES256 | A::ES384 => jws(EncodingKey::from_ec_pem(pem)),
+            A::EdDSA => jws(EncodingKey::from_ed_pem(pem)),
             other => return Err(ClientKeyError::Algorithm(other)),
         }
-        .map_err(|e| ClientKeyError::Pem {
-            alg,
-            reason: e.to_string(),
-        })?;
+        .map_err(|reason| ClientKeyError::Pem { alg, reason })?;
         Ok(ClientKey {
             key: std::sync::Arc::new(key),
             alg,
@@ -213,8 +279,6 @@ impl ClientKey {
     /// The signed `client_assertion`: `iss` = `sub` = the client id, `aud` = the token
     /// endpoint, a random `jti`, valid for 60 seconds from `now`.
     fn assertion(&self, client_id: &str, audience: &str, now: i64) -> Result<String, FlowError> {
-        let mut header = jsonwebtoken::Header::new(self.alg);
-        header.kid = self.kid.clone();
         let claims = serde_json::json!({
             "iss": client_id,
             "sub": client_id,
@@ -223,8 +287,27 @@ impl ClientKey {
             "iat": now,
             "exp": now + 60,
         });
-        jsonwebtoken::encode(&header, &claims, &self.key)
-            .map_err(|e| FlowError::new(format!("signing the client assertion: {e}")))
+        match &*self.key {
+            Signer::Rsa(key) => {
+                let padding = rsa_padding(self.alg).ok_or_else(|| {
+                    FlowError::new(format!(
+                        "signing the client assertion: {:?} is not an RSA algorithm",
+                        self.alg
+                    ))
+                })?;
+                let mut header = serde_json::json!({"alg": self.alg, "typ": "JWT"});
+                if let Some(kid) = &self.kid {
+                    header["kid"] = Value::from(kid.as_str());
+                }
+                sign_rsa(key, padding, &header, &claims)
+            }
+            Signer::Jws(key) => {
+                let mut header = jsonwebtoken::Header::new(self.alg);
+                header.kid = self.kid.clone();
+                jsonwebtoken::encode(&header, &claims, key)
+                    .map_err(|e| FlowError::new(format!("signing the client assertion: {e}")))
+            }
+        }
     }
 }
 

@@ -8,9 +8,25 @@ use serde_json::{Map, Value};
 
 use crate::user::User;
 
-/// The submitted form (the whole POST body, as NextAuth passes it).
-#[derive(Debug, Clone, Default)]
+/// The submitted form (the whole POST body, as NextAuth passes it). Its `Debug` shows the
+/// field names only, never the values (passwords).
+///
+/// ```
+/// use tessera::providers::Credentials;
+/// let form = serde_json::json!({"username": "alice", "password": "hunter2"});
+/// let c = Credentials(form.as_object().unwrap().clone());
+/// assert_eq!(format!("{c:?}"), r#"Credentials(["username", "password"])"#);
+/// ```
+#[derive(Clone, Default)]
 pub struct Credentials(pub Map<String, Value>);
+
+impl fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("Credentials")
+            .field(&crate::secret::Names(self.0.keys().map(String::as_str)))
+            .finish()
+    }
+}
 
 impl Credentials {
     /// A field as a string.

@@ -24,9 +24,10 @@ fn message(status: StatusCode, text: &str) -> AuthResponse {
 
 pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
     let (Some(adapter), SessionStrategy::Database) = (ctx.config.adapter.as_deref(), ctx.config.strategy) else {
+        // Under JWT nothing server-side lists or ends sessions: say so, never pretend (L2).
         return message(
             StatusCode::BAD_REQUEST,
-            "Session management needs database sessions (an adapter)",
+            "Session management needs database sessions: JWT sessions cannot be listed or revoked server-side",
         );
     };
     let get = ctx.req.method == http::Method::GET;

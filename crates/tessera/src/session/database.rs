@@ -13,7 +13,7 @@ use crate::callbacks::{JwtTrigger, SessionArgs};
 use crate::config::Config;
 use crate::cookies::{self, CookieDef, RequestCookies};
 use crate::random;
-use crate::session::{after, iso8601};
+use crate::session::{after, before, iso8601};
 use crate::user::User;
 
 /// Reads (and, past `update_age`, extends) the session of `token`, then runs the
@@ -37,8 +37,7 @@ pub(crate) async fn lookup(
         return Ok(None);
     }
     let max_age = config.session.max_age;
-    let due = row.expires - std::time::Duration::from_secs(max_age as u64)
-        + std::time::Duration::from_secs(config.session.update_age as u64);
+    let due = after(before(row.expires, max_age), config.session.update_age);
     if write && due <= now {
         adapter.update_session(token, after(now, max_age)).await?;
     }

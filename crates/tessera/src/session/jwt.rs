@@ -199,7 +199,7 @@ impl JweCodec {
             .hyphenated()
             .to_string();
         claims.insert("iat".into(), Value::from(now));
-        claims.insert("exp".into(), Value::from(now + max_age));
+        claims.insert("exp".into(), Value::from(now.saturating_add(max_age)));
         claims.insert("jti".into(), Value::from(jti));
         // Serialising a Map of JSON values cannot fail. Room for NextAuth's claims, so the
         // buffer does not grow on the way.

@@ -10,16 +10,25 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 /// The claims of a session JWT, in insertion order (`name`, `email`, `picture`, `sub`,
-/// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`).
+/// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`). `Debug` redacts token- and
+/// secret-like claims (an `access_token` kept for refresh, say).
 ///
 /// ```
 /// let mut t = tessera::Token::default();
 /// t.set("role", "admin");
 /// assert_eq!(t.get_str("role"), Some("admin"));
 /// ```
-#[derive(Debug, Clone, PartialEq, Default, Serialize, Deserialize)]
+#[derive(Clone, PartialEq, Default, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Token(Map<String, Value>);
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_tuple("Token")
+            .field(&crate::secret::RedactedMap(&self.0))
+            .finish()
+    }
+}
 
 impl Token {
     /// A token from raw claims.
@@ -103,14 +112,44 @@ impl Token {
     }
 }
 
+/// Why [`Auth::revoke_user_sessions`](crate::Auth::revoke_user_sessions) could not end
+/// sessions.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RevokeError {
+    /// The session strategy is JWT and no revocation store is configured: a JWT stays valid
+    /// until it expires, and the server keeps no list of them to delete. Use database
+    /// sessions, or a short `session.max_age`.
+    #[error(
+        "JWT sessions cannot be revoked server-side without a revocation store; use database sessions, or a short session max_age"
+    )]
+    JwtSessions,
+    /// Database sessions need an adapter (unreachable: `build` requires one).
+    #[error("no adapter configured")]
+    NoAdapter,
+    /// The adapter failed.
+    #[error(transparent)]
+    Adapter(#[from] crate::adapter::AdapterError),
+}
+
 /// Unix seconds of `t`.
 pub(crate) fn unix(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
-/// `t + secs`.
+/// `t + secs` (`t` for a negative `secs`). On overflow it answers the year 9999 (or `t`)
+/// instead of panicking: `build` bounds configured lifetimes, this is defence in depth.
 pub(crate) fn after(t: SystemTime, secs: i64) -> SystemTime {
-    t + Duration::from_secs(secs.max(0) as u64)
+    // 9999-12-31T23:59:59Z, the last instant `Date.toISOString()` writes with four digits.
+    const LATEST: Duration = Duration::from_secs(253_402_300_799);
+    t.checked_add(Duration::from_secs(secs.max(0).unsigned_abs()))
+        .unwrap_or_else(|| (UNIX_EPOCH + LATEST).max(t))
+}
+
+/// `t - secs` (`t` for a negative `secs`); on underflow, the earliest of `t` and the epoch.
+pub(crate) fn before(t: SystemTime, secs: i64) -> SystemTime {
+    t.checked_sub(Duration::from_secs(secs.max(0).unsigned_abs()))
+        .unwrap_or_else(|| UNIX_EPOCH.min(t))
 }
 
 /// `Date.toISOString()`: `2026-12-22T11:24:55.705Z`.
@@ -203,6 +242,18 @@ mod tests {
         ] {
             assert_eq!(iso8601(t), reference(t.max(UNIX_EPOCH)));
         }
+    }
+
+    #[test]
+    fn i3_date_arithmetic_saturates_instead_of_panicking() {
+        let now = SystemTime::now();
+        assert_eq!(after(now, 60), now + Duration::from_secs(60));
+        assert_eq!(after(now, -5), now);
+        let far = after(now, i64::MAX);
+        assert!(far > now);
+        assert_eq!(iso8601(far), "9999-12-31T23:59:59.000Z");
+        assert_eq!(before(now, 60), now - Duration::from_secs(60));
+        assert!(before(now, i64::MAX) <= UNIX_EPOCH);
     }
 
     #[test]

@@ -13,7 +13,9 @@ use http::{HeaderMap, Request, Response, StatusCode};
 use tessera::providers::{AuthorizeError, Credentials, CredentialsProvider};
 use tessera::{Auth, AuthBuilder, User};
 
-pub const SECRET: &str = "secret";
+/// The tests' server secret (16 bytes at least: `build` refuses shorter ones, and the
+/// spec's `"secret"` needs `AuthBuilder::insecure_test_vector_secret`).
+pub const SECRET: &str = "a tessera test secret";
 
 /// A P-256 key of the client, for `private_key_jwt` (PKCS#8), and its public half
 /// (`tests/oidc/server.mjs` registers the same public key).

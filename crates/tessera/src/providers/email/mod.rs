@@ -83,8 +83,7 @@ pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
 #[error("sending the sign-in email failed: {0}")]
 pub struct MailerError(pub String);
 
-/// The sign-in email to send.
-#[derive(Debug)]
+/// The sign-in email to send. `Debug` does not show `url`: it is a live sign-in link.
 #[non_exhaustive]
 pub struct VerificationRequest<'a> {
     /// The normalised address.
@@ -99,6 +98,19 @@ pub struct VerificationRequest<'a> {
     pub provider_id: &'a str,
     /// The theme, for the HTML body's colours.
     pub theme: &'a Theme,
+}
+
+impl fmt::Debug for VerificationRequest<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("VerificationRequest")
+            .field("identifier", &self.identifier)
+            .field("url", &format_args!("{}", crate::secret::REDACTED))
+            .field("expires", &self.expires)
+            .field("host", &self.host)
+            .field("provider_id", &self.provider_id)
+            .field("theme", &self.theme)
+            .finish()
+    }
 }
 
 impl VerificationRequest<'_> {

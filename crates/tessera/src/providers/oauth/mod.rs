@@ -310,8 +310,9 @@ impl OAuthProvider {
         self
     }
 
-    /// The checks to use; an empty list turns them all off. Default: state, PKCE and
-    /// nonce for OpenID Connect, state for plain OAuth 2.
+    /// The checks to use. Default: state, PKCE and nonce for OpenID Connect, state for
+    /// plain OAuth 2. [`AuthBuilder::build`](crate::AuthBuilder::build) refuses a list with
+    /// neither `State` nor `Pkce` (nothing would stop login CSRF).
     pub fn checks(mut self, checks: impl Into<Checks>) -> Self {
         self.checks = Some(checks.into());
         self
@@ -451,6 +452,14 @@ impl OAuthProvider {
         }
         if !oidc && !self.discovers() && self.userinfo.is_none() {
             return bad("plain OAuth 2 needs a userinfo endpoint for the profile".into());
+        }
+        let checks = self.checks_in_effect();
+        if !checks.state && !checks.pkce {
+            return bad(
+                "its checks include neither state nor PKCE, so nothing binds the callback to the browser \
+                 that started the sign-in (login CSRF): keep Check::State or Check::Pkce"
+                    .into(),
+            );
         }
         if oidc && self.algorithms.is_empty() {
             return bad("no ID-token algorithm is accepted".into());
