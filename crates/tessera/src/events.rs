@@ -152,7 +152,13 @@ pub(crate) async fn create_user_and_link(
     account.user_id = Some(user.id.clone());
     if let Some(events) = &ctx.config.events {
         events.create_user(CreateUserEvent { user: &user }).await;
-        events.link_account(LinkAccountEvent { user: &user, account, profile }).await;
+        events
+            .link_account(LinkAccountEvent {
+                user: &user,
+                account,
+                profile,
+            })
+            .await;
     }
     Ok(user)
 }

@@ -490,7 +490,10 @@ async fn check_create_user_and_link<A: Adapter + ?Sized>(
         .await
         .expect("get_user_by_account")
         .expect("the account is linked");
-    assert_eq!(linked.id, created.id, "linked to the new user, whatever account.user_id said");
+    assert_eq!(
+        linked.id, created.id,
+        "linked to the new user, whatever account.user_id said"
+    );
     let accounts = adapter.list_accounts(&created.id).await.expect("list_accounts");
     assert_eq!(
         accounts

@@ -200,10 +200,17 @@ async fn h2_credentials_never_sign_in_as_a_user_found_by_email() {
 
         let after = db.get_user_by_email(victim).await.unwrap().unwrap();
         assert_eq!(after, before, "the victim's user is unchanged");
-        assert_eq!(db.list_accounts(&after.id).await.unwrap(), accounts_before, "nothing linked to it");
+        assert_eq!(
+            db.list_accounts(&after.id).await.unwrap(),
+            accounts_before,
+            "nothing linked to it"
+        );
         assert_eq!(db.list_sessions(&after.id).await.unwrap(), sessions_before);
         assert!(
-            db.get_user_by_account("credentials", "mallory").await.unwrap().is_none(),
+            db.get_user_by_account("credentials", "mallory")
+                .await
+                .unwrap()
+                .is_none(),
             "the credentials account is linked to nobody"
         );
     }
@@ -227,7 +234,12 @@ async fn h2_opt_in_email_linking_needs_a_verified_user() {
             .provider(idp_provider(false))
     });
     let mut oauth_user = app.browser();
-    oauth_sign_in(&mut oauth_user, &app.idp, json!({"id": "o-1", "email": "unverified@corp.com"})).await;
+    oauth_sign_in(
+        &mut oauth_user,
+        &app.idp,
+        json!({"id": "o-1", "email": "unverified@corp.com"}),
+    )
+    .await;
     let unverified = db.get_user_by_email("unverified@corp.com").await.unwrap().unwrap();
     assert_eq!(unverified.email_verified, None);
 
@@ -235,7 +247,11 @@ async fn h2_opt_in_email_linking_needs_a_verified_user() {
     let r = credentials_sign_in(&mut b, &[("username", "u-1"), ("email", "unverified@corp.com")]).await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     assert_eq!(r.json(), json!({"url": error_url("OAuthAccountNotLinked")}));
-    assert_eq!(db.list_accounts(&unverified.id).await.unwrap().len(), 1, "only its OAuth account");
+    assert_eq!(
+        db.list_accounts(&unverified.id).await.unwrap().len(),
+        1,
+        "only its OAuth account"
+    );
 
     let mut owner = app.browser();
     email_sign_in(&mut owner, &app.outbox, "verified@corp.com").await;
@@ -319,7 +335,11 @@ async fn i12_a_credentials_sign_in_keeps_renames() {
     credentials_sign_in(&mut b, &fields).await;
     let after = db.get_user(&user.id).await.unwrap().unwrap();
     assert_eq!(after.name.as_deref(), Some("Ursula K."), "the rename stays");
-    assert_eq!(after.image.as_deref(), Some("http://img/u.png"), "an empty field is filled in");
+    assert_eq!(
+        after.image.as_deref(),
+        Some("http://img/u.png"),
+        "an empty field is filled in"
+    );
     assert_eq!(session(&mut b).await["user"]["name"], "Ursula K.");
 }
 
@@ -338,7 +358,10 @@ async fn m1_a_magic_link_sign_in_evicts_accounts_linked_on_an_unverified_email()
     let claim = json!({"id": "evil", "email": "victim@corp.com", "name": "Mallory"});
     oauth_sign_in(&mut attacker, &app.idp, claim.clone()).await;
     let pre = db.get_user_by_account("idp", "evil").await.unwrap().unwrap();
-    assert_eq!((pre.email.as_deref(), pre.email_verified), (Some("victim@corp.com"), None));
+    assert_eq!(
+        (pre.email.as_deref(), pre.email_verified),
+        (Some("victim@corp.com"), None)
+    );
     assert_eq!(session(&mut attacker).await["user"]["email"], "victim@corp.com");
 
     // The victim signs up by magic link.
@@ -352,8 +375,16 @@ async fn m1_a_magic_link_sign_in_evicts_accounts_linked_on_an_unverified_email()
         db.list_accounts(&user.id).await.unwrap().is_empty(),
         "the attacker's account is unlinked"
     );
-    assert_eq!(db.list_sessions(&user.id).await.unwrap().len(), 1, "only the victim's session");
-    assert_eq!(session(&mut attacker).await, json!({}), "the attacker's session is over");
+    assert_eq!(
+        db.list_sessions(&user.id).await.unwrap().len(),
+        1,
+        "only the victim's session"
+    );
+    assert_eq!(
+        session(&mut attacker).await,
+        json!({}),
+        "the attacker's session is over"
+    );
 
     // The attacker signs in with the IdP again: not into the victim's user.
     let mut again = app.browser();
@@ -367,7 +398,12 @@ async fn m1_a_magic_link_sign_in_evicts_accounts_linked_on_an_unverified_email()
     credentials_sign_in(&mut creds, &[("username", "mallory"), ("email", "other@corp.com")]).await;
     let mut owner = app.browser();
     email_sign_in(&mut owner, &app.outbox, "other@corp.com").await;
-    assert!(db.get_user_by_account("credentials", "mallory").await.unwrap().is_none());
+    assert!(
+        db.get_user_by_account("credentials", "mallory")
+            .await
+            .unwrap()
+            .is_none()
+    );
     assert_eq!(session(&mut creds).await, json!({}));
 
     // A verified user keeps its accounts across email sign-ins.
@@ -435,6 +471,78 @@ async fn i1_dangerous_linking_needs_an_explicit_email_verified() {
     assert_eq!(r.location(), Some("http://localhost:3000"));
     assert_eq!(
         db.get_user_by_account("idp", "oid-2").await.unwrap().map(|u| u.id),
+        Some(victim.id)
+    );
+}
+
+/// GitHub: `/user` answers `user`, `/user/emails` one verified primary address.
+#[derive(Clone, Default)]
+struct GitHub(Arc<Mutex<Value>>);
+
+#[tessera::async_trait]
+impl HttpClient for GitHub {
+    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
+        Ok(match req.uri().to_string().as_str() {
+            "https://github.com/login/oauth/access_token" => {
+                json_response(200, &json!({"access_token": "gho", "token_type": "bearer"}))
+            }
+            "https://api.github.com/user" => json_response(200, &self.0.lock().unwrap()),
+            "https://api.github.com/user/emails" => json_response(
+                200,
+                &json!([
+                    {"email": "other@corp.com", "primary": false, "verified": true},
+                    {"email": "Victim@corp.com", "primary": true, "verified": true},
+                ]),
+            ),
+            _ => json_response(404, &json!({"error": "not_found"})),
+        })
+    }
+}
+
+/// I1: the GitHub preset vouches (`email_verified: true`) for the address it takes from
+/// `/user/emails`, which GitHub marks verified; a public profile email is not vouched for.
+#[tokio::test]
+async fn i1_the_github_preset_vouches_only_for_the_verified_address_it_picks() {
+    let db = Arc::new(MemoryAdapter::new());
+    let github = GitHub::default();
+    let preset = tessera::providers::presets::github_with("cid", "csec").allow_dangerous_email_account_linking(true);
+    let auth = Auth::builder()
+        .url("http://localhost:3000")
+        .secret(SECRET)
+        .http_client(github.clone())
+        .provider(preset)
+        .adapter_arc(db.clone())
+        .build()
+        .unwrap();
+    let victim = db
+        .create_user(NewUser {
+            email: Some("victim@corp.com".into()),
+            email_verified: Some(SystemTime::now()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let sign_in = |user: Value| {
+        let (auth, github) = (auth.clone(), github.clone());
+        async move {
+            *github.0.lock().unwrap() = user;
+            let mut b = Browser::new(auth);
+            let csrf = b.csrf().await;
+            let r = b.post_form("/api/auth/signin/github", &[("csrfToken", &csrf)]).await;
+            let url = r.location().unwrap().to_owned();
+            let query = url.split_once('?').unwrap().1;
+            let (_, state) = form_urlencoded::parse(query.as_bytes())
+                .find(|(k, _)| k == "state")
+                .unwrap();
+            b.get(&format!("/api/auth/callback/github?code=c&state={state}")).await
+        }
+    };
+    let r = sign_in(json!({"id": 1, "login": "pub", "email": "victim@corp.com"})).await;
+    assert_eq!(r.location(), Some(error_url("OAuthAccountNotLinked").as_str()));
+    let r = sign_in(json!({"id": 2, "login": "octo", "email": null})).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert_eq!(
+        db.get_user_by_account("github", "2").await.unwrap().map(|u| u.id),
         Some(victim.id)
     );
 }
