@@ -162,6 +162,30 @@ pub trait Adapter: Send + Sync + 'static {
     /// [`link_account`](Adapter::link_account), and when linking fails it deletes the new
     /// user again (compensation; a crash between the two still leaves the user behind).
     /// Override it with a real transaction.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use tessera::adapter::{Adapter, AdapterError, MemoryAdapter, NewUser};
+    /// use tessera::{Account, AccountType};
+    ///
+    /// let db = MemoryAdapter::new();
+    /// let account = Account {
+    ///     provider: "github".into(),
+    ///     kind: AccountType::OAuth,
+    ///     provider_account_id: "42".into(),
+    ///     user_id: None,
+    ///     extra: Default::default(),
+    /// };
+    /// let new = |email: &str| NewUser { email: Some(email.into()), ..Default::default() };
+    /// let user = db.create_user_and_link(new("a@b.c"), account.clone()).await.unwrap();
+    /// assert_eq!(db.get_user_by_account("github", "42").await.unwrap().map(|u| u.id), Some(user.id));
+    ///
+    /// // The account is taken: the second user is not left behind.
+    /// let taken = db.create_user_and_link(new("d@e.f"), account).await;
+    /// assert!(matches!(taken, Err(AdapterError::Conflict(_))));
+    /// assert!(db.get_user_by_email("d@e.f").await.unwrap().is_none());
+    /// # });
+    /// ```
     async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
         let created = self.create_user(user).await?;
         let account = Account {
@@ -188,6 +212,22 @@ pub trait Adapter: Send + Sync + 'static {
     /// The default implementation, for adapters that predate this method, deletes nothing
     /// and returns `Ok(0)`: such an adapter's tables keep every expired row until the
     /// application purges them itself. Override it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::{Duration, SystemTime};
+    /// use tessera::adapter::{Adapter, MemoryAdapter, VerificationToken};
+    ///
+    /// let db = MemoryAdapter::new();
+    /// let now = SystemTime::now();
+    /// for (token, expires) in [("old", now - Duration::from_secs(60)), ("live", now + Duration::from_secs(60))] {
+    ///     let identifier = "a@b.c".into();
+    ///     db.create_verification_token(VerificationToken { identifier, token: token.into(), expires }).await.unwrap();
+    /// }
+    /// assert_eq!(db.delete_expired(now).await.unwrap(), 1);
+    /// assert!(db.use_verification_token("a@b.c", "live").await.unwrap().is_some());
+    /// # });
+    /// ```
     async fn delete_expired(&self, now: SystemTime) -> Result<u64, AdapterError> {
         let _ = now;
         Ok(0)
