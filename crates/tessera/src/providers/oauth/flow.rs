@@ -439,9 +439,10 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
 }
 
 /// The profile's `email_verified` claim: `Some(true)` for `true` or `"true"` (Cognito and
-/// Apple send strings), `Some(false)` for any other value, `None` when absent.
+/// Apple send strings), `None` when absent or `null`, `Some(false)` for any other value.
 fn profile_email_verified(raw: &Value) -> Option<bool> {
     match raw.get("email_verified")? {
+        Value::Null => None,
         Value::Bool(b) => Some(*b),
         Value::String(s) => Some(s == "true"),
         _ => Some(false),
