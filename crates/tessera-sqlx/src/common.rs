@@ -51,6 +51,10 @@ pub(crate) struct Sql {
     pub delete_user_sessions: &'static str,
     pub create_verification_token: &'static str,
     pub use_verification_token: &'static str,
+    /// Sessions expiring before `$1` (epoch ms).
+    pub delete_expired_sessions: &'static str,
+    /// Verification tokens expiring before `$1` (epoch ms).
+    pub delete_expired_tokens: &'static str,
 }
 
 /// Typed column access, implemented for both backends' row types.
@@ -250,6 +254,44 @@ pub(crate) fn account_from_row(row: &impl Cols) -> Result<Account, AdapterError>
     })
 }
 
+/// `create_user`'s statement with its values bound: the new id, a
+/// [`NewUser`](tessera::adapter::NewUser) and its `email_verified` in epoch ms. Run it on the
+/// pool or in a transaction.
+macro_rules! insert_user_query {
+    ($sql:expr, $id:expr, $user:expr, $verified:expr) => {
+        sqlx::query($sql.create_user)
+            .bind($id)
+            .bind(&$user.name)
+            .bind(&$user.email)
+            .bind($verified)
+            .bind(&$user.image)
+    };
+}
+pub(crate) use insert_user_query;
+
+/// `link_account`'s statement with its values bound: the user id, the
+/// [`Account`](tessera::Account) and its [`AccountColumns`] (consumed).
+macro_rules! insert_account_query {
+    ($sql:expr, $user_id:expr, $account:expr, $cols:expr) => {{
+        let [access, refresh, token_type, scope, id_token, session_state] = $cols.text;
+        sqlx::query($sql.link_account)
+            .bind($crate::common::new_id())
+            .bind($user_id)
+            .bind($crate::common::account_type_str($account.kind))
+            .bind(&$account.provider)
+            .bind(&$account.provider_account_id)
+            .bind(access)
+            .bind(refresh)
+            .bind($cols.expires_at)
+            .bind(token_type)
+            .bind(scope)
+            .bind(id_token)
+            .bind(session_state)
+            .bind($cols.rest)
+    }};
+}
+pub(crate) use insert_account_query;
+
 /// Implements [`Adapter`](tessera::adapter::Adapter) for an adapter struct with a `pool`
 /// field, running the statements of `$sql` (a [`Sql`]).
 macro_rules! impl_adapter {
@@ -263,12 +305,7 @@ macro_rules! impl_adapter {
                 use $crate::common::*;
                 let id = new_id();
                 let verified = user.email_verified.map(to_ms);
-                sqlx::query($sql.create_user)
-                    .bind(&id)
-                    .bind(&user.name)
-                    .bind(&user.email)
-                    .bind(verified)
-                    .bind(&user.image)
+                insert_user_query!($sql, &id, user, verified)
                     .execute(&self.pool)
                     .await
                     .map_err(|e| classify("create_user", e, Some("a user with this email exists"), None))?;
@@ -380,21 +417,7 @@ macro_rules! impl_adapter {
                     ));
                 };
                 let cols = split_account(&account.extra);
-                let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
-                sqlx::query($sql.link_account)
-                    .bind(new_id())
-                    .bind(user_id)
-                    .bind(account_type_str(account.kind))
-                    .bind(&account.provider)
-                    .bind(&account.provider_account_id)
-                    .bind(access)
-                    .bind(refresh)
-                    .bind(cols.expires_at)
-                    .bind(token_type)
-                    .bind(scope)
-                    .bind(id_token)
-                    .bind(session_state)
-                    .bind(cols.rest)
+                insert_account_query!($sql, user_id, account, cols)
                     .execute(&self.pool)
                     .await
                     .map_err(|e| {
@@ -608,6 +631,51 @@ macro_rules! impl_adapter {
                     .map(token_from_row)
                     .transpose()
                     .map_err(backend("use_verification_token"))
+            }
+
+            async fn create_user_and_link(
+                &self,
+                user: tessera::adapter::NewUser,
+                account: tessera::Account,
+            ) -> Result<tessera::User, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                const OP: &str = "create_user_and_link";
+                let id = new_id();
+                let verified = user.email_verified.map(to_ms);
+                let cols = split_account(&account.extra);
+                // Both inserts in one transaction: an error drops `tx`, which rolls back.
+                let mut tx = self.pool.begin().await.map_err(backend(OP))?;
+                insert_user_query!($sql, &id, user, verified)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(OP, e, Some("a user with this email exists"), None))?;
+                insert_account_query!($sql, &id, account, cols)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(OP, e, Some("this provider account is already linked"), None))?;
+                tx.commit().await.map_err(backend(OP))?;
+                Ok(tessera::User {
+                    id,
+                    name: user.name,
+                    email: user.email,
+                    image: user.image,
+                    email_verified: verified.map(from_ms),
+                    extra: Default::default(),
+                })
+            }
+
+            async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let mut deleted = 0;
+                for statement in [$sql.delete_expired_sessions, $sql.delete_expired_tokens] {
+                    let done = sqlx::query(statement)
+                        .bind(to_ms(now))
+                        .execute(&self.pool)
+                        .await
+                        .map_err(backend("delete_expired"))?;
+                    deleted += done.rows_affected();
+                }
+                Ok(deleted)
             }
         }
     };

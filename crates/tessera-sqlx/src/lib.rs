@@ -13,7 +13,10 @@
 //! recorded in `_tessera_migrations`, so they can share a database with the application's
 //! own tables and sqlx migrations. Deleting a user deletes its accounts and sessions
 //! (`ON DELETE CASCADE`); reading a session and its user is one query; using a
-//! verification token is one `DELETE … RETURNING`, so it cannot be used twice.
+//! verification token is one `DELETE … RETURNING`, so it cannot be used twice; a new user
+//! and its first account are inserted in one transaction (`create_user_and_link`); and
+//! `delete_expired` purges expired sessions and verification tokens (Tessera calls it at
+//! most hourly).
 //!
 //! Account token fields (`access_token`, `refresh_token`, `expires_at`, `token_type`,
 //! `scope`, `id_token`, `session_state`) have their own columns; every other field of

@@ -133,6 +133,7 @@ const SQL: Sql = Sql {
                   email = CASE WHEN $4 THEN $5 ELSE email END, \
                   image = CASE WHEN $6 THEN $7 ELSE image END, \
                   email_verified = CASE WHEN $8 THEN to_timestamp($9::FLOAT8 / 1000) \
+                  WHEN $4 AND email IS DISTINCT FROM $5::TEXT THEN NULL \
                   ELSE email_verified END \
                   WHERE id = $1 \
                   RETURNING id, name, email, \
@@ -182,4 +183,8 @@ const SQL: Sql = Sql {
                              WHERE identifier = $1 AND token = $2 \
                              RETURNING identifier, token, \
                              FLOOR(EXTRACT(EPOCH FROM expires) * 1000)::BIGINT AS expires",
+    delete_expired_sessions: "DELETE FROM tessera_sessions \
+                              WHERE expires < to_timestamp($1::FLOAT8 / 1000)",
+    delete_expired_tokens: "DELETE FROM tessera_verification_tokens \
+                            WHERE expires < to_timestamp($1::FLOAT8 / 1000)",
 };

@@ -139,7 +139,8 @@ const SQL: Sql = Sql {
                   name = CASE WHEN $2 THEN $3 ELSE name END, \
                   email = CASE WHEN $4 THEN $5 ELSE email END, \
                   image = CASE WHEN $6 THEN $7 ELSE image END, \
-                  email_verified = CASE WHEN $8 THEN $9 ELSE email_verified END \
+                  email_verified = CASE WHEN $8 THEN $9 \
+                  WHEN $4 AND email IS NOT $5 THEN NULL ELSE email_verified END \
                   WHERE id = $1 \
                   RETURNING id, name, email, email_verified, image",
     delete_user: "DELETE FROM tessera_users WHERE id = $1",
@@ -174,4 +175,6 @@ const SQL: Sql = Sql {
     use_verification_token: "DELETE FROM tessera_verification_tokens \
                              WHERE identifier = $1 AND token = $2 \
                              RETURNING identifier, token, expires",
+    delete_expired_sessions: "DELETE FROM tessera_sessions WHERE expires < $1",
+    delete_expired_tokens: "DELETE FROM tessera_verification_tokens WHERE expires < $1",
 };

@@ -255,6 +255,8 @@ pub(crate) struct Config {
     pub profiles: [CookieProfile; 2],
     pub providers: Vec<Provider>,
     pub adapter: Option<Arc<dyn Adapter>>,
+    /// When the adapter's expired sessions and tokens were last purged.
+    pub purge: crate::adapter::PurgeSchedule,
     /// Outbound HTTP for OAuth (set when an OAuth provider is configured).
     pub http: Option<Arc<dyn HttpClient>>,
     pub strategy: SessionStrategy,
@@ -687,6 +689,7 @@ impl AuthBuilder {
             profiles,
             providers: self.providers,
             adapter: self.adapter,
+            purge: Default::default(),
             http,
             strategy,
             callbacks: self.callbacks,

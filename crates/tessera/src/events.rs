@@ -120,15 +120,45 @@ pub(crate) async fn create_user(ctx: &Ctx<'_>, adapter: &dyn Adapter, new: NewUs
     Ok(user)
 }
 
-/// `adapter.update_user`, then the `update_user` event.
+/// `adapter.update_user`, then the `update_user` event. An update that sets `email`
+/// without saying `email_verified` resets `email_verified` to `None`, whatever the adapter
+/// does: callers pass `email` only when it changes, and a new address is unverified.
 pub(crate) async fn update_user(
     ctx: &Ctx<'_>,
     adapter: &dyn Adapter,
-    update: UserUpdate,
+    mut update: UserUpdate,
 ) -> Result<User, AdapterError> {
+    if update.email.is_some() && update.email_verified.is_none() {
+        update.email_verified = Some(None);
+    }
     let user = adapter.update_user(update).await?;
     if let Some(events) = &ctx.config.events {
         events.update_user(UpdateUserEvent { user: &user }).await;
+    }
+    Ok(user)
+}
+
+/// `adapter.create_user_and_link` (one transaction), then the `create_user` and
+/// `link_account` events, once each and only after both rows are stored. `account.user_id`
+/// is set to the new user's id.
+pub(crate) async fn create_user_and_link(
+    ctx: &Ctx<'_>,
+    adapter: &dyn Adapter,
+    new: NewUser,
+    account: &mut Account,
+    profile: Option<&serde_json::Value>,
+) -> Result<User, AdapterError> {
+    let user = adapter.create_user_and_link(new, account.clone()).await?;
+    account.user_id = Some(user.id.clone());
+    if let Some(events) = &ctx.config.events {
+        events.create_user(CreateUserEvent { user: &user }).await;
+        events
+            .link_account(LinkAccountEvent {
+                user: &user,
+                account,
+                profile,
+            })
+            .await;
     }
     Ok(user)
 }

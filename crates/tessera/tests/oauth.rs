@@ -1202,17 +1202,31 @@ async fn dangerous_linking_only_onto_verified_users() {
         })
         .await
         .unwrap();
-    // …but not when the IdP says its own address is unverified.
+    // …but not when the IdP does not vouch for its own address: no claim (Azure AD/Entra)…
+    let r = sign_in_as(&mut b, &idp, "other", "x-2", json!({"email": "V@example.com"})).await;
+    assert_error(&r, "OAuthAccountNotLinked");
+    // …or `email_verified: false`, whose address is dropped: a new user without an email.
+    let mut unverified = db_browser(&idp, &db, true);
+    let r = sign_in_as(
+        &mut unverified,
+        &idp,
+        "other",
+        "x-9",
+        json!({"email": "V@example.com", "email_verified": false}),
+    )
+    .await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    let stranger = db.get_user_by_account("other", "x-9").await.unwrap().unwrap();
+    assert_ne!(stranger.id, verified.id);
+    assert_eq!(stranger.email, None);
     let r = sign_in_as(
         &mut b,
         &idp,
         "other",
         "x-2",
-        json!({"email": "V@example.com", "email_verified": false}),
+        json!({"email": "V@example.com", "email_verified": true}),
     )
     .await;
-    assert_error(&r, "OAuthAccountNotLinked");
-    let r = sign_in_as(&mut b, &idp, "other", "x-2", json!({"email": "V@example.com"})).await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
     assert_eq!(
         db.get_user_by_account("other", "x-2").await.unwrap().unwrap().id,
@@ -1222,7 +1236,14 @@ async fn dangerous_linking_only_onto_verified_users() {
 
     // The provider without the opt-in never links by email, verified or not.
     let mut c = db_browser(&idp, &db, true);
-    let r = sign_in_as(&mut c, &idp, "demo", "x-3", json!({"email": "v@example.com"})).await;
+    let r = sign_in_as(
+        &mut c,
+        &idp,
+        "demo",
+        "x-3",
+        json!({"email": "v@example.com", "email_verified": true}),
+    )
+    .await;
     assert_error(&r, "OAuthAccountNotLinked");
 }
 

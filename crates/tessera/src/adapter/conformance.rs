@@ -170,6 +170,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         matches!(clash, Err(AdapterError::Conflict(_))),
         "update onto a taken email: {clash:?}"
     );
+    check_email_change_resets_verification(adapter, &bob.id, &email, now).await;
 
     // Accounts.
     let provider = format!("prov-{tag}");
@@ -243,6 +244,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .unlink_account(&provider, "never-linked")
         .await
         .expect("unlinking a missing account is fine");
+    check_create_user_and_link(adapter, &provider, &alice.id, &email).await;
 
     // Sessions.
     let later = now + Duration::from_secs(3600);
@@ -413,7 +415,182 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .count();
         assert_eq!(wins, 1, "two concurrent uses: exactly one wins (round {round})");
     }
+    check_delete_expired(adapter, &bob.id, &email).await;
     adapter.delete_user(&bob.id).await.expect("cleanup");
+}
+
+/// `update_user`: a changed email resets `email_verified` unless the update sets it too;
+/// an unchanged email keeps it. Leaves `user_id` verified, with its email as it was.
+async fn check_email_change_resets_verification<A: Adapter + ?Sized>(
+    adapter: &A,
+    user_id: &str,
+    email: &dyn Fn(&str) -> String,
+    now: SystemTime,
+) {
+    let update = |email: Option<String>, verified: Option<Option<SystemTime>>| UserUpdate {
+        id: user_id.to_owned(),
+        email: email.map(Some),
+        email_verified: verified,
+        ..Default::default()
+    };
+    let original = adapter.get_user(user_id).await.expect("get").expect("user exists");
+    let verified = |u: &crate::User| u.email_verified.map(secs);
+    adapter
+        .update_user(update(None, Some(Some(now))))
+        .await
+        .expect("verify");
+    let same = adapter
+        .update_user(update(original.email.clone(), None))
+        .await
+        .expect("same email");
+    assert_eq!(verified(&same), Some(secs(now)), "an unchanged email stays verified");
+    let moved = adapter
+        .update_user(update(Some(email("moved")), None))
+        .await
+        .expect("change email");
+    assert_eq!(
+        (moved.email.clone(), moved.email_verified),
+        (Some(email("moved")), None),
+        "a changed email is unverified again"
+    );
+    let stored = adapter.get_user(user_id).await.expect("get").expect("user exists");
+    assert_eq!(stored.email_verified, None, "the reset is stored");
+    let both = adapter
+        .update_user(update(original.email.clone(), Some(Some(now))))
+        .await
+        .expect("change email and verify");
+    assert_eq!(
+        (both.email.clone(), verified(&both)),
+        (original.email, Some(secs(now))),
+        "an explicit email_verified wins"
+    );
+}
+
+/// `create_user_and_link`: both rows, or neither. `owner` has `provider`/`a-1` linked.
+async fn check_create_user_and_link<A: Adapter + ?Sized>(
+    adapter: &A,
+    provider: &str,
+    owner: &str,
+    email: &dyn Fn(&str) -> String,
+) {
+    let new = |name: &str| NewUser {
+        name: Some(name.into()),
+        email: Some(email(name)),
+        ..Default::default()
+    };
+    let mut first = account("ignored", provider, "c-1");
+    first.kind = AccountType::Credentials;
+    let created = adapter
+        .create_user_and_link(new("carl"), first.clone())
+        .await
+        .expect("create_user_and_link");
+    assert_eq!(created.email, Some(email("carl")));
+    let linked = adapter
+        .get_user_by_account(provider, "c-1")
+        .await
+        .expect("get_user_by_account")
+        .expect("the account is linked");
+    assert_eq!(
+        linked.id, created.id,
+        "linked to the new user, whatever account.user_id said"
+    );
+    let accounts = adapter.list_accounts(&created.id).await.expect("list_accounts");
+    assert_eq!(
+        accounts
+            .iter()
+            .map(|a| (a.kind, a.provider_account_id.as_str()))
+            .collect::<Vec<_>>(),
+        [(AccountType::Credentials, "c-1")]
+    );
+
+    // The account is linked to someone else: no user is left behind.
+    let taken = adapter
+        .create_user_and_link(new("dora"), account("ignored", provider, "a-1"))
+        .await;
+    assert!(
+        matches!(taken, Err(AdapterError::Conflict(_))),
+        "a linked account is a conflict: {taken:?}"
+    );
+    assert!(
+        adapter
+            .get_user_by_email(&email("dora"))
+            .await
+            .expect("get_user_by_email")
+            .is_none(),
+        "a failed link leaves no user behind"
+    );
+    assert_eq!(
+        adapter
+            .get_user_by_account(provider, "a-1")
+            .await
+            .expect("owner")
+            .map(|u| u.id),
+        Some(owner.to_owned()),
+        "the account stays with its owner"
+    );
+
+    // The email is taken: the account is not linked.
+    let clash = adapter
+        .create_user_and_link(new("carl"), account("ignored", provider, "c-2"))
+        .await;
+    assert!(
+        matches!(clash, Err(AdapterError::Conflict(_))),
+        "a taken email is a conflict: {clash:?}"
+    );
+    assert!(
+        adapter
+            .get_user_by_account(provider, "c-2")
+            .await
+            .expect("get_user_by_account")
+            .is_none(),
+        "a failed user creation links nothing"
+    );
+    adapter.delete_user(&created.id).await.expect("cleanup");
+}
+
+/// `delete_expired`: expired sessions and tokens go, live ones stay.
+async fn check_delete_expired<A: Adapter + ?Sized>(adapter: &A, user_id: &str, email: &dyn Fn(&str) -> String) {
+    let now = SystemTime::now();
+    let hour = Duration::from_secs(3600);
+    let session = |name: &str, expires: SystemTime| AdapterSession {
+        session_token: email(name),
+        user_id: user_id.to_owned(),
+        expires,
+    };
+    let token = |name: &str, expires: SystemTime| VerificationToken {
+        identifier: email("purge"),
+        token: email(name),
+        expires,
+    };
+    for (name, expires) in [("old-session", now - hour), ("live-session", now + hour)] {
+        adapter
+            .create_session(session(name, expires))
+            .await
+            .expect("create_session");
+    }
+    for (name, expires) in [("old-token", now - hour), ("live-token", now + hour)] {
+        adapter
+            .create_verification_token(token(name, expires))
+            .await
+            .expect("create_verification_token");
+    }
+    let deleted = adapter.delete_expired(now).await.expect("delete_expired");
+    assert!(deleted >= 2, "both expired rows are counted: {deleted}");
+    let sessions: Vec<_> = adapter
+        .list_sessions(user_id)
+        .await
+        .expect("list_sessions")
+        .into_iter()
+        .map(|s| s.session_token)
+        .collect();
+    assert_eq!(sessions, [email("live-session")], "the expired session is gone");
+    let identifier = email("purge");
+    let (old, live) = (email("old-token"), email("live-token"));
+    let old = adapter.use_verification_token(&identifier, &old).await.expect("use");
+    assert!(old.is_none(), "the expired token is gone");
+    let live = adapter.use_verification_token(&identifier, &live).await.expect("use");
+    assert!(live.is_some(), "the live token stays");
+    adapter.delete_user_sessions(user_id, None).await.expect("cleanup");
 }
 
 #[cfg(test)]

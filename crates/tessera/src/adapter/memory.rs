@@ -15,6 +15,42 @@ struct State {
     tokens: Vec<VerificationToken>,
 }
 
+impl State {
+    /// Stores a new user, unless its email is taken.
+    fn insert_user(&mut self, user: NewUser) -> Result<User, AdapterError> {
+        if let Some(email) = &user.email
+            && self.users.values().any(|u| u.email.as_ref() == Some(email))
+        {
+            return Err(AdapterError::Conflict(format!("a user with email {email} exists")));
+        }
+        let created = User {
+            id: crate::random::uuid_v4(),
+            name: user.name,
+            email: user.email,
+            image: user.image,
+            email_verified: user.email_verified,
+            extra: Default::default(),
+        };
+        self.users.insert(created.id.clone(), created.clone());
+        Ok(created)
+    }
+
+    /// `Conflict` when the account's `(provider, provider_account_id)` is linked already.
+    fn check_unlinked(&self, account: &Account) -> Result<(), AdapterError> {
+        if self
+            .accounts
+            .iter()
+            .any(|a| a.provider == account.provider && a.provider_account_id == account.provider_account_id)
+        {
+            return Err(AdapterError::Conflict(format!(
+                "account {}/{} is linked",
+                account.provider, account.provider_account_id
+            )));
+        }
+        Ok(())
+    }
+}
+
 /// Keeps users, accounts, sessions and tokens in memory.
 ///
 /// ```
@@ -47,21 +83,7 @@ impl MemoryAdapter {
 impl Adapter for MemoryAdapter {
     async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
         let mut s = self.lock()?;
-        if let Some(email) = &user.email
-            && s.users.values().any(|u| u.email.as_ref() == Some(email))
-        {
-            return Err(AdapterError::Conflict(format!("a user with email {email} exists")));
-        }
-        let created = User {
-            id: crate::random::uuid_v4(),
-            name: user.name,
-            email: user.email,
-            image: user.image,
-            email_verified: user.email_verified,
-            extra: Default::default(),
-        };
-        s.users.insert(created.id.clone(), created.clone());
-        Ok(created)
+        s.insert_user(user)
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
@@ -108,6 +130,10 @@ impl Adapter for MemoryAdapter {
             user.name = v;
         }
         if let Some(v) = update.email {
+            // A new address is unverified, unless the update says otherwise (below).
+            if v != user.email {
+                user.email_verified = None;
+            }
             user.email = v;
         }
         if let Some(v) = update.image {
@@ -136,15 +162,7 @@ impl Adapter for MemoryAdapter {
         if !s.users.contains_key(&user_id) {
             return Err(AdapterError::NotFound(format!("user {user_id}")));
         }
-        if s.accounts
-            .iter()
-            .any(|a| a.provider == account.provider && a.provider_account_id == account.provider_account_id)
-        {
-            return Err(AdapterError::Conflict(format!(
-                "account {}/{} is linked",
-                account.provider, account.provider_account_id
-            )));
-        }
+        s.check_unlinked(&account)?;
         s.accounts.push(account);
         Ok(())
     }
@@ -252,5 +270,25 @@ impl Adapter for MemoryAdapter {
             .iter()
             .position(|t| t.identifier == identifier && t.token == token);
         Ok(pos.map(|i| s.tokens.swap_remove(i)))
+    }
+
+    /// Both checks first, then both inserts, under one lock: all or nothing.
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        let mut s = self.lock()?;
+        s.check_unlinked(&account)?;
+        let created = s.insert_user(user)?;
+        s.accounts.push(Account {
+            user_id: Some(created.id.clone()),
+            ..account
+        });
+        Ok(created)
+    }
+
+    async fn delete_expired(&self, now: SystemTime) -> Result<u64, AdapterError> {
+        let mut s = self.lock()?;
+        let before = s.sessions.len() + s.tokens.len();
+        s.sessions.retain(|_, sess| sess.expires >= now);
+        s.tokens.retain(|t| t.expires >= now);
+        Ok((before - s.sessions.len() - s.tokens.len()) as u64)
     }
 }

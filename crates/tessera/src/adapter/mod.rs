@@ -7,10 +7,12 @@
 #[cfg(any(test, feature = "conformance"))]
 pub mod conformance;
 mod memory;
+mod purge;
 
 use std::time::SystemTime;
 
 pub use memory::MemoryAdapter;
+pub(crate) use purge::{PurgeSchedule, purge_if_due};
 
 use crate::user::{Account, User};
 
@@ -43,6 +45,10 @@ pub struct NewUser {
 }
 
 /// Fields to change on a user; `None` leaves a field alone.
+///
+/// An update that changes `email` and leaves `email_verified` alone (`None`) also resets
+/// `email_verified` to `None`: a new address is unverified until proven again. To keep a
+/// verification (the app has just verified the new address itself), set both.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UserUpdate {
     /// The user to change.
@@ -95,7 +101,14 @@ pub struct VerificationToken {
 /// Contract (checked by `conformance::run`, feature `conformance`): emails and `(provider, provider_account_id)`
 /// are unique; deleting a user deletes its accounts and sessions; `use_verification_token`
 /// returns the token and deletes it atomically, so of two concurrent uses exactly one
-/// gets it; getters return `Ok(None)` for missing rows.
+/// gets it; getters return `Ok(None)` for missing rows; `update_user` resets
+/// `email_verified` when it changes `email` (see [`UserUpdate`]); `create_user_and_link`
+/// stores both rows or neither; `delete_expired` removes exactly the expired sessions and
+/// verification tokens.
+///
+/// Two methods have default implementations, for adapters written before they existed:
+/// [`create_user_and_link`](Adapter::create_user_and_link) (not atomic: it compensates)
+/// and [`delete_expired`](Adapter::delete_expired) (purges nothing). Override both.
 #[async_trait::async_trait]
 pub trait Adapter: Send + Sync + 'static {
     /// Creates a user and returns it with its new id.
@@ -110,7 +123,8 @@ pub trait Adapter: Send + Sync + 'static {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<User>, AdapterError>;
-    /// Changes a user; `NotFound` when it does not exist.
+    /// Changes a user; `NotFound` when it does not exist. A change of `email` without an
+    /// explicit `email_verified` resets `email_verified` to `None` ([`UserUpdate`]).
     async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError>;
     /// Deletes a user with its accounts and sessions (no error when missing).
     async fn delete_user(&self, id: &str) -> Result<(), AdapterError>;
@@ -145,4 +159,87 @@ pub trait Adapter: Send + Sync + 'static {
         identifier: &str,
         token: &str,
     ) -> Result<Option<VerificationToken>, AdapterError>;
+
+    /// Creates a user and links its first account (`account.user_id` is ignored and set to
+    /// the new user's id) **in one transaction**: either both rows are stored or neither.
+    /// A sign-up that fails half-way must not leave a user without its account, which
+    /// would hold the email and block every later sign-in with that account.
+    ///
+    /// `Conflict` when the email or the provider account is taken; nothing is stored then.
+    ///
+    /// The default implementation is for adapters that predate this method and is **not
+    /// atomic**: it calls [`create_user`](Adapter::create_user) and
+    /// [`link_account`](Adapter::link_account), and when linking fails it deletes the new
+    /// user again (compensation; a crash between the two still leaves the user behind).
+    /// Override it with a real transaction.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use tessera::adapter::{Adapter, AdapterError, MemoryAdapter, NewUser};
+    /// use tessera::{Account, AccountType};
+    ///
+    /// let db = MemoryAdapter::new();
+    /// let account = Account {
+    ///     provider: "github".into(),
+    ///     kind: AccountType::OAuth,
+    ///     provider_account_id: "42".into(),
+    ///     user_id: None,
+    ///     extra: Default::default(),
+    /// };
+    /// let new = |email: &str| NewUser { email: Some(email.into()), ..Default::default() };
+    /// let user = db.create_user_and_link(new("a@b.c"), account.clone()).await.unwrap();
+    /// assert_eq!(db.get_user_by_account("github", "42").await.unwrap().map(|u| u.id), Some(user.id));
+    ///
+    /// // The account is taken: the second user is not left behind.
+    /// let taken = db.create_user_and_link(new("d@e.f"), account).await;
+    /// assert!(matches!(taken, Err(AdapterError::Conflict(_))));
+    /// assert!(db.get_user_by_email("d@e.f").await.unwrap().is_none());
+    /// # });
+    /// ```
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        let created = self.create_user(user).await?;
+        let account = Account {
+            user_id: Some(created.id.clone()),
+            ..account
+        };
+        if let Err(e) = self.link_account(account).await {
+            if let Err(cleanup) = self.delete_user(&created.id).await {
+                tracing::error!(
+                    error = %cleanup,
+                    user_id = %created.id,
+                    "create_user_and_link: linking failed and deleting the new user failed too"
+                );
+            }
+            return Err(e);
+        }
+        Ok(created)
+    }
+
+    /// Deletes every session and verification token whose `expires` is before `now`, and
+    /// returns how many rows went. Rows expiring at or after `now` stay. Tessera calls it
+    /// at most once an hour, from a sign-in (never from `GET /session`).
+    ///
+    /// The default implementation, for adapters that predate this method, deletes nothing
+    /// and returns `Ok(0)`: such an adapter's tables keep every expired row until the
+    /// application purges them itself. Override it.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::{Duration, SystemTime};
+    /// use tessera::adapter::{Adapter, MemoryAdapter, VerificationToken};
+    ///
+    /// let db = MemoryAdapter::new();
+    /// let now = SystemTime::now();
+    /// for (token, expires) in [("old", now - Duration::from_secs(60)), ("live", now + Duration::from_secs(60))] {
+    ///     let identifier = "a@b.c".into();
+    ///     db.create_verification_token(VerificationToken { identifier, token: token.into(), expires }).await.unwrap();
+    /// }
+    /// assert_eq!(db.delete_expired(now).await.unwrap(), 1);
+    /// assert!(db.use_verification_token("a@b.c", "live").await.unwrap().is_some());
+    /// # });
+    /// ```
+    async fn delete_expired(&self, now: SystemTime) -> Result<u64, AdapterError> {
+        let _ = now;
+        Ok(0)
+    }
 }

@@ -75,6 +75,25 @@ pub struct CredentialField {
 
 /// A credentials provider.
 ///
+/// With database sessions (an adapter and [`SessionStrategy::Database`](crate::SessionStrategy),
+/// which NextAuth refuses for credentials), the user `authorize` returns is stored:
+///
+/// * It is identified **only** by its credentials account: this provider's id and the `id`
+///   `authorize` returned. Never by email: when no such account exists a new user is
+///   created with the account linked. When another user already has the returned email (a
+///   user who signed up by email or OAuth, say), the sign-in is refused with
+///   `OAuthAccountNotLinked` (status 403) and nothing is written, unless
+///   [`allow_dangerous_email_account_linking`](Self::allow_dangerous_email_account_linking)
+///   is on **and** that user's email is verified.
+/// * On later sign-ins `authorize` does not overwrite what is stored, so renames through the
+///   session `update` or the adapter stay: `name` and `image` are written when the user is
+///   created and afterwards only filled in while the stored value is empty. The `email`
+///   follows `authorize` (it is the app's login identifier): a different address replaces the
+///   stored one and resets `email_verified` to `None`; an address that another user has is
+///   not taken over (the stored one stays, with a warning in the log); a missing one leaves
+///   the stored one alone. Emails are normalised like every other address, and one that is
+///   not a valid address is not stored.
+///
 /// ```
 /// use tessera::providers::{CredentialsProvider, Credentials};
 /// use tessera::User;
@@ -97,6 +116,9 @@ pub struct CredentialsProvider {
     pub fields: Vec<CredentialField>,
     /// The check.
     pub authorize: Arc<dyn Authorize>,
+    /// With database sessions, lets a first sign-in link to an existing user with the same
+    /// email (default off); see [`Self::allow_dangerous_email_account_linking`].
+    pub allow_dangerous_email_account_linking: bool,
 }
 
 impl fmt::Debug for CredentialsProvider {
@@ -117,7 +139,28 @@ impl CredentialsProvider {
             name: "Credentials".into(),
             fields: Vec::new(),
             authorize: Arc::new(authorize),
+            allow_dangerous_email_account_linking: false,
         }
+    }
+
+    /// With database sessions: when no user has this credentials account yet but a user
+    /// with the email `authorize` returned exists, link the account to that user and sign
+    /// in as them, provided their email is **verified** (by an email sign-in, say).
+    /// Off by default: the sign-in is then refused with `OAuthAccountNotLinked`.
+    ///
+    /// Only turn it on when `authorize` returns emails the app itself has verified: anyone
+    /// whose credentials carry someone else's address signs in as them.
+    ///
+    /// ```
+    /// use tessera::providers::{Credentials, CredentialsProvider};
+    ///
+    /// let provider = CredentialsProvider::new(|_: Credentials| async { Ok(None) })
+    ///     .allow_dangerous_email_account_linking(true);
+    /// assert!(provider.allow_dangerous_email_account_linking);
+    /// ```
+    pub fn allow_dangerous_email_account_linking(mut self, allow: bool) -> Self {
+        self.allow_dangerous_email_account_linking = allow;
+        self
     }
 
     /// Sets the id.

@@ -7,6 +7,7 @@ use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
 use crate::config::SessionStrategy;
 use crate::cookies;
 use crate::events::{self, SignInEvent};
+use crate::providers::email::normalize_email;
 use crate::providers::{Credentials, CredentialsProvider, Provider};
 use crate::redirect::{encode_component, with_param};
 use crate::response::AuthResponse;
@@ -101,80 +102,147 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
     }
     let issued = match (&ctx.config.adapter, ctx.config.strategy) {
         (Some(adapter), SessionStrategy::Database) => {
-            credentials_database_session(ctx, adapter.as_ref(), &provider.id, &user).await
+            credentials_database_session(ctx, adapter.as_ref(), provider, &user).await
         }
-        _ => issue_jwt_session(ctx, &user, &account, Some(false), None).await,
+        _ => issue_jwt_session(ctx, &user, &account, Some(false), None)
+            .await
+            .map_err(|e| AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e)))),
     };
     match issued {
         // NextAuth reports `isNewUser` as undefined to credentials sign-in events.
         Ok(cookies) => finish_sign_in(ctx, &user, &account, None, None, cookies).await,
-        Err(e) => AuthResponse::redirect(format!("{}?error={}", ctx.base_url("error"), encode_component(&e))),
+        Err(refusal) => refusal,
     }
 }
 
-/// Credentials with database sessions (which NextAuth refuses): the user `authorize`
-/// returned is found through its credentials account (or its email), or created, and a
-/// session row is written.
+/// Why no stored user was found or made for a credentials sign-in.
+#[derive(Debug, thiserror::Error)]
+enum CredentialsUserError {
+    /// A new credentials account's email belongs to another user, and linking is not allowed.
+    #[error("another user has this email")]
+    EmailTaken,
+    /// The adapter failed.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+}
+
+/// Credentials with database sessions (which NextAuth refuses): finds or creates the stored
+/// user (see [`credentials_user`]) and writes a session row. `Err` is the response: 403
+/// `OAuthAccountNotLinked` when the email belongs to another user, else `Callback`.
 async fn credentials_database_session(
     ctx: &Ctx<'_>,
     adapter: &dyn Adapter,
-    provider_id: &str,
+    provider: &CredentialsProvider,
     user: &User,
-) -> Result<Vec<HeaderValue>, String> {
-    let stored = async {
-        if let Some(u) = adapter.get_user_by_account(provider_id, &user.id).await? {
-            // The app's `authorize` is the source of truth for credentials users: keep the
-            // stored profile in step with it.
-            if (&u.name, &u.email, &u.image) == (&user.name, &user.email, &user.image) {
-                return Ok(u);
-            }
-            let update = UserUpdate {
-                id: u.id.clone(),
-                name: Some(user.name.clone()),
-                email: Some(user.email.clone()),
-                image: Some(user.image.clone()),
-                email_verified: None,
-            };
-            return events::update_user(ctx, adapter, update).await;
+) -> Result<Vec<HeaderValue>, AuthResponse> {
+    let failed = || AuthResponse::redirect(format!("{}?error=Callback", ctx.base_url("error")));
+    let stored = match credentials_user(ctx, adapter, provider, user).await {
+        Ok(stored) => stored,
+        Err(CredentialsUserError::EmailTaken) => {
+            tracing::warn!(
+                provider = %provider.id,
+                "credentials sign-in refused: another user has this email, and the credentials \
+                 account is never linked to it by email (see allow_dangerous_email_account_linking)"
+            );
+            return Err(AuthResponse::redirect(ctx.error_url("OAuthAccountNotLinked")).status(StatusCode::FORBIDDEN));
         }
-        let existing = match &user.email {
-            Some(email) => adapter.get_user_by_email(email).await?,
-            None => None,
-        };
-        let stored = match existing {
-            Some(u) => u,
-            None => {
-                let new = NewUser {
-                    name: user.name.clone(),
-                    email: user.email.clone(),
-                    image: user.image.clone(),
-                    email_verified: None,
-                };
-                events::create_user(ctx, adapter, new).await?
-            }
-        };
-        let mut account = Account {
-            provider: provider_id.to_owned(),
-            kind: AccountType::Credentials,
-            provider_account_id: user.id.clone(),
-            user_id: None,
-            extra: Default::default(),
-        };
-        events::link_account(ctx, adapter, &stored, &mut account, None).await?;
-        Ok::<_, AdapterError>(stored)
-    }
-    .await;
-    let stored = stored.map_err(|e| {
-        tracing::error!(error = %e, "credentials sign-in: adapter failed");
-        "Callback".to_owned()
-    })?;
+        Err(CredentialsUserError::Adapter(e)) => {
+            tracing::error!(error = %e, "credentials sign-in: adapter failed");
+            return Err(failed());
+        }
+    };
+    crate::adapter::purge_if_due(&ctx.config.purge, adapter, ctx.now).await;
     let def = &ctx.profile.cookies.session_token;
     database::create(ctx.config, adapter, def, &ctx.req.cookies, &stored.id, ctx.now)
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "credentials sign-in: creating the session failed");
-            "Callback".to_owned()
+            failed()
         })
+}
+
+/// The stored user of a credentials sign-in (the rules are documented on
+/// [`CredentialsProvider`]):
+///
+/// * The user is identified only by the credentials account `(provider id, authorize's id)`,
+///   never adopted by email (H2): a new account gets a new user, created together with the
+///   account ([`Adapter::create_user_and_link`]). If another user has the email, that is
+///   [`CredentialsUserError::EmailTaken`], unless the provider opts in to linking and that
+///   user's email is verified.
+/// * `authorize` may not undo changes made since (I12): `name` and `image` are only filled
+///   in while empty; the `email` follows `authorize` (a change resets `email_verified`, in
+///   [`events::update_user`]) unless another user has that address.
+async fn credentials_user(
+    ctx: &Ctx<'_>,
+    adapter: &dyn Adapter,
+    provider: &CredentialsProvider,
+    user: &User,
+) -> Result<User, CredentialsUserError> {
+    let email = user.email.as_deref().and_then(|e| match normalize_email(e) {
+        Ok(e) => Some(e),
+        Err(_) => {
+            tracing::warn!(provider = %provider.id, email = ?truncated(e), "authorize returned an invalid email; not stored");
+            None
+        }
+    });
+    if let Some(stored) = adapter.get_user_by_account(&provider.id, &user.id).await? {
+        let mut update = UserUpdate {
+            id: stored.id.clone(),
+            ..Default::default()
+        };
+        if stored.name.is_none() && user.name.is_some() {
+            update.name = Some(user.name.clone());
+        }
+        if stored.image.is_none() && user.image.is_some() {
+            update.image = Some(user.image.clone());
+        }
+        if let Some(new) = email.as_deref().filter(|e| stored.email.as_deref() != Some(*e)) {
+            match adapter.get_user_by_email(new).await? {
+                Some(other) if other.id != stored.id => tracing::warn!(
+                    provider = %provider.id,
+                    "authorize returned an email another user has; keeping the stored one"
+                ),
+                _ => update.email = Some(Some(new.to_owned())),
+            }
+        }
+        let unchanged = UserUpdate {
+            id: stored.id.clone(),
+            ..Default::default()
+        };
+        if update == unchanged {
+            return Ok(stored);
+        }
+        return Ok(events::update_user(ctx, adapter, update).await?);
+    }
+    let mut account = Account {
+        provider: provider.id.clone(),
+        kind: AccountType::Credentials,
+        provider_account_id: user.id.clone(),
+        user_id: None,
+        extra: Default::default(),
+    };
+    if let Some(e) = &email
+        && let Some(existing) = adapter.get_user_by_email(e).await?
+    {
+        if !(provider.allow_dangerous_email_account_linking && existing.email_verified.is_some()) {
+            return Err(CredentialsUserError::EmailTaken);
+        }
+        tracing::info!(provider = %provider.id, "linking a credentials account to a verified user by email (opted in)");
+        events::link_account(ctx, adapter, &existing, &mut account, None).await?;
+        return Ok(existing);
+    }
+    let new = NewUser {
+        name: user.name.clone(),
+        email,
+        image: user.image.clone(),
+        email_verified: None,
+    };
+    Ok(events::create_user_and_link(ctx, adapter, new, &mut account, None).await?)
+}
+
+/// At most 64 characters of an untrusted value, for the log (log it with `?`).
+pub(crate) fn truncated(s: &str) -> String {
+    s.chars().take(64).collect()
 }
 
 /// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
@@ -229,6 +297,7 @@ pub(crate) async fn issue_session(
 ) -> Result<Vec<HeaderValue>, String> {
     match (&ctx.config.adapter, ctx.config.strategy) {
         (Some(adapter), SessionStrategy::Database) => {
+            crate::adapter::purge_if_due(&ctx.config.purge, adapter.as_ref(), ctx.now).await;
             let def = &ctx.profile.cookies.session_token;
             database::create(ctx.config, adapter.as_ref(), def, &ctx.req.cookies, &user.id, ctx.now)
                 .await

@@ -48,6 +48,35 @@ async fn user_or_stub(adapter: &dyn Adapter, email: &str) -> Result<(User, bool)
     })
 }
 
+/// Before the mailbox owner signs in to a user whose email was **not** verified: unlinks
+/// every account of that user and deletes its sessions (M1).
+///
+/// Such a user was created on an unproven claim to the address: an OAuth profile with an
+/// unverified email, or a credentials `authorize` that returned it. Whoever made that claim
+/// may be an attacker who pre-registered the victim's address; without this, the victim
+/// would sign in to the attacker's user and the attacker's account would keep access to
+/// it. The mailbox owner is the first to prove anything, so every access that predates the
+/// proof ends here. Refusing the sign-in instead would let anyone who can make an IdP assert
+/// an address lock its owner out of email sign-in for good. The user row itself (its id,
+/// name, and what the app keeps under that id) stays, so a legitimate owner loses only the
+/// links, and re-links those accounts while signed in.
+async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), AdapterError> {
+    let accounts = adapter.list_accounts(&user.id).await?;
+    for a in &accounts {
+        adapter.unlink_account(&a.provider, &a.provider_account_id).await?;
+    }
+    let sessions = adapter.delete_user_sessions(&user.id, None).await?;
+    if !accounts.is_empty() || sessions > 0 {
+        tracing::warn!(
+            user_id = %user.id,
+            accounts = accounts.len(),
+            sessions,
+            "email verified for the first time: unlinked the accounts and ended the sessions that predate it"
+        );
+    }
+    Ok(())
+}
+
 fn adapter<'a>(ctx: &'a Ctx<'_>) -> Option<&'a dyn Adapter> {
     ctx.config.adapter.as_deref()
 }
@@ -121,6 +150,7 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         tracing::error!(error = %e, "email sign-in: storing the token failed");
         return fail(ctx);
     }
+    crate::adapter::purge_if_due(&ctx.config.purge, adapter, ctx.now).await;
     let host = ctx.url.host();
     let request = VerificationRequest {
         identifier: &email,
@@ -192,6 +222,13 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
         return refusal;
     }
     let now: SystemTime = ctx.now;
+    if exists
+        && user.email_verified.is_none()
+        && let Err(e) = release_unverified(adapter, &user).await
+    {
+        tracing::error!(error = %e, "email callback: releasing the unverified user failed");
+        return AuthResponse::redirect(ctx.error_url("Callback"));
+    }
     let (user, is_new_user) = if exists {
         let update = UserUpdate {
             id: user.id.clone(),

@@ -360,9 +360,7 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
             return AuthResponse::redirect(ctx.base_url("signin")).cookies(cleared);
         }
     };
-    user.email = user
-        .email
-        .map(|e| crate::providers::email::normalize_email(&e).unwrap_or_else(|_| e.trim().to_lowercase()));
+    user.email = verified_email(p, user.email.take(), &raw);
     let mut account = Account {
         provider: p.id.clone(),
         kind: AccountType::OAuth,
@@ -440,13 +438,39 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
     }
 }
 
-/// Whether the profile says its email address is unverified.
-fn profile_denies_verified_email(raw: &Value) -> bool {
-    match raw.get("email_verified") {
-        Some(Value::Bool(b)) => !b,
-        Some(Value::String(s)) => s != "true",
-        _ => false,
+/// The profile's `email_verified` claim: `Some(true)` for `true` or `"true"` (Cognito and
+/// Apple send strings), `None` when absent or `null`, `Some(false)` for any other value.
+fn profile_email_verified(raw: &Value) -> Option<bool> {
+    match raw.get("email_verified")? {
+        Value::Null => None,
+        Value::Bool(b) => Some(*b),
+        Value::String(s) => Some(s == "true"),
+        _ => Some(false),
     }
+}
+
+/// The email of the mapped profile as Tessera keeps it: normalised, and `None` when it is
+/// not a valid address (L9: never stored raw) or when the profile says it is unverified
+/// (`email_verified: false`, M1: such an address could pre-register a user that its real
+/// owner would later adopt by email sign-in). Both cases are logged.
+fn verified_email(p: &OAuthProvider, email: Option<String>, raw: &Value) -> Option<String> {
+    let email = email?;
+    let normalized = match crate::providers::email::normalize_email(&email) {
+        Ok(e) => e,
+        Err(_) => {
+            tracing::warn!(
+                provider = %p.id,
+                email = ?crate::routes::callback::truncated(&email),
+                "the provider's email is not a valid address; signing in without it"
+            );
+            return None;
+        }
+    };
+    if profile_email_verified(raw) == Some(false) {
+        tracing::info!(provider = %p.id, "the provider says the email is unverified; signing in without it");
+        return None;
+    }
+    Some(normalized)
 }
 
 /// The `sign_in` callback, then the account rules of spec §7.1 step 10. Returns the user
@@ -495,30 +519,32 @@ async fn link(
         Some(email) => adapter.get_user_by_email(email).await.map_err(|e| backend(&e))?,
         None => None,
     };
-    let user = match by_email {
-        Some(existing) => {
-            let allowed = p.allow_dangerous_email_account_linking
-                && existing.email_verified.is_some()
-                && !profile_denies_verified_email(raw);
-            if !allowed {
-                tracing::info!(provider = %p.id, "a user with this email exists; not linking");
-                return Err(Linked::Error("OAuthAccountNotLinked"));
-            }
-            existing
-        }
-        None => {
-            let new = NewUser {
-                name: profile_user.name.clone(),
-                email: profile_user.email.clone(),
-                image: profile_user.image.clone(),
-                email_verified: None,
-            };
-            events::create_user(ctx, adapter, new).await.map_err(|e| {
+    let Some(existing) = by_email else {
+        let new = NewUser {
+            name: profile_user.name.clone(),
+            email: profile_user.email.clone(),
+            image: profile_user.image.clone(),
+            email_verified: None,
+        };
+        // User and account in one transaction (L11): no orphan user can hold the email.
+        let user = events::create_user_and_link(ctx, adapter, new, account, Some(raw))
+            .await
+            .map_err(|e| {
                 tracing::error!(error = %e, "OAuth callback: creating the user failed");
                 Linked::Error("OAuthCreateAccount")
-            })?
-        }
+            })?;
+        return Ok((user, true));
     };
+    // The IdP must vouch for the address explicitly (I1): a missing claim is not proof, as
+    // with Azure AD/Entra, whose `email` is unverified and mutable.
+    let allowed = p.allow_dangerous_email_account_linking
+        && existing.email_verified.is_some()
+        && profile_email_verified(raw) == Some(true);
+    if !allowed {
+        tracing::info!(provider = %p.id, "a user with this email exists; not linking");
+        return Err(Linked::Error("OAuthAccountNotLinked"));
+    }
+    let user = existing;
     events::link_account(ctx, adapter, &user, account, Some(raw))
         .await
         .map_err(|e| backend(&e))?;

@@ -362,8 +362,12 @@ impl OAuthProvider {
 
     /// Lets a sign-in with this provider link to an existing user with the same email
     /// address when nobody is signed in. Only safe for providers that verify addresses;
-    /// Tessera links only onto users whose own address is verified, and never when the
-    /// profile says `email_verified: false`.
+    /// Tessera links only onto users whose own address is verified, and only when the
+    /// profile says `email_verified: true` (or `"true"`): a profile without the claim (Azure
+    /// AD/Entra, many plain OAuth 2 providers) never links by email. A
+    /// [`ProfileHook`] may set the claim for an IdP that vouches for its addresses in
+    /// another way (the GitHub preset does, for the verified address it picks). A profile
+    /// with `email_verified: false` signs in without an email.
     pub fn allow_dangerous_email_account_linking(mut self, allow: bool) -> Self {
         self.allow_dangerous_email_account_linking = allow;
         self

@@ -24,8 +24,10 @@ pub fn github() -> OAuthProvider {
 ///
 /// When `/user` has no public email, `GET https://api.github.com/user/emails` (scope
 /// `user:email`) supplies the primary address, as in NextAuth, but only a **verified**
-/// one (NextAuth takes the primary address even unverified). If that request fails, the
-/// user signs in without an email.
+/// one (NextAuth takes the primary address even unverified), and marks the profile
+/// `email_verified: true` so that
+/// [`allow_dangerous_email_account_linking`](OAuthProvider::allow_dangerous_email_account_linking)
+/// may link by it. If that request fails, the user signs in without an email.
 pub fn github_with(client_id: impl Into<String>, client_secret: impl Into<Secret>) -> OAuthProvider {
     OAuthProvider::new("github")
         .name("GitHub")
@@ -93,6 +95,8 @@ impl ProfileHook for PrimaryEmail {
         });
         if let Some(email) = primary.as_ref().and_then(|e| e.get("email")).and_then(Value::as_str) {
             profile.insert("email".into(), Value::String(email.to_owned()));
+            // GitHub said so: the only address that may link by email.
+            profile.insert("email_verified".into(), Value::Bool(true));
         }
         Ok(())
     }

@@ -20,9 +20,9 @@ pub fn zitadel() -> OAuthProvider {
 /// merged with the userinfo response, as ZITADEL puts the profile and email claims in the
 /// ID token only when the application's "User Info inside ID Token" setting is on:
 /// id = `sub`, `name`, `email`, image = `picture`. ZITADEL's `email_verified` claim is not
-/// copied to the user, but it is honoured: a profile with `email_verified: false` is never
-/// linked to an existing user by email, even with
-/// [`OAuthProvider::allow_dangerous_email_account_linking`]. To refuse unverified
+/// copied to the user, but it is honoured: with `email_verified: false` the user signs in
+/// without an email, and only `email_verified: true` may link to an existing user by email
+/// (with [`OAuthProvider::allow_dangerous_email_account_linking`]). To refuse unverified
 /// addresses altogether, check `profile["email_verified"]` in the `sign_in` callback.
 ///
 /// ```
