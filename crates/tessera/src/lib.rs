@@ -109,15 +109,6 @@ impl Ctx<'_> {
         redirect::with_param(&self.base_url("error"), "error", code)
     }
 
-    /// Rate-limit keys for this request: the client's bucket (when known) and `subject`'s.
-    pub fn limit_keys(&self, kind: &str, subject: Option<&str>) -> (Option<String>, Option<String>) {
-        (
-            self.client
-                .map(|ip| format!("{kind}:client:{}", rate_limit::client_key(ip))),
-            subject.map(|s| format!("{kind}:subject:{s}")),
-        )
-    }
-
     pub fn csrf_verified(&self) -> bool {
         self.csrf.verify(self.req.body_str("csrfToken"))
     }
