@@ -72,6 +72,10 @@ pub enum ConfigError {
     /// `.http_client(…)`; or the default one could not be built.
     #[error("no HTTP client for OAuth: {0}")]
     HttpClient(String),
+    /// A trusted proxy (`AUTH_TRUSTED_PROXIES` or `trusted_proxies(…)`) that is neither an IP
+    /// address nor a CIDR.
+    #[error("invalid trusted proxy {0:?}: use an IP address (127.0.0.1, ::1) or a CIDR (10.0.0.0/8)")]
+    InvalidTrustedProxy(String),
 }
 
 /// Custom page URLs (spec §2.5–2.11). Each replaces a built-in page with a redirect.
@@ -229,6 +233,8 @@ pub(crate) struct Config {
     pub max_body_bytes: usize,
     pub rate_limits: crate::rate_limit::RateLimits,
     pub limiter: crate::rate_limit::Limiter,
+    /// Whose forwarded headers name the client (`AUTH_TRUSTED_PROXIES`).
+    pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes in flight (single-flight).
     pub refreshes: crate::refresh::Flights,
     /// `GET /providers` for the configured URL, serialised once.
@@ -291,6 +297,7 @@ pub struct AuthBuilder {
     theme: Theme,
     max_body_bytes: usize,
     rate_limits: crate::rate_limit::RateLimits,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -324,6 +331,7 @@ impl Default for AuthBuilder {
             theme: Theme::default(),
             max_body_bytes: 64 * 1024,
             rate_limits: crate::rate_limit::RateLimits::default(),
+            trusted_proxies: None,
         }
     }
 }
@@ -335,7 +343,8 @@ fn env(name: &str) -> Option<String> {
 impl AuthBuilder {
     /// Reads NextAuth's environment variables: `NEXTAUTH_URL` / `AUTH_URL`,
     /// `NEXTAUTH_SECRET` / `AUTH_SECRET` (plus `AUTH_SECRET_1` … `AUTH_SECRET_3`, older
-    /// secrets still accepted for decoding), and `AUTH_TRUST_HOST` / `VERCEL`.
+    /// secrets still accepted for decoding), `AUTH_TRUST_HOST` / `VERCEL`, and
+    /// `AUTH_TRUSTED_PROXIES` (comma-separated, see [`AuthBuilder::trusted_proxies`]).
     /// Values set in code before or after this call win over unset ones.
     pub fn from_env(mut self) -> Self {
         if self.url.is_none() {
@@ -354,6 +363,11 @@ impl AuthBuilder {
         if env("AUTH_TRUST_HOST").is_some() || env("VERCEL").is_some() {
             self.trust_host = true;
         }
+        if self.trusted_proxies.is_none()
+            && let Some(list) = env("AUTH_TRUSTED_PROXIES")
+        {
+            self.trusted_proxies = Some(split_list(&list));
+        }
         self
     }
 
@@ -368,6 +382,41 @@ impl AuthBuilder {
     /// `X-Forwarded-Proto`. Only enable this behind a proxy that sets those headers.
     pub fn trust_host(mut self, trust: bool) -> Self {
         self.trust_host = trust;
+        self
+    }
+
+    /// The reverse proxies in front of the app, as IP addresses and CIDRs (`127.0.0.1/32`,
+    /// `10.0.0.0/8`, `::1`); `AUTH_TRUSTED_PROXIES` in [`AuthBuilder::from_env`]. A malformed
+    /// entry fails [`AuthBuilder::build`].
+    ///
+    /// The per-client rate limits key on the client's address: the connection's peer, or,
+    /// when the peer is one of these, the right-most `X-Forwarded-For` entry (or RFC 7239
+    /// `Forwarded` `for=`, read only when there is no `X-Forwarded-For`) that is not one of
+    /// these. Entries the client wrote itself are never believed. This is independent of
+    /// [`AuthBuilder::trust_host`]. The peer comes from the framework integration
+    /// ([`crate::rate_limit::ClientIp`]; with `tessera-axum`, serve with
+    /// `into_make_service_with_connect_info`).
+    ///
+    /// ```
+    /// let auth = tessera::Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .trusted_proxies(["127.0.0.1", "10.0.0.0/8"])
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(auth);
+    /// let err = tessera::Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .trusted_proxies(["10.0.0.0/33"])
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err, tessera::ConfigError::InvalidTrustedProxy("10.0.0.0/33".into()));
+    /// ```
+    pub fn trusted_proxies<I, S>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_proxies = Some(proxies.into_iter().map(Into::into).collect());
         self
     }
 
@@ -570,6 +619,13 @@ impl AuthBuilder {
             }
         }
 
+        let per_client_limits =
+            self.rate_limits.email_per_client.is_some() || self.rate_limits.credentials_per_client.is_some();
+        let proxies = crate::client_addr::TrustedProxies::parse(
+            self.trusted_proxies.as_deref().unwrap_or_default(),
+            per_client_limits,
+        )?;
+
         let providers_json = crate::routes::providers::render(&self.providers, &url);
         let config = Config {
             url,
@@ -590,6 +646,7 @@ impl AuthBuilder {
             max_body_bytes: self.max_body_bytes,
             rate_limits: self.rate_limits,
             limiter: Default::default(),
+            proxies,
             refreshes: Default::default(),
             providers_json,
             secrets: self.secrets,
@@ -598,6 +655,15 @@ impl AuthBuilder {
             config: Arc::new(config),
         })
     }
+}
+
+/// The non-empty items of a comma-separated list, trimmed.
+fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(feature = "reqwest")]
@@ -667,5 +733,25 @@ mod tests {
             .is_err()
         );
         assert!(ok().build().is_ok());
+    }
+
+    #[test]
+    fn m2_trusted_proxies_list() {
+        assert_eq!(
+            split_list(" 127.0.0.1/32, 10.0.0.0/8 ,,"),
+            ["127.0.0.1/32", "10.0.0.0/8"]
+        );
+        let ok = || Auth::builder().secret("0123456789abcdef");
+        assert!(
+            ok().trusted_proxies(split_list("127.0.0.1/32,10.0.0.0/8,::1"))
+                .build()
+                .is_ok()
+        );
+        assert_eq!(
+            ok().trusted_proxies(split_list("127.0.0.1/32,localhost"))
+                .build()
+                .unwrap_err(),
+            ConfigError::InvalidTrustedProxy("localhost".into())
+        );
     }
 }

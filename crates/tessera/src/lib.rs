@@ -30,6 +30,7 @@
 
 pub mod adapter;
 pub mod callbacks;
+mod client_addr;
 pub mod config;
 pub mod cookies;
 pub mod csrf;
@@ -324,17 +325,11 @@ impl Config {
     }
 }
 
-/// The client address: from the framework ([`rate_limit::ClientIp`] in the extensions), or
-/// from `X-Forwarded-For` only when forwarded headers are trusted.
+/// The client address: the peer from the framework ([`rate_limit::ClientIp`] in the
+/// extensions), or what a trusted proxy reports (see `client_addr`).
 fn client_ip(config: &Config, parts: &http::request::Parts) -> Option<std::net::IpAddr> {
-    if let Some(rate_limit::ClientIp(ip)) = parts.extensions.get::<rate_limit::ClientIp>() {
-        return Some(*ip);
-    }
-    if !config.trust_host {
-        return None;
-    }
-    let xff = parts.headers.get("x-forwarded-for")?.to_str().ok()?;
-    xff.split(',').next()?.trim().parse().ok()
+    let peer = parts.extensions.get::<rate_limit::ClientIp>().map(|c| c.0);
+    config.proxies.client(peer, &parts.headers)
 }
 
 fn unsupported(e: RequestError) -> http::Response<Bytes> {
