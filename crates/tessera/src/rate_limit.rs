@@ -186,22 +186,33 @@ struct Table {
 }
 
 impl Table {
-    /// Removes up to `max` buckets whose window has ended by `now`.
+    /// Takes up to `max` entries whose time has come by `now` off the heap, removing their
+    /// buckets (the stale ones have none).
     fn sweep(&mut self, now: Instant, max: usize) {
         for _ in 0..max {
             match self.ends.peek() {
                 Some(Reverse((ends, _))) if *ends <= now => {}
                 _ => return,
             }
-            self.pop_bucket();
+            if let Some(Reverse((ends, key))) = self.ends.pop() {
+                self.remove_current(key, ends);
+            }
         }
+    }
+
+    /// Removes `key`'s bucket if its window still ends at `ends`.
+    fn remove_current(&mut self, key: Key, ends: Instant) -> bool {
+        let current = self.buckets.get(&key).is_some_and(|b| b.ends == ends);
+        if current {
+            self.buckets.remove(&key);
+        }
+        current
     }
 
     /// Removes the bucket whose window ends first (skipping stale entries); returns its end.
     fn pop_bucket(&mut self) -> Option<Instant> {
         while let Some(Reverse((ends, key))) = self.ends.pop() {
-            if self.buckets.get(&key).is_some_and(|b| b.ends == ends) {
-                self.buckets.remove(&key);
+            if self.remove_current(key, ends) {
                 return Some(ends);
             }
         }
@@ -458,6 +469,29 @@ mod tests {
             1_000 + 1 - l.len()
         };
         assert_eq!(removed_per_call, SWEEP, "one call sweeps a bounded amount");
+    }
+
+    #[test]
+    fn m3_the_sweep_skips_stale_entries_without_touching_live_buckets() {
+        let l = Limiter::default();
+        let window = Duration::from_secs(10);
+        let t = Instant::now();
+        // More due entries than one sweep takes, ending just before `a`'s first window.
+        for i in 0..(SWEEP as u32 + 8) {
+            assert!(
+                l.acquire(&[(Key::new(&[&i.to_le_bytes()]), Limit::new(9, window))], t)
+                    .is_ok()
+            );
+        }
+        let a = [(key("a"), Limit::new(1, window))];
+        let t1 = t + Duration::from_millis(1);
+        assert!(l.acquire(&a, t1).is_ok());
+        // `a` restarts while its old entry is still on the heap (now stale)...
+        let t2 = t1 + window;
+        assert!(l.acquire(&a, t2).is_ok());
+        // ...and the sweeps that take it must leave `a`'s live bucket alone.
+        assert!(l.acquire(&a, t2).is_err());
+        assert!(l.acquire(&a, t2).is_err());
     }
 
     #[test]
