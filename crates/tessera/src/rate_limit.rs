@@ -168,6 +168,14 @@ const CAPACITY: usize = 100_000;
 /// Expired buckets removed at most per call (more than a call can add, so they keep up).
 const SWEEP: usize = 32;
 
+/// When a window starting `now` ends (a window too long for the clock lasts a century).
+fn window_end(now: Instant, window: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(window.min(CENTURY))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// One fixed window.
 #[derive(Debug, Clone, Copy)]
 struct Bucket {
@@ -290,7 +298,7 @@ impl Limiter {
             .filter_map(|(key, limit)| {
                 let (count, ends) = match table.buckets.get(key) {
                     Some(b) if b.ends > now => (b.count, b.ends),
-                    _ => (0, now + limit.window),
+                    _ => (0, window_end(now, limit.window)),
                 };
                 (count >= limit.max).then(|| ends.saturating_duration_since(now))
             })
@@ -307,7 +315,7 @@ impl Limiter {
                     b.ends
                 }
                 None => {
-                    let ends = now + limit.window;
+                    let ends = window_end(now, limit.window);
                     if !table.buckets.contains_key(key) {
                         table.make_room(now, self.capacity);
                     }
@@ -369,6 +377,8 @@ mod tests {
         assert!(l.acquire(&k, t + Duration::from_secs(10)).is_ok(), "a new window");
         assert!(l.acquire(&[(key("other"), limit)], t).is_ok());
         assert!(l.acquire(&[(key("zero"), Limit::new(0, limit.window))], t).is_err());
+        assert!(l.acquire(&[(key("forever"), Limit::new(1, Duration::MAX))], t).is_ok());
+        assert!(l.acquire(&[(key("forever"), Limit::new(1, Duration::MAX))], t).is_err());
     }
 
     #[test]
