@@ -16,8 +16,10 @@
 #      PROXY_TRUSTED    the demo's AUTH_TRUSTED_PROXIES (default 127.0.0.1/32; set it empty
 #                 to watch the per-client cases fail as they did before trusted proxies)
 #
-# Each case is a function `case_…` run by `main`, with its own client addresses (the demo
-# keeps its buckets for the whole run); add a case by writing one and listing it in CASES.
+# Each case is a function `case_…` run by `main` against the stack `main` starts (ORIGIN,
+# DEMO_LOG), with its own client addresses (the demo keeps its buckets for the whole run);
+# add a case by writing one and listing it in CASES. A case that needs the demo configured
+# otherwise starts its own stack: `start_stack <name> VAR=value …` (see there).
 set -euo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -58,23 +60,24 @@ fi
 
 # --- scratch space, and stopping what we start -------------------------------------
 TMP="$(mktemp -d "${TMPDIR:-/tmp}/tessera-proxy.XXXXXX")"
-DEMO_PID=""
-NGINX_PID=""
+chmod 755 "$TMP" # nginx's workers may run as another user
+PIDS=()   # every demo and nginx started, stopped by PID at exit
+STACKS=() # the stacks started, for their logs
 cleanup() {
   local status=$?
   set +e
-  local pid
-  for pid in "$NGINX_PID" "$DEMO_PID"; do
-    if [[ -n "$pid" ]]; then
-      kill "$pid" 2>/dev/null
-      wait "$pid" 2>/dev/null
-    fi
+  local pid name
+  for pid in "${PIDS[@]}"; do
+    kill "$pid" 2>/dev/null
+    wait "$pid" 2>/dev/null
   done
   if [[ "${PROXY_VERBOSE:-}" == "1" || $status -ne 0 ]]; then
-    echo "--- demo log (tail) ---" >&2
-    tail -n 40 "$TMP/demo.log" >&2 2>/dev/null || true
-    echo "--- nginx error log (tail) ---" >&2
-    tail -n 20 "$TMP/nginx/error.log" >&2 2>/dev/null || true
+    for name in "${STACKS[@]}"; do
+      echo "--- $name: demo log (tail) ---" >&2
+      tail -n 40 "$TMP/$name/demo.log" >&2 2>/dev/null
+      echo "--- $name: nginx error log (tail) ---" >&2
+      tail -n 20 "$TMP/$name/nginx/error.log" >&2 2>/dev/null
+    done
   fi
   rm -rf "$TMP"
   exit $status
@@ -96,49 +99,57 @@ free_port() {
   fi
 }
 
-NGINX_PORT="$(free_port)"
-DEMO_PORT="$(free_port)"
-while [[ "$DEMO_PORT" == "$NGINX_PORT" ]]; do DEMO_PORT="$(free_port)"; done
-ORIGIN="http://127.0.0.1:$NGINX_PORT"
 TRUSTED="${PROXY_TRUSTED-127.0.0.1/32}"
 
-# --- the demo ------------------------------------------------------------------------
-start_demo() {
+# start_stack <name> [VAR=value ...]: the demo behind its own nginx, in $TMP/<name>. The
+# demo gets NEXTAUTH_URL = nginx's origin, AUTH_TRUSTED_PROXIES=$TRUSTED, a SQLite file,
+# JWT sessions and no EMAIL_SERVER (links go to its log); the VAR=value arguments come
+# last and win. Sets ORIGIN (nginx's origin) and DEMO_LOG, and waits until it answers.
+start_stack() {
+  local name="$1"
+  shift
+  local dir="$TMP/$name" nginx_port demo_port
+  mkdir -p "$dir/nginx/temp"
+  chmod 755 "$dir" "$dir/nginx" "$dir/nginx/temp"
+  nginx_port="$(free_port)"
+  demo_port="$(free_port)"
+  while [[ "$demo_port" == "$nginx_port" ]]; do demo_port="$(free_port)"; done
+  ORIGIN="http://127.0.0.1:$nginx_port"
+  DEMO_LOG="$dir/demo.log"
+  STACKS+=("$name")
+
   (
-    cd "$TMP"
-    exec env PORT="$DEMO_PORT" \
+    cd "$dir"
+    exec env PORT="$demo_port" \
       NEXTAUTH_URL="$ORIGIN" \
       NEXTAUTH_SECRET="proxy-test-secret-$RANDOM$RANDOM$RANDOM" \
       AUTH_TRUSTED_PROXIES="$TRUSTED" \
-      DATABASE_URL="$TMP/demo.db" \
+      DATABASE_URL="$dir/demo.db" \
       DEMO_SESSION_STRATEGY=jwt \
       EMAIL_SERVER= \
       RUST_LOG=warn \
+      "$@" \
       "$DEMO_BIN"
-  ) >"$TMP/demo.log" 2>&1 &
-  DEMO_PID=$!
-}
+  ) >"$DEMO_LOG" 2>&1 &
+  local demo_pid=$!
+  PIDS+=("$demo_pid")
 
-# --- nginx -----------------------------------------------------------------------------
-start_nginx() {
-  mkdir -p "$TMP/nginx/temp"
-  chmod 755 "$TMP" "$TMP/nginx" "$TMP/nginx/temp"
-  cat >"$TMP/nginx/nginx.conf" <<EOF
+  cat >"$dir/nginx/nginx.conf" <<EOF
 worker_processes 1;
-pid $TMP/nginx/nginx.pid;
-error_log $TMP/nginx/error.log warn;
+pid $dir/nginx/nginx.pid;
+error_log $dir/nginx/error.log warn;
 events { worker_connections 64; }
 http {
   access_log off;
-  client_body_temp_path $TMP/nginx/temp/body;
-  proxy_temp_path $TMP/nginx/temp/proxy;
-  fastcgi_temp_path $TMP/nginx/temp/fastcgi;
-  uwsgi_temp_path $TMP/nginx/temp/uwsgi;
-  scgi_temp_path $TMP/nginx/temp/scgi;
+  client_body_temp_path $dir/nginx/temp/body;
+  proxy_temp_path $dir/nginx/temp/proxy;
+  fastcgi_temp_path $dir/nginx/temp/fastcgi;
+  uwsgi_temp_path $dir/nginx/temp/uwsgi;
+  scgi_temp_path $dir/nginx/temp/scgi;
   server {
-    listen 127.0.0.1:$NGINX_PORT;
+    listen 127.0.0.1:$nginx_port;
     location / {
-      proxy_pass http://127.0.0.1:$DEMO_PORT;
+      proxy_pass http://127.0.0.1:$demo_port;
       proxy_set_header Host \$host;
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
@@ -147,20 +158,21 @@ http {
   }
 }
 EOF
-  "$NGINX_BIN" -p "$TMP/nginx/" -e "$TMP/nginx/error.log" -c "$TMP/nginx/nginx.conf" -g 'daemon off;' &
-  NGINX_PID=$!
-}
+  "$NGINX_BIN" -p "$dir/nginx/" -e "$dir/nginx/error.log" -c "$dir/nginx/nginx.conf" -g 'daemon off;' &
+  local nginx_pid=$!
+  PIDS+=("$nginx_pid")
 
-wait_ready() {
   for _ in $(seq 1 100); do
     if [[ "$(curl -s -o /dev/null -w '%{http_code}' "$ORIGIN/health" 2>/dev/null)" == "200" ]]; then
+      echo "proxy: [$name] nginx $("$NGINX_BIN" -v 2>&1 | sed 's#.*/##') on $ORIGIN -> demo on :$demo_port" \
+        "(AUTH_TRUSTED_PROXIES=$TRUSTED${*:+ $*})"
       return 0
     fi
-    kill -0 "$DEMO_PID" 2>/dev/null || { echo "proxy: ERROR: the demo exited" >&2; exit 1; }
-    kill -0 "$NGINX_PID" 2>/dev/null || { echo "proxy: ERROR: nginx exited" >&2; exit 1; }
+    kill -0 "$demo_pid" 2>/dev/null || { echo "proxy: ERROR: [$name] the demo exited" >&2; exit 1; }
+    kill -0 "$nginx_pid" 2>/dev/null || { echo "proxy: ERROR: [$name] nginx exited" >&2; exit 1; }
     sleep 0.1
   done
-  echo "proxy: ERROR: $ORIGIN/health did not answer 200" >&2
+  echo "proxy: ERROR: [$name] $ORIGIN/health did not answer 200" >&2
   exit 1
 }
 
@@ -243,7 +255,7 @@ case_forged_x_forwarded_host_never_reaches_a_magic_link() {
   expect "POST /signin/email status (reply: ${reply% *})" 200 "${reply##* }"
   link=""
   for _ in $(seq 1 50); do
-    link="$(sed -n 's/.*sign-in link for victim@example\.com: \([^ ]*\).*/\1/p' "$TMP/demo.log" | tail -n 1)"
+    link="$(sed -n 's/.*sign-in link for victim@example\.com: \([^ ]*\).*/\1/p' "$DEMO_LOG" | tail -n 1)"
     [[ -n "$link" ]] && break
     sleep 0.1
   done
@@ -264,13 +276,10 @@ main() {
   if [[ $rc -eq 45 ]]; then
     skip_or_fail "cannot bind 127.0.0.2 (loopback aliases unavailable)"
   fi
-  start_demo
-  start_nginx
-  wait_ready
-  echo "proxy: nginx $("$NGINX_BIN" -v 2>&1 | sed 's#.*/##') on $ORIGIN -> demo on :$DEMO_PORT (AUTH_TRUSTED_PROXIES=$TRUSTED)"
-  local c
+  start_stack main
+  local c main_origin="$ORIGIN" main_log="$DEMO_LOG"
   for c in "${CASES[@]}"; do
-    "$c"
+    ORIGIN="$main_origin" DEMO_LOG="$main_log" "$c"
   done
   echo "proxy: $PASSED passed, $FAILED failed"
   [[ $FAILED -eq 0 ]]
