@@ -104,6 +104,8 @@ pub(crate) struct TrustedProxies {
     warn_without_peer: bool,
     /// Set once the missing peer address has been logged.
     warned: AtomicBool,
+    /// Set once a trusted peer without forwarded headers has been logged.
+    warned_no_hops: AtomicBool,
 }
 
 impl TrustedProxies {
@@ -119,6 +121,7 @@ impl TrustedProxies {
             nets,
             warn_without_peer,
             warned: AtomicBool::new(false),
+            warned_no_hops: AtomicBool::new(false),
         })
     }
 
@@ -141,8 +144,16 @@ impl TrustedProxies {
         if !self.trusts(peer) {
             return Some(peer);
         }
+        let hops = forwarded_hops(headers);
+        if hops.is_empty() && !self.warned_no_hops.swap(true, Ordering::Relaxed) {
+            tracing::warn!(
+                proxy = %peer,
+                "a request from a trusted proxy carried no X-Forwarded-For or Forwarded: its clients share one \
+                 rate-limit bucket (have the proxy set X-Forwarded-For)"
+            );
+        }
         let mut nearest = peer;
-        for hop in forwarded_hops(headers).into_iter().rev() {
+        for hop in hops.into_iter().rev() {
             match hop {
                 Some(ip) if self.trusts(ip) => nearest = ip,
                 Some(ip) => return Some(ip),

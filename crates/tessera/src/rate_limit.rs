@@ -88,8 +88,11 @@ impl RateLimits {
     }
 }
 
-/// The client's address, put in the request extensions by the framework integration
-/// (`tessera-axum` does it from axum's `ConnectInfo`).
+/// The connection's peer address, put in the request extensions by the framework
+/// integration (`tessera-axum` does it from axum's `ConnectInfo`, unless the app has put
+/// one there already). When it is a trusted proxy ([`crate::AuthBuilder::trusted_proxies`]),
+/// the client is the address that proxy reports; otherwise it is the client. Without it,
+/// the per-client limits are off (and a warning says so once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
