@@ -39,6 +39,9 @@ cargo build -p demo
 cargo test --workspace --all-targets
 cargo test --workspace --doc
 
+step "Behind nginx: per-client rate limits through a trusted proxy, forged forwarded headers (curl)"
+DEMO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/demo" bash tests/proxy/run.sh
+
 step "wasm32: tessera-client and tessera-leptos tests in headless Chromium (wasm-bindgen-test)"
 bash scripts/wasm-test.sh
 

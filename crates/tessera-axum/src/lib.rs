@@ -89,8 +89,11 @@ impl tower_service::Service<Request> for AuthService {
         let auth = self.auth.clone();
         Box::pin(async move {
             let (mut parts, body) = req.into_parts();
-            // The peer address, for rate limits (serve with `into_make_service_with_connect_info`).
-            if let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied() {
+            // The peer address, for rate limits (serve with `into_make_service_with_connect_info`),
+            // unless the app has put a client address there already.
+            if parts.extensions.get::<tessera::rate_limit::ClientIp>().is_none()
+                && let Some(ConnectInfo(addr)) = parts.extensions.get::<ConnectInfo<SocketAddr>>().copied()
+            {
                 parts.extensions.insert(tessera::rate_limit::ClientIp(addr.ip()));
             }
             let limit = auth.max_body_bytes();

@@ -122,3 +122,57 @@ async fn a_missing_layer_is_explained() {
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("tessera_axum::layer"), "{body}");
 }
+
+/// M2: a client address set by an earlier middleware (from a header the app trusts) is
+/// kept; before, the connection's peer always overwrote it.
+#[tokio::test]
+async fn m2_an_application_client_ip_is_kept() {
+    use std::net::{IpAddr, SocketAddr};
+    use tessera::rate_limit::{ClientIp, Limit, RateLimits};
+
+    let auth = Auth::builder()
+        .url("http://localhost:3000")
+        .secret("an axum test secret")
+        .provider(CredentialsProvider::new(|_c: Credentials| async { Ok(None) }))
+        .rate_limits(RateLimits {
+            credentials_per_client: Some(Limit::new(1, std::time::Duration::from_secs(60))),
+            ..RateLimits::disabled()
+        })
+        .build()
+        .unwrap();
+    let app = app(&auth);
+    let (_, headers, body) = call(&app, Request::get("/api/auth/csrf").body(Body::empty()).unwrap()).await;
+    let cookie = headers
+        .get_all("set-cookie")
+        .iter()
+        .map(|c| c.to_str().unwrap().split(';').next().unwrap().to_owned())
+        .collect::<Vec<_>>()
+        .join("; ");
+    let token = serde_json::from_str::<serde_json::Value>(&body).unwrap()["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let peer: SocketAddr = "127.0.0.1:40000".parse().unwrap();
+    let attempt = |client: Option<&str>| {
+        let mut req = Request::post("/api/auth/callback/credentials")
+            .header("content-type", "application/x-www-form-urlencoded")
+            .header("cookie", &cookie)
+            .body(Body::from(format!("csrfToken={token}&username=u&password=p&json=true")))
+            .unwrap();
+        req.extensions_mut().insert(axum::extract::ConnectInfo(peer));
+        if let Some(ip) = client {
+            req.extensions_mut().insert(ClientIp(ip.parse::<IpAddr>().unwrap()));
+        }
+        call(&app, req)
+    };
+    assert_eq!(attempt(Some("192.0.2.1")).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(
+        attempt(Some("192.0.2.2")).await.0,
+        StatusCode::UNAUTHORIZED,
+        "its own bucket"
+    );
+    assert_eq!(attempt(Some("192.0.2.2")).await.0, StatusCode::TOO_MANY_REQUESTS);
+    // Without one, the peer is the client.
+    assert_eq!(attempt(None).await.0, StatusCode::UNAUTHORIZED);
+    assert_eq!(attempt(None).await.0, StatusCode::TOO_MANY_REQUESTS);
+}

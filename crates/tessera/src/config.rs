@@ -97,6 +97,10 @@ pub enum ConfigError {
         "the email provider {0:?} would build sign-in links from the request's Host (trust_host / AUTH_TRUST_HOST / VERCEL without a URL): set NEXTAUTH_URL (or AUTH_URL, or call .url(…)), or list the site's hosts in AUTH_ALLOWED_HOSTS (or call .allowed_hosts(…))"
     )]
     EmailNeedsTrustedHost(String),
+    /// A trusted proxy (`AUTH_TRUSTED_PROXIES` or `trusted_proxies(…)`) that is neither an IP
+    /// address nor a CIDR.
+    #[error("invalid trusted proxy {0:?}: use an IP address (127.0.0.1, ::1) or a CIDR (10.0.0.0/8)")]
+    InvalidTrustedProxy(String),
 }
 
 /// The longest duration [`AuthBuilder::build`] accepts for a lifetime (session, JWT, email
@@ -269,6 +273,8 @@ pub(crate) struct Config {
     pub max_body_bytes: usize,
     pub rate_limits: crate::rate_limit::RateLimits,
     pub limiter: crate::rate_limit::Limiter,
+    /// Whose forwarded headers name the client (`AUTH_TRUSTED_PROXIES`).
+    pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes in flight (single-flight).
     pub refreshes: crate::refresh::Flights,
     /// `GET /providers` for the configured URL, serialised once.
@@ -333,6 +339,7 @@ pub struct AuthBuilder {
     max_body_bytes: usize,
     rate_limits: crate::rate_limit::RateLimits,
     allow_test_vector_secret: bool,
+    trusted_proxies: Option<Vec<String>>,
 }
 
 impl std::fmt::Debug for AuthBuilder {
@@ -368,6 +375,7 @@ impl Default for AuthBuilder {
             max_body_bytes: 64 * 1024,
             rate_limits: crate::rate_limit::RateLimits::default(),
             allow_test_vector_secret: false,
+            trusted_proxies: None,
         }
     }
 }
@@ -379,8 +387,10 @@ fn env(name: &str) -> Option<String> {
 impl AuthBuilder {
     /// Reads NextAuth's environment variables: `NEXTAUTH_URL` / `AUTH_URL`,
     /// `NEXTAUTH_SECRET` / `AUTH_SECRET` (plus `AUTH_SECRET_1` … `AUTH_SECRET_3`, older
-    /// secrets still accepted for decoding), `AUTH_TRUST_HOST` / `VERCEL`, and
-    /// `AUTH_ALLOWED_HOSTS` (comma-separated `host[:port]`, see [`AuthBuilder::allowed_hosts`]).
+    /// secrets still accepted for decoding), `AUTH_TRUST_HOST` / `VERCEL`, and Tessera's own
+    /// `AUTH_ALLOWED_HOSTS` (comma-separated `host[:port]`, see [`AuthBuilder::allowed_hosts`])
+    /// and `AUTH_TRUSTED_PROXIES` (comma-separated IPs and CIDRs, see
+    /// [`AuthBuilder::trusted_proxies`]).
     /// Values set in code before or after this call win over unset ones.
     pub fn from_env(mut self) -> Self {
         if self.url.is_none() {
@@ -402,7 +412,12 @@ impl AuthBuilder {
         if self.allowed_hosts.is_empty()
             && let Some(hosts) = env("AUTH_ALLOWED_HOSTS")
         {
-            self.allowed_hosts = hosts.split(',').map(str::to_owned).collect();
+            self.allowed_hosts = split_list(&hosts);
+        }
+        if self.trusted_proxies.is_none()
+            && let Some(list) = env("AUTH_TRUSTED_PROXIES")
+        {
+            self.trusted_proxies = Some(split_list(&list));
         }
         self
     }
@@ -465,6 +480,41 @@ impl AuthBuilder {
         S: Into<String>,
     {
         self.allowed_hosts = hosts.into_iter().map(Into::into).collect();
+        self
+    }
+
+    /// The reverse proxies in front of the app, as IP addresses and CIDRs (`127.0.0.1/32`,
+    /// `10.0.0.0/8`, `::1`); `AUTH_TRUSTED_PROXIES` in [`AuthBuilder::from_env`]. A malformed
+    /// entry fails [`AuthBuilder::build`].
+    ///
+    /// The per-client rate limits key on the client's address: the connection's peer, or,
+    /// when the peer is one of these, the right-most `X-Forwarded-For` entry (or RFC 7239
+    /// `Forwarded` `for=`, read only when there is no `X-Forwarded-For`) that is not one of
+    /// these. Entries the client wrote itself are never believed. This is independent of
+    /// [`AuthBuilder::trust_host`]. The peer comes from the framework integration
+    /// ([`crate::rate_limit::ClientIp`]; with `tessera-axum`, serve with
+    /// `into_make_service_with_connect_info`).
+    ///
+    /// ```
+    /// let auth = tessera::Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .trusted_proxies(["127.0.0.1", "10.0.0.0/8"])
+    ///     .build()
+    ///     .unwrap();
+    /// # drop(auth);
+    /// let err = tessera::Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .trusted_proxies(["10.0.0.0/33"])
+    ///     .build()
+    ///     .unwrap_err();
+    /// assert_eq!(err, tessera::ConfigError::InvalidTrustedProxy("10.0.0.0/33".into()));
+    /// ```
+    pub fn trusted_proxies<I, S>(mut self, proxies: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.trusted_proxies = Some(proxies.into_iter().map(Into::into).collect());
         self
     }
 
@@ -679,6 +729,13 @@ impl AuthBuilder {
             }
         }
 
+        let per_client_limits =
+            self.rate_limits.email_per_client.is_some() || self.rate_limits.credentials_per_client.is_some();
+        let proxies = crate::client_addr::TrustedProxies::parse(
+            self.trusted_proxies.as_deref().unwrap_or_default(),
+            per_client_limits,
+        )?;
+
         let providers_json = crate::routes::providers::render(&self.providers, &url);
         let config = Config {
             url,
@@ -701,6 +758,7 @@ impl AuthBuilder {
             max_body_bytes: self.max_body_bytes,
             rate_limits: self.rate_limits,
             limiter: Default::default(),
+            proxies,
             refreshes: Default::default(),
             providers_json,
             secrets: self.secrets,
@@ -743,6 +801,15 @@ fn check_duration(what: &'static str, secs: i64) -> Result<(), ConfigError> {
         return Err(ConfigError::DurationTooLong(what));
     }
     Ok(())
+}
+
+/// The non-empty items of a comma-separated list, trimmed.
+fn split_list(list: &str) -> Vec<String> {
+    list.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }
 
 #[cfg(feature = "reqwest")]
@@ -812,5 +879,25 @@ mod tests {
             .is_err()
         );
         assert!(ok().build().is_ok());
+    }
+
+    #[test]
+    fn m2_trusted_proxies_list() {
+        assert_eq!(
+            split_list(" 127.0.0.1/32, 10.0.0.0/8 ,,"),
+            ["127.0.0.1/32", "10.0.0.0/8"]
+        );
+        let ok = || Auth::builder().secret("0123456789abcdef");
+        assert!(
+            ok().trusted_proxies(split_list("127.0.0.1/32,10.0.0.0/8,::1"))
+                .build()
+                .is_ok()
+        );
+        assert_eq!(
+            ok().trusted_proxies(split_list("127.0.0.1/32,localhost"))
+                .build()
+                .unwrap_err(),
+            ConfigError::InvalidTrustedProxy("localhost".into())
+        );
     }
 }

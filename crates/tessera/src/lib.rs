@@ -31,6 +31,7 @@
 pub mod adapter;
 mod allowed_hosts;
 pub mod callbacks;
+mod client_addr;
 pub mod config;
 pub mod cookies;
 pub mod csrf;
@@ -109,15 +110,6 @@ impl Ctx<'_> {
     /// `<base>/error?error=<code>`.
     pub fn error_url(&self, code: &str) -> String {
         redirect::with_param(&self.base_url("error"), "error", code)
-    }
-
-    /// Rate-limit keys for this request: the client's bucket (when known) and `subject`'s.
-    pub fn limit_keys(&self, kind: &str, subject: Option<&str>) -> (Option<String>, Option<String>) {
-        (
-            self.client
-                .map(|ip| format!("{kind}:client:{}", rate_limit::client_key(ip))),
-            subject.map(|s| format!("{kind}:subject:{s}")),
-        )
     }
 
     pub fn csrf_verified(&self) -> bool {
@@ -388,17 +380,11 @@ impl Config {
     }
 }
 
-/// The client address: from the framework ([`rate_limit::ClientIp`] in the extensions), or
-/// from `X-Forwarded-For` only when forwarded headers are trusted.
+/// The client address: the peer from the framework ([`rate_limit::ClientIp`] in the
+/// extensions), or what a trusted proxy reports (see `client_addr`).
 fn client_ip(config: &Config, parts: &http::request::Parts) -> Option<std::net::IpAddr> {
-    if let Some(rate_limit::ClientIp(ip)) = parts.extensions.get::<rate_limit::ClientIp>() {
-        return Some(*ip);
-    }
-    if !config.trust_host {
-        return None;
-    }
-    let xff = parts.headers.get("x-forwarded-for")?.to_str().ok()?;
-    xff.split(',').next()?.trim().parse().ok()
+    let peer = parts.extensions.get::<rate_limit::ClientIp>().map(|c| c.0);
+    config.proxies.client(peer, &parts.headers)
 }
 
 fn unsupported(e: RequestError) -> http::Response<Bytes> {

@@ -1,12 +1,30 @@
 //! Abuse limits (security invariant 9): email sign-in requests per address and per client,
-//! failed credentials attempts per client and per identifier. In memory, fixed windows;
-//! on by default. Client addresses are canonical: IPv4-mapped IPv6 folds to IPv4 and
-//! IPv6 is grouped by /64, so rotating addresses inside one network share a bucket.
+//! failed credentials attempts per client, per identifier and per (client, identifier).
+//! In memory, fixed windows; on by default.
+//!
+//! * Client addresses are canonical: IPv4-mapped IPv6 folds to IPv4 and IPv6 is grouped by
+//!   /64, so rotating addresses inside one network share a bucket. Behind a reverse proxy,
+//!   the client is found through the trusted proxies ([`crate::AuthBuilder::trusted_proxies`]).
+//! * An attempt is counted before it runs, atomically across its buckets, and a successful
+//!   credentials sign-in gives its count back: concurrent attempts cannot all pass one check.
+//! * Memory is bounded: buckets are keyed by a 16-byte hash of what they count, expire with
+//!   their window (removed a few at a time as requests come in, never by a full scan), and
+//!   the table holds at most 100 000 buckets. When it is full of live buckets, the one
+//!   whose window ends soonest is dropped, so an attacker who creates that many buckets
+//!   within a window shortens windows (the limits still apply, per shorter window); refusing
+//!   new buckets instead would let the same attacker either lock everyone out or switch
+//!   the limits off.
 
-use std::collections::HashMap;
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap};
 use std::net::IpAddr;
-use std::sync::Mutex;
+use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
+
+use http::HeaderValue;
+use sha2::{Digest, Sha256};
+
+use crate::response::AuthResponse;
 
 /// `max` events per `window`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,7 +52,13 @@ pub struct RateLimits {
     /// Failed credentials attempts from one client (default 20 per 15 minutes).
     pub credentials_per_client: Option<Limit>,
     /// Failed credentials attempts for one `username`/`email` (default 10 per 15 minutes).
+    /// It blocks the right password too, from anywhere, until the window ends: the price of
+    /// stopping password guessing spread over many addresses.
     pub credentials_per_identifier: Option<Limit>,
+    /// Failed credentials attempts from one client for one `username`/`email` (default 5 per
+    /// 15 minutes): below the per-identifier limit, so one client alone cannot lock an
+    /// account out for everyone else.
+    pub credentials_per_client_identifier: Option<Limit>,
 }
 
 impl Default for RateLimits {
@@ -46,6 +70,7 @@ impl Default for RateLimits {
             email_per_client: Some(Limit::new(20, HOUR)),
             credentials_per_client: Some(Limit::new(20, QUARTER)),
             credentials_per_identifier: Some(Limit::new(10, QUARTER)),
+            credentials_per_client_identifier: Some(Limit::new(5, QUARTER)),
         }
     }
 }
@@ -58,12 +83,16 @@ impl RateLimits {
             email_per_client: None,
             credentials_per_client: None,
             credentials_per_identifier: None,
+            credentials_per_client_identifier: None,
         }
     }
 }
 
-/// The client's address, put in the request extensions by the framework integration
-/// (`tessera-axum` does it from axum's `ConnectInfo`).
+/// The connection's peer address, put in the request extensions by the framework
+/// integration (`tessera-axum` does it from axum's `ConnectInfo`, unless the app has put
+/// one there already). When it is a trusted proxy ([`crate::AuthBuilder::trusted_proxies`]),
+/// the client is the address that proxy reports; otherwise it is the client. Without it,
+/// the per-client limits are off (and a warning says so once).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
@@ -87,55 +116,395 @@ pub fn client_key(ip: IpAddr) -> String {
     }
 }
 
-/// Fixed-window counters.
+/// A bucket's key: the first 16 bytes of the SHA-256 of what it counts, so a key's size
+/// does not depend on the request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub(crate) struct Key([u8; 16]);
+
+impl Key {
+    /// The key of `parts` (each length-prefixed, so no two lists share a key).
+    fn new(parts: &[&[u8]]) -> Key {
+        let mut h = Sha256::new();
+        for p in parts {
+            h.update((p.len() as u64).to_le_bytes());
+            h.update(p);
+        }
+        let digest = h.finalize();
+        let mut key = [0; 16];
+        key.copy_from_slice(&digest[..16]);
+        Key(key)
+    }
+}
+
+/// The limits of one kind of event, by what they key on.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Scopes {
+    /// Per client address.
+    pub client: Option<Limit>,
+    /// Per subject (an identifier or an email address).
+    pub subject: Option<Limit>,
+    /// Per (client, subject).
+    pub client_subject: Option<Limit>,
+}
+
+/// The buckets one `kind` event counts against: its client's, its subject's and the pair's,
+/// each when its limit is on and what it keys on is known.
+pub(crate) fn buckets(kind: &str, client: Option<IpAddr>, subject: Option<&str>, scopes: Scopes) -> Vec<(Key, Limit)> {
+    let client = client.map(client_key);
+    let kind = kind.as_bytes();
+    let mut out = Vec::with_capacity(3);
+    if let (Some(c), Some(l)) = (&client, scopes.client) {
+        out.push((Key::new(&[kind, b"client", c.as_bytes()]), l));
+    }
+    if let (Some(s), Some(l)) = (subject, scopes.subject) {
+        out.push((Key::new(&[kind, b"subject", s.as_bytes()]), l));
+    }
+    if let (Some(c), Some(s), Some(l)) = (&client, subject, scopes.client_subject) {
+        out.push((Key::new(&[kind, b"client+subject", c.as_bytes(), s.as_bytes()]), l));
+    }
+    out
+}
+
+/// How many buckets the table holds at most.
+const CAPACITY: usize = 100_000;
+
+/// Expired buckets removed at most per call (more than a call can add, so they keep up).
+const SWEEP: usize = 32;
+
+/// When a window starting `now` ends (a window too long for the clock lasts a century).
+fn window_end(now: Instant, window: Duration) -> Instant {
+    const CENTURY: Duration = Duration::from_secs(100 * 365 * 24 * 3600);
+    now.checked_add(window.min(CENTURY))
+        .or_else(|| now.checked_add(Duration::from_secs(24 * 3600)))
+        .unwrap_or(now)
+}
+
+/// One fixed window.
+#[derive(Debug, Clone, Copy)]
+struct Bucket {
+    ends: Instant,
+    count: u32,
+}
+
 #[derive(Debug, Default)]
+struct Table {
+    buckets: HashMap<Key, Bucket>,
+    /// Every bucket's window end, soonest first. An entry is stale (and skipped) when its
+    /// bucket has since restarted or gone; stale entries are due, so the sweep drops them.
+    ends: BinaryHeap<Reverse<(Instant, Key)>>,
+    /// When a live bucket was last dropped for room (logged at most once a minute).
+    last_full_warning: Option<Instant>,
+}
+
+impl Table {
+    /// Takes up to `max` entries whose time has come by `now` off the heap, removing their
+    /// buckets (the stale ones have none).
+    fn sweep(&mut self, now: Instant, max: usize) {
+        for _ in 0..max {
+            match self.ends.peek() {
+                Some(Reverse((ends, _))) if *ends <= now => {}
+                _ => return,
+            }
+            if let Some(Reverse((ends, key))) = self.ends.pop() {
+                self.remove_current(key, ends);
+            }
+        }
+    }
+
+    /// Removes `key`'s bucket if its window still ends at `ends`.
+    fn remove_current(&mut self, key: Key, ends: Instant) -> bool {
+        let current = self.buckets.get(&key).is_some_and(|b| b.ends == ends);
+        if current {
+            self.buckets.remove(&key);
+        }
+        current
+    }
+
+    /// Removes the bucket whose window ends first (skipping stale entries); returns its end.
+    fn pop_bucket(&mut self) -> Option<Instant> {
+        while let Some(Reverse((ends, key))) = self.ends.pop() {
+            if self.remove_current(key, ends) {
+                return Some(ends);
+            }
+        }
+        None
+    }
+
+    /// Makes room for one more bucket under `capacity`.
+    fn make_room(&mut self, now: Instant, capacity: usize) {
+        while self.buckets.len() >= capacity {
+            match self.pop_bucket() {
+                Some(ends) if ends > now => {
+                    if self
+                        .last_full_warning
+                        .is_none_or(|t| now.duration_since(t) >= Duration::from_secs(60))
+                    {
+                        self.last_full_warning = Some(now);
+                        tracing::warn!(
+                            "rate limiter full ({capacity} buckets): dropping the buckets closest to their end"
+                        );
+                    }
+                }
+                Some(_) => {}
+                None => return,
+            }
+        }
+    }
+}
+
+/// Fixed-window counters with atomic reservations (see the module docs).
+#[derive(Debug)]
 pub(crate) struct Limiter {
-    buckets: Mutex<HashMap<String, (Instant, u32)>>,
+    table: Mutex<Table>,
+    capacity: usize,
+}
+
+impl Default for Limiter {
+    fn default() -> Self {
+        Limiter::with_capacity(CAPACITY)
+    }
+}
+
+/// Counts taken by [`Limiter::acquire`]; [`Limiter::refund`] gives them back. Dropping it
+/// keeps them.
+#[derive(Debug)]
+pub(crate) struct Reservation(Vec<(Key, Instant)>);
+
+/// Why [`Limiter::acquire`] refused: a bucket is at its limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Refused {
+    /// Until the last blocking window ends.
+    pub retry_after: Duration,
 }
 
 impl Limiter {
-    /// Whether `key` is already at its limit (does not count).
-    pub fn exhausted(&self, key: &str, limit: Limit, now: Instant) -> bool {
-        let Ok(buckets) = self.buckets.lock() else { return false };
-        buckets
-            .get(key)
-            .is_some_and(|(start, n)| now.duration_since(*start) < limit.window && *n >= limit.max)
+    /// A limiter holding at most `capacity` buckets.
+    pub(crate) fn with_capacity(capacity: usize) -> Self {
+        Limiter {
+            table: Mutex::new(Table::default()),
+            capacity: capacity.max(1),
+        }
     }
 
-    /// Counts one event; returns false when that went over the limit.
-    pub fn hit(&self, key: &str, limit: Limit, now: Instant) -> bool {
-        let Ok(mut buckets) = self.buckets.lock() else {
-            return true;
-        };
-        if buckets.len() > 100_000 {
-            buckets.retain(|_, (start, _)| now.duration_since(*start) < Duration::from_secs(24 * 3600));
-        }
-        let entry = buckets.entry(key.to_owned()).or_insert((now, 0));
-        if now.duration_since(entry.0) >= limit.window {
-            *entry = (now, 0);
-        }
-        entry.1 = entry.1.saturating_add(1);
-        entry.1 <= limit.max
+    fn table(&self) -> std::sync::MutexGuard<'_, Table> {
+        // A panic elsewhere under the lock leaves counts that are still counts.
+        self.table.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Counts one event against every bucket at once, or (when any is at its limit)
+    /// against none and refuses.
+    pub(crate) fn acquire(&self, buckets: &[(Key, Limit)], now: Instant) -> Result<Reservation, Refused> {
+        let mut table = self.table();
+        table.sweep(now, SWEEP);
+        let blocked = buckets
+            .iter()
+            .filter_map(|(key, limit)| {
+                let (count, ends) = match table.buckets.get(key) {
+                    Some(b) if b.ends > now => (b.count, b.ends),
+                    _ => (0, window_end(now, limit.window)),
+                };
+                (count >= limit.max).then(|| ends.saturating_duration_since(now))
+            })
+            .max();
+        if let Some(retry_after) = blocked {
+            return Err(Refused { retry_after });
+        }
+        let mut taken = Vec::with_capacity(buckets.len());
+        for (key, limit) in buckets {
+            let live = table.buckets.get_mut(key).filter(|b| b.ends > now);
+            let ends = match live {
+                Some(b) => {
+                    b.count = b.count.saturating_add(1);
+                    b.ends
+                }
+                None => {
+                    let ends = window_end(now, limit.window);
+                    if !table.buckets.contains_key(key) {
+                        table.make_room(now, self.capacity);
+                    }
+                    table.buckets.insert(*key, Bucket { ends, count: 1 });
+                    table.ends.push(Reverse((ends, *key)));
+                    ends
+                }
+            };
+            taken.push((*key, ends));
+        }
+        Ok(Reservation(taken))
+    }
+
+    /// Gives a reservation's counts back (to the windows they were taken in).
+    pub(crate) fn refund(&self, reservation: Reservation) {
+        let mut table = self.table();
+        for (key, ends) in reservation.0 {
+            if let Some(b) = table.buckets.get_mut(&key).filter(|b| b.ends == ends) {
+                b.count = b.count.saturating_sub(1);
+            }
+        }
+    }
+
+    /// How many buckets are held.
+    #[cfg(test)]
+    fn len(&self) -> usize {
+        self.table().buckets.len()
+    }
+}
+
+/// A rate-limited answer: 429 with `Retry-After` (whole seconds, at least 1).
+pub(crate) fn too_many(response: AuthResponse, refused: Refused) -> AuthResponse {
+    let secs = refused.retry_after.as_secs() + u64::from(refused.retry_after.subsec_nanos() > 0);
+    response
+        .status(http::StatusCode::TOO_MANY_REQUESTS)
+        .header(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
 
+    fn key(s: &str) -> Key {
+        Key::new(&[s.as_bytes()])
+    }
+
     #[test]
     fn windows() {
         let l = Limiter::default();
         let limit = Limit::new(2, Duration::from_secs(10));
         let t = Instant::now();
-        assert!(l.hit("k", limit, t));
-        assert!(!l.exhausted("k", limit, t));
-        assert!(l.hit("k", limit, t));
-        assert!(l.exhausted("k", limit, t));
-        assert!(!l.hit("k", limit, t));
-        assert!(!l.exhausted("k", limit, t + Duration::from_secs(10)));
-        assert!(l.hit("k", limit, t + Duration::from_secs(10)));
-        assert!(l.hit("other", limit, t));
+        let k = [(key("k"), limit)];
+        assert!(l.acquire(&k, t).is_ok());
+        assert!(l.acquire(&k, t).is_ok());
+        let refused = l
+            .acquire(&k, t + Duration::from_millis(1500))
+            .expect_err("at the limit");
+        assert_eq!(refused.retry_after, Duration::from_millis(8500));
+        assert!(l.acquire(&k, t + Duration::from_secs(10)).is_ok(), "a new window");
+        assert!(l.acquire(&[(key("other"), limit)], t).is_ok());
+        assert!(l.acquire(&[(key("zero"), Limit::new(0, limit.window))], t).is_err());
+        assert!(l.acquire(&[(key("forever"), Limit::new(1, Duration::MAX))], t).is_ok());
+        assert!(l.acquire(&[(key("forever"), Limit::new(1, Duration::MAX))], t).is_err());
+    }
+
+    #[test]
+    fn m4_all_or_nothing_and_refunds() {
+        let l = Limiter::default();
+        let two = Limit::new(2, Duration::from_secs(10));
+        let one = Limit::new(1, Duration::from_secs(10));
+        let t = Instant::now();
+        let (a, b) = (key("a"), key("b"));
+        assert!(l.acquire(&[(a, two), (b, one)], t).is_ok());
+        // `b` is full: nothing is counted, so `a` still has room.
+        assert!(l.acquire(&[(a, two), (b, one)], t).is_err());
+        let r = l.acquire(&[(a, two)], t).expect("a has one left");
+        assert!(l.acquire(&[(a, two)], t).is_err());
+        l.refund(r);
+        let r = l.acquire(&[(a, two)], t).expect("refunded");
+        // A refund into a later window changes nothing.
+        let t2 = t + Duration::from_secs(10);
+        let r2 = l.acquire(&[(a, two)], t2).expect("new window");
+        l.refund(r);
+        assert!(l.acquire(&[(a, two)], t2).is_ok());
+        assert!(l.acquire(&[(a, two)], t2).is_err());
+        l.refund(r2);
+        assert!(l.acquire(&[(a, two)], t2).is_ok());
+    }
+
+    #[test]
+    fn m3_keys_have_a_fixed_size() {
+        let scopes = Scopes {
+            client: Some(Limit::new(1, Duration::from_secs(1))),
+            subject: Some(Limit::new(1, Duration::from_secs(1))),
+            client_subject: Some(Limit::new(1, Duration::from_secs(1))),
+        };
+        let huge = "x".repeat(60_000);
+        let b = buckets(
+            "credentials",
+            Some("192.0.2.1".parse().expect("ip")),
+            Some(&huge),
+            scopes,
+        );
+        assert_eq!(b.len(), 3);
+        assert_eq!(std::mem::size_of::<Key>(), 16);
+        let distinct: std::collections::HashSet<_> = b.iter().map(|(k, _)| *k).collect();
+        assert_eq!(distinct.len(), 3, "scopes do not share keys");
+        assert_ne!(
+            buckets("email", None, Some("a"), scopes)[0].0,
+            buckets("credentials", None, Some("a"), scopes)[0].0
+        );
+    }
+
+    #[test]
+    fn m3_distinct_subjects_stay_under_the_cap() {
+        const CAP: usize = 1_000;
+        let l = Limiter::with_capacity(CAP);
+        let limit = Limit::new(5, Duration::from_secs(60));
+        let t = Instant::now();
+        let mut max_len = 0;
+        for i in 0..200_000u32 {
+            let now = t + Duration::from_millis(u64::from(i));
+            assert!(l.acquire(&[(Key::new(&[&i.to_le_bytes()]), limit)], now).is_ok());
+            max_len = max_len.max(l.len());
+        }
+        assert!(max_len <= CAP, "{max_len} buckets for a cap of {CAP}");
+        // The table works as a window on the most recent buckets: the newest are intact.
+        let last = Key::new(&[&199_999u32.to_le_bytes()]);
+        let now = t + Duration::from_millis(200_000);
+        for _ in 0..4 {
+            assert!(l.acquire(&[(last, limit)], now).is_ok());
+        }
+        assert!(l.acquire(&[(last, limit)], now).is_err());
+    }
+
+    #[test]
+    fn m3_expired_buckets_are_removed_as_requests_come() {
+        let l = Limiter::with_capacity(100_000);
+        let short = Limit::new(5, Duration::from_secs(60));
+        let long = Limit::new(5, Duration::from_secs(3600));
+        let t = Instant::now();
+        for i in 0..10_000u32 {
+            let limit = if i % 2 == 0 { short } else { long };
+            assert!(l.acquire(&[(Key::new(&[&i.to_le_bytes()]), limit)], t).is_ok());
+        }
+        assert_eq!(l.len(), 10_000);
+        // After the short window, requests sweep a bounded number each: the short buckets
+        // are gone after enough of them, the long ones stay.
+        let later = t + Duration::from_secs(61);
+        let other = Limit::new(1_000_000, Duration::from_secs(1));
+        for _ in 0..(5_000 / SWEEP + 1) {
+            assert!(l.acquire(&[(key("probe"), other)], later).is_ok());
+        }
+        assert_eq!(l.len(), 5_000 + 1);
+        let removed_per_call = {
+            let l = Limiter::default();
+            for i in 0..1_000u32 {
+                assert!(l.acquire(&[(Key::new(&[&i.to_le_bytes()]), short)], t).is_ok());
+            }
+            assert!(l.acquire(&[(key("probe"), other)], later).is_ok());
+            1_000 + 1 - l.len()
+        };
+        assert_eq!(removed_per_call, SWEEP, "one call sweeps a bounded amount");
+    }
+
+    #[test]
+    fn m3_the_sweep_skips_stale_entries_without_touching_live_buckets() {
+        let l = Limiter::default();
+        let window = Duration::from_secs(10);
+        let t = Instant::now();
+        // More due entries than one sweep takes, ending just before `a`'s first window.
+        for i in 0..(SWEEP as u32 + 8) {
+            assert!(
+                l.acquire(&[(Key::new(&[&i.to_le_bytes()]), Limit::new(9, window))], t)
+                    .is_ok()
+            );
+        }
+        let a = [(key("a"), Limit::new(1, window))];
+        let t1 = t + Duration::from_millis(1);
+        assert!(l.acquire(&a, t1).is_ok());
+        // `a` restarts while its old entry is still on the heap (now stale)...
+        let t2 = t1 + window;
+        assert!(l.acquire(&a, t2).is_ok());
+        // ...and the sweeps that take it must leave `a`'s live bucket alone.
+        assert!(l.acquire(&a, t2).is_err());
+        assert!(l.acquire(&a, t2).is_err());
     }
 
     #[test]

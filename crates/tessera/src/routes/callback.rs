@@ -9,6 +9,7 @@ use crate::cookies;
 use crate::events::{self, SignInEvent};
 use crate::providers::email::normalize_email;
 use crate::providers::{Credentials, CredentialsProvider, Provider};
+use crate::rate_limit;
 use crate::redirect::{encode_component, with_param};
 use crate::response::AuthResponse;
 use crate::session::database;
@@ -41,44 +42,40 @@ async fn credentials(ctx: &mut Ctx<'_>, provider: &CredentialsProvider) -> AuthR
     if !ctx.csrf_verified() {
         return AuthResponse::redirect(format!("{}?csrf=true", ctx.base_url("signin")));
     }
-    // Failed attempts are limited per client and per identifier (security invariant 9).
+    // Failed attempts are limited per client, per identifier and per both (security
+    // invariant 9). Each attempt is counted before `authorize` runs, atomically, and given
+    // back when it succeeds: concurrent guesses cannot all pass one check.
     let limits = ctx.config.rate_limits;
     let identifier = ctx
         .req
         .body_str("username")
         .or(ctx.req.body_str("email"))
         .map(str::to_lowercase);
-    let (client_key, subject_key) = ctx.limit_keys("credentials", identifier.as_deref());
-    let checks = [
-        (client_key, limits.credentials_per_client),
-        (subject_key, limits.credentials_per_identifier),
-    ];
-    let now = std::time::Instant::now();
-    if checks
-        .iter()
-        .any(|(k, l)| matches!((k, l), (Some(k), Some(l)) if ctx.config.limiter.exhausted(k, *l, now)))
-    {
-        tracing::warn!(provider = %provider.id, "credentials sign-in rate limited");
-        let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
-        return too_many(AuthResponse::redirect(url));
-    }
-    let count_failure = || {
-        for (k, l) in &checks {
-            if let (Some(k), Some(l)) = (k, l) {
-                ctx.config.limiter.hit(k, *l, now);
-            }
+    let scopes = rate_limit::Scopes {
+        client: limits.credentials_per_client,
+        subject: limits.credentials_per_identifier,
+        client_subject: limits.credentials_per_client_identifier,
+    };
+    let buckets = rate_limit::buckets("credentials", ctx.client, identifier.as_deref(), scopes);
+    let reservation = match ctx.config.limiter.acquire(&buckets, std::time::Instant::now()) {
+        Ok(r) => r,
+        Err(refused) => {
+            tracing::warn!(provider = %provider.id, "credentials sign-in rate limited");
+            let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
+            return rate_limit::too_many(AuthResponse::redirect(url), refused);
         }
     };
     let credentials = Credentials(ctx.req.body.clone());
     let user = match provider.authorize.authorize(credentials).await {
-        Ok(Some(user)) => user,
+        Ok(Some(user)) => {
+            ctx.config.limiter.refund(reservation);
+            user
+        }
         Ok(None) => {
-            count_failure();
             let url = with_param(&ctx.error_url("CredentialsSignin"), "provider", &provider.id);
             return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
         }
         Err(e) => {
-            count_failure();
             let url = format!("{}?error={}", ctx.base_url("error"), encode_component(&e.0));
             return AuthResponse::redirect(url).status(StatusCode::UNAUTHORIZED);
         }
@@ -373,11 +370,4 @@ pub(crate) async fn finish_sign_in(
         _ => ctx.callback_url.clone(),
     };
     AuthResponse::redirect(target).cookies(cookies)
-}
-
-/// A rate-limited answer: 429 with `Retry-After`, redirecting to the route's error.
-pub(crate) fn too_many(response: AuthResponse) -> AuthResponse {
-    response
-        .status(StatusCode::TOO_MANY_REQUESTS)
-        .header(http::header::RETRY_AFTER, HeaderValue::from_static("60"))
 }

@@ -11,6 +11,7 @@ use crate::User;
 use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate, VerificationToken};
 use crate::callbacks::SignInArgs;
 use crate::random;
+use crate::rate_limit;
 use crate::response::AuthResponse;
 use crate::routes::callback::{check_sign_in, finish_sign_in, issue_session};
 use crate::session::after;
@@ -91,21 +92,17 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         tracing::info!("email sign-in refused: missing or invalid address");
         return fail(ctx);
     };
+    // Every request counts, against all its buckets or (when one is full) none.
     let limits = ctx.config.rate_limits;
-    let (client_key, subject_key) = ctx.limit_keys("email", Some(&email));
-    let now = std::time::Instant::now();
-    let mut allowed = true;
-    for (key, limit) in [
-        (client_key, limits.email_per_client),
-        (subject_key, limits.email_per_address),
-    ] {
-        if let (Some(key), Some(limit)) = (key, limit) {
-            allowed &= ctx.config.limiter.hit(&key, limit, now);
-        }
-    }
-    if !allowed {
+    let scopes = rate_limit::Scopes {
+        client: limits.email_per_client,
+        subject: limits.email_per_address,
+        client_subject: None,
+    };
+    let buckets = rate_limit::buckets("email", ctx.client, Some(&email), scopes);
+    if let Err(refused) = ctx.config.limiter.acquire(&buckets, std::time::Instant::now()) {
         tracing::warn!("email sign-in rate limited");
-        return crate::routes::callback::too_many(fail(ctx));
+        return rate_limit::too_many(fail(ctx), refused);
     }
     let (user, _) = match user_or_stub(adapter, &email).await {
         Ok(found) => found,
