@@ -1,1 +1,130 @@
 //! Parsers under hostile input: H1, L10, L13, L5, I2, and the property-based tests.
+//!
+//! Super-linear costs are shown by growth, never by a wall-clock bound: the same work at
+//! two input sizes ten times apart, in one run, the cheaper of several tries each, may
+//! differ by at most [`GROWTH_BOUND`] (linear is 10×, quadratic 100×).
+
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Request, StatusCode};
+use tessera::cookies::RequestCookies;
+use tessera::{Auth, Token, User};
+
+use crate::common::{self, Browser};
+
+/// How much more ten times the input may cost.
+const GROWTH_BOUND: f64 = 20.0;
+
+/// The cheapest of `tries` runs of `f` (the least disturbed by other load on the machine).
+fn cheapest(tries: usize, mut f: impl FnMut()) -> Duration {
+    (0..tries)
+        .map(|_| {
+            let start = Instant::now();
+            f();
+            start.elapsed()
+        })
+        .min()
+        .expect("at least one try")
+}
+
+/// Asserts that `run(10 * n)` costs at most `GROWTH_BOUND` times `run(n)`.
+fn assert_linear_growth(what: &str, n: usize, mut run: impl FnMut(usize)) {
+    run(n); // warm up allocator and caches
+    let small = cheapest(5, || run(n));
+    let large = cheapest(5, || run(10 * n));
+    let ratio = large.as_secs_f64() / small.as_secs_f64().max(1e-9);
+    assert!(
+        ratio <= GROWTH_BOUND,
+        "{what}: 10x the input cost {ratio:.1}x ({small:?} -> {large:?})"
+    );
+}
+
+fn cookie_headers(cookie: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert(http::header::COOKIE, HeaderValue::from_str(cookie).unwrap());
+    h
+}
+
+/// `n` distinct cookie names, about ten bytes each: `c0000000=;c0000001=;…`.
+fn distinct_names(n: usize) -> String {
+    (0..n).map(|i| format!("c{i:07}=;")).collect()
+}
+
+// ---------------------------------------------------------------------------------------
+// H1: the Cookie header
+// ---------------------------------------------------------------------------------------
+
+#[test]
+fn h1_a_400_kb_cookie_header_of_40_000_names_parses_in_linear_time() {
+    let small = cookie_headers(&distinct_names(4_000));
+    let large = cookie_headers(&distinct_names(40_000));
+    assert!(large.get("cookie").unwrap().len() >= 400_000);
+    assert_linear_growth("RequestCookies::from_headers", 4_000, |n| {
+        let h = if n == 4_000 { &small } else { &large };
+        std::hint::black_box(RequestCookies::from_headers(h));
+    });
+}
+
+#[tokio::test]
+async fn h1_get_session_with_a_400_kb_cookie_header_grows_linearly() {
+    let auth = common::auth();
+    let request = |cookie: &str| {
+        Request::get("/api/auth/session")
+            .header("cookie", cookie)
+            .body(Bytes::new())
+            .unwrap()
+    };
+    let (small, large) = (distinct_names(4_000), distinct_names(40_000));
+    let mut times = [Duration::MAX; 2];
+    for _ in 0..5 {
+        for (slot, cookie) in [&small, &large].into_iter().enumerate() {
+            let start = Instant::now();
+            let res = auth.handle(request(cookie)).await;
+            times[slot] = times[slot].min(start.elapsed());
+            assert_eq!(res.status(), StatusCode::OK);
+            assert_eq!(res.body().as_ref(), b"{}");
+        }
+    }
+    let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
+    assert!(ratio <= GROWTH_BOUND, "GET /session: 10x the header cost {ratio:.1}x ({times:?})");
+}
+
+/// A session cookie of about `chunks` chunks (next-auth's chunk size) for user "1".
+fn chunked_session(auth: &Auth, chunks: usize) -> Vec<String> {
+    let mut token = Token::for_user(&User::new("1").name("Alice"));
+    // Incompressible padding, so that the JWE spans `chunks` chunks.
+    let padding: String = (0..chunks * 2900)
+        .map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8))
+        .collect();
+    token.set("padding", padding);
+    let jwe = auth.encode_token(token, 3600);
+    assert!(jwe.len().div_ceil(3933) >= chunks);
+    jwe.as_bytes()
+        .chunks(3933)
+        .enumerate()
+        .map(|(i, c)| format!("next-auth.session-token.{i}={}", std::str::from_utf8(c).unwrap()))
+        .collect()
+}
+
+#[tokio::test]
+async fn h1_a_chunked_session_among_junk_cookies_still_reads() {
+    let auth = common::auth();
+    let mut parts: Vec<String> = (0..150).map(|i| format!("analytics_{i}=v{i}-{}", "x".repeat(30))).collect();
+    let mut chunks = chunked_session(&auth, 4);
+    chunks.reverse(); // any order
+    parts.extend(chunks);
+    parts.extend((0..50).map(|i| format!("late_{i}=1")));
+    let headers = cookie_headers(&parts.join("; "));
+    let session = auth.session(&headers).await.expect("the session reads");
+    assert_eq!(session.user.unwrap().name.as_deref(), Some("Alice"));
+
+    let mut b = Browser::new(auth);
+    let res = b
+        .send(
+            Request::get("/api/auth/session").header("cookie", parts.join("; ")),
+            Bytes::new(),
+        )
+        .await;
+    assert_eq!(res.json()["user"]["name"], "Alice");
+}
