@@ -247,7 +247,8 @@ pub(crate) fn is_valid_attribute(value: &str) -> bool {
 pub const MAX_REQUEST_COOKIES: usize = 512;
 
 /// At most this many bytes of cookie names and values (before percent-decoding) are read
-/// from a request; parsing stops at the first cookie that would go over.
+/// from a request; a cookie that would go over is ignored (no browser sends a cookie of
+/// more than 4 KB), and the smaller ones after it still count.
 ///
 /// 64 KiB holds fifteen full 4 KB chunks of a session cookie next to the usual app
 /// cookies: four times the whole header budget of a Node.js server (16 KiB), which is
@@ -256,8 +257,8 @@ pub const MAX_REQUEST_COOKIE_BYTES: usize = 64 * 1024;
 
 /// The cookies of a request, parsed like `cookie.parse`: pairs split on `;`, trimmed,
 /// surrounding quotes removed, values percent-decoded (kept as is when that fails).
-/// Parsing is linear in the header's size and stops at [`MAX_REQUEST_COOKIES`] cookies
-/// or [`MAX_REQUEST_COOKIE_BYTES`] bytes.
+/// Parsing is linear in the header's size and keeps at most [`MAX_REQUEST_COOKIES`]
+/// cookies of at most [`MAX_REQUEST_COOKIE_BYTES`] bytes in all.
 ///
 /// A name that comes more than once keeps every occurrence; lookups return the first.
 #[derive(Clone, Default)]
@@ -299,9 +300,12 @@ impl RequestCookies {
                 if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
                     value = &value[1..value.len() - 1];
                 }
-                let size = name.len() + value.len();
-                if cookies.pairs.len() == MAX_REQUEST_COOKIES || size > budget {
+                if cookies.pairs.len() == MAX_REQUEST_COOKIES {
                     break 'headers;
+                }
+                let size = name.len() + value.len();
+                if size > budget {
+                    continue;
                 }
                 budget -= size;
                 let start = cookies.buf.len();
@@ -743,12 +747,14 @@ mod tests {
         assert_eq!(r.get(&format!("c{}", MAX_REQUEST_COOKIES - 1)), Some("v"));
         assert_eq!(r.get(&format!("c{MAX_REQUEST_COOKIES}")), None);
 
-        // Byte cap: the cookie that would go over, and everything after it, is ignored.
+        // Byte cap: a cookie that would go over is ignored, smaller ones after it still fit.
         let big = "x".repeat(MAX_REQUEST_COOKIE_BYTES / 2);
-        let r = req(&format!("a={big}; b={big}; c=1"));
+        let r = req(&format!("a={big}; b={big}; c=1; {}=2", "d".repeat(10)));
         assert_eq!(r.get("a"), Some(big.as_str()));
         assert_eq!(r.get("b"), None);
-        assert_eq!(r.get("c"), None);
+        assert_eq!(r.get("c"), Some("1"));
+        assert_eq!(r.get("dddddddddd"), Some("2"));
+        assert!(r.buf.len() <= MAX_REQUEST_COOKIE_BYTES);
         // Several headers (HTTP/2 sends one per cookie) share the caps.
         let mut h = http::HeaderMap::new();
         for i in 0..MAX_REQUEST_COOKIES + 1 {
