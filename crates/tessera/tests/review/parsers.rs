@@ -128,3 +128,108 @@ async fn h1_a_chunked_session_among_junk_cookies_still_reads() {
         .await;
     assert_eq!(res.json()["user"]["name"], "Alice");
 }
+
+// ---------------------------------------------------------------------------------------
+// L10: database session tokens are checked for shape before any adapter call
+// ---------------------------------------------------------------------------------------
+
+const TOKEN: &str = "next-auth.session-token";
+
+/// Session cookies that are not tokens: a NUL byte, a 100 KB value (past the cookie caps),
+/// a 50 KB value in chunks (within them), a space, and a non-ASCII character.
+fn malformed_session_cookies() -> Vec<String> {
+    let chunked: String = "a".repeat(50_000)
+        .as_bytes()
+        .chunks(3933)
+        .enumerate()
+        .map(|(i, c)| format!("{TOKEN}.{i}={}; ", std::str::from_utf8(c).unwrap()))
+        .collect();
+    vec![
+        format!("{TOKEN}=%00"),
+        format!("{TOKEN}=abc%00def"),
+        format!("{TOKEN}={}", "a".repeat(100_000)),
+        chunked,
+        format!("{TOKEN}=a%20b"),
+        format!("{TOKEN}=%C3%A9"),
+    ]
+}
+
+fn database_browser() -> (Browser, std::sync::Arc<common::counting::Counting>) {
+    let db = std::sync::Arc::new(common::counting::Counting::default());
+    let auth = common::builder()
+        .adapter_arc(db.clone())
+        .session_strategy(tessera::SessionStrategy::Database)
+        .build()
+        .unwrap();
+    (Browser::new(auth), db)
+}
+
+#[tokio::test]
+async fn l10_a_malformed_session_token_never_reaches_the_adapter() {
+    for cookie in malformed_session_cookies() {
+        let (mut b, db) = database_browser();
+        let csrf = b.csrf().await;
+        db.take();
+        // The browser sends its jar (the CSRF cookie) as a second Cookie header.
+        let with = |req: http::request::Builder| req.header("cookie", cookie.as_str());
+        let shown = &cookie[..cookie.len().min(40)];
+
+        // GET /session and POST /session (update): no session, not an error.
+        let r = b.send(with(Request::get("/api/auth/session")), Bytes::new()).await;
+        assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"), "{shown}");
+        let body = format!("csrfToken={csrf}");
+        let r = b
+            .send(
+                with(Request::post("/api/auth/session"))
+                    .header("content-type", "application/x-www-form-urlencoded"),
+                Bytes::from(body),
+            )
+            .await;
+        assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"), "{shown}");
+
+        // GET /sessions: not signed in.
+        let r = b.send(with(Request::get("/api/auth/sessions")), Bytes::new()).await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED, "{shown}");
+
+        // POST /signout: signed out, nothing deleted.
+        let r = b
+            .send(
+                with(Request::post("/api/auth/signout"))
+                    .header("content-type", "application/x-www-form-urlencoded"),
+                Bytes::from(format!("csrfToken={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::FOUND, "{shown}");
+
+        // Auth::session (getServerSession).
+        let mut headers = HeaderMap::new();
+        headers.insert(http::header::COOKIE, HeaderValue::from_str(&cookie).unwrap());
+        assert!(b.auth.session(&headers).await.is_none(), "{shown}");
+
+        assert_eq!(db.take(), Vec::<&str>::new(), "{shown}: the adapter was called");
+
+        // A credentials sign-in replaces the cookie without deleting it as an old session.
+        let r = b
+            .send(
+                with(Request::post("/api/auth/callback/credentials"))
+                    .header("content-type", "application/x-www-form-urlencoded"),
+                Bytes::from(format!("username=a&password=pw&json=true&csrfToken={csrf}")),
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{shown}");
+        let calls = db.take();
+        assert!(calls.contains(&"create_session"), "{shown}: {calls:?}");
+        assert!(!calls.contains(&"delete_session"), "{shown}: {calls:?}");
+    }
+}
+
+#[tokio::test]
+async fn l10_a_real_database_session_still_works() {
+    let (mut b, db) = database_browser();
+    b.sign_in().await;
+    assert_eq!(b.jar[TOKEN].len(), 36);
+    db.take();
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+    assert_eq!(db.take(), ["get_session_and_user"]);
+    assert_eq!(b.get("/api/auth/sessions").await.status, StatusCode::OK);
+}

@@ -433,6 +433,7 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
                 None => Ok(None),
             }
         }
+        SessionStrategy::Database if !crate::session::database::is_token_shaped(&raw) => Ok(None),
         SessionStrategy::Database => Ok(match adapter.get_session_and_user(&raw).await? {
             Some((s, u)) if s.expires > ctx.now => Some(u),
             _ => None,
