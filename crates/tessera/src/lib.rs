@@ -34,6 +34,7 @@ pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod events;
+mod log_value;
 pub mod oauth;
 pub mod pages;
 pub mod providers;

@@ -15,6 +15,7 @@ use crate::callbacks::SignInArgs;
 use crate::config::SessionStrategy;
 use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef, SameSite};
 use crate::events;
+use crate::log_value::Untrusted;
 use crate::oauth::discovery::{Metadata, get_json};
 use crate::oauth::id_token::{self, Expected};
 use crate::oauth::token::{self, TokenRequest};
@@ -79,7 +80,8 @@ pub(crate) async fn start(ctx: &mut Ctx<'_>, provider: &OAuthProvider) -> AuthRe
     match authorization_url(ctx, provider).await {
         Ok((url, cookies)) => AuthResponse::redirect(url).cookies(cookies),
         Err(e) => {
-            tracing::error!(provider = %provider.id, error = %e, "OAuth sign-in could not start");
+            let error = Untrusted(&e);
+            tracing::error!(provider = %provider.id, ?error, "OAuth sign-in could not start");
             AuthResponse::redirect(ctx.error_url("OAuthSignin"))
         }
     }
@@ -335,20 +337,25 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
     let redirect = |ctx: &Ctx<'_>, code: &str| AuthResponse::redirect(ctx.error_url(code)).cookies(cleared.clone());
     let params = callback_params(ctx);
     if let Some(e) = ctx.req.query("error").or(ctx.req.body_str("error")) {
-        tracing::info!(provider = %p.id, error = %e, "the provider returned an error");
+        // Anyone can send these: escaped and cut for the log line (L5).
+        let description = ctx.req.query("error_description").or(ctx.req.body_str("error_description"));
+        let (error, description) = (Untrusted(e), Untrusted(description.unwrap_or("")));
+        tracing::info!(provider = %p.id, ?error, ?description, "the provider returned an error");
         return redirect(ctx, "Callback");
     }
     let checks = match read_checks(ctx, p) {
         Ok(c) => c,
         Err(e) => {
-            tracing::warn!(provider = %p.id, error = %e, "OAuth callback refused");
+            let error = Untrusted(&e);
+            tracing::warn!(provider = %p.id, ?error, "OAuth callback refused");
             return redirect(ctx, "OAuthCallback");
         }
     };
     let Outcome { profile, tokens } = match exchange(ctx, p, &params, &checks).await {
         Ok(o) => o,
         Err(e) => {
-            tracing::warn!(provider = %p.id, error = %e, "OAuth callback failed");
+            let error = Untrusted(&e);
+            tracing::warn!(provider = %p.id, ?error, "OAuth callback failed");
             return redirect(ctx, "OAuthCallback");
         }
     };
