@@ -233,3 +233,89 @@ async fn l10_a_real_database_session_still_works() {
     assert_eq!(db.take(), ["get_session_and_user"]);
     assert_eq!(b.get("/api/auth/sessions").await.status, StatusCode::OK);
 }
+
+// ---------------------------------------------------------------------------------------
+// L13: the authorization URL
+// ---------------------------------------------------------------------------------------
+
+/// An HTTP client for providers whose endpoints are all configured: never called.
+struct NoNetwork;
+
+#[tessera::async_trait]
+impl tessera::oauth::HttpClient for NoNetwork {
+    async fn execute(
+        &self,
+        _: tessera::oauth::HttpRequest,
+    ) -> Result<tessera::oauth::HttpResponse, tessera::oauth::HttpError> {
+        Err(tessera::oauth::HttpError("no network in this test".into()))
+    }
+}
+
+fn oauth_browser() -> Browser {
+    let provider = tessera::providers::OAuthProvider::new("demo")
+        .name("Demo")
+        .authorization("https://idp.example/authorize?tenant=t")
+        .token("https://idp.example/token")
+        .userinfo("https://idp.example/userinfo")
+        .client_id("cid")
+        .client_secret("csec");
+    let auth = Auth::builder()
+        .url("http://localhost:3000")
+        .secret(common::SECRET)
+        .http_client(NoNetwork)
+        .provider(provider)
+        .build()
+        .unwrap();
+    Browser::new(auth)
+}
+
+/// `POST /signin/demo?<query>`; the authorization URL.
+async fn authorization_url(b: &mut Browser, csrf: &str, query: &str) -> String {
+    let r = b
+        .post_form(&format!("/api/auth/signin/demo?{query}"), &[("csrfToken", csrf)])
+        .await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    let url = r.location().unwrap().to_owned();
+    assert!(url.starts_with("https://idp.example/authorize?client_id=cid&"), "{url}");
+    url
+}
+
+/// `n` distinct parameters without values, `p0&p1&…` (10 000 of them fit a URI's 64 KiB).
+fn distinct_params(n: usize) -> String {
+    (0..n).map(|i| format!("p{i}")).collect::<Vec<_>>().join("&")
+}
+
+#[tokio::test]
+async fn l13_the_authorization_url_is_built_in_linear_time() {
+    let mut b = oauth_browser();
+    let csrf = b.csrf().await;
+    let (small, large) = (distinct_params(1_000), distinct_params(10_000));
+    let mut times = [Duration::MAX; 2];
+    for _ in 0..5 {
+        for (slot, query) in [&small, &large].into_iter().enumerate() {
+            let start = Instant::now();
+            authorization_url(&mut b, &csrf, query).await;
+            times[slot] = times[slot].min(start.elapsed());
+        }
+    }
+    let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
+    assert!(ratio <= GROWTH_BOUND, "POST /signin: 10x the parameters cost {ratio:.1}x ({times:?})");
+}
+
+#[tokio::test]
+async fn l13_at_most_64_request_parameters_are_taken() {
+    let mut b = oauth_browser();
+    let csrf = b.csrf().await;
+    // Reserved names are dropped before the cap counts.
+    let query = format!("state=x&client_id=evil&prompt=login&{}", distinct_params(100));
+    let url = authorization_url(&mut b, &csrf, &query).await;
+    let query = url.split_once('?').unwrap().1;
+    let params: Vec<(String, String)> = form_urlencoded::parse(query.as_bytes()).into_owned().collect();
+    let has = |k: &str| params.iter().any(|(n, _)| n == k);
+    assert!(has("prompt") && has("p62") && !has("p63") && !has("p99"), "{url}");
+    assert_eq!(params.iter().filter(|(k, _)| k == "client_id").count(), 1);
+    assert_eq!(params.iter().find(|(k, _)| k == "client_id").unwrap().1, "cid");
+    // A repeated request parameter: the last value wins in the first position (URLSearchParams `set`).
+    let url = authorization_url(&mut b, &csrf, "prompt=a&x=1&prompt=b").await;
+    assert!(url.contains("&prompt=b&x=1&"), "{url}");
+}
