@@ -319,3 +319,223 @@ async fn l13_at_most_64_request_parameters_are_taken() {
     let url = authorization_url(&mut b, &csrf, "prompt=a&x=1&prompt=b").await;
     assert!(url.contains("&prompt=b&x=1&"), "{url}");
 }
+
+// ---------------------------------------------------------------------------------------
+// Item 8: property tests of the public parsers (the crate-private ones are unit tests:
+// cookies.rs, request.rs, log_value.rs). Case counts are explicit and small: the whole
+// module runs in seconds in a debug build.
+// ---------------------------------------------------------------------------------------
+
+/// Found by `properties::email_normalisation_is_canonical`: lower-casing lengthened the
+/// address past the 254-byte check, and undid NFKC, so an output did not pass again unchanged.
+#[test]
+fn item8_email_normalisation_outputs_pass_again_unchanged() {
+    use tessera::providers::email::normalize_email;
+    for input in [
+        format!("{}a@example.com", "İ".repeat(126)),
+        "Ω\u{301}\u{345}@example.com".to_owned(),
+        "  Bob@Example.COM ".to_owned(),
+    ] {
+        if let Ok(email) = normalize_email(&input) {
+            assert_eq!(normalize_email(&email), Ok(email.clone()), "{input:?}");
+            assert!(email.len() <= 254);
+        }
+    }
+    assert_eq!(normalize_email("Ω\u{301}\u{345}@example.com").unwrap(), "\u{1ff4}@example.com");
+}
+
+mod properties {
+    use proptest::prelude::*;
+    use serde_json::{Map, Value, json};
+    use tessera::Secret;
+    use tessera::jwt::{Compat, JweCodec};
+    use tessera::providers::email::normalize_email;
+    use tessera::redirect::{is_valid_callback_url, resolve};
+
+    const ORIGINS: [&str; 3] = ["http://localhost:3000", "https://app.example.com", "http://[::1]:8080"];
+
+    /// Callback URLs as attackers write them: a tricky start, then URL-ish characters,
+    /// controls, backslashes, percent escapes and non-ASCII look-alikes.
+    fn callback_url() -> impl Strategy<Value = String> {
+        let start = prop::sample::select(vec![
+            "",
+            "/",
+            "//",
+            "/\\",
+            "\\\\",
+            "http://localhost:3000",
+            "http://localhost:3000/",
+            "https://app.example.com",
+            "http://[::1]:8080/",
+            "http:",
+            "http:/",
+            "https://",
+            "javascript:",
+            "data:",
+            "HTTP://LOCALHOST:3000",
+            "http://localhost:3000@evil.com",
+            "http://evil.com#@localhost:3000",
+            " /",
+            "\t//",
+        ]);
+        let piece = prop::sample::select(vec![
+            "a", "/", "\\", ".", "..", ":", "@", "?", "#", "%", "%2F", "%00", " ", "\t", "\n", "\r", "\0",
+            "evil.com", "localhost", ":3000", "[", "]", "。", "＠", "é", "\u{202e}", "&", "=",
+        ]);
+        (start, prop::collection::vec(piece, 0..12)).prop_map(|(s, p)| format!("{s}{}", p.concat()))
+    }
+
+    fn on_origin(url: &str, origin: &str) -> bool {
+        let (Ok(u), Ok(o)) = (url::Url::parse(url), url::Url::parse(origin)) else {
+            return false;
+        };
+        u.origin() == o.origin() && matches!(u.scheme(), "http" | "https")
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+        /// `resolve` never panics, always lands on the origin, and is idempotent.
+        /// (After L1, `resolve` returns the normalised URL: "the result is its own
+        /// normalisation" is the property to add then.)
+        #[test]
+        fn resolve_stays_on_the_origin(url in callback_url(), origin in prop::sample::select(ORIGINS.to_vec())) {
+            let resolved = resolve(&url, origin);
+            prop_assert!(resolved == origin || on_origin(&resolved, origin), "{:?} -> {:?}", url, resolved);
+            prop_assert_eq!(resolve(&resolved, origin), resolved.clone(), "{:?}", url);
+            prop_assert!(is_valid_callback_url(&resolved), "{:?}", resolved);
+            let _ = is_valid_callback_url(&url);
+        }
+
+        #[test]
+        fn resolve_never_panics_on_any_string(url in any::<String>(), origin in prop::sample::select(ORIGINS.to_vec())) {
+            let resolved = resolve(&url, origin);
+            prop_assert!(resolved == origin || on_origin(&resolved, origin));
+            let _ = is_valid_callback_url(&url);
+        }
+
+        /// Normalising never panics, and its output is canonical.
+        #[test]
+        fn email_normalisation_is_canonical(input in email_like()) {
+            if let Ok(email) = normalize_email(&input) {
+                prop_assert_eq!(normalize_email(&email), Ok(email.clone()), "{:?}", input);
+                prop_assert!(email.len() <= 254);
+                prop_assert_eq!(email.matches('@').count(), 1);
+            }
+        }
+
+        #[test]
+        fn email_normalisation_never_panics(input in any::<String>()) {
+            if let Ok(email) = normalize_email(&input) {
+                prop_assert_eq!(normalize_email(&email), Ok(email.clone()));
+            }
+        }
+    }
+
+    /// Addresses with case, compatibility characters, look-alike `@`s and the characters
+    /// that change length when lower-cased (`İ`).
+    fn email_like() -> impl Strategy<Value = String> {
+        let part = prop::collection::vec(
+            prop::sample::select(vec![
+                "a", "B", "z", "0", ".", "-", "+", "_", "İ", "K", "Ω", "ß", "ẞ", "Σ", "ς", "ﬁ", "①", "ａ", "Ａ", "\u{301}",
+                "e\u{301}", "é", "ǅ", "ͅ", "ΐ", " ", "\t", "＠", "﹫",
+            ]),
+            1..12,
+        )
+        .prop_map(|p| p.concat());
+        let domain = prop::sample::select(vec!["example.com", "EXAMPLE.COM", "ｅｘａｍｐｌｅ．ｃｏｍ", "x.İo", "a..b", "x"]);
+        let long = prop::sample::select(vec![0usize, 120, 126, 127, 200]);
+        (part, domain, long).prop_map(|(p, d, n)| format!("{}{p}@{d}", "İ".repeat(n / 2)))
+    }
+
+    fn codec(compat: Compat) -> JweCodec {
+        JweCodec::new(compat, &[Secret::new("a-secret-for-the-property-tests")], "")
+    }
+
+    const NOW: i64 = 1_800_000_000;
+
+    /// One edit of a token: replace, insert or delete a character at some position.
+    #[derive(Debug, Clone)]
+    enum Edit {
+        Replace(prop::sample::Index, char),
+        Insert(prop::sample::Index, char),
+        Delete(prop::sample::Index),
+        Truncate(prop::sample::Index),
+    }
+
+    fn edit() -> impl Strategy<Value = Edit> {
+        let c = prop_oneof![
+            4 => prop::sample::select("ABCxyz0189-_.".chars().collect::<Vec<_>>()),
+            1 => any::<char>(),
+        ];
+        prop_oneof![
+            4 => (any::<prop::sample::Index>(), c.clone()).prop_map(|(i, c)| Edit::Replace(i, c)),
+            1 => (any::<prop::sample::Index>(), c).prop_map(|(i, c)| Edit::Insert(i, c)),
+            1 => any::<prop::sample::Index>().prop_map(Edit::Delete),
+            1 => any::<prop::sample::Index>().prop_map(Edit::Truncate),
+        ]
+    }
+
+    fn apply(token: &str, edit: &Edit) -> String {
+        let mut chars: Vec<char> = token.chars().collect();
+        match edit {
+            Edit::Replace(i, c) => {
+                let i = i.index(chars.len());
+                chars[i] = *c;
+            }
+            Edit::Insert(i, c) => chars.insert(i.index(chars.len() + 1), *c),
+            Edit::Delete(i) => {
+                chars.remove(i.index(chars.len()));
+            }
+            Edit::Truncate(i) => chars.truncate(i.index(chars.len())),
+        }
+        chars.into_iter().collect()
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+        /// A token with one edit never decodes (and never panics); the untouched one does.
+        #[test]
+        fn an_edited_jwe_never_decodes(
+            v5 in any::<bool>(),
+            name in "[a-zA-Z ]{0,20}",
+            edits in prop::collection::vec(edit(), 1..3),
+        ) {
+            let codec = codec(if v5 { Compat::AuthJsV5 } else { Compat::NextAuthV4 });
+            let mut claims: Map<String, Value> = json!({ "sub": "1", "name": name }).as_object().unwrap().clone();
+            let token = codec.encode_claims(&mut claims, 3600, NOW);
+            prop_assert_eq!(codec.decode(&token, NOW).ok(), Some(claims));
+            let mut edited = token.clone();
+            for e in &edits {
+                edited = apply(&edited, e);
+            }
+            if edited != token {
+                prop_assert!(codec.decode(&edited, NOW).is_err(), "{:?} decoded", edits);
+                prop_assert!(codec.decrypt(&edited).is_err(), "{:?} decrypted", edits);
+            }
+        }
+
+        /// Random strings, and random five-segment tokens, never decode or panic.
+        #[test]
+        fn a_random_jwe_never_decodes(
+            v5 in any::<bool>(),
+            raw in any::<String>(),
+            segments in prop::collection::vec("[A-Za-z0-9_-]{0,40}", 5),
+            header in prop::sample::select(vec![
+                "", "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0",
+                "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2Q0JDLUhTNTEyIn0", "eyJhbGciOiJub25lIn0", "bnVsbA", "W10",
+            ]),
+        ) {
+            let codec = codec(if v5 { Compat::AuthJsV5 } else { Compat::NextAuthV4 });
+            prop_assert!(codec.decode(&raw, NOW).is_err());
+            let mut segments = segments;
+            if !header.is_empty() {
+                segments[0] = header.to_owned();
+            }
+            prop_assert!(codec.decode(&segments.join("."), NOW).is_err());
+            segments[1].clear();
+            prop_assert!(codec.decode(&segments.join("."), NOW).is_err());
+        }
+    }
+}
