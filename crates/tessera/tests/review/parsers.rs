@@ -326,6 +326,76 @@ async fn l13_at_most_64_request_parameters_are_taken() {
 // module runs in seconds in a debug build.
 // ---------------------------------------------------------------------------------------
 
+// ---------------------------------------------------------------------------------------
+// L5: log lines
+// ---------------------------------------------------------------------------------------
+
+/// Records each event as one line, fields formatted the way `tracing-subscriber`'s fmt
+/// layer does (`%` fields through Display, `?` fields through Debug).
+#[derive(Clone, Default)]
+struct CaptureLogs(std::sync::Arc<std::sync::Mutex<Vec<String>>>);
+
+struct Line(String);
+
+impl tracing::field::Visit for Line {
+    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+        use std::fmt::Write;
+        let _ = write!(self.0, " {}={:?}", field.name(), value);
+    }
+}
+
+impl tracing::Subscriber for CaptureLogs {
+    fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+        true
+    }
+    fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+        tracing::span::Id::from_u64(1)
+    }
+    fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+    fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+    fn event(&self, event: &tracing::Event<'_>) {
+        let mut line = Line(event.metadata().level().to_string());
+        event.record(&mut line);
+        self.0.lock().unwrap().push(line.0);
+    }
+    fn enter(&self, _: &tracing::span::Id) {}
+    fn exit(&self, _: &tracing::span::Id) {}
+}
+
+impl CaptureLogs {
+    /// The lines logged so far that contain `needle`.
+    fn lines_with(&self, needle: &str) -> Vec<String> {
+        self.0.lock().unwrap().iter().filter(|l| l.contains(needle)).cloned().collect()
+    }
+}
+
+#[tokio::test]
+async fn l5_request_values_cannot_forge_log_lines() {
+    let logs = CaptureLogs::default();
+    // The test's runtime polls on this thread: the thread's default subscriber sees it all.
+    let _guard = tracing::subscriber::set_default(logs.clone());
+    let mut b = oauth_browser();
+
+    let forged = "x%0AINFO%20tessera%3A%20forged%20line%0D";
+    let long = "y".repeat(5_000);
+    b.get(&format!("/api/auth/callback/demo?error={forged}&error_description={long}%0A"))
+        .await;
+    let lines = logs.lines_with("the provider returned an error");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    let line = &lines[0];
+    assert!(!line.contains(['\n', '\r']), "{line:?}");
+    assert!(line.contains(r#"error="x\nINFO tessera: forged line\r""#), "{line}");
+    assert!(line.len() < 600, "the description is cut: {} bytes", line.len());
+
+    let beacon = "level=error&code=CLIENT_FETCH_ERROR&message=boom%0AERROR%20forged%0D%0A";
+    let req = Request::post("/api/auth/_log").header("content-type", "application/x-www-form-urlencoded");
+    b.send(req, Bytes::from(beacon)).await;
+    let lines = logs.lines_with("client log");
+    assert_eq!(lines.len(), 1, "{lines:?}");
+    assert!(!lines[0].contains(['\n', '\r']), "{:?}", lines[0]);
+    assert!(lines[0].contains(r#"message="boom\nERROR forged\r\n""#), "{}", lines[0]);
+}
+
 /// Found by `properties::email_normalisation_is_canonical`: lower-casing lengthened the
 /// address past the 254-byte check, and undid NFKC, so an output did not pass again unchanged.
 #[test]
