@@ -767,9 +767,14 @@ mod tests {
     fn h1_a_big_chunked_session_fits_the_caps() {
         // Eight full chunks (a 31 KB session) behind 150 ordinary cookies.
         let session: String = (0..8 * 3933).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
-        let mut parts: Vec<String> = (0..150).map(|i| format!("app{i}=value-{i}-{}", "z".repeat(40))).collect();
+        let mut parts: Vec<String> = (0..150)
+            .map(|i| format!("app{i}=value-{i}-{}", "z".repeat(40)))
+            .collect();
         for (i, chunk) in session.as_bytes().chunks(3933).enumerate().rev() {
-            parts.push(format!("next-auth.session-token.{i}={}", std::str::from_utf8(chunk).unwrap()));
+            parts.push(format!(
+                "next-auth.session-token.{i}={}",
+                std::str::from_utf8(chunk).unwrap()
+            ));
         }
         let r = req(&parts.join("; "));
         assert_eq!(r.chunked("next-auth.session-token").as_deref(), Some(session.as_str()));

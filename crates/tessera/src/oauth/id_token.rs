@@ -321,7 +321,13 @@ mod tests {
         assert!(!check(claims(json!({"iat": i64::MAX})), now));
         assert!(!check(claims(json!({"nbf": 1e300})), now));
         // The clock at its ends: no overflow (the result itself does not matter).
-        let _ = check(claims(json!({"exp": i64::MAX, "iat": i64::MAX, "nbf": i64::MAX})), i64::MAX);
-        let _ = check(claims(json!({"exp": i64::MIN, "iat": i64::MIN, "nbf": i64::MIN})), i64::MIN);
+        let _ = check(
+            claims(json!({"exp": i64::MAX, "iat": i64::MAX, "nbf": i64::MAX})),
+            i64::MAX,
+        );
+        let _ = check(
+            claims(json!({"exp": i64::MIN, "iat": i64::MIN, "nbf": i64::MIN})),
+            i64::MIN,
+        );
     }
 }

@@ -87,7 +87,10 @@ async fn h1_get_session_with_a_400_kb_cookie_header_grows_linearly() {
         }
     }
     let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
-    assert!(ratio <= GROWTH_BOUND, "GET /session: 10x the header cost {ratio:.1}x ({times:?})");
+    assert!(
+        ratio <= GROWTH_BOUND,
+        "GET /session: 10x the header cost {ratio:.1}x ({times:?})"
+    );
 }
 
 /// A session cookie of about `chunks` chunks (next-auth's chunk size) for user "1".
@@ -110,7 +113,9 @@ fn chunked_session(auth: &Auth, chunks: usize) -> Vec<String> {
 #[tokio::test]
 async fn h1_a_chunked_session_among_junk_cookies_still_reads() {
     let auth = common::auth();
-    let mut parts: Vec<String> = (0..150).map(|i| format!("analytics_{i}=v{i}-{}", "x".repeat(30))).collect();
+    let mut parts: Vec<String> = (0..150)
+        .map(|i| format!("analytics_{i}=v{i}-{}", "x".repeat(30)))
+        .collect();
     let mut chunks = chunked_session(&auth, 4);
     chunks.reverse(); // any order
     parts.extend(chunks);
@@ -138,7 +143,8 @@ const TOKEN: &str = "next-auth.session-token";
 /// Session cookies that are not tokens: a NUL byte, a 100 KB value (past the cookie caps),
 /// a 50 KB value in chunks (within them), a space, and a non-ASCII character.
 fn malformed_session_cookies() -> Vec<String> {
-    let chunked: String = "a".repeat(50_000)
+    let chunked: String = "a"
+        .repeat(50_000)
         .as_bytes()
         .chunks(3933)
         .enumerate()
@@ -180,8 +186,7 @@ async fn l10_a_malformed_session_token_never_reaches_the_adapter() {
         let body = format!("csrfToken={csrf}");
         let r = b
             .send(
-                with(Request::post("/api/auth/session"))
-                    .header("content-type", "application/x-www-form-urlencoded"),
+                with(Request::post("/api/auth/session")).header("content-type", "application/x-www-form-urlencoded"),
                 Bytes::from(body),
             )
             .await;
@@ -194,8 +199,7 @@ async fn l10_a_malformed_session_token_never_reaches_the_adapter() {
         // POST /signout: signed out, nothing deleted.
         let r = b
             .send(
-                with(Request::post("/api/auth/signout"))
-                    .header("content-type", "application/x-www-form-urlencoded"),
+                with(Request::post("/api/auth/signout")).header("content-type", "application/x-www-form-urlencoded"),
                 Bytes::from(format!("csrfToken={csrf}")),
             )
             .await;
@@ -299,7 +303,10 @@ async fn l13_the_authorization_url_is_built_in_linear_time() {
         }
     }
     let ratio = times[1].as_secs_f64() / times[0].as_secs_f64().max(1e-9);
-    assert!(ratio <= GROWTH_BOUND, "POST /signin: 10x the parameters cost {ratio:.1}x ({times:?})");
+    assert!(
+        ratio <= GROWTH_BOUND,
+        "POST /signin: 10x the parameters cost {ratio:.1}x ({times:?})"
+    );
 }
 
 #[tokio::test]
@@ -365,7 +372,13 @@ impl tracing::Subscriber for CaptureLogs {
 impl CaptureLogs {
     /// The lines logged so far that contain `needle`.
     fn lines_with(&self, needle: &str) -> Vec<String> {
-        self.0.lock().unwrap().iter().filter(|l| l.contains(needle)).cloned().collect()
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|l| l.contains(needle))
+            .cloned()
+            .collect()
     }
 }
 
@@ -378,8 +391,10 @@ async fn l5_request_values_cannot_forge_log_lines() {
 
     let forged = "x%0AINFO%20tessera%3A%20forged%20line%0D";
     let long = "y".repeat(5_000);
-    b.get(&format!("/api/auth/callback/demo?error={forged}&error_description={long}%0A"))
-        .await;
+    b.get(&format!(
+        "/api/auth/callback/demo?error={forged}&error_description={long}%0A"
+    ))
+    .await;
     let lines = logs.lines_with("the provider returned an error");
     assert_eq!(lines.len(), 1, "{lines:?}");
     let line = &lines[0];
@@ -411,7 +426,10 @@ fn item8_email_normalisation_outputs_pass_again_unchanged() {
             assert!(email.len() <= 254);
         }
     }
-    assert_eq!(normalize_email("Ω\u{301}\u{345}@example.com").unwrap(), "\u{1ff4}@example.com");
+    assert_eq!(
+        normalize_email("Ω\u{301}\u{345}@example.com").unwrap(),
+        "\u{1ff4}@example.com"
+    );
 }
 
 mod properties {
@@ -449,8 +467,34 @@ mod properties {
             "\t//",
         ]);
         let piece = prop::sample::select(vec![
-            "a", "/", "\\", ".", "..", ":", "@", "?", "#", "%", "%2F", "%00", " ", "\t", "\n", "\r", "\0",
-            "evil.com", "localhost", ":3000", "[", "]", "。", "＠", "é", "\u{202e}", "&", "=",
+            "a",
+            "/",
+            "\\",
+            ".",
+            "..",
+            ":",
+            "@",
+            "?",
+            "#",
+            "%",
+            "%2F",
+            "%00",
+            " ",
+            "\t",
+            "\n",
+            "\r",
+            "\0",
+            "evil.com",
+            "localhost",
+            ":3000",
+            "[",
+            "]",
+            "。",
+            "＠",
+            "é",
+            "\u{202e}",
+            "&",
+            "=",
         ]);
         (start, prop::collection::vec(piece, 0..12)).prop_map(|(s, p)| format!("{s}{}", p.concat()))
     }
@@ -507,13 +551,20 @@ mod properties {
     fn email_like() -> impl Strategy<Value = String> {
         let part = prop::collection::vec(
             prop::sample::select(vec![
-                "a", "B", "z", "0", ".", "-", "+", "_", "İ", "K", "Ω", "ß", "ẞ", "Σ", "ς", "ﬁ", "①", "ａ", "Ａ", "\u{301}",
-                "e\u{301}", "é", "ǅ", "ͅ", "ΐ", " ", "\t", "＠", "﹫",
+                "a", "B", "z", "0", ".", "-", "+", "_", "İ", "K", "Ω", "ß", "ẞ", "Σ", "ς", "ﬁ", "①", "ａ", "Ａ",
+                "\u{301}", "e\u{301}", "é", "ǅ", "ͅ", "ΐ", " ", "\t", "＠", "﹫",
             ]),
             1..12,
         )
         .prop_map(|p| p.concat());
-        let domain = prop::sample::select(vec!["example.com", "EXAMPLE.COM", "ｅｘａｍｐｌｅ．ｃｏｍ", "x.İo", "a..b", "x"]);
+        let domain = prop::sample::select(vec![
+            "example.com",
+            "EXAMPLE.COM",
+            "ｅｘａｍｐｌｅ．ｃｏｍ",
+            "x.İo",
+            "a..b",
+            "x",
+        ]);
         let long = prop::sample::select(vec![0usize, 120, 126, 127, 200]);
         (part, domain, long).prop_map(|(p, d, n)| format!("{}{p}@{d}", "İ".repeat(n / 2)))
     }

@@ -140,7 +140,10 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
     // `form_post` callbacks (Apple) arrive as a cross-site POST, which carries no
     // `SameSite=Lax` cookie: on https the check cookies and the callback URL go out as
     // `SameSite=None; Secure` instead (browsers refuse `None` without `Secure`).
-    let form_post = pairs.pairs.iter().any(|(k, v)| k == "response_mode" && v == "form_post");
+    let form_post = pairs
+        .pairs
+        .iter()
+        .any(|(k, v)| k == "response_mode" && v == "form_post");
     let cross_site = |def: &CookieDef| -> Option<CookieDef> {
         (form_post && def.options.secure).then(|| {
             let mut def = def.clone();
@@ -364,7 +367,10 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
     let params = callback_params(ctx);
     if let Some(e) = ctx.req.query("error").or(ctx.req.body_str("error")) {
         // Anyone can send these: escaped and cut for the log line (L5).
-        let description = ctx.req.query("error_description").or(ctx.req.body_str("error_description"));
+        let description = ctx
+            .req
+            .query("error_description")
+            .or(ctx.req.body_str("error_description"));
         let (error, description) = (Untrusted(e), Untrusted(description.unwrap_or("")));
         tracing::info!(provider = %p.id, ?error, ?description, "the provider returned an error");
         return redirect(ctx, "Callback");
