@@ -238,8 +238,29 @@ pub(crate) fn is_valid_attribute(value: &str) -> bool {
     value.bytes().all(|b| (0x21..0x7f).contains(&b) && b != b';')
 }
 
+/// At most this many cookies are read from a request; the rest are ignored.
+///
+/// Browsers keep about 150–180 cookies per domain, and a request can carry a parent
+/// domain's cookies too; a session cookie is at most a handful of chunks. The cap bounds
+/// the work every request costs (lookups, clearing stale chunks) whatever the header holds
+/// (security review H1).
+pub const MAX_REQUEST_COOKIES: usize = 512;
+
+/// At most this many bytes of cookie names and values (before percent-decoding) are read
+/// from a request; a cookie that would go over is ignored (no browser sends a cookie of
+/// more than 4 KB), and the smaller ones after it still count.
+///
+/// 64 KiB holds fifteen full 4 KB chunks of a session cookie next to the usual app
+/// cookies: four times the whole header budget of a Node.js server (16 KiB), which is
+/// what next-auth deployments live within.
+pub const MAX_REQUEST_COOKIE_BYTES: usize = 64 * 1024;
+
 /// The cookies of a request, parsed like `cookie.parse`: pairs split on `;`, trimmed,
 /// surrounding quotes removed, values percent-decoded (kept as is when that fails).
+/// Parsing is linear in the header's size and keeps at most [`MAX_REQUEST_COOKIES`]
+/// cookies of at most [`MAX_REQUEST_COOKIE_BYTES`] bytes in all.
+///
+/// A name that comes more than once keeps every occurrence; lookups return the first.
 #[derive(Clone, Default)]
 pub struct RequestCookies {
     /// Every name and value, back to back.
@@ -258,27 +279,36 @@ impl std::fmt::Debug for RequestCookies {
 }
 
 impl RequestCookies {
-    /// Parses every `Cookie` header.
+    /// Parses every `Cookie` header, up to the caps.
     pub fn from_headers(headers: &http::HeaderMap) -> Self {
         let mut cookies = RequestCookies::default();
         let mut scratch = Vec::new();
-        for header in headers.get_all(COOKIE) {
+        let mut budget = MAX_REQUEST_COOKIE_BYTES;
+        'headers: for header in headers.get_all(COOKIE) {
             let Some(header) = header_str(header) else {
                 continue;
             };
-            cookies.buf.reserve(header.len());
+            cookies.buf.reserve(header.len().min(budget));
             for pair in header.split(';') {
                 let Some((name, value)) = pair.split_once('=') else {
                     continue;
                 };
                 let name = name.trim_matches([' ', '\t']);
-                if name.is_empty() || cookies.get(name).is_some() {
+                if name.is_empty() {
                     continue;
                 }
                 let mut value = value.trim_matches([' ', '\t']);
                 if value.len() >= 2 && value.starts_with('"') && value.ends_with('"') {
                     value = &value[1..value.len() - 1];
                 }
+                if cookies.pairs.len() == MAX_REQUEST_COOKIES {
+                    break 'headers;
+                }
+                let size = name.len() + value.len();
+                if size > budget {
+                    continue;
+                }
+                budget -= size;
                 let start = cookies.buf.len();
                 cookies.buf.push_str(name);
                 let mid = cookies.buf.len();
@@ -302,13 +332,39 @@ impl RequestCookies {
         self.iter().find(|(n, _)| *n == name).map(|(_, v)| v)
     }
 
-    /// Names of the cookies that belong to the (possibly chunked) cookie `name`, in request order.
+    /// Names of the cookies that belong to the (possibly chunked) cookie `name`, each once,
+    /// in request order (of first occurrence).
     pub fn chunk_names<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
-        self.iter().map(|(n, _)| n).filter(move |n| n.starts_with(name))
+        let mut matching = self.iter().map(|(n, _)| n).filter(move |n| n.starts_with(name));
+        // The usual request has at most one: no set to build, nothing to allocate.
+        let (first, second) = (matching.next(), matching.next());
+        let several = match second {
+            Some(_) => self.distinct_names_with_prefix(name),
+            None => Vec::new(),
+        };
+        let single = if several.is_empty() { first } else { None };
+        single.into_iter().chain(several)
+    }
+
+    /// Every distinct name starting with `prefix`, in order of first occurrence: sorted by
+    /// name to find the duplicates, then back in request order (`O(n log n)`).
+    fn distinct_names_with_prefix(&self, prefix: &str) -> Vec<&str> {
+        let mut named: Vec<(&str, usize)> = self
+            .iter()
+            .enumerate()
+            .filter(|(_, (n, _))| n.starts_with(prefix))
+            .map(|(i, (n, _))| (n, i))
+            .collect();
+        // Stable: among equal names the first occurrence stays first.
+        named.sort_by(|a, b| a.0.cmp(b.0));
+        named.dedup_by(|later, first| later.0 == first.0);
+        named.sort_unstable_by_key(|&(_, i)| i);
+        named.into_iter().map(|(n, _)| n).collect()
     }
 
     /// Reassembles a chunked cookie: the bare cookie when present, else `name.0`, `name.1`, …
-    /// joined in numeric order. `None` when nothing (or only empty values) came in.
+    /// joined in numeric order (the first occurrence of an index wins). `None` when nothing
+    /// (or only empty values) came in.
     pub fn chunked(&self, name: &str) -> Option<String> {
         if let Some(v) = self.get(name) {
             return (!v.is_empty()).then(|| v.to_owned());
@@ -323,7 +379,9 @@ impl RequestCookies {
         if chunks.is_empty() {
             return None;
         }
-        chunks.sort_unstable_by_key(|(i, _)| *i);
+        // Stable, so that the first occurrence of an index is the one kept.
+        chunks.sort_by_key(|(i, _)| *i);
+        chunks.dedup_by_key(|(i, _)| *i);
         let joined: String = chunks.into_iter().map(|(_, v)| v).collect();
         (!joined.is_empty()).then_some(joined)
     }
@@ -417,15 +475,16 @@ pub fn write_chunked(
             )
         })
         .collect();
+    let present: Vec<&str> = request.chunk_names(&def.name).collect();
     let mut out = Vec::with_capacity(chunks.len());
-    for n in request.chunk_names(&def.name) {
+    for &n in &present {
         match chunks.iter().find(|(name, _)| name == n) {
             Some((_, chunk)) => out.push(write(n, chunk)),
             None => out.push(def.clear_named(n)),
         }
     }
     for (name, chunk) in &chunks {
-        if !request.chunk_names(&def.name).any(|n| n == name) {
+        if !present.contains(&name.as_str()) {
             out.push(write(name, chunk));
         }
     }
@@ -666,6 +725,170 @@ mod tests {
                 .map(str::to_owned)
                 .unwrap_or_else(|| c.to_owned());
             assert_eq!(got, expected, "{c:?}");
+        }
+    }
+
+    #[test]
+    fn h1_duplicates_are_kept_and_the_first_one_wins() {
+        let r = req("a=1; s.1=B; a=2; s=x; s.0=A; s.1=stale; s.0=dup; s=y");
+        assert_eq!(r.get("a"), Some("1"));
+        assert_eq!(r.chunked("s").as_deref(), Some("x"));
+        assert_eq!(r.chunk_names("s").collect::<Vec<_>>(), ["s.1", "s", "s.0"]);
+        let r = req("s.1=B; s.0=A; s.1=stale; s.0=dup; s.00=zero");
+        assert_eq!(r.chunked("s").as_deref(), Some("AB"));
+        assert_eq!(req("s=1").chunk_names("s").collect::<Vec<_>>(), ["s"]);
+        assert_eq!(req("a=1").chunk_names("s").count(), 0);
+    }
+
+    #[test]
+    fn h1_parsing_stops_at_the_caps() {
+        let many: Vec<String> = (0..MAX_REQUEST_COOKIES + 10).map(|i| format!("c{i}=v")).collect();
+        let r = req(&many.join("; "));
+        assert_eq!(r.pairs.len(), MAX_REQUEST_COOKIES);
+        assert_eq!(r.get(&format!("c{}", MAX_REQUEST_COOKIES - 1)), Some("v"));
+        assert_eq!(r.get(&format!("c{MAX_REQUEST_COOKIES}")), None);
+
+        // Byte cap: a cookie that would go over is ignored, smaller ones after it still fit.
+        let big = "x".repeat(MAX_REQUEST_COOKIE_BYTES / 2);
+        let r = req(&format!("a={big}; b={big}; c=1; {}=2", "d".repeat(10)));
+        assert_eq!(r.get("a"), Some(big.as_str()));
+        assert_eq!(r.get("b"), None);
+        assert_eq!(r.get("c"), Some("1"));
+        assert_eq!(r.get("dddddddddd"), Some("2"));
+        assert!(r.buf.len() <= MAX_REQUEST_COOKIE_BYTES);
+        // Several headers (HTTP/2 sends one per cookie) share the caps.
+        let mut h = http::HeaderMap::new();
+        for i in 0..MAX_REQUEST_COOKIES + 1 {
+            h.append(COOKIE, HeaderValue::from_str(&format!("h{i}=1")).unwrap());
+        }
+        assert_eq!(RequestCookies::from_headers(&h).pairs.len(), MAX_REQUEST_COOKIES);
+    }
+
+    #[test]
+    fn h1_a_big_chunked_session_fits_the_caps() {
+        // Eight full chunks (a 31 KB session) behind 150 ordinary cookies.
+        let session: String = (0..8 * 3933).map(|i| char::from(b'a' + (i % 26) as u8)).collect();
+        let mut parts: Vec<String> = (0..150)
+            .map(|i| format!("app{i}=value-{i}-{}", "z".repeat(40)))
+            .collect();
+        for (i, chunk) in session.as_bytes().chunks(3933).enumerate().rev() {
+            parts.push(format!(
+                "next-auth.session-token.{i}={}",
+                std::str::from_utf8(chunk).unwrap()
+            ));
+        }
+        let r = req(&parts.join("; "));
+        assert_eq!(r.chunked("next-auth.session-token").as_deref(), Some(session.as_str()));
+    }
+
+    /// The quadratic reference: names starting with `prefix`, first occurrences, in order.
+    fn reference_chunk_names<'a>(r: &'a RequestCookies, prefix: &str) -> Vec<&'a str> {
+        let mut out: Vec<&str> = Vec::new();
+        for (n, _) in r.iter() {
+            if n.starts_with(prefix) && !out.contains(&n) {
+                out.push(n);
+            }
+        }
+        out
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn header_bytes() -> impl Strategy<Value = Vec<u8>> {
+            // Mostly cookie syntax, with any byte a header value may hold.
+            let byte = prop_oneof![
+                4 => prop::sample::select(b"ab.=;; %\"07Fs".to_vec()),
+                1 => any::<u8>().prop_filter("header byte", |b| *b == b'\t' || (*b >= 0x20 && *b != 0x7f)),
+            ];
+            prop::collection::vec(byte, 0..400)
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            #[test]
+            fn any_header_parses_within_the_caps(bytes in header_bytes()) {
+                let Ok(value) = HeaderValue::from_bytes(&bytes) else { return Ok(()) };
+                let mut h = http::HeaderMap::new();
+                h.insert(COOKIE, value);
+                let r = RequestCookies::from_headers(&h);
+                prop_assert!(r.pairs.len() <= MAX_REQUEST_COOKIES);
+                prop_assert!(r.buf.len() <= MAX_REQUEST_COOKIE_BYTES);
+                for (n, v) in r.iter() {
+                    prop_assert!(!n.is_empty());
+                    prop_assert_eq!(r.get(n).map(|first| first.len() <= r.buf.len()), Some(true));
+                    let _ = v;
+                }
+                for prefix in ["", "a", "s", "s."] {
+                    prop_assert_eq!(r.chunk_names(prefix).collect::<Vec<_>>(), reference_chunk_names(&r, prefix));
+                    let _ = r.chunked(prefix);
+                }
+            }
+
+            #[test]
+            fn the_first_occurrence_wins(
+                pairs in prop::collection::vec(("[a-d]{1,2}", "[a-z0-9._-]{0,6}"), 0..40),
+            ) {
+                let header: Vec<String> = pairs.iter().map(|(n, v)| format!("{n}={v}")).collect();
+                let header = header.join("; ");
+                if header.is_empty() { return Ok(()) }
+                let r = req(&header);
+                for (n, _) in &pairs {
+                    let first = pairs.iter().find(|(m, _)| m == n).map(|(_, v)| v.as_str());
+                    prop_assert_eq!(r.get(n), first);
+                }
+            }
+
+            #[test]
+            fn chunks_reassemble_in_any_order_among_junk(
+                value in "[A-Za-z0-9_.-]{1,200}",
+                size in 1usize..40,
+                order in any::<prop::sample::Index>(),
+                junk in prop::collection::vec(("[a-z.]{1,8}", "[a-z]{0,8}"), 0..20),
+                stale in prop::collection::vec((0u32..12, "[a-z]{0,5}"), 0..6),
+            ) {
+                let name = "s";
+                let mut chunks: Vec<String> = value
+                    .as_bytes()
+                    .chunks(size)
+                    .enumerate()
+                    .map(|(i, c)| format!("{name}.{i}={}", std::str::from_utf8(c).unwrap()))
+                    .collect();
+                // Some rotation of the chunks, junk interleaved, stale duplicates after them.
+                let k = order.index(chunks.len());
+                chunks.rotate_left(k);
+                let mut parts = Vec::new();
+                for (i, c) in chunks.into_iter().enumerate() {
+                    parts.push(c);
+                    if let Some((n, v)) = junk.get(i) {
+                        // Junk must not itself be a chunk or the bare cookie.
+                        if n != name && !n.starts_with("s.") {
+                            parts.push(format!("{n}={v}"));
+                        }
+                    }
+                }
+                for (i, v) in &stale {
+                    parts.push(format!("{name}.{i}={v}"));
+                }
+                let r = req(&parts.join("; "));
+                let chunk_count = value.len().div_ceil(size) as u32;
+                // Stale extra indices past the end add to the value; others are ignored.
+                let mut expected = value.clone();
+                let mut extra: Vec<(u32, &str)> = Vec::new();
+                for (i, v) in &stale {
+                    if *i >= chunk_count && !extra.iter().any(|(j, _)| j == i) {
+                        extra.push((*i, v));
+                    }
+                }
+                extra.sort_by_key(|(i, _)| *i);
+                for (_, v) in extra {
+                    expected.push_str(v);
+                }
+                prop_assert_eq!(r.chunked(name), Some(expected));
+                prop_assert_eq!(r.chunk_names(name).collect::<Vec<_>>(), reference_chunk_names(&r, name));
+            }
         }
     }
 }

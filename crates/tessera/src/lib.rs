@@ -36,6 +36,7 @@ pub mod config;
 pub mod cookies;
 pub mod csrf;
 pub mod events;
+mod log_value;
 pub mod oauth;
 mod origin_check;
 pub mod pages;

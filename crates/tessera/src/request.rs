@@ -171,4 +171,110 @@ mod tests {
         assert!(parse_body(&headers("text/plain"), b"a=1").unwrap().is_empty());
         assert!(parse_body(&HeaderMap::new(), b"a=1").unwrap().is_empty());
     }
+
+    #[test]
+    fn deep_json_is_an_error_not_a_stack_overflow() {
+        let deep = format!("{{\"a\":{}1{}}}", "[".repeat(100_000), "]".repeat(100_000));
+        assert_eq!(
+            parse_body(&headers("application/json"), deep.as_bytes()),
+            Err(RequestError::MalformedJson)
+        );
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        fn content_type() -> impl Strategy<Value = String> {
+            prop::sample::select(vec![
+                "application/json",
+                "Application/JSON; charset=utf-8",
+                "application/x-www-form-urlencoded",
+                "application/x-www-form-urlencoded;charset=UTF-8",
+                "text/plain",
+                "multipart/form-data; boundary=x",
+                "",
+            ])
+            .prop_map(str::to_owned)
+        }
+
+        /// Bodies as clients and attackers send them: JSON-ish and form-ish bytes.
+        fn body() -> impl Strategy<Value = Vec<u8>> {
+            let piece = prop::sample::select(vec![
+                "{",
+                "}",
+                "[",
+                "]",
+                "\"",
+                ":",
+                ",",
+                "a",
+                "=",
+                "&",
+                "%",
+                "%2",
+                "%41",
+                "%FF",
+                "+",
+                "1",
+                "-1e999",
+                "true",
+                "null",
+                "\\u0000",
+                "\\ud800",
+                " ",
+                "\n",
+                "\u{fffd}",
+                "csrfToken",
+                "json",
+            ]);
+            prop_oneof![
+                prop::collection::vec(piece, 0..30).prop_map(|p| p.concat().into_bytes()),
+                prop::collection::vec(any::<u8>(), 0..200),
+            ]
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Never panics; the only error is the typed MalformedJson, for a JSON body.
+            #[test]
+            fn any_body_parses_or_is_malformed_json(ct in content_type(), body in body()) {
+                let is_json = ct.to_ascii_lowercase().starts_with("application/json");
+                match parse_body(&headers(&ct), &body) {
+                    Ok(map) => {
+                        if !is_json && !ct.to_ascii_lowercase().starts_with("application/x-www-form-urlencoded") {
+                            prop_assert!(map.is_empty());
+                        }
+                    }
+                    Err(e) => {
+                        prop_assert!(is_json);
+                        prop_assert_eq!(e, RequestError::MalformedJson);
+                    }
+                }
+            }
+
+            /// A form keeps the first value of each field, as strings.
+            #[test]
+            fn a_form_keeps_the_first_value(
+                pairs in prop::collection::vec(("[a-c]{1,2}", "[a-z0-9 &=%+]{0,6}"), 0..20),
+            ) {
+                let body = form_urlencoded::Serializer::new(String::new()).extend_pairs(&pairs).finish();
+                let map = parse_body(&headers("application/x-www-form-urlencoded"), body.as_bytes()).unwrap();
+                for (k, _) in &pairs {
+                    let first = pairs.iter().find(|(n, _)| n == k).map(|(_, v)| v.as_str());
+                    prop_assert_eq!(map.get(k.as_str()).and_then(Value::as_str), first);
+                }
+            }
+
+            /// Any path routes or is Unsupported; never panics.
+            #[test]
+            fn any_path_routes_or_is_unsupported(path in "(/api/auth)?(/[a-z%0-9.\\\\]{0,8}){0,4}") {
+                match AuthRequest::route(&Method::GET, &path, "/api/auth") {
+                    Ok(_) => prop_assert!(path.starts_with("/api/auth/")),
+                    Err(e) => prop_assert_eq!(e, RequestError::Unsupported("GET".into())),
+                }
+            }
+        }
+    }
 }

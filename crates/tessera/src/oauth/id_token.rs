@@ -200,18 +200,19 @@ pub(crate) fn check_claims(claims: &Map<String, Value>, alg: Algorithm, e: &Expe
         None if audiences.len() > 1 => return fail("azp is required with several audiences"),
         _ => {}
     }
-    let tol = CLOCK_TOLERANCE_SECS;
+    // The claims are the IdP's numbers, up to i64::MIN/MAX: saturating (security review I2).
+    let (tol, late) = (CLOCK_TOLERANCE_SECS, e.now.saturating_add(CLOCK_TOLERANCE_SECS));
     match number(claims, "exp")? {
-        Some(exp) if exp + tol > e.now => {}
+        Some(exp) if exp.saturating_add(tol) > e.now => {}
         Some(_) => return fail("expired"),
         None => return fail("exp is missing"),
     }
     match number(claims, "iat")? {
-        Some(iat) if iat <= e.now + tol => {}
+        Some(iat) if iat <= late => {}
         Some(_) => return fail("issued in the future"),
         None => return fail("iat is missing"),
     }
-    if number(claims, "nbf")?.is_some_and(|nbf| nbf > e.now + tol) {
+    if number(claims, "nbf")?.is_some_and(|nbf| nbf > late) {
         return fail("not valid yet (nbf)");
     }
     if claims.get("sub").and_then(Value::as_str).is_none_or(str::is_empty) {
@@ -298,6 +299,35 @@ mod tests {
         assert_eq!(
             left_half_hash(Algorithm::RS256, "jHkWEdUXMU1BwAsC4vtUsZwnNZ9Ia6gEGi6kGlBGlJ8"),
             "41UVGHoIv-YmqH4v_AhH6w"
+        );
+    }
+
+    #[test]
+    fn i2_extreme_claims_neither_panic_nor_pass_wrongly() {
+        let check = |c: Map<String, Value>, now: i64| {
+            let e = Expected { now, ..expected(None) };
+            check_claims(&c, Algorithm::RS256, &e).is_ok()
+        };
+        let now = 1_000_000;
+        // Far-future expiry: valid (the IdP said so), however it is written.
+        assert!(check(claims(json!({"exp": i64::MAX})), now));
+        assert!(check(claims(json!({"exp": 1e300})), now));
+        assert!(check(claims(json!({"exp": u64::MAX})), now));
+        // Far-past expiry or issue time.
+        assert!(!check(claims(json!({"exp": i64::MIN})), now));
+        assert!(!check(claims(json!({"exp": -1e300})), now));
+        assert!(check(claims(json!({"iat": i64::MIN, "nbf": i64::MIN})), now));
+        // Issued or valid only in the far future.
+        assert!(!check(claims(json!({"iat": i64::MAX})), now));
+        assert!(!check(claims(json!({"nbf": 1e300})), now));
+        // The clock at its ends: no overflow (the result itself does not matter).
+        let _ = check(
+            claims(json!({"exp": i64::MAX, "iat": i64::MAX, "nbf": i64::MAX})),
+            i64::MAX,
+        );
+        let _ = check(
+            claims(json!({"exp": i64::MIN, "iat": i64::MIN, "nbf": i64::MIN})),
+            i64::MIN,
         );
     }
 }

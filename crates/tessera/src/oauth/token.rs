@@ -80,7 +80,8 @@ impl TokenSet {
             return Err(FlowError::new(format!("token endpoint error: {code}{description}")));
         }
         let expires_at = match m.shift_remove("expires_in") {
-            Some(v) => integer(Some(&v)).map(|secs| now + secs),
+            // Saturating: `"expires_in": 1e300` is i64::MAX seconds (security review I2).
+            Some(v) => integer(Some(&v)).map(|secs| now.saturating_add(secs)),
             None => integer(m.get("expires_at")),
         };
         m.shift_remove("expires_at");
@@ -503,5 +504,24 @@ mod tests {
             "x"
         );
         assert!(parse_body(b"<html>").is_none());
+    }
+
+    #[test]
+    fn i2_extreme_expires_in_saturates() {
+        let at = |v: Value, now: i64| {
+            TokenSet::from_response(obj(json!({"access_token":"at","expires_in":v})), now)
+                .unwrap()
+                .expires_at
+        };
+        let now = 1_800_000_000;
+        assert_eq!(at(json!("1e300"), now), Some(i64::MAX));
+        assert_eq!(at(json!(1e300), now), Some(i64::MAX));
+        assert_eq!(at(json!(i64::MAX), now), Some(i64::MAX));
+        assert_eq!(at(json!(u64::MAX), now), Some(i64::MAX));
+        assert_eq!(at(json!("inf"), now), Some(i64::MAX));
+        assert_eq!(at(json!("-1e300"), now), Some(now.saturating_add(i64::MIN)));
+        assert_eq!(at(json!(i64::MIN), -1), Some(i64::MIN));
+        assert_eq!(at(json!("NaN"), now), Some(now));
+        assert_eq!(at(json!(60), i64::MAX), Some(i64::MAX));
     }
 }

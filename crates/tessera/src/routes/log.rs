@@ -2,6 +2,7 @@
 
 use bytes::Bytes;
 
+use crate::log_value::Untrusted;
 use crate::response::AuthResponse;
 
 pub(crate) fn post(parts: http::request::Parts, body: &[u8]) -> http::Response<Bytes> {
@@ -10,18 +11,20 @@ pub(crate) fn post(parts: http::request::Parts, body: &[u8]) -> http::Response<B
         .map(|(k, v)| (k.into_owned(), v.chars().take(512).collect()))
         .collect();
     let get = |k: &str| {
-        fields
+        let value = fields
             .iter()
             .find(|(n, _)| n == k)
             .map(|(_, v)| v.as_str())
-            .unwrap_or("")
+            .unwrap_or("");
+        // Anyone can post these: escaped and cut for the log line (security review L5).
+        Untrusted(value)
     };
     tracing::debug!(
         target: "tessera::client",
-        level = get("level"),
-        code = get("code"),
-        message = get("message"),
-        path = parts.uri.path(),
+        level = ?get("level"),
+        code = ?get("code"),
+        message = ?get("message"),
+        path = ?Untrusted(parts.uri.path()),
         "client log"
     );
     AuthResponse::json(&b"{}"[..])

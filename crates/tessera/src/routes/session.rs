@@ -12,6 +12,7 @@ use crate::config::{Config, CookieProfile, SessionStrategy};
 use crate::cookies::{self, RequestCookies};
 use crate::events::SessionEvent;
 use crate::jwt::Compat;
+use crate::log_value::Untrusted;
 use crate::response::AuthResponse;
 use crate::session::database;
 use crate::session::{Token, after, unix};
@@ -76,7 +77,9 @@ async fn refresh(ctx: &mut Ctx<'_>, update: Option<UpdateSessionBody>) -> AuthRe
     let claims = match ctx.profile.session_codec.decode(&raw, unix(now)) {
         Ok(c) => c,
         Err(e) => {
-            tracing::debug!(error = %e, "session token rejected");
+            // The error can quote the token's header (`alg …`), which anyone can write.
+            let error = Untrusted(&e);
+            tracing::debug!(?error, "session token rejected");
             return clear(ctx);
         }
     };

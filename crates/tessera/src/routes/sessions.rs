@@ -11,6 +11,7 @@ use crate::adapter::{Adapter, AdapterError, AdapterSession};
 use crate::config::SessionStrategy;
 use crate::cookies;
 use crate::response::AuthResponse;
+use crate::session::database::is_token_shaped;
 use crate::session::iso8601;
 
 /// The public id of a session: a hash of its token, so the list never leaks bearer tokens.
@@ -40,7 +41,7 @@ pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
         return message(StatusCode::FORBIDDEN, "Missing or invalid CSRF token");
     }
     let def = &ctx.profile.cookies.session_token;
-    let Some(token) = ctx.req.cookies.chunked(&def.name) else {
+    let Some(token) = ctx.req.cookies.chunked(&def.name).filter(|t| is_token_shaped(t)) else {
         return message(StatusCode::UNAUTHORIZED, "Not signed in");
     };
     let result: Result<AuthResponse, AdapterError> = async {

@@ -8,7 +8,7 @@ use crate::cookies;
 use crate::events::SignOutEvent;
 use crate::pages;
 use crate::response::AuthResponse;
-use crate::session::{Token, unix};
+use crate::session::{Token, database, unix};
 
 pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     if let Some(custom) = &ctx.config.pages.sign_out {
@@ -27,10 +27,13 @@ pub(crate) async fn submit(ctx: &mut Ctx<'_>) -> AuthResponse {
     };
     match (&ctx.config.adapter, ctx.config.strategy) {
         (Some(adapter), SessionStrategy::Database) => {
-            let deleted = adapter.delete_session(&raw).await.unwrap_or_else(|e| {
-                tracing::error!(error = %e, "deleting the session failed");
-                None
-            });
+            let deleted = match database::is_token_shaped(&raw) {
+                true => adapter.delete_session(&raw).await.unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "deleting the session failed");
+                    None
+                }),
+                false => None,
+            };
             if let Some(events) = &ctx.config.events {
                 events
                     .sign_out(SignOutEvent {

@@ -16,9 +16,28 @@ use crate::random;
 use crate::session::{after, before, iso8601};
 use crate::user::User;
 
+/// The longest session token taken from a cookie to the database.
+const MAX_TOKEN_LEN: usize = 255;
+
+/// Whether a session cookie's value has the shape of a session token, and may go to the
+/// adapter: 1 to 255 visible ASCII characters that a cookie carries without quoting (RFC
+/// 6265 `cookie-octet`s: no control character, space, `"`, `,`, `;` or `\`).
+///
+/// Tessera and next-auth mint UUIDs (36 characters; next-auth v4 falls back to 64 hex
+/// digits), and an adapter may mint its own, so the shape is generous. Anything else is
+/// "no session" without a query: a NUL byte fails PostgreSQL's query and logs an error,
+/// and a cookie can carry hundreds of kilobytes (security review L10).
+pub(crate) fn is_token_shaped(token: &str) -> bool {
+    (1..=MAX_TOKEN_LEN).contains(&token.len())
+        && token
+            .bytes()
+            .all(|b| (0x21..0x7f).contains(&b) && !matches!(b, b'"' | b',' | b';' | b'\\'))
+}
+
 /// Reads (and, past `update_age`, extends) the session of `token`, then runs the
 /// `session` callback. `write` is false for server-side reads, which never touch the database.
-/// `None`: no row, or an expired one (deleted when writing).
+/// `None`: no row, an expired one (deleted when writing), or a token without a token's
+/// shape (never sent to the adapter).
 pub(crate) async fn lookup(
     config: &Config,
     adapter: &dyn Adapter,
@@ -27,6 +46,9 @@ pub(crate) async fn lookup(
     now: SystemTime,
     write: bool,
 ) -> Result<Option<(Session, AdapterSession)>, AdapterError> {
+    if !is_token_shaped(token) {
+        return Ok(None);
+    }
     let Some((row, user)) = adapter.get_session_and_user(token).await? else {
         return Ok(None);
     };
@@ -90,7 +112,7 @@ pub(crate) async fn create(
         expires,
     };
     let row = adapter.create_session(row).await?;
-    if let Some(old) = request.chunked(&def.name) {
+    if let Some(old) = request.chunked(&def.name).filter(|t| is_token_shaped(t)) {
         // Rotate: the old token (if it was a database session) stops working.
         let _ = adapter.delete_session(&old).await;
     }

@@ -48,14 +48,17 @@ pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
     if trimmed.is_empty() {
         return Err(InvalidEmail::Empty);
     }
-    if trimmed.len() > 254 {
-        return Err(InvalidEmail::TooLong);
-    }
     // A look-alike (U+FF20, U+FE6B, …) that NFKC turned into '@' is refused outright.
     if input.matches('@').count() != trimmed.matches('@').count() {
         return Err(InvalidEmail::At);
     }
-    let lower = trimmed.to_lowercase();
+    // Lower-casing can undo NFKC (`Ω\u{301}\u{345}` lower-cases to `ώ\u{345}`, which NFKC
+    // composes to `ῴ`) and lengthen the address (`İ` is `i` and a combining dot): NFKC
+    // again, and measure the result, so that the output passes again unchanged.
+    let lower: String = trimmed.to_lowercase().nfkc().collect();
+    if lower.len() > 254 {
+        return Err(InvalidEmail::TooLong);
+    }
     if lower
         .chars()
         .any(|c| c.is_whitespace() || c.is_control() || "\"',;<>()[]\\`".contains(c))

@@ -2,6 +2,8 @@
 //! check cookies set (spec §7.1 A); `GET|POST /callback/:id` verifies the checks, exchanges
 //! the code, validates the ID token, maps the profile and handles the account (§7.1 B).
 
+use std::collections::HashMap;
+
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::HeaderValue;
@@ -15,6 +17,7 @@ use crate::callbacks::SignInArgs;
 use crate::config::SessionStrategy;
 use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef, SameSite};
 use crate::events;
+use crate::log_value::Untrusted;
 use crate::oauth::discovery::{Metadata, get_json};
 use crate::oauth::id_token::{self, Expected};
 use crate::oauth::token::{self, TokenRequest};
@@ -66,11 +69,36 @@ fn check_cookies<'a>(ctx: &'a Ctx<'_>, checks: Checks) -> Vec<(&'a CookieDef, &'
     .collect()
 }
 
+/// At most this many parameters of the sign-in request's query go on to the authorization
+/// URL (`signIn(id, options, authorizationParams)` passes a handful); the rest are ignored.
+const MAX_REQUEST_PARAMS: usize = 64;
+
+/// The authorization URL's query: pairs in order, with the position of each name's first
+/// occurrence, so that `set` is a lookup rather than a scan (security review L13: a
+/// 10 000-parameter request cost 10⁸ comparisons).
+struct QueryPairs {
+    pairs: Vec<(String, String)>,
+    first: HashMap<String, usize>,
+}
+
+impl QueryPairs {
+    fn new(pairs: Vec<(String, String)>) -> Self {
+        let mut first = HashMap::with_capacity(pairs.len());
+        for (i, (k, _)) in pairs.iter().enumerate() {
+            first.entry(k.clone()).or_insert(i);
+        }
+        QueryPairs { pairs, first }
+    }
+}
+
 /// Sets `key` in place when present, else appends it (URLSearchParams `set`).
-fn set(pairs: &mut Vec<(String, String)>, key: &str, value: &str) {
-    match pairs.iter_mut().find(|(k, _)| k == key) {
-        Some(slot) => slot.1 = value.to_owned(),
-        None => pairs.push((key.to_owned(), value.to_owned())),
+fn set(pairs: &mut QueryPairs, key: &str, value: &str) {
+    match pairs.first.get(key) {
+        Some(&i) => pairs.pairs[i].1 = value.to_owned(),
+        None => {
+            pairs.first.insert(key.to_owned(), pairs.pairs.len());
+            pairs.pairs.push((key.to_owned(), value.to_owned()));
+        }
     }
 }
 
@@ -79,7 +107,8 @@ pub(crate) async fn start(ctx: &mut Ctx<'_>, provider: &OAuthProvider) -> AuthRe
     match authorization_url(ctx, provider).await {
         Ok((url, cookies)) => AuthResponse::redirect(url).cookies(cookies),
         Err(e) => {
-            tracing::error!(provider = %provider.id, error = %e, "OAuth sign-in could not start");
+            let error = Untrusted(&e);
+            tracing::error!(provider = %provider.id, ?error, "OAuth sign-in could not start");
             AuthResponse::redirect(ctx.error_url("OAuthSignin"))
         }
     }
@@ -90,7 +119,7 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
     let mut endpoint = url::Url::parse(&meta.authorization_endpoint)
         .map_err(|e| FlowError::new(format!("authorization endpoint: {e}")))?;
     // openid-client keeps the endpoint's own query first.
-    let mut pairs: Vec<(String, String)> = endpoint.query_pairs().into_owned().collect();
+    let mut pairs = QueryPairs::new(endpoint.query_pairs().into_owned().collect());
     endpoint.set_query(None);
     let redirect_uri = ctx.base_url(&format!("callback/{}", p.id));
     set(&mut pairs, "client_id", &p.client_id);
@@ -100,10 +129,9 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
     for (k, v) in &p.params {
         set(&mut pairs, k, v);
     }
-    for (k, v) in &ctx.req.query {
-        if !RESERVED.contains(&k.as_str()) {
-            set(&mut pairs, k, v);
-        }
+    let requested = ctx.req.query.iter().filter(|(k, _)| !RESERVED.contains(&k.as_str()));
+    for (k, v) in requested.take(MAX_REQUEST_PARAMS) {
+        set(&mut pairs, k, v);
     }
 
     let checks = p.checks_in_effect();
@@ -112,7 +140,10 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
     // `form_post` callbacks (Apple) arrive as a cross-site POST, which carries no
     // `SameSite=Lax` cookie: on https the check cookies and the callback URL go out as
     // `SameSite=None; Secure` instead (browsers refuse `None` without `Secure`).
-    let form_post = pairs.iter().any(|(k, v)| k == "response_mode" && v == "form_post");
+    let form_post = pairs
+        .pairs
+        .iter()
+        .any(|(k, v)| k == "response_mode" && v == "form_post");
     let cross_site = |def: &CookieDef| -> Option<CookieDef> {
         (form_post && def.options.secure).then(|| {
             let mut def = def.clone();
@@ -143,7 +174,7 @@ async fn authorization_url(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(String, 
         cookies.push(cross_site(def).as_ref().unwrap_or(def).set(&jwe, expires));
     }
     let query = form_urlencoded::Serializer::new(String::new())
-        .extend_pairs(&pairs)
+        .extend_pairs(&pairs.pairs)
         .finish()
         .replace('+', "%20");
     Ok((format!("{endpoint}?{query}"), cookies))
@@ -335,20 +366,28 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
     let redirect = |ctx: &Ctx<'_>, code: &str| AuthResponse::redirect(ctx.error_url(code)).cookies(cleared.clone());
     let params = callback_params(ctx);
     if let Some(e) = ctx.req.query("error").or(ctx.req.body_str("error")) {
-        tracing::info!(provider = %p.id, error = %e, "the provider returned an error");
+        // Anyone can send these: escaped and cut for the log line (L5).
+        let description = ctx
+            .req
+            .query("error_description")
+            .or(ctx.req.body_str("error_description"));
+        let (error, description) = (Untrusted(e), Untrusted(description.unwrap_or("")));
+        tracing::info!(provider = %p.id, ?error, ?description, "the provider returned an error");
         return redirect(ctx, "Callback");
     }
     let checks = match read_checks(ctx, p) {
         Ok(c) => c,
         Err(e) => {
-            tracing::warn!(provider = %p.id, error = %e, "OAuth callback refused");
+            let error = Untrusted(&e);
+            tracing::warn!(provider = %p.id, ?error, "OAuth callback refused");
             return redirect(ctx, "OAuthCallback");
         }
     };
     let Outcome { profile, tokens } = match exchange(ctx, p, &params, &checks).await {
         Ok(o) => o,
         Err(e) => {
-            tracing::warn!(provider = %p.id, error = %e, "OAuth callback failed");
+            let error = Untrusted(&e);
+            tracing::warn!(provider = %p.id, ?error, "OAuth callback failed");
             return redirect(ctx, "OAuthCallback");
         }
     };
@@ -431,6 +470,7 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
                 None => Ok(None),
             }
         }
+        SessionStrategy::Database if !crate::session::database::is_token_shaped(&raw) => Ok(None),
         SessionStrategy::Database => Ok(match adapter.get_session_and_user(&raw).await? {
             Some((s, u)) if s.expires > ctx.now => Some(u),
             _ => None,
