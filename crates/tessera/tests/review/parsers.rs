@@ -599,6 +599,10 @@ mod properties {
 
     fn apply(token: &str, edit: &Edit) -> String {
         let mut chars: Vec<char> = token.chars().collect();
+        if chars.is_empty() && !matches!(edit, Edit::Insert(..)) {
+            // An earlier truncation emptied the token: nothing left to replace or delete.
+            return String::new();
+        }
         match edit {
             Edit::Replace(i, c) => {
                 let i = i.index(chars.len());
