@@ -117,6 +117,10 @@ start_stack() {
   ORIGIN="http://127.0.0.1:$nginx_port"
   DEMO_LOG="$dir/demo.log"
   STACKS+=("$name")
+  # @HOST@ in a VAR=value argument stands for nginx's host:port (known only now).
+  local args=() a
+  for a in "$@"; do args+=("${a//@HOST@/127.0.0.1:$nginx_port}"); done
+  set -- "${args[@]}"
 
   (
     cd "$dir"
@@ -150,7 +154,7 @@ http {
     listen 127.0.0.1:$nginx_port;
     location / {
       proxy_pass http://127.0.0.1:$demo_port;
-      proxy_set_header Host \$host;
+      proxy_set_header Host ${NGINX_HOST_HEADER:-\$host};
       proxy_set_header X-Forwarded-For \$proxy_add_x_forwarded_for;
       proxy_set_header X-Forwarded-Proto \$scheme;
       # Client headers such as X-Forwarded-Host pass through unchanged (nginx's default).
@@ -262,10 +266,42 @@ case_forged_x_forwarded_host_never_reaches_a_magic_link() {
   expect "the printed link's origin (link: ${link%%\?*}?…)" "$ORIGIN" "$(printf '%s' "$link" | sed -n 's#^\(https\{0,1\}://[^/]*\).*#\1#p')"
 }
 
+# Trust-host mode (no NEXTAUTH_URL; the origin comes from the request) with an allow-list:
+# its own stack, whose nginx passes the client's Host with its port ($http_host) and, as a
+# naive configuration does, the client's X-Forwarded-Host.
+case_trust_host_links_use_only_allowed_hosts() {
+  echo "case: trust-host mode: links only for AUTH_ALLOWED_HOSTS, 400 for a forged Host or X-Forwarded-Host (127.0.0.7)"
+  NGINX_HOST_HEADER='$http_host' start_stack trusthost NEXTAUTH_URL= AUTH_TRUST_HOST=1 AUTH_ALLOWED_HOSTS=@HOST@
+  local ip=127.0.0.7 token reply link
+  ask_link() { # ask_link <email> [curl args]: prints "<body> <status>"
+    local email="$1"
+    shift
+    token="$(csrf_token "$ip")"
+    client_curl "$ip" -w ' %{http_code}' "$@" \
+      --data-urlencode "csrfToken=$token" --data-urlencode "email=$email" \
+      --data-urlencode "json=true" "$ORIGIN/api/auth/signin/email"
+  }
+  reply="$(ask_link forged-xfh@example.com -H "X-Forwarded-Host: evil.example")"
+  expect "POST /signin/email with X-Forwarded-Host: evil.example (reply: ${reply% *})" 400 "${reply##* }"
+  reply="$(ask_link forged-host@example.com -H "Host: evil.example")"
+  expect "POST /signin/email with Host: evil.example (reply: ${reply% *})" 400 "${reply##* }"
+  reply="$(ask_link allowed@example.com)"
+  expect "POST /signin/email on the allowed host (reply: ${reply% *})" 200 "${reply##* }"
+  link=""
+  for _ in $(seq 1 50); do
+    link="$(sed -n 's/.*sign-in link for allowed@example\.com: \([^ ]*\).*/\1/p' "$DEMO_LOG" | tail -n 1)"
+    [[ -n "$link" ]] && break
+    sleep 0.1
+  done
+  expect "the printed link's origin (link: ${link%%\?*}?…)" "$ORIGIN" "$(printf '%s' "$link" | sed -n 's#^\(https\{0,1\}://[^/]*\).*#\1#p')"
+  expect "links mailed for the forged hosts" 0 "$(grep -c 'sign-in link for forged' "$DEMO_LOG" || true)"
+}
+
 CASES=(
   case_two_clients_have_their_own_buckets
   case_forged_left_most_x_forwarded_for
   case_forged_x_forwarded_host_never_reaches_a_magic_link
+  case_trust_host_links_use_only_allowed_hosts
 )
 
 main() {

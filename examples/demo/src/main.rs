@@ -141,7 +141,10 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     let username = env("DEMO_USERNAME").unwrap_or_else(|| "demo".into());
     let password = env("DEMO_PASSWORD").unwrap_or_else(|| "demo".into());
     let mut builder = Auth::builder().from_env();
-    if env("NEXTAUTH_URL").or_else(|| env("AUTH_URL")).is_none() {
+    // Without a URL the demo names itself, unless it is told to take the origin from the
+    // request (AUTH_TRUST_HOST, with AUTH_ALLOWED_HOSTS for its email links).
+    let trust_host = env("AUTH_TRUST_HOST").is_some() || env("VERCEL").is_some();
+    if env("NEXTAUTH_URL").or_else(|| env("AUTH_URL")).is_none() && !trust_host {
         builder = builder.url(format!("http://localhost:{port}"));
     }
     if env("NEXTAUTH_SECRET").or_else(|| env("AUTH_SECRET")).is_none() {
