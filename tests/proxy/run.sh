@@ -219,6 +219,19 @@ sign_in() {
     "$ORIGIN/api/auth/callback/credentials"
 }
 
+# expect_link_origin <email>: the sign-in link the demo printed for <email> (its dev mailer
+# writes it to DEMO_LOG) has origin ORIGIN.
+expect_link_origin() {
+  local pattern="${1//./\\.}" link=""
+  for _ in $(seq 1 50); do
+    link="$(sed -n "s/.*sign-in link for $pattern: \([^ ]*\).*/\1/p" "$DEMO_LOG" | tail -n 1)"
+    [[ -n "$link" ]] && break
+    sleep 0.1
+  done
+  expect "the origin of the link printed for $1 (link: ${link%%\?*}?…)" "$ORIGIN" \
+    "$(printf '%s' "$link" | sed -n 's#^\(https\{0,1\}://[^/]*\).*#\1#p')"
+}
+
 # The demo's limit: 20 failed credentials attempts per client per 15 minutes.
 PER_CLIENT=20
 
@@ -250,20 +263,14 @@ case_forged_left_most_x_forwarded_for() {
 
 case_forged_x_forwarded_host_never_reaches_a_magic_link() {
   echo "case: a forged X-Forwarded-Host never reaches a magic link (127.0.0.6)"
-  local token reply link
+  local token reply
   token="$(csrf_token 127.0.0.6)"
   reply="$(client_curl 127.0.0.6 -w ' %{http_code}' \
     -H "X-Forwarded-Host: evil.example" \
     --data-urlencode "csrfToken=$token" --data-urlencode "email=victim@example.com" \
     --data-urlencode "json=true" "$ORIGIN/api/auth/signin/email")"
   expect "POST /signin/email status (reply: ${reply% *})" 200 "${reply##* }"
-  link=""
-  for _ in $(seq 1 50); do
-    link="$(sed -n 's/.*sign-in link for victim@example\.com: \([^ ]*\).*/\1/p' "$DEMO_LOG" | tail -n 1)"
-    [[ -n "$link" ]] && break
-    sleep 0.1
-  done
-  expect "the printed link's origin (link: ${link%%\?*}?…)" "$ORIGIN" "$(printf '%s' "$link" | sed -n 's#^\(https\{0,1\}://[^/]*\).*#\1#p')"
+  expect_link_origin victim@example.com
 }
 
 # Trust-host mode (no NEXTAUTH_URL; the origin comes from the request) with an allow-list:
@@ -272,7 +279,7 @@ case_forged_x_forwarded_host_never_reaches_a_magic_link() {
 case_trust_host_links_use_only_allowed_hosts() {
   echo "case: trust-host mode: links only for AUTH_ALLOWED_HOSTS, 400 for a forged Host or X-Forwarded-Host (127.0.0.7)"
   NGINX_HOST_HEADER='$http_host' start_stack trusthost NEXTAUTH_URL= AUTH_TRUST_HOST=1 AUTH_ALLOWED_HOSTS=@HOST@
-  local ip=127.0.0.7 token reply link
+  local ip=127.0.0.7 token reply
   ask_link() { # ask_link <email> [curl args]: prints "<body> <status>"
     local email="$1"
     shift
@@ -287,13 +294,7 @@ case_trust_host_links_use_only_allowed_hosts() {
   expect "POST /signin/email with Host: evil.example (reply: ${reply% *})" 400 "${reply##* }"
   reply="$(ask_link allowed@example.com)"
   expect "POST /signin/email on the allowed host (reply: ${reply% *})" 200 "${reply##* }"
-  link=""
-  for _ in $(seq 1 50); do
-    link="$(sed -n 's/.*sign-in link for allowed@example\.com: \([^ ]*\).*/\1/p' "$DEMO_LOG" | tail -n 1)"
-    [[ -n "$link" ]] && break
-    sleep 0.1
-  done
-  expect "the printed link's origin (link: ${link%%\?*}?…)" "$ORIGIN" "$(printf '%s' "$link" | sed -n 's#^\(https\{0,1\}://[^/]*\).*#\1#p')"
+  expect_link_origin allowed@example.com
   expect "links mailed for the forged hosts" 0 "$(grep -c 'sign-in link for forged' "$DEMO_LOG" || true)"
 }
 

@@ -133,6 +133,18 @@ pub(crate) fn backend(op: &'static str) -> impl Fn(sqlx::Error) -> AdapterError 
     move |e| classify(op, e, None, None)
 }
 
+/// The user just inserted with `id` (its verification time as stored, in milliseconds).
+pub(crate) fn created_user(id: String, user: tessera::adapter::NewUser, verified_ms: Option<i64>) -> User {
+    User {
+        id,
+        name: user.name,
+        email: user.email,
+        image: user.image,
+        email_verified: verified_ms.map(from_ms),
+        extra: Map::new(),
+    }
+}
+
 pub(crate) fn user_from_row(row: &impl Cols) -> Result<User, sqlx::Error> {
     Ok(User {
         id: row.text("id")?,
@@ -309,14 +321,7 @@ macro_rules! impl_adapter {
                     .execute(&self.pool)
                     .await
                     .map_err(|e| classify("create_user", e, Some("a user with this email exists"), None))?;
-                Ok(tessera::User {
-                    id,
-                    name: user.name,
-                    email: user.email,
-                    image: user.image,
-                    email_verified: verified.map(from_ms),
-                    extra: Default::default(),
-                })
+                Ok(created_user(id, user, verified))
             }
 
             async fn get_user(&self, id: &str) -> Result<Option<tessera::User>, tessera::adapter::AdapterError> {
@@ -654,14 +659,7 @@ macro_rules! impl_adapter {
                     .await
                     .map_err(|e| classify(OP, e, Some("this provider account is already linked"), None))?;
                 tx.commit().await.map_err(backend(OP))?;
-                Ok(tessera::User {
-                    id,
-                    name: user.name,
-                    email: user.email,
-                    image: user.image,
-                    email_verified: verified.map(from_ms),
-                    extra: Default::default(),
-                })
+                Ok(created_user(id, user, verified))
             }
 
             async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, tessera::adapter::AdapterError> {

@@ -4,44 +4,15 @@
 
 mod common;
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use common::outbox::Outbox;
 use common::{Browser, builder};
 use http::StatusCode;
 use serde_json::json;
 use tessera::adapter::{Adapter, MemoryAdapter};
-use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
+use tessera::providers::email::EmailProvider;
 use tessera::{Pages, SessionStrategy};
-
-#[derive(Clone, Default)]
-struct Outbox {
-    sent: Arc<Mutex<Vec<(String, String)>>>,
-    fail: bool,
-}
-
-#[tessera::async_trait]
-impl Mailer for Outbox {
-    async fn send(&self, r: VerificationRequest<'_>) -> Result<(), MailerError> {
-        self.sent
-            .lock()
-            .unwrap()
-            .push((r.identifier.to_owned(), r.url.to_owned()));
-        if self.fail {
-            Err(MailerError("smtp down".into()))
-        } else {
-            Ok(())
-        }
-    }
-}
-
-impl Outbox {
-    fn last_link(&self) -> String {
-        self.sent.lock().unwrap().last().expect("a mail was sent").1.clone()
-    }
-    fn count(&self) -> usize {
-        self.sent.lock().unwrap().len()
-    }
-}
 
 fn setup(outbox: &Outbox) -> (Browser, Arc<MemoryAdapter>) {
     let db = Arc::new(MemoryAdapter::new());
@@ -84,7 +55,7 @@ async fn the_transcript_flow() {
     assert!(r.set_cookies().contains(
         &"next-auth.callback-url=http%3A%2F%2Flocalhost%3A3000%2Fwelcome; Path=/; HttpOnly; SameSite=Lax".to_owned()
     ));
-    let (to, link) = outbox.sent.lock().unwrap()[0].clone();
+    let (to, link) = outbox.sent()[0].clone();
     assert_eq!(to, "bob@example.com");
     let prefix =
         "http://localhost:3000/api/auth/callback/email?callbackUrl=http%3A%2F%2Flocalhost%3A3000%2Fwelcome&token=";
@@ -218,10 +189,7 @@ async fn hostile_addresses_are_refused_before_anything_happens() {
 
 #[tokio::test]
 async fn a_failed_send_leaves_no_usable_token() {
-    let outbox = Outbox {
-        fail: true,
-        ..Default::default()
-    };
+    let outbox = Outbox::failing();
     let (mut b, _) = setup(&outbox);
     let r = request_link(&mut b, "a@example.com").await;
     assert_eq!(

@@ -5,6 +5,7 @@
 
 pub mod counting;
 pub mod fake_idp;
+pub mod outbox;
 
 use std::collections::BTreeMap;
 

@@ -13,11 +13,12 @@ use http::StatusCode;
 use serde_json::{Value, json};
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken};
 use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
-use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
+use tessera::providers::email::EmailProvider;
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Account, Auth, AuthBuilder, User};
 
 use crate::common::fake_idp::json_response;
+use crate::common::outbox::Outbox;
 use crate::common::{Browser, Reply, SECRET};
 
 const IDP: &str = "https://idp.example";
@@ -46,18 +47,6 @@ impl HttpClient for Idp {
             Some("/userinfo") => json_response(200, &self.0.lock().unwrap()),
             _ => json_response(404, &json!({"error": "not_found"})),
         })
-    }
-}
-
-/// Records every link it is asked to send.
-#[derive(Clone, Default)]
-struct Outbox(Arc<Mutex<Vec<String>>>);
-
-#[tessera::async_trait]
-impl Mailer for Outbox {
-    async fn send(&self, r: VerificationRequest<'_>) -> Result<(), MailerError> {
-        self.0.lock().unwrap().push(r.url.to_owned());
-        Ok(())
     }
 }
 
@@ -152,7 +141,7 @@ async fn email_sign_in(b: &mut Browser, outbox: &Outbox, email: &str) -> Reply {
         )
         .await;
     assert_eq!(r.status, StatusCode::OK, "{}", r.text());
-    let link = outbox.0.lock().unwrap().last().cloned().unwrap();
+    let link = outbox.last_link();
     b.get(link.strip_prefix("http://localhost:3000").unwrap()).await
 }
 

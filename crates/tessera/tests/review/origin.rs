@@ -1,39 +1,20 @@
 //! Hosts, origins and pages: M5 (allowed hosts), L6 (cross-site POSTs), L7 (frame and cache headers), L1, L12.
 
-use std::sync::{Arc, Mutex};
-
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use tessera::adapter::MemoryAdapter;
 use tessera::callbacks::{CallbackError, Callbacks, SignInArgs, SignInDecision};
 use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::OAuthProvider;
-use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
+use tessera::providers::email::EmailProvider;
 use tessera::{Auth, AuthBuilder, ConfigError};
 
+use crate::common::outbox::Outbox;
 use crate::common::{self, Browser, Reply};
 
 // ---------------------------------------------------------------------------------------
 // Helpers
 // ---------------------------------------------------------------------------------------
-
-/// A mailer that records the links it is asked to send.
-#[derive(Clone, Default)]
-struct Outbox(Arc<Mutex<Vec<String>>>);
-
-#[tessera::async_trait]
-impl Mailer for Outbox {
-    async fn send(&self, r: VerificationRequest<'_>) -> Result<(), MailerError> {
-        self.0.lock().unwrap().push(r.url.to_owned());
-        Ok(())
-    }
-}
-
-impl Outbox {
-    fn links(&self) -> Vec<String> {
-        self.0.lock().unwrap().clone()
-    }
-}
 
 /// An OAuth client that must never be reached.
 struct NoNetwork;

@@ -1,0 +1,57 @@
+//! A mailer that records what it is asked to send, and can be told to fail.
+
+use std::sync::{Arc, Mutex};
+
+use tessera::providers::email::{Mailer, MailerError, VerificationRequest};
+
+/// Records `(address, link)` for every mail; clones share the record.
+#[derive(Clone, Default)]
+pub struct Outbox {
+    sent: Arc<Mutex<Vec<(String, String)>>>,
+    fail: bool,
+}
+
+#[tessera::async_trait]
+impl Mailer for Outbox {
+    async fn send(&self, r: VerificationRequest<'_>) -> Result<(), MailerError> {
+        self.sent
+            .lock()
+            .unwrap()
+            .push((r.identifier.to_owned(), r.url.to_owned()));
+        if self.fail {
+            Err(MailerError("smtp down".into()))
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Outbox {
+    /// An outbox whose every send fails (after recording it).
+    pub fn failing() -> Self {
+        Outbox {
+            fail: true,
+            ..Default::default()
+        }
+    }
+
+    /// Every `(address, link)` sent so far.
+    pub fn sent(&self) -> Vec<(String, String)> {
+        self.sent.lock().unwrap().clone()
+    }
+
+    /// Every link sent so far.
+    pub fn links(&self) -> Vec<String> {
+        self.sent().into_iter().map(|(_, link)| link).collect()
+    }
+
+    /// The last link sent; panics when none was.
+    pub fn last_link(&self) -> String {
+        self.sent.lock().unwrap().last().expect("a mail was sent").1.clone()
+    }
+
+    /// How many mails were sent.
+    pub fn count(&self) -> usize {
+        self.sent.lock().unwrap().len()
+    }
+}
