@@ -85,10 +85,11 @@ pub struct CredentialField {
 ///   `OAuthAccountNotLinked` (status 403) and nothing is written, unless
 ///   [`allow_dangerous_email_account_linking`](Self::allow_dangerous_email_account_linking)
 ///   is on **and** that user's email is verified.
-/// * On later sign-ins `authorize` does not overwrite what is stored, so renames through the
-///   session `update` or the adapter stay: `name` and `image` are written when the user is
-///   created and afterwards only filled in while the stored value is empty. The `email`
-///   follows `authorize` (it is the app's login identifier): a different address replaces the
+/// * `authorize` is the source of truth for the profile, as in NextAuth's JWT sign-in (and
+///   Tessera's): the `name` and `image` it returns are stored at every sign-in (one it leaves
+///   unset keeps the stored value), so an app that lets users rename themselves returns the
+///   stored name from `authorize`. The `email`
+///   follows `authorize` too (it is the app's login identifier): a different address replaces the
 ///   stored one and resets `email_verified` to `None`; an address that another user has is
 ///   not taken over (the stored one stays, with a warning in the log); a missing one leaves
 ///   the stored one alone. Emails are normalised like every other address, and one that is

@@ -7,6 +7,7 @@ use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
 use crate::config::SessionStrategy;
 use crate::cookies;
 use crate::events::{self, SignInEvent};
+use crate::log_value::Untrusted;
 use crate::providers::email::normalize_email;
 use crate::providers::{Credentials, CredentialsProvider, Provider};
 use crate::rate_limit;
@@ -166,9 +167,10 @@ async fn credentials_database_session(
 ///   account ([`Adapter::create_user_and_link`]). If another user has the email, that is
 ///   [`CredentialsUserError::EmailTaken`], unless the provider opts in to linking and that
 ///   user's email is verified.
-/// * `authorize` may not undo changes made since (I12): `name` and `image` are only filled
-///   in while empty; the `email` follows `authorize` (a change resets `email_verified`, in
-///   [`events::update_user`]) unless another user has that address.
+/// * `authorize` is the source of truth for the profile: the `name` and `image` it returns
+///   replace the stored ones (unset ones keep them); the `email` follows it too (a change
+///   resets `email_verified`, in [`events::update_user`]) unless another user has that
+///   address.
 async fn credentials_user(
     ctx: &Ctx<'_>,
     adapter: &dyn Adapter,
@@ -178,7 +180,7 @@ async fn credentials_user(
     let email = user.email.as_deref().and_then(|e| match normalize_email(e) {
         Ok(e) => Some(e),
         Err(_) => {
-            tracing::warn!(provider = %provider.id, email = ?truncated(e), "authorize returned an invalid email; not stored");
+            tracing::warn!(provider = %provider.id, email = ?Untrusted(e), "authorize returned an invalid email; not stored");
             None
         }
     });
@@ -187,10 +189,10 @@ async fn credentials_user(
             id: stored.id.clone(),
             ..Default::default()
         };
-        if stored.name.is_none() && user.name.is_some() {
+        if user.name.is_some() && user.name != stored.name {
             update.name = Some(user.name.clone());
         }
-        if stored.image.is_none() && user.image.is_some() {
+        if user.image.is_some() && user.image != stored.image {
             update.image = Some(user.image.clone());
         }
         if let Some(new) = email.as_deref().filter(|e| stored.email.as_deref() != Some(*e)) {
@@ -235,11 +237,6 @@ async fn credentials_user(
         email_verified: None,
     };
     Ok(events::create_user_and_link(ctx, adapter, new, &mut account, None).await?)
-}
-
-/// At most 64 characters of an untrusted value, for the log (log it with `?`).
-pub(crate) fn truncated(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 /// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).

@@ -296,9 +296,11 @@ async fn h2_an_email_change_resets_verification() {
     assert_eq!(session(&mut b).await["user"]["email"], "new@corp.com");
 }
 
-/// I12: a later credentials sign-in does not undo a rename; it only fills empty fields.
+/// I12, kept on purpose: `authorize` is the source of truth for the profile, as in
+/// NextAuth's JWT sign-in, so a later sign-in stores the name it returns (an app that lets
+/// users rename themselves returns the stored name); what it leaves unset stays.
 #[tokio::test]
-async fn i12_a_credentials_sign_in_keeps_renames() {
+async fn i12_authorize_is_the_source_of_truth_for_the_profile() {
     let db = Arc::new(MemoryAdapter::new());
     let app = app(&db, |b| b.provider(credentials()));
     let mut b = app.browser();
@@ -315,21 +317,33 @@ async fn i12_a_credentials_sign_in_keeps_renames() {
     })
     .await
     .unwrap();
+    // authorize returns no name (and an image): the rename stays, the image is stored.
     let fields = [
         ("username", "u-1"),
         ("email", "u@corp.com"),
-        ("name", "Ursula"),
         ("image", "http://img/u.png"),
     ];
     credentials_sign_in(&mut b, &fields).await;
     let after = db.get_user(&user.id).await.unwrap().unwrap();
-    assert_eq!(after.name.as_deref(), Some("Ursula K."), "the rename stays");
+    assert_eq!(
+        after.name.as_deref(),
+        Some("Ursula K."),
+        "an unset name keeps the stored one"
+    );
+    assert_eq!(after.image.as_deref(), Some("http://img/u.png"));
+    assert_eq!(session(&mut b).await["user"]["name"], "Ursula K.");
+
+    // authorize returns a name: it wins, as it does in the JWT strategy.
+    let fields = [("username", "u-1"), ("email", "u@corp.com"), ("name", "Ursula")];
+    credentials_sign_in(&mut b, &fields).await;
+    let after = db.get_user(&user.id).await.unwrap().unwrap();
+    assert_eq!(after.name.as_deref(), Some("Ursula"));
     assert_eq!(
         after.image.as_deref(),
         Some("http://img/u.png"),
-        "an empty field is filled in"
+        "an unset image keeps the stored one"
     );
-    assert_eq!(session(&mut b).await["user"]["name"], "Ursula K.");
+    assert_eq!(session(&mut b).await["user"]["name"], "Ursula");
 }
 
 // ---------------------------------------------------------------------------------------

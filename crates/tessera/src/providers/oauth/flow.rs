@@ -500,7 +500,7 @@ fn verified_email(p: &OAuthProvider, email: Option<String>, raw: &Value) -> Opti
         Err(_) => {
             tracing::warn!(
                 provider = %p.id,
-                email = ?crate::routes::callback::truncated(&email),
+                email = ?Untrusted(&email),
                 "the provider's email is not a valid address; signing in without it"
             );
             return None;
