@@ -353,7 +353,7 @@ impl crate::Auth {
     }
 }
 
-/// Refreshes provider token sets from inside the `jwt` callback, where no [`Auth`] is at
+/// Refreshes provider token sets from inside the `jwt` callback, where no [`Auth`](crate::Auth) is at
 /// hand: [`JwtArgs::refresher`](crate::callbacks::JwtArgs::refresher). The same
 /// single-flight refresh as [`Auth::refresh_token_set`](crate::Auth::refresh_token_set).
 ///
