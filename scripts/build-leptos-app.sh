@@ -12,7 +12,9 @@ if ! rustup target list --installed 2>/dev/null | grep -qx wasm32-unknown-unknow
   rustup target add wasm32-unknown-unknown
 fi
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
-tools="$PWD/target/tools/wasm-bindgen-$version"
+# wasm-bindgen-cli is cached per version outside the checkout (a fresh clone, as CI makes,
+# reuses it instead of spending ~3 minutes building it again); TESSERA_TOOLS moves the cache.
+tools="${TESSERA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/tools}/wasm-bindgen-$version"
 if [ ! -x "$tools/bin/wasm-bindgen" ]; then
   cargo install wasm-bindgen-cli --version "$version" --root "$tools"
 fi

@@ -3,7 +3,7 @@
 # (LocalStorageBroadcast, setTimeout sleep, SessionStore) and tessera-leptos (<SessionProvider>).
 #
 # Installs what it needs: wasm-bindgen-cli at exactly the `wasm-bindgen` version of
-# Cargo.lock (cached under target/tools/wasm-bindgen-<version>), and Debian's chromium +
+# Cargo.lock (cached under ~/.cache/tessera/tools/wasm-bindgen-<version>), and Debian's chromium +
 # chromium-driver (apt) when missing. With CI=true a failed install fails the run;
 # otherwise the browser tests are skipped loudly.
 set -euo pipefail
@@ -31,7 +31,9 @@ cargo check -p tessera-leptos --features csr --target wasm32-unknown-unknown --a
 step "wasm-bindgen-cli (must equal the wasm-bindgen crate in Cargo.lock)"
 version=$(awk '/^name = "wasm-bindgen"$/ { getline; gsub(/[^0-9.]/, ""); print; exit }' Cargo.lock)
 [ -n "$version" ] || { echo "no wasm-bindgen in Cargo.lock" >&2; exit 1; }
-tools="$PWD/target/tools/wasm-bindgen-$version"
+# wasm-bindgen-cli is cached per version outside the checkout (a fresh clone, as CI makes,
+# reuses it instead of spending ~3 minutes building it again); TESSERA_TOOLS moves the cache.
+tools="${TESSERA_TOOLS:-${XDG_CACHE_HOME:-$HOME/.cache}/tessera/tools}/wasm-bindgen-$version"
 if [ ! -x "$tools/bin/wasm-bindgen-test-runner" ]; then
   echo "installing wasm-bindgen-cli $version into $tools (about 3 minutes, once)"
   cargo install wasm-bindgen-cli --version "$version" --root "$tools" \
