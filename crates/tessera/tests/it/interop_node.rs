@@ -4,8 +4,6 @@
 //! Needs `node` on PATH and `npm ci --prefix tests/interop`. Without them the tests are
 //! skipped (loudly), unless `CI=true`, where they fail.
 
-#![allow(clippy::unwrap_used)]
-
 use std::io::Write;
 use std::path::PathBuf;
 use std::process::{Command, Stdio};

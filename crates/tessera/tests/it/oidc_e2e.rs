@@ -6,11 +6,7 @@
 //! Needs `node` and `npm ci --prefix tests/oidc`. Without them the tests are skipped
 //! (loudly), unless `CI=true`, where they fail.
 
-#![cfg(feature = "reqwest")]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader, Read};
 use std::path::PathBuf;
@@ -18,7 +14,7 @@ use std::process::{Child, Command, Stdio};
 use std::sync::{Arc, Mutex, mpsc};
 use std::time::Duration;
 
-use common::{Browser, Reply};
+use crate::common::{Browser, Reply};
 use http::StatusCode;
 use tessera::adapter::{Adapter, MemoryAdapter};
 use tessera::providers::oauth::Algorithm;
