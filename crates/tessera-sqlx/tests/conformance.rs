@@ -6,6 +6,9 @@
 //! otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../tessera/tests/it/common/service.rs"]
+mod service;
+
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,17 +67,10 @@ async fn postgres() -> Option<PostgresAdapter> {
         Err(_) => "no answer within 10 s".to_owned(),
     };
     let target = redacted(&url);
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "PostgreSQL at {target} is unreachable ({err}); with CI=true the PostgreSQL \
-             tests must run. Start PostgreSQL or set TESSERA_TEST_POSTGRES_URL."
-        );
-    }
-    eprintln!(
-        "\n==============================================================\n\
-         SKIP: PostgreSQL at {target} is unreachable ({err}).\n\
-         The PostgreSQL adapter was NOT tested. Set TESSERA_TEST_POSTGRES_URL to test it.\n\
-         ==============================================================\n"
+    service::unavailable(
+        "PostgreSQL (the PostgresAdapter tests)",
+        &format!("{target} is unreachable ({err})"),
+        "Start PostgreSQL, or set TESSERA_TEST_POSTGRES_URL to a reachable database.",
     );
     None
 }

@@ -4,6 +4,7 @@
 pub mod counting;
 pub mod fake_idp;
 pub mod outbox;
+pub mod service;
 
 use std::collections::BTreeMap;
 
