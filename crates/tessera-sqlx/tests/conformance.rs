@@ -170,10 +170,43 @@ async fn extra_checks(db: &dyn Adapter) {
     assert!(db.list_accounts(&user.id).await.expect("after delete").is_empty());
 }
 
-#[tokio::test]
-async fn sqlite_in_memory_conforms() {
+/// Runs a conformance case against a fresh in-memory SQLite database.
+async fn with_sqlite_in_memory(case: impl AsyncFnOnce(&dyn Adapter)) {
     let db = SqliteAdapter::in_memory().await.expect("in-memory sqlite");
-    tessera::adapter::conformance::run(&db).await;
+    case(&db).await;
+}
+
+/// Runs a conformance case against a fresh SQLite file, removed afterwards.
+async fn with_sqlite_file(case: impl AsyncFnOnce(&dyn Adapter)) {
+    let file = TempDb::new();
+    let db = SqliteAdapter::open(&file.0).await.expect("sqlite file");
+    case(&db).await;
+    db.pool().close().await;
+}
+
+/// Runs a conformance case against the test PostgreSQL database, or skips it (see
+/// [`postgres`]).
+async fn with_postgres(case: impl AsyncFnOnce(&dyn Adapter)) {
+    let Some(db) = postgres().await else { return };
+    case(&db).await;
+}
+
+/// One test per conformance case, per backend (`sqlite_in_memory::users`, …).
+mod sqlite_in_memory {
+    tessera::adapter_conformance_tests!(super::with_sqlite_in_memory);
+}
+
+mod sqlite_file {
+    tessera::adapter_conformance_tests!(super::with_sqlite_file);
+}
+
+mod postgres {
+    tessera::adapter_conformance_tests!(super::with_postgres);
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_passes_the_extra_checks() {
+    let db = SqliteAdapter::in_memory().await.expect("in-memory sqlite");
     extra_checks(&db).await;
 }
 
@@ -189,9 +222,8 @@ async fn sqlite_file_conforms() {
 }
 
 #[tokio::test]
-async fn postgres_conforms() {
+async fn postgres_passes_the_extra_checks() {
     let Some(db) = postgres().await else { return };
-    tessera::adapter::conformance::run(&db).await;
     extra_checks(&db).await;
 }
 
