@@ -1,9 +1,7 @@
 //! Test support: the real demo server in a child process, and a transport that records
 //! (and can alter or delay) the requests of a client.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../../tessera/tests/it/common/service.rs"]
+#[path = "../../../../tessera/tests/it/common/service.rs"]
 mod service;
 
 use std::io::{BufRead, BufReader, Read, Write};
@@ -273,11 +271,10 @@ pub fn closed_port() -> u16 {
     free_port()
 }
 
-/// Starts the demo or returns from the test (after printing SKIP).
-#[macro_export]
+/// Starts the demo or returns from the test (a failure under `CI=true`, else a loud skip).
 macro_rules! demo_or_skip {
     () => {
-        match common::Demo::start() {
+        match $crate::common::Demo::start() {
             Some(demo) => demo,
             None => return,
         }
