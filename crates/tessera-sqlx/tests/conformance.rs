@@ -6,6 +6,9 @@
 //! otherwise.
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../tessera/tests/it/common/service.rs"]
+mod service;
+
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -64,17 +67,10 @@ async fn postgres() -> Option<PostgresAdapter> {
         Err(_) => "no answer within 10 s".to_owned(),
     };
     let target = redacted(&url);
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!(
-            "PostgreSQL at {target} is unreachable ({err}); with CI=true the PostgreSQL \
-             tests must run. Start PostgreSQL or set TESSERA_TEST_POSTGRES_URL."
-        );
-    }
-    eprintln!(
-        "\n==============================================================\n\
-         SKIP: PostgreSQL at {target} is unreachable ({err}).\n\
-         The PostgreSQL adapter was NOT tested. Set TESSERA_TEST_POSTGRES_URL to test it.\n\
-         ==============================================================\n"
+    service::unavailable(
+        "PostgreSQL (the PostgresAdapter tests)",
+        &format!("{target} is unreachable ({err})"),
+        "Start PostgreSQL, or set TESSERA_TEST_POSTGRES_URL to a reachable database.",
     );
     None
 }
@@ -174,10 +170,43 @@ async fn extra_checks(db: &dyn Adapter) {
     assert!(db.list_accounts(&user.id).await.expect("after delete").is_empty());
 }
 
-#[tokio::test]
-async fn sqlite_in_memory_conforms() {
+/// Runs a conformance case against a fresh in-memory SQLite database.
+async fn with_sqlite_in_memory(case: impl AsyncFnOnce(&dyn Adapter)) {
     let db = SqliteAdapter::in_memory().await.expect("in-memory sqlite");
-    tessera::adapter::conformance::run(&db).await;
+    case(&db).await;
+}
+
+/// Runs a conformance case against a fresh SQLite file, removed afterwards.
+async fn with_sqlite_file(case: impl AsyncFnOnce(&dyn Adapter)) {
+    let file = TempDb::new();
+    let db = SqliteAdapter::open(&file.0).await.expect("sqlite file");
+    case(&db).await;
+    db.pool().close().await;
+}
+
+/// Runs a conformance case against the test PostgreSQL database, or skips it (see
+/// [`postgres`]).
+async fn with_postgres(case: impl AsyncFnOnce(&dyn Adapter)) {
+    let Some(db) = postgres().await else { return };
+    case(&db).await;
+}
+
+/// One test per conformance case, per backend (`sqlite_in_memory::users`, …).
+mod sqlite_in_memory {
+    tessera::adapter_conformance_tests!(super::with_sqlite_in_memory);
+}
+
+mod sqlite_file {
+    tessera::adapter_conformance_tests!(super::with_sqlite_file);
+}
+
+mod postgres {
+    tessera::adapter_conformance_tests!(super::with_postgres);
+}
+
+#[tokio::test]
+async fn sqlite_in_memory_passes_the_extra_checks() {
+    let db = SqliteAdapter::in_memory().await.expect("in-memory sqlite");
     extra_checks(&db).await;
 }
 
@@ -193,9 +222,8 @@ async fn sqlite_file_conforms() {
 }
 
 #[tokio::test]
-async fn postgres_conforms() {
+async fn postgres_passes_the_extra_checks() {
     let Some(db) = postgres().await else { return };
-    tessera::adapter::conformance::run(&db).await;
     extra_checks(&db).await;
 }
 

@@ -1,6 +1,8 @@
-//! The adapter conformance suite: every [`Adapter`] must pass [`run`], as every
-//! tower-sessions store passes its shared tests. Uses fresh random identities, so it can
-//! run repeatedly against a shared database.
+//! The adapter conformance suite: every [`Adapter`] must pass its cases, as every
+//! tower-sessions store passes its shared tests. An adapter crate's tests get one named
+//! test per case from [`adapter_conformance_tests!`](crate::adapter_conformance_tests);
+//! [`run`] runs them all in one call. Each case uses fresh random identities, so the cases
+//! can run concurrently and repeatedly against a shared database.
 //!
 //! ```
 //! # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
@@ -64,14 +66,96 @@ fn account(user_id: &str, provider: &str, id: &str) -> Account {
     }
 }
 
-/// Runs every check against `adapter`, panicking with a description at the first failure.
-pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
-    let tag = crate::random::hex_token();
-    let tag = &tag[..12];
-    let email = |n: &str| format!("{n}-{tag}@example.com");
-    let now = SystemTime::now();
+/// Fresh random identities for one case, so cases can share a database and run again.
+struct Ids(String);
 
-    // Users.
+impl Ids {
+    fn new() -> Self {
+        let mut tag = crate::random::hex_token();
+        tag.truncate(12);
+        Ids(tag)
+    }
+
+    fn tag(&self) -> &str {
+        &self.0
+    }
+
+    fn email(&self, name: &str) -> String {
+        format!("{name}-{}@example.com", self.0)
+    }
+}
+
+/// A user with only an email.
+async fn plain_user<A: Adapter + ?Sized>(adapter: &A, email: String) -> crate::User {
+    adapter
+        .create_user(NewUser {
+            email: Some(email),
+            ..Default::default()
+        })
+        .await
+        .expect("create_user")
+}
+
+/// Expands to one `#[tokio::test]` per conformance case (`users`, `accounts`, `sessions`,
+/// …), so a failure names its case, as tower-sessions' `route_tests!` does for stores.
+///
+/// The argument is the path of an async function that takes the case, as an async
+/// closure over `&dyn Adapter`, and runs it against a fresh adapter: it owns the adapter's
+/// setup and cleanup, and may return without running the case (after saying why, e.g.
+/// when a database is unreachable). Invoke it inside a module named for the backend; the
+/// crate needs `tokio` (with `macros` and `rt`) as a dev-dependency.
+///
+/// ```
+/// use tessera::adapter::{Adapter, MemoryAdapter};
+///
+/// async fn with_memory(case: impl AsyncFnOnce(&dyn Adapter)) {
+///     case(&MemoryAdapter::new()).await;
+/// }
+///
+/// mod memory {
+///     tessera::adapter_conformance_tests!(super::with_memory);
+/// }
+/// # fn main() {}
+/// ```
+#[macro_export]
+macro_rules! adapter_conformance_tests {
+    ($with_adapter:path) => {
+        $crate::adapter_conformance_tests!(@cases $with_adapter;
+            users, accounts, create_user_and_link, sessions, deleting_a_user_cascades,
+            verification_tokens, verification_token_race, delete_expired);
+    };
+    (@cases $with_adapter:path; $($case:ident),+) => {
+        $(
+            #[tokio::test]
+            async fn $case() {
+                $with_adapter(async |adapter: &dyn $crate::adapter::Adapter| {
+                    $crate::adapter::conformance::$case(adapter).await
+                })
+                .await;
+            }
+        )+
+    };
+}
+
+/// Runs every case against `adapter` in turn, panicking with a description at the first
+/// failure. [`adapter_conformance_tests!`](crate::adapter_conformance_tests) runs the same
+/// cases as one named test each.
+pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
+    users(adapter).await;
+    accounts(adapter).await;
+    create_user_and_link(adapter).await;
+    sessions(adapter).await;
+    deleting_a_user_cascades(adapter).await;
+    verification_tokens(adapter).await;
+    verification_token_race(adapter).await;
+    delete_expired(adapter).await;
+}
+
+/// Users: create, read by id and email, unique emails, update (a changed email is unverified again).
+pub async fn users<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let now = SystemTime::now();
     let alice = adapter
         .create_user(NewUser {
             name: Some("Alice".into()),
@@ -171,8 +255,17 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         "update onto a taken email: {clash:?}"
     );
     check_email_change_resets_verification(adapter, &bob.id, &email, now).await;
+    adapter.delete_user(&alice.id).await.expect("cleanup");
+    adapter.delete_user(&bob.id).await.expect("cleanup");
+}
 
-    // Accounts.
+/// Accounts: link, read a user by account, unique `(provider, account id)`, list, update, unlink.
+pub async fn accounts<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let alice = plain_user(adapter, email("alice")).await;
+    let bob = plain_user(adapter, email("bob")).await;
     let provider = format!("prov-{tag}");
     adapter
         .link_account(account(&alice.id, &provider, "a-1"))
@@ -244,10 +337,33 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .unlink_account(&provider, "never-linked")
         .await
         .expect("unlinking a missing account is fine");
-    check_create_user_and_link(adapter, &provider, &alice.id, &email).await;
+    adapter.delete_user(&alice.id).await.expect("cleanup");
+    adapter.delete_user(&bob.id).await.expect("cleanup");
+}
 
-    // Sessions.
+/// `create_user_and_link`: both rows, or neither.
+pub async fn create_user_and_link<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let alice = plain_user(adapter, email("alice")).await;
+    let provider = format!("prov-{tag}");
+    adapter
+        .link_account(account(&alice.id, &provider, "a-1"))
+        .await
+        .expect("link_account");
+    check_create_user_and_link(adapter, &provider, &alice.id, &email).await;
+    adapter.delete_user(&alice.id).await.expect("cleanup");
+}
+
+/// Sessions: create (unique tokens), read with the user, extend, list soonest first, revoke the others, delete.
+pub async fn sessions<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let now = SystemTime::now();
     let later = now + Duration::from_secs(3600);
+    let alice = plain_user(adapter, email("alice")).await;
     let s1 = AdapterSession {
         session_token: format!("s1-{tag}"),
         user_id: alice.id.clone(),
@@ -325,8 +441,21 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .expect("second delete")
             .is_none()
     );
+    adapter.delete_user(&alice.id).await.expect("cleanup");
+}
 
-    // Cascade on user delete.
+/// Deleting a user deletes its sessions and accounts; deleting a missing user is fine.
+pub async fn deleting_a_user_cascades<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let alice = plain_user(adapter, email("alice")).await;
+    let provider = format!("prov-{tag}");
+    adapter
+        .link_account(account(&alice.id, &provider, "a-1"))
+        .await
+        .expect("link_account");
+    let later = SystemTime::now() + Duration::from_secs(3600);
     let s4 = AdapterSession {
         session_token: format!("s4-{tag}"),
         user_id: alice.id.clone(),
@@ -355,8 +484,14 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
         .delete_user(&alice.id)
         .await
         .expect("deleting a missing user is fine");
+}
 
-    // Verification tokens.
+/// Verification tokens: unique `(identifier, token)`, bound to their identifier, single use.
+pub async fn verification_tokens<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let later = SystemTime::now() + Duration::from_secs(3600);
     let vt = VerificationToken {
         identifier: email("carol"),
         token: format!("hash-{tag}"),
@@ -396,7 +531,14 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .is_none(),
         "single use"
     );
+}
 
+/// Two concurrent uses of one verification token: exactly one wins.
+pub async fn verification_token_race<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let tag = ids.tag();
+    let later = SystemTime::now() + Duration::from_secs(3600);
     for round in 0..5 {
         let vt = VerificationToken {
             identifier: email("race"),
@@ -415,6 +557,13 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
             .count();
         assert_eq!(wins, 1, "two concurrent uses: exactly one wins (round {round})");
     }
+}
+
+/// `delete_expired` removes expired sessions and verification tokens, and only those.
+pub async fn delete_expired<A: Adapter + ?Sized>(adapter: &A) {
+    let ids = Ids::new();
+    let email = |n: &str| ids.email(n);
+    let bob = plain_user(adapter, email("bob")).await;
     check_delete_expired(adapter, &bob.id, &email).await;
     adapter.delete_user(&bob.id).await.expect("cleanup");
 }
@@ -595,8 +744,20 @@ async fn check_delete_expired<A: Adapter + ?Sized>(adapter: &A, user_id: &str, e
 
 #[cfg(test)]
 mod tests {
+    use crate::adapter::{Adapter, MemoryAdapter};
+
+    async fn with_memory(case: impl AsyncFnOnce(&dyn Adapter)) {
+        case(&MemoryAdapter::new()).await;
+    }
+
+    mod memory {
+        crate::adapter_conformance_tests!(super::with_memory);
+    }
+
     #[tokio::test]
-    async fn memory_adapter_conforms() {
-        super::run(&super::super::MemoryAdapter::new()).await;
+    async fn run_passes_twice_on_one_memory_adapter() {
+        let adapter = MemoryAdapter::new();
+        super::run(&adapter).await;
+        super::run(&adapter).await;
     }
 }

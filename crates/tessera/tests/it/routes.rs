@@ -1,10 +1,7 @@
 //! Route tests: the transcripts of spec §13 replayed against the engine, in process.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
-use common::{Browser, auth, builder};
+use crate::common;
+use crate::common::{Browser, auth, builder};
 use http::StatusCode;
 use serde_json::json;
 use tessera::Pages;

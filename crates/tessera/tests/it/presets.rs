@@ -1,18 +1,15 @@
 //! The provider presets against a fake `HttpClient`: for each, the exact authorization URL,
 //! the token request, and the profile mapping as seen in the session (spec §7.1).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::Browser;
+use crate::common::fake_idp::{Recorded, json_response};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
-use common::Browser;
-use common::fake_idp::{Recorded, json_response};
 use http::StatusCode;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

@@ -1,10 +1,7 @@
 //! Provider token refresh (`Auth::access_token`, `Auth::refresh_token_set`) against a fake
 //! token endpoint that counts its calls and answers slowly, so concurrent callers overlap.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 

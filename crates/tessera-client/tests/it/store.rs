@@ -1,11 +1,6 @@
 //! `SessionStore` against the real demo server: the state machine of spec §9.7, in-flight
 //! de-duplication, refetch rules, update, cross-tab sync, and failures.
 
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -16,7 +11,7 @@ use tessera_client::{
     StoreOptions,
 };
 
-use common::{Recorder, eventually};
+use crate::common::{Recorder, eventually};
 
 const WAIT: Duration = Duration::from_secs(10);
 

@@ -1,11 +1,7 @@
 //! `Client` against the real demo server: every function, and every `sign_in` result of
 //! spec §9.4 that the demo's providers can produce.
 
-#![cfg(not(target_arch = "wasm32"))]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use serde_json::json;
 use tessera_client::{
     Client, ClientError, Method, ProviderType, SignInOptions, SignInResponse, SignInResult, SignOutOptions,

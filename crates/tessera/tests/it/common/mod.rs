@@ -1,11 +1,10 @@
 //! A tiny in-process browser for driving the engine in tests: it keeps a cookie jar
 //! and applies Set-Cookie headers the way a browser does.
-#![allow(dead_code)]
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
 pub mod counting;
 pub mod fake_idp;
 pub mod outbox;
+pub mod service;
 
 use std::collections::BTreeMap;
 

@@ -1,12 +1,9 @@
 //! Bad input and the regression cases of shared/spec/security.md: each gets the spec's
 //! answer or a clear 4xx; never a panic, never a 500 for a client's mistake.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
+use crate::common::{Browser, auth, builder};
 use bytes::Bytes;
-use common::{Browser, auth, builder};
 use http::{Request, StatusCode};
 use serde_json::json;
 use tessera::jwt::{Compat, JweCodec};

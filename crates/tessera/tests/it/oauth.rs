@@ -2,17 +2,14 @@
 //! injectable [`HttpClient`]: the exact authorization URL, cookies and token request of
 //! the §13 transcript, every security case, and the account-linking rules.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use crate::common::fake_idp::{Recorded, json_response};
+use crate::common::{Browser, Reply};
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use common::fake_idp::{Recorded, json_response};
-use common::{Browser, Reply};
 use http::StatusCode;
 use jsonwebtoken::jwk::Jwk;
 use jsonwebtoken::{Algorithm, EncodingKey, Header};

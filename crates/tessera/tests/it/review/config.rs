@@ -314,12 +314,11 @@ async fn l8_child_requests_through_the_default_client() {
 fn l8_default_http_client_ignores_proxy_variables() {
     let proxy = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}", proxy.local_addr().unwrap());
+    // The child's exact test name: this module's path without the crate's name.
+    let module = module_path!().split_once("::").map_or("", |(_, path)| path);
+    let child = format!("{module}::l8_child_requests_through_the_default_client");
     let out = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "config::l8_child_requests_through_the_default_client",
-            "--exact",
-            "--ignored",
-        ])
+        .args([child.as_str(), "--exact", "--ignored"])
         .env(L8_CHILD, "1")
         .env("NO_PROXY", "")
         .env("no_proxy", "")

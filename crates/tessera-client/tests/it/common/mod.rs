@@ -1,7 +1,8 @@
 //! Test support: the real demo server in a child process, and a transport that records
 //! (and can alter or delay) the requests of a client.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#[path = "../../../../tessera/tests/it/common/service.rs"]
+mod service;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -68,14 +69,12 @@ impl Demo {
         init();
         let binary = demo_binary();
         if !binary.exists() {
-            let msg = format!(
-                "the demo binary {} is missing: run `cargo build -p demo` first (or set TESSERA_DEMO_BIN)",
-                binary.display()
+            let msg = format!("the demo binary {} is missing", binary.display());
+            service::unavailable(
+                "the demo server (the client's end-to-end tests)",
+                &msg,
+                "Run `cargo build -p demo` first, or set TESSERA_DEMO_BIN to a demo binary.",
             );
-            if std::env::var("CI").is_ok_and(|v| v == "true") {
-                panic!("{msg}");
-            }
-            eprintln!("SKIP: {msg}");
             return None;
         }
         let mut last_error = String::new();
@@ -272,11 +271,10 @@ pub fn closed_port() -> u16 {
     free_port()
 }
 
-/// Starts the demo or returns from the test (after printing SKIP).
-#[macro_export]
+/// Starts the demo or returns from the test (a failure under `CI=true`, else a loud skip).
 macro_rules! demo_or_skip {
     () => {
-        match common::Demo::start() {
+        match $crate::common::Demo::start() {
             Some(demo) => demo,
             None => return,
         }

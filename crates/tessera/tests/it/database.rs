@@ -1,15 +1,11 @@
 //! The database session strategy (spec §5.3) over the MemoryAdapter, with every adapter
 //! call counted.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime};
 
-use common::counting::Counting;
-use common::{Browser, builder};
+use crate::common::counting::Counting;
+use crate::common::{Browser, builder};
 use http::StatusCode;
 use serde_json::json;
 use tessera::adapter::{Adapter, MemoryAdapter};

@@ -1,13 +1,10 @@
 //! Email sign-in (spec §7.2) with the MemoryAdapter and a mailer that records what it sends.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::sync::Arc;
 
-use common::outbox::Outbox;
-use common::{Browser, builder};
+use crate::common::outbox::Outbox;
+use crate::common::{Browser, builder};
 use http::StatusCode;
 use serde_json::json;
 use tessera::adapter::{Adapter, MemoryAdapter};

@@ -1,14 +1,11 @@
 //! Abuse limits: failed credentials and email requests, keyed by canonical client address
 //! and by target.
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-mod common;
-
+use crate::common;
 use std::net::IpAddr;
 use std::time::Duration;
 
-use common::{Browser, builder};
+use crate::common::{Browser, builder};
 use http::StatusCode;
 use tessera::adapter::MemoryAdapter;
 use tessera::providers::EmailProvider;
