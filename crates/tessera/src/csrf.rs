@@ -62,9 +62,7 @@ impl Csrf {
             }
         }
         let token = random::hex_token();
-        let Some(secret) = secrets.first() else {
-            unreachable!("an Auth always has a secret (checked at build)")
-        };
+        let secret = secrets.first().expect("an Auth always has a secret (checked at build)");
         let value = format!("{token}|{}", hash(&token, secret));
         Csrf {
             set_cookie: Some(def.set(&value, None)),

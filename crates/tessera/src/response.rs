@@ -122,7 +122,8 @@ impl AuthResponse {
                 if let Some(h) = headers.as_deref_mut() {
                     h.insert(CONTENT_TYPE, JSON);
                 }
-                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url }).unwrap_or_default();
+                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url })
+                    .expect("a struct of one string serializes");
                 (self.status.unwrap_or(StatusCode::OK), Bytes::from(body))
             }
             (Some(url), false) => {
