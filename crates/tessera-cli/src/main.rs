@@ -8,6 +8,8 @@
 //!     --salt <cookie name>             key salt (v4 session: empty; v5: authjs.session-token)
 //! ```
 
+#![allow(clippy::print_stdout, reason = "a command-line tool: its results go to stdout")]
+
 mod decode;
 
 use std::process::ExitCode;

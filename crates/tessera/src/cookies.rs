@@ -719,7 +719,7 @@ mod tests {
         for c in cases {
             let expected = percent_encoding::percent_decode_str(c)
                 .decode_utf8()
-                .map(|v| v.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_else(|_| c.to_owned());
             let got = percent_decode(c, &mut scratch)
                 .map(str::to_owned)

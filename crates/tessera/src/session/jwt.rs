@@ -219,7 +219,7 @@ impl JweCodec {
             .first()
             .expect("a codec always has at least one secret (checked at build)");
         match (&self.compat, &keys.cbc) {
-            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, plaintext, iv),
+            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, &plaintext, iv),
             _ => encrypt_gcm(&keys.gcm, V4_HEADER, plaintext, &iv[..12]),
         }
     }
@@ -464,8 +464,8 @@ fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
     mac
 }
 
-fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>, iv: [u8; 16]) -> String {
-    let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(&plaintext);
+fn encrypt_cbc(key: &CbcKey, plaintext: &[u8], iv: [u8; 16]) -> String {
+    let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
     let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct).finalize().into_bytes();
     assemble(&key.header, &iv, &ct, &full[..32])
 }
@@ -676,7 +676,7 @@ mod tests {
         assert!(other.decode(&t, 1000).is_err());
     }
 
-    /// RFC 7518 Appendix B.3 (AES_256_CBC_HMAC_SHA_512).
+    /// RFC 7518 Appendix B.3 (`AES_256_CBC_HMAC_SHA_512`).
     #[test]
     fn a256cbc_hs512_rfc7518_vector() {
         let k = hex::decode(concat!(
