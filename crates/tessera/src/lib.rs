@@ -28,6 +28,8 @@
 //! # }).unwrap() }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod adapter;
 mod allowed_hosts;
 pub mod callbacks;
