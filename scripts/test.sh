@@ -7,6 +7,12 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+step "Static checks: rustfmt, clippy (every target, warnings are errors), rustdoc (warnings are errors)"
+# First, so a lint or a broken doc link fails the run in a minute or two, not after the long tests.
+cargo fmt --all --check
+cargo clippy --workspace --all-targets -- -D warnings
+RUSTDOCFLAGS="-D warnings" cargo doc --workspace --no-deps
+
 step "Node packages: next-auth and @auth/core (interop), oidc-provider (OpenID Connect e2e)"
 if command -v npm >/dev/null 2>&1; then
   for dir in tests/interop tests/oidc; do

@@ -103,17 +103,14 @@ impl tower_service::Service<Request> for AuthService {
             } else {
                 axum::body::to_bytes(body, limit).await
             };
-            let bytes = match bytes {
-                Ok(b) => b,
-                Err(_) => {
-                    let msg = format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);
-                    return Ok((
-                        StatusCode::PAYLOAD_TOO_LARGE,
-                        [(http::header::CONTENT_TYPE, "application/json")],
-                        msg,
-                    )
-                        .into_response());
-                }
+            let Ok(bytes) = bytes else {
+                let msg = format!(r#"{{"message":"Request body too large (limit {limit} bytes)"}}"#);
+                return Ok((
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    [(http::header::CONTENT_TYPE, "application/json")],
+                    msg,
+                )
+                    .into_response());
             };
             let res = auth.handle(http::Request::from_parts(parts, bytes)).await;
             Ok(res.map(Body::from))
@@ -210,7 +207,11 @@ pub async fn require_session(req: Request, next: Next) -> Response {
             let Some(auth) = parts.extensions.get::<Auth>() else {
                 return SessionRejection::MissingLayer.into_response();
             };
-            let here = parts.uri.path_and_query().map(|p| p.as_str()).unwrap_or("/");
+            let here = parts
+                .uri
+                .path_and_query()
+                .map(http::uri::PathAndQuery::as_str)
+                .unwrap_or("/");
             Redirect::temporary(&auth.sign_in_url(here)).into_response()
         }
         Err(rejection) => rejection.into_response(),

@@ -9,7 +9,7 @@ use tessera::jwt::{Compat, JweCodec, JwtError};
 
 /// A usage mistake.
 #[derive(Debug, thiserror::Error)]
-pub enum UsageError {
+pub(crate) enum UsageError {
     #[error("missing token (pass it as an argument, or '-' to read standard input)")]
     MissingToken,
     #[error("{0} needs a value")]
@@ -23,7 +23,7 @@ pub enum UsageError {
 }
 
 #[derive(Debug)]
-pub struct Options {
+pub(crate) struct Options {
     token: String,
     secret: Secret,
     compat: Compat,
@@ -31,7 +31,7 @@ pub struct Options {
 }
 
 impl Options {
-    pub fn parse(args: &[&str]) -> Result<Options, UsageError> {
+    pub(crate) fn parse(args: &[&str]) -> Result<Options, UsageError> {
         let mut token = None;
         let mut secret = None;
         let mut compat = Compat::NextAuthV4;
@@ -72,7 +72,7 @@ fn iso(secs: i64) -> String {
     tessera::session::iso8601(UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64))
 }
 
-pub fn run(o: Options) -> ExitCode {
+pub(crate) fn run(o: Options) -> ExitCode {
     // A cookie value copied from a browser may still be percent-encoded.
     let token = o.token.replace("%2E", ".");
     let salt = o.salt.unwrap_or_else(|| match o.compat {
@@ -108,7 +108,7 @@ pub fn run(o: Options) -> ExitCode {
     println!("{}", serde_json::to_string_pretty(&claims).unwrap_or_default());
     match codec.decode(&token, now) {
         Ok(_) => {
-            if let Some(exp) = claims.get("exp").and_then(|v| v.as_i64()) {
+            if let Some(exp) = claims.get("exp").and_then(serde_json::Value::as_i64) {
                 eprintln!("valid; expires {} (in {} s)", iso(exp), exp - now);
             } else {
                 eprintln!("valid; no expiry");

@@ -2,11 +2,14 @@
 //!
 //! ```text
 //! tessera secret                       print a new random secret
+//! tessera migrate [<database url>]     create or upgrade Tessera's tables (default: $DATABASE_URL)
 //! tessera jwt decode <token|->         decrypt a session cookie and print its claims
 //!     --secret <s>                     (default: $NEXTAUTH_SECRET, then $AUTH_SECRET)
 //!     --v5                             Auth.js v5 token (A256CBC-HS512)
 //!     --salt <cookie name>             key salt (v4 session: empty; v5: authjs.session-token)
 //! ```
+
+#![allow(clippy::print_stdout, reason = "a command-line tool: its results go to stdout")]
 
 mod decode;
 

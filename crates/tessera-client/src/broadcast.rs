@@ -220,7 +220,7 @@ impl LocalBroadcast {
     /// Writes a raw value under the key as a foreign tab would (e.g. a next-auth tab):
     /// every subscribed tab sees it.
     pub fn set_item(&self, raw: &str) {
-        deliver(&self.bus, 0, raw.to_owned());
+        deliver(&self.bus, 0, raw);
     }
 
     /// The value last written under the key.
@@ -239,18 +239,18 @@ impl LocalBroadcast {
 }
 
 /// Delivers `raw` to every subscriber except those of tab `from`.
-fn deliver(bus: &Mutex<Bus>, from: u64, raw: String) {
+fn deliver(bus: &Mutex<Bus>, from: u64, raw: &str) {
     let handlers: Vec<MessageHandler> = {
         let mut bus = bus.lock().unwrap_or_else(PoisonError::into_inner);
-        bus.last_value = Some(raw.clone());
-        bus.posted.push(raw.clone());
+        bus.last_value = Some(raw.to_owned());
+        bus.posted.push(raw.to_owned());
         bus.subscribers
             .iter()
             .filter(|(tab, _, _)| *tab != from)
             .map(|(_, _, h)| h.clone())
             .collect()
     };
-    if let Some(message) = BroadcastMessage::from_storage_value(Some(&raw)) {
+    if let Some(message) = BroadcastMessage::from_storage_value(Some(raw)) {
         for handler in handlers {
             handler(message.clone());
         }
@@ -286,7 +286,7 @@ fn unix_seconds() -> u64 {
 
 impl Broadcast for LocalTab {
     fn post(&self, message: BroadcastMessage) {
-        deliver(&self.bus, self.id, message.stamped(unix_seconds()).to_json());
+        deliver(&self.bus, self.id, &message.stamped(unix_seconds()).to_json());
     }
 
     fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription {

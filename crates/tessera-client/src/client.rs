@@ -118,7 +118,7 @@ fn json_text(value: &Value) -> String {
 }
 
 /// `serde_json::from_value`, by way of the JSON text: `value` is written out and read back
-/// by the parser the client has anyway (`from_value` would add serde_json's `Value`
+/// by the parser the client has anyway (`from_value` would add `serde_json`'s `Value`
 /// deserializer to a wasm build: about 1.6 KB gzip). The same result and the same error
 /// message: a `Value` holds no duplicate keys, its numbers round-trip, and the position
 /// the parser appends to its errors (`from_value` errors have none) is dropped.
@@ -134,7 +134,7 @@ fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String
     })
 }
 
-/// `/x/y/` → `/x/y`, `x` → `/x`, `/` → `` (mounted at the root).
+/// `/x/y/` → `/x/y`, `x` → `/x`, `/` → the empty string (mounted at the root).
 fn normalize_base_path(path: &str) -> String {
     let trimmed = path.trim().trim_end_matches('/');
     if trimmed.is_empty() || trimmed.starts_with('/') {
@@ -416,8 +416,8 @@ impl Client {
         }
     }
 
-    fn decode<T: serde::de::DeserializeOwned>(&self, path: &str, value: Value) -> Result<T, ClientError> {
-        from_value(&value).map_err(|message| ClientError::json(&self.url(path), message))
+    fn decode<T: serde::de::DeserializeOwned>(&self, path: &str, value: &Value) -> Result<T, ClientError> {
+        from_value(value).map_err(|message| ClientError::json(&self.url(path), message))
     }
 
     /// `getSession()`: `GET <base>/session`. `Ok(None)` when signed out (`{}`).
@@ -426,7 +426,7 @@ impl Client {
     /// [`SessionStore`](crate::SessionStore) does that, and only when the session changed.
     pub async fn get_session(&self) -> Result<Option<Session>, ClientError> {
         match self.fetch_data("session", None).await? {
-            Some(value) => Ok(Some(self.decode("session", value)?)),
+            Some(value) => Ok(Some(self.decode("session", &value)?)),
             None => Ok(None),
         }
     }
@@ -435,7 +435,7 @@ impl Client {
     /// cookie store has none.
     pub async fn get_csrf_token(&self) -> Result<String, ClientError> {
         match self.fetch_data("csrf", None).await? {
-            Some(value) => Ok(self.decode::<CsrfResponse>("csrf", value)?.csrf_token),
+            Some(value) => Ok(self.decode::<CsrfResponse>("csrf", &value)?.csrf_token),
             None => Err(ClientError::json(&self.url("csrf"), "no csrfToken in the answer")),
         }
     }
@@ -444,7 +444,7 @@ impl Client {
     /// the server has none configured (`{}`).
     pub async fn get_providers(&self) -> Result<Option<Providers>, ClientError> {
         match self.fetch_data("providers", None).await? {
-            Some(value) => Ok(Some(self.decode("providers", value)?)),
+            Some(value) => Ok(Some(self.decode("providers", &value)?)),
             None => Ok(None),
         }
     }
@@ -574,7 +574,7 @@ impl Client {
         let body = UpdateSessionRequest { csrf_token, data };
         let body = serde_json::to_string(&body).map_err(|e| ClientError::json(&self.url("session"), e))?;
         match self.fetch_data("session", Some(body)).await? {
-            Some(value) => Ok(Some(self.decode("session", value)?)),
+            Some(value) => Ok(Some(self.decode("session", &value)?)),
             None => Ok(None),
         }
     }
@@ -632,9 +632,9 @@ mod tests {
     #[test]
     fn from_value_is_serde_json_from_value() {
         use tessera_protocol::CsrfResponse;
-        fn same<T: serde::de::DeserializeOwned + PartialEq + fmt::Debug>(value: Value) {
+        fn same<T: serde::de::DeserializeOwned + PartialEq + fmt::Debug>(value: &Value) {
             let expected = serde_json::from_value::<T>(value.clone()).map_err(|e| e.to_string());
-            assert_eq!(from_value::<T>(&value), expected, "{value}");
+            assert_eq!(from_value::<T>(value), expected, "{value}");
         }
         let values = [
             serde_json::json!({"user": {"name": "A", "email": null, "image": null, "id": 7}, "expires": "x", "n": 1.5, "big": u64::MAX, "neg": -3, "f": 2.0}),
@@ -655,9 +655,9 @@ mod tests {
             serde_json::json!(null),
         ];
         for value in values {
-            same::<Session>(value.clone());
-            same::<CsrfResponse>(value.clone());
-            same::<Providers>(value);
+            same::<Session>(&value);
+            same::<CsrfResponse>(&value);
+            same::<Providers>(&value);
         }
     }
 

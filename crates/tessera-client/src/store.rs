@@ -443,8 +443,13 @@ impl fmt::Debug for Subscription {
 
 impl SessionStore {
     /// A store for `client` (whose cookies are this tab's).
-    // On wasm32 nothing is Send (single thread); the Arc is still needed for Weak.
-    #[cfg_attr(target_arch = "wasm32", allow(clippy::arc_with_non_send_sync))]
+    #[cfg_attr(
+        target_arch = "wasm32",
+        allow(
+            clippy::arc_with_non_send_sync,
+            reason = "on wasm32 nothing is Send (single thread); the Arc is still needed for Weak"
+        )
+    )]
     pub fn new(client: Client, options: StoreOptions) -> SessionStore {
         let (data, synced) = match options.initial {
             Some(session) => (session, true),

@@ -116,7 +116,7 @@ impl<T: Transport + ?Sized> Transport for std::sync::Arc<T> {
 ///
 /// Hyper with rustls on ring, a cookie store (so one transport behaves like one browser
 /// profile), a 10 s connect timeout and a 30 s overall timeout. Native targets only; on
-/// wasm32 the default transport is [`FetchTransport`].
+/// wasm32 the default transport is `FetchTransport`.
 #[cfg(not(target_arch = "wasm32"))]
 #[derive(Debug, Clone)]
 pub struct ReqwestTransport {

@@ -68,7 +68,7 @@ pub struct SessionContext {
 impl SessionContext {
     /// A context for `store`, owned by the current reactive owner: the signal follows the
     /// store; in the browser (wasm32 with `csr`) the store is started
-    /// ([`tessera_client::browser::start`]) and
+    /// (`tessera_client::browser::start`, a wasm32-only item) and
     /// stopped when the owner is cleaned up.
     pub fn new(store: SessionStore) -> SessionContext {
         let state = RwSignal::new(store.state());
@@ -97,11 +97,19 @@ fn start(store: &SessionStore) -> Option<tessera_client::browser::BrowserEvents>
 
 /// The session the server embedded in the page, if any (see [`SessionProvider`]).
 #[cfg(all(target_arch = "wasm32", feature = "csr"))]
+#[expect(
+    clippy::option_option,
+    reason = "the `session` prop's meaning: absent, known signed out, or signed in"
+)]
 fn embedded_session() -> Option<Option<Session>> {
     tessera_client::browser::embedded_session()
 }
 
 #[cfg(not(all(target_arch = "wasm32", feature = "csr")))]
+#[expect(
+    clippy::option_option,
+    reason = "the `session` prop's meaning: absent, known signed out, or signed in"
+)]
 fn embedded_session() -> Option<Option<Session>> {
     None
 }
@@ -141,26 +149,33 @@ fn default_broadcast(options: StoreOptions) -> StoreOptions {
 
 /// `<SessionProvider>` of next-auth/react: makes the session available to
 /// [`use_session`] below it.
-///
-/// * `session`: the initial session. `session=Some(s)` (signed in) or `session=None`
-///   (known signed out) starts with it and does not fetch on mount. Without the prop, a
-///   session the server embedded in the page
-///   ([`session_script`]) is
-///   used the same way, so a server-rendered page never flashes "signed out"; with
-///   neither, the provider starts `Loading` and fetches.
-/// * `base_path`: the API's path on this origin (default `/api/auth`).
-/// * `refetch_interval`: poll while signed in (default: never).
-/// * `refetch_on_window_focus` (default `true`), `refetch_when_offline` (default `true`).
-/// * `client`: a client of your own (another origin, a custom transport); `base_path`
-///   still applies when given.
 #[component]
+#[allow(clippy::needless_pass_by_value, reason = "Leptos passes component props by value")]
 pub fn SessionProvider(
-    #[prop(optional)] session: Option<Option<Session>>,
-    #[prop(optional, into)] base_path: Option<String>,
-    #[prop(optional)] refetch_interval: Option<Duration>,
-    #[prop(default = true)] refetch_on_window_focus: bool,
-    #[prop(default = true)] refetch_when_offline: bool,
-    #[prop(optional)] client: Option<Client>,
+    /// The initial session. `session=Some(s)` (signed in) or `session=None` (known signed
+    /// out) starts with it and does not fetch on mount. Without the prop, a session the
+    /// server embedded in the page ([`session_script`]) is used the same way, so a
+    /// server-rendered page never flashes "signed out"; with neither, the provider starts
+    /// `Loading` and fetches.
+    #[prop(optional)]
+    session: Option<Option<Session>>,
+    /// The API's path on this origin (default `/api/auth`).
+    #[prop(optional, into)]
+    base_path: Option<String>,
+    /// Poll while signed in (default: never).
+    #[prop(optional)]
+    refetch_interval: Option<Duration>,
+    /// Refetch when the window regains focus (default `true`).
+    #[prop(default = true)]
+    refetch_on_window_focus: bool,
+    /// Keep polling while the browser is offline (default `true`).
+    #[prop(default = true)]
+    refetch_when_offline: bool,
+    /// A client of your own (another origin, a custom transport); `base_path` still applies
+    /// when given.
+    #[prop(optional)]
+    client: Option<Client>,
+    /// The views that can call [`use_session`].
     children: Children,
 ) -> impl IntoView {
     let client = match client {

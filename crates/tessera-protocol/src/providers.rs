@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Providers {
         struct ProvidersVisitor;
         impl<'de> Visitor<'de> for ProvidersVisitor {
             type Value = Providers;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("an object keyed by provider id")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Providers, A::Error> {

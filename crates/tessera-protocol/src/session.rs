@@ -82,7 +82,7 @@ impl<'de> Deserialize<'de> for Session {
         struct SessionVisitor;
         impl<'de> Visitor<'de> for SessionVisitor {
             type Value = Session;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("struct Session")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Session, A::Error> {
@@ -115,7 +115,7 @@ impl<'de> Deserialize<'de> for SessionUser {
         struct UserVisitor;
         impl<'de> Visitor<'de> for UserVisitor {
             type Value = SessionUser;
-            fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
                 f.write_str("struct SessionUser")
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<SessionUser, A::Error> {

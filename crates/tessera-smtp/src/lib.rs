@@ -226,7 +226,7 @@ impl SmtpMailer {
         let decode = |s: &str, what: &str| {
             percent_decode_str(s)
                 .decode_utf8()
-                .map(|c| c.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .map_err(|_| SmtpConfigError::InvalidUrl(format!("the {what} is not UTF-8")))
         };
         let mut builder = SmtpMailer::builder(host).tls(tls);
@@ -494,7 +494,6 @@ fn is_loopback(host: &str) -> bool {
 
 #[cfg(test)]
 mod tests {
-    #![allow(clippy::unwrap_used, clippy::expect_used)]
 
     use super::*;
 

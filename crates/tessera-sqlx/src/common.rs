@@ -111,8 +111,8 @@ pub(crate) fn from_ms(ms: i64) -> SystemTime {
 
 /// What a failed statement means for the caller. Messages name the operation and the
 /// database's own message, never bound values (tokens, emails).
-pub(crate) fn classify(op: &str, err: sqlx::Error, conflict: Option<&str>, not_found: Option<&str>) -> AdapterError {
-    if let sqlx::Error::Database(db) = &err {
+pub(crate) fn classify(op: &str, err: &sqlx::Error, conflict: Option<&str>, not_found: Option<&str>) -> AdapterError {
+    if let sqlx::Error::Database(db) = err {
         match (db.kind(), conflict, not_found) {
             (ErrorKind::UniqueViolation, Some(what), _) => {
                 return AdapterError::Conflict(what.to_owned());
@@ -130,7 +130,7 @@ pub(crate) fn classify(op: &str, err: sqlx::Error, conflict: Option<&str>, not_f
 
 /// A statement failure with no constraint worth telling apart.
 pub(crate) fn backend(op: &'static str) -> impl Fn(sqlx::Error) -> AdapterError {
-    move |e| classify(op, e, None, None)
+    move |e| classify(op, &e, None, None)
 }
 
 /// The user just inserted with `id` (its verification time as stored, in milliseconds).
@@ -224,7 +224,7 @@ pub(crate) fn account_type_str(kind: AccountType) -> &'static str {
 }
 
 pub(crate) fn account_from_row(row: &impl Cols) -> Result<Account, AdapterError> {
-    let bad = |e: sqlx::Error| classify("list_accounts", e, None, None);
+    let bad = |e: sqlx::Error| classify("list_accounts", &e, None, None);
     let kind = match row.text("type").map_err(bad)?.as_str() {
         "oauth" => AccountType::OAuth,
         "email" => AccountType::Email,
@@ -320,7 +320,7 @@ macro_rules! impl_adapter {
                 insert_user_query!($sql, &id, user, verified)
                     .execute(&self.pool)
                     .await
-                    .map_err(|e| classify("create_user", e, Some("a user with this email exists"), None))?;
+                    .map_err(|e| classify("create_user", &e, Some("a user with this email exists"), None))?;
                 Ok(created_user(id, user, verified))
             }
 
@@ -396,7 +396,7 @@ macro_rules! impl_adapter {
                     .bind(verified.flatten())
                     .fetch_optional(&self.pool)
                     .await
-                    .map_err(|e| classify("update_user", e, Some("a user with this email exists"), None))?;
+                    .map_err(|e| classify("update_user", &e, Some("a user with this email exists"), None))?;
                 match row {
                     Some(row) => user_from_row(&row).map_err(backend("update_user")),
                     None => Err(tessera::adapter::AdapterError::NotFound(format!("user {id}"))),
@@ -428,7 +428,7 @@ macro_rules! impl_adapter {
                     .map_err(|e| {
                         classify(
                             "link_account",
-                            e,
+                            &e,
                             Some("this provider account is already linked"),
                             Some("the account's user does not exist"),
                         )
@@ -505,7 +505,7 @@ macro_rules! impl_adapter {
                     .map_err(|e| {
                         classify(
                             "create_session",
-                            e,
+                            &e,
                             Some("session token exists"),
                             Some("the session's user does not exist"),
                         )
@@ -611,7 +611,7 @@ macro_rules! impl_adapter {
                     .map_err(|e| {
                         classify(
                             "create_verification_token",
-                            e,
+                            &e,
                             Some("verification token exists"),
                             None,
                         )
@@ -653,11 +653,11 @@ macro_rules! impl_adapter {
                 insert_user_query!($sql, &id, user, verified)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| classify(OP, e, Some("a user with this email exists"), None))?;
+                    .map_err(|e| classify(OP, &e, Some("a user with this email exists"), None))?;
                 insert_account_query!($sql, &id, account, cols)
                     .execute(&mut *tx)
                     .await
-                    .map_err(|e| classify(OP, e, Some("this provider account is already linked"), None))?;
+                    .map_err(|e| classify(OP, &e, Some("this provider account is already linked"), None))?;
                 tx.commit().await.map_err(backend(OP))?;
                 Ok(created_user(id, user, verified))
             }

@@ -52,7 +52,7 @@
 //! # }).unwrap();
 //! ```
 //!
-//! Hand it to Tessera as an `Arc<dyn Adapter>` (`std::sync::Arc::new(db)`).
+//! Hand it to Tessera with [`AuthBuilder::adapter`](tessera::AuthBuilder::adapter): `Auth::builder().adapter(db)`.
 //!
 //! # Features
 //!

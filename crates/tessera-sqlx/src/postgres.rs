@@ -9,6 +9,8 @@ use tessera::adapter::AdapterError;
 
 use crate::common::{Sql, impl_adapter, impl_cols};
 
+const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
+
 /// Stores users, accounts, sessions and verification tokens in PostgreSQL.
 ///
 /// Tables are prefixed `tessera_` (in the connection's current schema); timestamps are
@@ -21,8 +23,6 @@ use crate::common::{Sql, impl_adapter, impl_cols};
 /// let db = PostgresAdapter::connect("postgres://postgres@127.0.0.1:5432/app").await?;
 /// # Ok(()) }
 /// ```
-const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
-
 #[derive(Clone)]
 pub struct PostgresAdapter {
     pool: PgPool,

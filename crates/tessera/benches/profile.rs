@@ -12,7 +12,7 @@
 //! difference of the totals by the difference of the counts for instructions per request.
 //! Run without arguments (as `cargo bench` does) it makes a few requests and checks them.
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark: a failed setup step should stop it")]
 
 use std::hint::black_box;
 use std::sync::Arc;

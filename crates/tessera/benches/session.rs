@@ -3,7 +3,7 @@
 //! `cargo bench -p tessera --bench session` (add `-- --warm-up-time 1 --measurement-time 3`
 //! for a quick run).
 
-#![allow(clippy::unwrap_used)]
+#![allow(clippy::unwrap_used, reason = "a benchmark: a failed setup step should stop it")]
 
 use std::hint::black_box;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -50,12 +50,12 @@ fn codec(c: &mut Criterion) {
                 || template.clone(),
                 |claims| codec.encode_claims(black_box(claims), MAX_AGE, now),
                 criterion::BatchSize::SmallInput,
-            )
+            );
         });
         let token = codec.encode_claims(&mut claims(), MAX_AGE, now);
         assert!(codec.decode(&token, now).is_ok());
         group.bench_function(format!("decode/{label}"), |b| {
-            b.iter(|| codec.decode(black_box(&token), now).unwrap())
+            b.iter(|| codec.decode(black_box(&token), now).unwrap());
         });
     }
     group.finish();
@@ -102,17 +102,17 @@ fn session_refresh(c: &mut Criterion) {
         b.iter(|| {
             let res = rt.block_on(auth.handle(get("/api/auth/session", Some(&cookie))));
             black_box(res)
-        })
+        });
     });
     group.bench_function("GET /session signed-out", |b| {
-        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/session", None)))))
+        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/session", None)))));
     });
     // The preamble alone (CSRF cookie verified, callback URL validated, nothing minted).
     group.bench_function("GET /session signed-out with csrf+callback cookies", |b| {
-        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/session", Some(&preamble))))))
+        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/session", Some(&preamble))))));
     });
     group.bench_function("GET /csrf", |b| {
-        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/csrf", None)))))
+        b.iter(|| black_box(rt.block_on(auth.handle(get("/api/auth/csrf", None)))));
     });
     group.finish();
 }

@@ -198,9 +198,9 @@ fn serialize(
     }
     s.push_str("; SameSite=");
     s.push_str(o.same_site.as_str());
-    // Names and attributes are validated when the `Auth` is built and the value is
-    // percent-encoded, so this is always a valid header value.
-    HeaderValue::try_from(s).unwrap_or_else(|_| HeaderValue::from_static(""))
+    HeaderValue::try_from(s).expect(
+        "a valid header value: names and attributes are validated when the `Auth` is built, the value is percent-encoded",
+    )
 }
 
 /// `bytes.iter().all(pred)`, checked in blocks without an early exit inside a block, so
@@ -719,7 +719,7 @@ mod tests {
         for c in cases {
             let expected = percent_encoding::percent_decode_str(c)
                 .decode_utf8()
-                .map(|v| v.into_owned())
+                .map(std::borrow::Cow::into_owned)
                 .unwrap_or_else(|_| c.to_owned());
             let got = percent_decode(c, &mut scratch)
                 .map(str::to_owned)

@@ -50,7 +50,7 @@ pub(crate) struct Csrf {
 impl Csrf {
     /// Reads the cookie value (already percent-decoded); mints a new token when it is
     /// missing, malformed or signed with an unknown secret.
-    pub fn from_cookie(value: Option<&str>, secrets: &[Secret], def: &CookieDef) -> Self {
+    pub(crate) fn from_cookie(value: Option<&str>, secrets: &[Secret], def: &CookieDef) -> Self {
         if let Some((token, given)) = value.and_then(|v| v.split_once('|')) {
             let ok = secrets.iter().any(|s| hash_matches(token, s, given));
             if ok && !token.is_empty() {
@@ -62,9 +62,7 @@ impl Csrf {
             }
         }
         let token = random::hex_token();
-        let Some(secret) = secrets.first() else {
-            unreachable!("an Auth always has a secret (checked at build)")
-        };
+        let secret = secrets.first().expect("an Auth always has a secret (checked at build)");
         let value = format!("{token}|{}", hash(&token, secret));
         Csrf {
             set_cookie: Some(def.set(&value, None)),
@@ -75,7 +73,7 @@ impl Csrf {
 
     /// `csrfTokenVerified`: the cookie verified and the submitted token equals it
     /// (compared in constant time). A freshly minted token never verifies.
-    pub fn verify(&self, submitted: Option<&str>) -> bool {
+    pub(crate) fn verify(&self, submitted: Option<&str>) -> bool {
         match submitted {
             Some(s) if self.from_cookie => s.as_bytes().ct_eq(self.token.as_bytes()).into(),
             _ => false,

@@ -28,6 +28,8 @@
 //! # }).unwrap() }
 //! ```
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
 pub mod adapter;
 mod allowed_hosts;
 pub mod callbacks;
@@ -104,16 +106,16 @@ pub(crate) struct Ctx<'a> {
 
 impl Ctx<'_> {
     /// `<base>/<path>`.
-    pub fn base_url(&self, path: &str) -> String {
+    pub(crate) fn base_url(&self, path: &str) -> String {
         format!("{}/{path}", self.url.base)
     }
 
     /// `<base>/error?error=<code>`.
-    pub fn error_url(&self, code: &str) -> String {
+    pub(crate) fn error_url(&self, code: &str) -> String {
         redirect::with_param(&self.base_url("error"), "error", code)
     }
 
-    pub fn csrf_verified(&self) -> bool {
+    pub(crate) fn csrf_verified(&self) -> bool {
         self.csrf.verify(self.req.body_str("csrfToken"))
     }
 }
@@ -208,24 +210,24 @@ impl Auth {
         let route = AuthRequest::route(&parts.method, parts.uri.path(), &url.path);
         let (action, provider_id) = match route {
             Ok(r) => r,
-            Err(e) => return unsupported(e),
+            Err(e) => return unsupported(&e),
         };
         // Routes whose replies carry no preamble cookies skip the preamble entirely.
         if action == Action::Providers && parts.method == http::Method::GET {
             return routes::providers::get(config, &url);
         }
         if action == Action::Log && parts.method == http::Method::POST {
-            return routes::log::post(parts, &body);
+            return routes::log::post(&parts, &body);
         }
         if action == Action::Callback
             && !provider_id
                 .as_deref()
                 .is_some_and(|id| config.providers.iter().any(|p| p.id() == id))
         {
-            return unsupported(RequestError::Unsupported(parts.method.as_str().to_owned()));
+            return unsupported(&RequestError::Unsupported(parts.method.as_str().to_owned()));
         }
         let client = client_ip(config, &parts);
-        let req = match AuthRequest::parse(parts, body, action, provider_id) {
+        let req = match AuthRequest::parse(parts, &body, action, provider_id) {
             Ok(r) => r,
             Err(e) => return bad_request(&e),
         };
@@ -388,7 +390,7 @@ fn client_ip(config: &Config, parts: &http::request::Parts) -> Option<std::net::
     config.proxies.client(peer, &parts.headers)
 }
 
-fn unsupported(e: RequestError) -> http::Response<Bytes> {
+fn unsupported(e: &RequestError) -> http::Response<Bytes> {
     AuthResponse::text(StatusCode::BAD_REQUEST, e.to_string())
         .without_preamble()
         .finish(Vec::new(), false, "")

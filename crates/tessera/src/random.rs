@@ -4,9 +4,7 @@
 /// so this aborts loudly rather than hand out predictable tokens.
 pub(crate) fn bytes<const N: usize>() -> [u8; N] {
     let mut buf = [0u8; N];
-    if let Err(e) = getrandom::fill(&mut buf) {
-        panic!("the operating system's random number generator failed: {e}");
-    }
+    getrandom::fill(&mut buf).expect("the operating system's random number generator works");
     buf
 }
 

@@ -1,7 +1,6 @@
 //! [`AuthRequest`]: an `http::Request` parsed once into action, provider, query, body
 //! and cookies (spec §1.2).
 
-use bytes::Bytes;
 use http::{HeaderMap, Method, header::CONTENT_TYPE};
 use serde_json::{Map, Value};
 use tessera_protocol::Action;
@@ -35,7 +34,11 @@ pub(crate) struct AuthRequest {
 
 impl AuthRequest {
     /// Splits `path` (the full request path) under `base_path` into action and provider.
-    pub fn route(method: &Method, path: &str, base_path: &str) -> Result<(Action, Option<String>), RequestError> {
+    pub(crate) fn route(
+        method: &Method,
+        path: &str,
+        base_path: &str,
+    ) -> Result<(Action, Option<String>), RequestError> {
         let unsupported = || RequestError::Unsupported(method.as_str().to_owned());
         if !matches!(*method, Method::GET | Method::POST) {
             return Err(unsupported());
@@ -50,9 +53,9 @@ impl AuthRequest {
         Ok((action, provider))
     }
 
-    pub fn parse(
+    pub(crate) fn parse(
         parts: http::request::Parts,
-        body: Bytes,
+        body: &[u8],
         action: Action,
         provider_id: Option<String>,
     ) -> Result<Self, RequestError> {
@@ -62,7 +65,7 @@ impl AuthRequest {
             .map(|q| form_urlencoded::parse(q.as_bytes()).into_owned().collect())
             .unwrap_or_default();
         let body = if parts.method == Method::POST {
-            parse_body(&parts.headers, &body)?
+            parse_body(&parts.headers, body)?
         } else {
             Map::new()
         };
@@ -79,12 +82,12 @@ impl AuthRequest {
     }
 
     /// First query parameter called `key`.
-    pub fn query(&self, key: &str) -> Option<&str> {
+    pub(crate) fn query(&self, key: &str) -> Option<&str> {
         self.query.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
     }
 
     /// A body field, when it is a string (a JSON `true` is not the string `"true"`).
-    pub fn body_str(&self, key: &str) -> Option<&str> {
+    pub(crate) fn body_str(&self, key: &str) -> Option<&str> {
         self.body.get(key).and_then(Value::as_str)
     }
 }

@@ -55,11 +55,11 @@ impl AuthResponse {
         }
     }
 
-    pub fn json(bytes: impl Into<Bytes>) -> Self {
+    pub(crate) fn json(bytes: impl Into<Bytes>) -> Self {
         Self::new(Body::Json(bytes.into()))
     }
 
-    pub fn json_value(value: &impl serde::Serialize) -> Self {
+    pub(crate) fn json_value(value: &impl serde::Serialize) -> Self {
         // Room for a session body, so the buffer does not grow three times on the way.
         let mut buf = Vec::with_capacity(256);
         match serde_json::to_writer(&mut buf, value) {
@@ -68,44 +68,44 @@ impl AuthResponse {
         }
     }
 
-    pub fn html(status: StatusCode, html: String) -> Self {
+    pub(crate) fn html(status: StatusCode, html: String) -> Self {
         Self::new(Body::Html(html)).status(status)
     }
 
-    pub fn text(status: StatusCode, text: impl Into<String>) -> Self {
+    pub(crate) fn text(status: StatusCode, text: impl Into<String>) -> Self {
         Self::new(Body::Text(text.into())).status(status)
     }
 
-    pub fn redirect(url: impl Into<String>) -> Self {
+    pub(crate) fn redirect(url: impl Into<String>) -> Self {
         AuthResponse {
             redirect: Some(url.into()),
             ..Self::new(Body::Empty)
         }
     }
 
-    pub fn status(mut self, status: StatusCode) -> Self {
+    pub(crate) fn status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
         self
     }
 
-    pub fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
+    pub(crate) fn header(mut self, name: HeaderName, value: HeaderValue) -> Self {
         self.headers.push((name, value));
         self
     }
 
-    pub fn cookies(mut self, cookies: impl IntoIterator<Item = HeaderValue>) -> Self {
+    pub(crate) fn cookies(mut self, cookies: impl IntoIterator<Item = HeaderValue>) -> Self {
         self.cookies.extend(cookies);
         self
     }
 
     /// `Cache-Control: private, no-cache, no-store`, `Pragma: no-cache`, `Expires: 0`.
-    pub fn no_cache(self) -> Self {
+    pub(crate) fn no_cache(self) -> Self {
         self.header(CACHE_CONTROL, HeaderValue::from_static("private, no-cache, no-store"))
             .header(PRAGMA, HeaderValue::from_static("no-cache"))
             .header(EXPIRES, HeaderValue::from_static("0"))
     }
 
-    pub fn without_preamble(mut self) -> Self {
+    pub(crate) fn without_preamble(mut self) -> Self {
         self.preamble_cookies = false;
         self
     }
@@ -113,7 +113,12 @@ impl AuthResponse {
     /// Materialises the response. `json_redirect`: the request asked for redirects as
     /// `{"url": …}` (body `json` = `"true"`, or v5's `X-Auth-Return-Redirect`).
     /// `fallback` replaces a redirect target that cannot be a header value.
-    pub fn finish(self, preamble: Vec<HeaderValue>, json_redirect: bool, fallback: &str) -> http::Response<Bytes> {
+    pub(crate) fn finish(
+        self,
+        preamble: Vec<HeaderValue>,
+        json_redirect: bool,
+        fallback: &str,
+    ) -> http::Response<Bytes> {
         let page = self.redirect.is_none() && matches!(self.body, Body::Html(_));
         let mut builder = http::Response::builder();
         let mut headers = builder.headers_mut();
@@ -122,7 +127,8 @@ impl AuthResponse {
                 if let Some(h) = headers.as_deref_mut() {
                     h.insert(CONTENT_TYPE, JSON);
                 }
-                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url }).unwrap_or_default();
+                let body = serde_json::to_vec(&tessera_protocol::RedirectResponse { url })
+                    .expect("a struct of one string serializes");
                 (self.status.unwrap_or(StatusCode::OK), Bytes::from(body))
             }
             (Some(url), false) => {

@@ -35,7 +35,7 @@ fn who(session: &Session) -> (String, String) {
     (esc(name), esc(email))
 }
 
-pub fn home(base: &str, session: Option<&Session>, username: &str, password: &str) -> String {
+pub(crate) fn home(base: &str, session: Option<&Session>, username: &str, password: &str) -> String {
     let body = match session {
         Some(s) => {
             let (name, email) = who(s);
@@ -80,7 +80,7 @@ or by email: without <code>EMAIL_SERVER</code> the sign-in link is printed in th
     layout("Home", &body)
 }
 
-pub fn protected(base: &str, session: Option<&Session>) -> String {
+pub(crate) fn protected(base: &str, session: Option<&Session>) -> String {
     let (name, _) = session.map(who).unwrap_or_default();
     layout(
         "Protected",
@@ -91,7 +91,7 @@ pub fn protected(base: &str, session: Option<&Session>) -> String {
     )
 }
 
-pub fn leptos_missing() -> String {
+pub(crate) fn leptos_missing() -> String {
     layout(
         "Leptos app",
         r#"<div class="card"><h1>The Leptos app is not built yet</h1>

@@ -34,9 +34,10 @@ mod app {
     }
 
     #[component]
-    pub fn App() -> impl IntoView {
+    #[allow(unreachable_pub, reason = "the #[component] expansion declares pub items")]
+    pub(crate) fn App() -> impl IntoView {
         let seconds = query("refetch_interval").and_then(|s| s.parse().ok()).unwrap_or(60);
-        let flag = |key| query(key).map_or(true, |v| v != "false");
+        let flag = |key| query(key).is_none_or(|v| v != "false");
         view! {
             <h1>"Tessera + Leptos"</h1>
             <SessionProvider
@@ -70,7 +71,7 @@ mod app {
                     },
                     Err(e) => set_message.set(e.to_string()),
                 }
-            })
+            });
         };
         let rename = move |_| {
             let name = new_name.get_untracked();
@@ -79,7 +80,7 @@ mod app {
                     Ok(_) => set_message.set("renamed".into()),
                     Err(e) => set_message.set(e.to_string()),
                 }
-            })
+            });
         };
         let sign_out = move |_| {
             spawn_local(async move {
@@ -88,7 +89,7 @@ mod app {
                     Ok(_) => set_message.set("signed out".into()),
                     Err(e) => set_message.set(e.to_string()),
                 }
-            })
+            });
         };
 
         view! {
@@ -128,7 +129,8 @@ mod app {
 
     /// The baseline: an empty Leptos app of the same build profile.
     #[component]
-    pub fn App() -> impl IntoView {
+    #[allow(unreachable_pub, reason = "the #[component] expansion declares pub items")]
+    pub(crate) fn App() -> impl IntoView {
         let (count, set_count) = signal(0);
         view! {
             <h1>"Leptos"</h1>

@@ -10,43 +10,12 @@
 //! # });
 //! ```
 
-use std::future::Future;
-use std::pin::pin;
-use std::task::Poll;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 
 use super::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
 use crate::user::{Account, AccountType};
-
-/// Polls two futures together, so two adapter calls are in flight at once.
-async fn join2<A: Future, B: Future>(a: A, b: B) -> (A::Output, B::Output) {
-    let (mut a, mut b) = (pin!(a), pin!(b));
-    let (mut ra, mut rb) = (None, None);
-    std::future::poll_fn(|cx| {
-        if ra.is_none()
-            && let Poll::Ready(v) = a.as_mut().poll(cx)
-        {
-            ra = Some(v);
-        }
-        if rb.is_none()
-            && let Poll::Ready(v) = b.as_mut().poll(cx)
-        {
-            rb = Some(v);
-        }
-        if ra.is_some() && rb.is_some() {
-            Poll::Ready(())
-        } else {
-            Poll::Pending
-        }
-    })
-    .await;
-    match (ra, rb) {
-        (Some(a), Some(b)) => (a, b),
-        _ => unreachable!("both futures completed"),
-    }
-}
 
 fn secs(t: SystemTime) -> u64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs()).unwrap_or(0)
@@ -546,7 +515,8 @@ pub async fn verification_token_race<A: Adapter + ?Sized>(adapter: &A) {
             expires: later,
         };
         adapter.create_verification_token(vt.clone()).await.expect("race token");
-        let (a, b) = join2(
+        // Both calls in flight at once.
+        let (a, b) = futures_util::future::join(
             adapter.use_verification_token(&vt.identifier, &vt.token),
             adapter.use_verification_token(&vt.identifier, &vt.token),
         )

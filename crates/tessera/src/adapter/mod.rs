@@ -5,6 +5,7 @@
 //! Every adapter must pass `conformance::run` (feature `conformance`).
 
 #[cfg(any(test, feature = "conformance"))]
+#[cfg_attr(docsrs, doc(cfg(feature = "conformance")))]
 pub mod conformance;
 mod memory;
 mod purge;

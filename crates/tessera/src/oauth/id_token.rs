@@ -266,7 +266,7 @@ mod tests {
             .as_object()
             .unwrap()
             .clone();
-        m.extend(extra.as_object().unwrap().clone());
+        m.extend(serde_json::from_value::<Map<String, Value>>(extra).unwrap());
         m
     }
 

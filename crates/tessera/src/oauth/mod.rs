@@ -27,6 +27,7 @@ impl From<HttpError> for FlowError {
 }
 
 #[cfg(feature = "reqwest")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reqwest")))]
 pub use http_client::ReqwestClient;
 pub use http_client::{HttpClient, HttpError, HttpRequest, HttpResponse};
 pub use token::TokenSet;

@@ -5,7 +5,7 @@ use bytes::Bytes;
 use crate::log_value::Untrusted;
 use crate::response::AuthResponse;
 
-pub(crate) fn post(parts: http::request::Parts, body: &[u8]) -> http::Response<Bytes> {
+pub(crate) fn post(parts: &http::request::Parts, body: &[u8]) -> http::Response<Bytes> {
     let fields: Vec<(String, String)> = form_urlencoded::parse(body)
         .take(32)
         .map(|(k, v)| (k.into_owned(), v.chars().take(512).collect()))

@@ -127,10 +127,8 @@ pub fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Ve
     };
     let hk = Hkdf::<Sha256>::new(Some(salt.as_bytes()), secret.expose().as_bytes());
     let mut okm = vec![0u8; len];
-    // `len` is 32 or 64, far below HKDF-SHA256's limit of 8160 bytes.
-    if hk.expand(info.as_bytes(), &mut okm).is_err() {
-        unreachable!("HKDF output length {len} is within bounds");
-    }
+    hk.expand(info.as_bytes(), &mut okm)
+        .expect("`len` is 32 or 64, far below HKDF-SHA256's limit of 8160 bytes");
     okm
 }
 
@@ -152,10 +150,7 @@ impl JweCodec {
             .iter()
             .map(|secret| {
                 let k32 = derive_key(compat, secret, salt, 32);
-                let gcm = match Aes256Gcm::new_from_slice(&k32) {
-                    Ok(c) => c,
-                    Err(_) => unreachable!("the derived key is 32 bytes"),
-                };
+                let gcm = Aes256Gcm::new_from_slice(&k32).expect("the derived key is 32 bytes");
                 match compat {
                     Compat::NextAuthV4 => KeySet {
                         gcm,
@@ -219,11 +214,12 @@ impl JweCodec {
 
     /// `iv`: 16 fresh random bytes (A256GCM uses the first 12).
     fn encrypt_with_iv(&self, plaintext: Vec<u8>, iv: [u8; 16]) -> String {
-        let Some(keys) = self.keys.first() else {
-            unreachable!("a codec always has at least one secret (checked at build)")
-        };
+        let keys = self
+            .keys
+            .first()
+            .expect("a codec always has at least one secret (checked at build)");
         match (&self.compat, &keys.cbc) {
-            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, plaintext, iv),
+            (Compat::AuthJsV5, Some(cbc)) => encrypt_cbc(cbc, &plaintext, iv),
             _ => encrypt_gcm(&keys.gcm, V4_HEADER, plaintext, &iv[..12]),
         }
     }
@@ -422,10 +418,9 @@ fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
 }
 
 fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>, iv: &[u8]) -> String {
-    let tag = match cipher.encrypt_in_place_detached(Nonce::from_slice(iv), header.as_bytes(), &mut buf) {
-        Ok(tag) => tag,
-        Err(_) => unreachable!("AES-GCM encryption only fails past 64 GiB"),
-    };
+    let tag = cipher
+        .encrypt_in_place_detached(Nonce::from_slice(iv), header.as_bytes(), &mut buf)
+        .expect("AES-GCM encryption only fails past 64 GiB");
     assemble(header, iv, &buf, &tag)
 }
 
@@ -461,10 +456,7 @@ fn assemble_slow(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
 }
 
 fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
-    let mut mac = match <HmacSha512 as Mac>::new_from_slice(&key.mac) {
-        Ok(m) => m,
-        Err(_) => unreachable!("HMAC takes keys of any length"),
-    };
+    let mut mac = <HmacSha512 as Mac>::new_from_slice(&key.mac).expect("HMAC takes keys of any length");
     mac.update(aad);
     mac.update(iv);
     mac.update(ct);
@@ -472,8 +464,8 @@ fn cbc_tag(key: &CbcKey, aad: &[u8], iv: &[u8], ct: &[u8]) -> HmacSha512 {
     mac
 }
 
-fn encrypt_cbc(key: &CbcKey, plaintext: Vec<u8>, iv: [u8; 16]) -> String {
-    let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(&plaintext);
+fn encrypt_cbc(key: &CbcKey, plaintext: &[u8], iv: [u8; 16]) -> String {
+    let ct = CbcEnc::new(&key.enc.into(), &iv.into()).encrypt_padded_vec_mut::<Pkcs7>(plaintext);
     let full = cbc_tag(key, key.header.as_bytes(), &iv, &ct).finalize().into_bytes();
     assemble(&key.header, &iv, &ct, &full[..32])
 }
@@ -684,7 +676,7 @@ mod tests {
         assert!(other.decode(&t, 1000).is_err());
     }
 
-    /// RFC 7518 Appendix B.3 (AES_256_CBC_HMAC_SHA_512).
+    /// RFC 7518 Appendix B.3 (`AES_256_CBC_HMAC_SHA_512`).
     #[test]
     fn a256cbc_hs512_rfc7518_vector() {
         let k = hex::decode(concat!(

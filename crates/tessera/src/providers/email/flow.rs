@@ -203,9 +203,8 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
         _ => return verification(),
     }
 
-    let (user, exists) = match user_or_stub(adapter, &email).await {
-        Ok(found) => found,
-        Err(_) => return AuthResponse::redirect(ctx.error_url("Callback")),
+    let Ok((user, exists)) = user_or_stub(adapter, &email).await else {
+        return AuthResponse::redirect(ctx.error_url("Callback"));
     };
     let acct = account(provider, &email, exists.then_some(user.id.as_str()));
     let args = SignInArgs {

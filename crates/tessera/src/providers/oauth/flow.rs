@@ -91,7 +91,7 @@ impl QueryPairs {
     }
 }
 
-/// Sets `key` in place when present, else appends it (URLSearchParams `set`).
+/// Sets `key` in place when present, else appends it (`URLSearchParams.set`).
 fn set(pairs: &mut QueryPairs, key: &str, value: &str) {
     match pairs.first.get(key) {
         Some(&i) => pairs.pairs[i].1 = value.to_owned(),
@@ -495,16 +495,13 @@ fn profile_email_verified(raw: &Value) -> Option<bool> {
 /// owner would later adopt by email sign-in). Both cases are logged.
 fn verified_email(p: &OAuthProvider, email: Option<String>, raw: &Value) -> Option<String> {
     let email = email?;
-    let normalized = match crate::providers::email::normalize_email(&email) {
-        Ok(e) => e,
-        Err(_) => {
-            tracing::warn!(
-                provider = %p.id,
-                email = ?Untrusted(&email),
-                "the provider's email is not a valid address; signing in without it"
-            );
-            return None;
-        }
+    let Ok(normalized) = crate::providers::email::normalize_email(&email) else {
+        tracing::warn!(
+            provider = %p.id,
+            email = ?Untrusted(&email),
+            "the provider's email is not a valid address; signing in without it"
+        );
+        return None;
     };
     if profile_email_verified(raw) == Some(false) {
         tracing::info!(provider = %p.id, "the provider says the email is unverified; signing in without it");

@@ -23,7 +23,7 @@ pub fn authentik() -> OAuthProvider {
 /// `openid email profile`, checks PKCE and `state`; the profile is the ID token's claims:
 /// id = `sub`, name = `name` or else `preferred_username`, `email`, image = `picture`.
 /// authentik puts those claims in the ID token unless the provider's "Include claims in
-/// id_token" setting is off; then add [`OAuthProvider::fetch_userinfo`].
+/// `id_token`" setting is off; then add [`OAuthProvider::fetch_userinfo`].
 ///
 /// ```
 /// let authentik = tessera::providers::presets::authentik_with(
