@@ -7,6 +7,23 @@ cd "$(dirname "$0")/.."
 
 step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
+# Every test or script that skips for a missing service appends a line to this file (the
+# Rust tests through their `unavailable` helper); the run ends with what was not tested.
+TESSERA_TEST_SKIPS="$(mktemp "${TMPDIR:-/tmp}/tessera-skips.XXXXXX")"
+export TESSERA_TEST_SKIPS
+summary() {
+  local status=$?
+  if [ -s "$TESSERA_TEST_SKIPS" ]; then
+    printf '\n\033[1m== Skipped, NOT tested (%s)\033[0m\n' "$(sort -u "$TESSERA_TEST_SKIPS" | wc -l)"
+    sort -u "$TESSERA_TEST_SKIPS"
+  else
+    printf '\n\033[1m== Nothing was skipped\033[0m\n'
+  fi
+  rm -f "$TESSERA_TEST_SKIPS"
+  exit "$status"
+}
+trap summary EXIT
+
 step "Static checks: rustfmt, clippy (every target, warnings are errors), rustdoc (warnings are errors)"
 # First, so a lint or a broken doc link fails the run in a minute or two, not after the long tests.
 cargo fmt --all --check

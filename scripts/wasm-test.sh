@@ -16,6 +16,7 @@ skip_or_fail() {
     exit 1
   fi
   echo "SKIP: $*; the browser tests are NOT run" >&2
+  [ -n "${TESSERA_TEST_SKIPS:-}" ] && printf '%s\t%s\n' "scripts/wasm-test.sh" "$*" >>"$TESSERA_TEST_SKIPS"
   exit 0
 }
 

@@ -21,6 +21,7 @@ skip_or_fail() {
   fi
   echo "================================================================"
   echo "e2e: SKIP: $1"
+  [ -n "${TESSERA_TEST_SKIPS:-}" ] && printf '%s\t%s\n' "tests/e2e/run.sh" "$1" >>"$TESSERA_TEST_SKIPS"
   echo "e2e: (set CI=true to make this an error)"
   echo "================================================================"
   exit 0

@@ -32,6 +32,7 @@ skip_or_fail() {
   fi
   echo "================================================================"
   echo "proxy: SKIP: $1"
+  [ -n "${TESSERA_TEST_SKIPS:-}" ] && printf '%s\t%s\n' "tests/proxy/run.sh" "$1" >>"$TESSERA_TEST_SKIPS"
   echo "proxy: (set CI=true to make this an error)"
   echo "================================================================"
   exit 0

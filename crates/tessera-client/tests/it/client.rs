@@ -17,7 +17,7 @@ fn credentials(username: &str, password: &str) -> SignInOptions {
 fn complete(response: SignInResponse) -> SignInResult {
     match response {
         SignInResponse::Complete(result) => result,
-        other => panic!("expected a result, got {other:?}"),
+        other @ SignInResponse::Redirect(_) => panic!("expected a result, got {other:?}"),
     }
 }
 

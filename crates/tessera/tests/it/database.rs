@@ -1,4 +1,4 @@
-//! The database session strategy (spec §5.3) over the MemoryAdapter, with every adapter
+//! The database session strategy (spec §5.3) over the `MemoryAdapter`, with every adapter
 //! call counted.
 
 use std::sync::{Arc, Mutex};

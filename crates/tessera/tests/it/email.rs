@@ -1,4 +1,4 @@
-//! Email sign-in (spec §7.2) with the MemoryAdapter and a mailer that records what it sends.
+//! Email sign-in (spec §7.2) with the `MemoryAdapter` and a mailer that records what it sends.
 
 use crate::common;
 use std::sync::Arc;

@@ -185,7 +185,7 @@ fn tamper(token: &str, segment: usize) -> String {
 }
 
 /// Checks claims a library produced from `input`: same keys/values, in order, plus
-/// `iat`, `exp` = iat + max_age and a UUID v4 `jti`, with `iat` close to `t0`.
+/// `iat`, `exp` = `iat + max_age` and a UUID v4 `jti`, with `iat` close to `t0`.
 fn assert_issued(claims: &Map<String, Value>, input: &Map<String, Value>, max_age: i64, t0: i64) {
     for (k, v) in input {
         assert_eq!(claims.get(k), Some(v), "claim {k}");

@@ -66,7 +66,7 @@ struct IdpState {
     userinfo: Value,
 }
 
-/// Answers discovery, JWKS, token and userinfo requests for https://idp.example.
+/// Answers discovery, JWKS, token and userinfo requests for <https://idp.example>.
 #[derive(Clone)]
 struct Idp(Arc<Mutex<IdpState>>);
 
@@ -134,7 +134,7 @@ fn id_token(key: &Key, claims: &Value) -> String {
 }
 
 /// Standard claims for `sub` with `nonce`, overlaid with `extra`.
-fn claims(sub: &str, nonce: &str, extra: Value) -> Value {
+fn claims(sub: &str, nonce: &str, extra: &Value) -> Value {
     let mut c = json!({
         "iss": ISSUER,
         "sub": sub,
@@ -217,7 +217,7 @@ async fn sign_in_as(b: &mut Browser, idp: &Idp, id: &str, sub: &str, extra: Valu
     let url = start(b, id, "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(200, token_response(&id_token(&rsa(), &claims(sub, &nonce, extra))));
+    idp.set_token(200, token_response(&id_token(&rsa(), &claims(sub, &nonce, &extra))));
     b.get(&format!("/api/auth/callback/{id}?code=CODE123&state={state}"))
         .await
 }
@@ -391,7 +391,7 @@ async fn callback_exchanges_the_code_exactly_and_signs_in() {
         .to_owned();
     idp.set_token(
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
     );
 
     let r = b
@@ -559,7 +559,7 @@ async fn form_post_callbacks_work_without_csrf() {
     let nonce = param(&url, "nonce").unwrap();
     idp.set_token(
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
     );
     let r = b
         .post_form("/api/auth/callback/demo", &[("code", "CODE123"), ("state", &state)])
@@ -674,7 +674,7 @@ async fn a_check_cookie_from_another_provider_is_refused() {
     let nonce = param(&url, "nonce").unwrap();
     idp.set_token(
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
     );
     let r = b.get(&format!("/api/auth/callback/demo?code=abc&state={state}")).await;
     assert_error(&r, "OAuthCallback");
@@ -706,7 +706,7 @@ async fn a_replayed_callback_fails() {
     let nonce = param(&url, "nonce").unwrap();
     idp.set_token(
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
     );
     let callback = format!("/api/auth/callback/demo?code=CODE123&state={state}");
     assert_eq!(b.get(&callback).await.location(), Some("http://localhost:3000"));
@@ -746,7 +746,7 @@ async fn callback_with(idp: &Idp, make: impl FnOnce(&str) -> Value, query_extra:
 #[tokio::test]
 async fn bad_id_tokens_are_oauth_callback() {
     let idp = Idp::new(&[&rsa()]);
-    let good = |n: &str| claims("u-1", n, json!({}));
+    let good = |n: &str| claims("u-1", n, &json!({}));
     // Sanity: the good one passes.
     let r = callback_with(&idp, |n| token_response(&id_token(&rsa(), &good(n))), "").await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
@@ -764,7 +764,7 @@ async fn bad_id_tokens_are_oauth_callback() {
         |n| {
             let t = id_token(&rsa(), &good(n));
             let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
-            parts[1] = URL_SAFE_NO_PAD.encode(claims("admin", n, json!({})).to_string());
+            parts[1] = URL_SAFE_NO_PAD.encode(claims("admin", n, &json!({})).to_string());
             token_response(&parts.join("."))
         },
         "",
@@ -791,12 +791,7 @@ async fn bad_id_tokens_are_oauth_callback() {
         json!({"nonce": "not-the-nonce"}),
         json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}),
     ] {
-        let r = callback_with(
-            &idp,
-            |n| token_response(&id_token(&rsa(), &claims("u-1", n, bad.clone()))),
-            "",
-        )
-        .await;
+        let r = callback_with(&idp, |n| token_response(&id_token(&rsa(), &claims("u-1", n, &bad))), "").await;
         assert_error(&r, "OAuthCallback");
     }
     // No ID token at all from an OpenID Connect provider.
@@ -807,7 +802,7 @@ async fn bad_id_tokens_are_oauth_callback() {
 #[tokio::test]
 async fn iss_parameter_must_match_the_issuer() {
     let idp = Idp::new(&[&rsa()]);
-    let ok = |n: &str| token_response(&id_token(&rsa(), &claims("u-1", n, json!({}))));
+    let ok = |n: &str| token_response(&id_token(&rsa(), &claims("u-1", n, &json!({}))));
     let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fevil.example").await;
     assert_error(&r, "OAuthCallback");
     let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fidp.example").await;
@@ -842,7 +837,7 @@ async fn keys_rotate_es256_and_eddsa_verify() {
     // Warm the JWKS cache with the first key.
     let r = callback_with(
         &idp,
-        |n| token_response(&id_token(&first, &claims("u-1", n, json!({})))),
+        |n| token_response(&id_token(&first, &claims("u-1", n, &json!({})))),
         "",
     )
     .await;
@@ -861,7 +856,7 @@ async fn keys_rotate_es256_and_eddsa_verify() {
         let url = start(&mut b, "demo", "").await;
         let state = param(&url, "state").unwrap();
         let nonce = param(&url, "nonce").unwrap();
-        idp.set_token(200, token_response(&id_token(k, &claims("u-1", &nonce, json!({})))));
+        idp.set_token(200, token_response(&id_token(k, &claims("u-1", &nonce, &json!({})))));
         let r = b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await;
         assert_eq!(r.location(), Some("http://localhost:3000"), "{:?}", k.alg);
     }
@@ -878,7 +873,7 @@ async fn keys_rotate_es256_and_eddsa_verify() {
     let nonce = param(&url, "nonce").unwrap();
     idp.set_token(
         200,
-        token_response(&id_token(&stranger, &claims("u-1", &nonce, json!({})))),
+        token_response(&id_token(&stranger, &claims("u-1", &nonce, &json!({})))),
     );
     assert_error(
         &b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await,
@@ -922,7 +917,7 @@ async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
         let nonce = param(&url, "nonce").unwrap();
         idp.set_token(
             200,
-            token_response(&id_token(&rsa(), &claims("u-1", &nonce, json!({})))),
+            token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
         );
         b.get(&format!(
             "/api/auth/callback/demo?code=c&state={state}&iss=https%3A%2F%2Fidp.example"

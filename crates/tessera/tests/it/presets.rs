@@ -182,7 +182,7 @@ async fn run(provider: OAuthProvider, fake: &Fake, e: Expect) {
                 tail += &format!(
                     "&code_challenge={}&code_challenge_method=S256",
                     param(&url, "code_challenge").expect("code_challenge")
-                )
+                );
             }
             "nonce" => tail += &format!("&nonce={}", param(&url, "nonce").expect("nonce")),
             other => unreachable!("{other}"),

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use tessera_client::{BoxFuture, Client, ClientError, HttpRequest, HttpResponse, Method, ReqwestTransport, Transport};
 
 /// One rustls crypto provider, installed explicitly (reqwest is built without one).
-pub fn init() {
+pub(crate) fn init() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
@@ -35,7 +35,7 @@ fn free_port() -> u16 {
 }
 
 /// The demo server, killed on drop.
-pub struct Demo {
+pub(crate) struct Demo {
     child: Option<Child>,
     pub port: u16,
     stderr: Arc<Mutex<Vec<String>>>,
@@ -65,7 +65,7 @@ impl Demo {
     /// Starts the demo (credentials demo/demo, email with the dev mailer, database
     /// sessions in an in-memory SQLite). `None` (after saying so) when the binary is
     /// missing and `CI` is not `true`.
-    pub fn start() -> Option<Demo> {
+    pub(crate) fn start() -> Option<Demo> {
         init();
         let binary = demo_binary();
         if !binary.exists() {
@@ -128,24 +128,24 @@ impl Demo {
     }
 
     /// `http://localhost:<port>`
-    pub fn url(&self) -> String {
+    pub(crate) fn url(&self) -> String {
         format!("http://localhost:{}", self.port)
     }
 
     /// `http://localhost:<port>/api/auth`
-    pub fn api(&self) -> String {
+    pub(crate) fn api(&self) -> String {
         format!("{}/api/auth", self.url())
     }
 
     /// A new "browser" for this demo, with its requests recorded.
-    pub fn client(&self) -> (Client, Recorder) {
+    pub(crate) fn client(&self) -> (Client, Recorder) {
         let recorder = Recorder::new();
         let client = Client::with_transport(&self.url(), recorder.clone()).unwrap();
         (client, recorder)
     }
 
     /// Kills the server (to simulate a network failure).
-    pub fn stop(&mut self) {
+    pub(crate) fn stop(&mut self) {
         if let Some(mut child) = self.child.take() {
             let _ = child.kill();
             let _ = child.wait();
@@ -153,7 +153,7 @@ impl Demo {
     }
 
     /// Waits for the dev mailer's link for `email`.
-    pub fn magic_link(&self, email: &str) -> String {
+    pub(crate) fn magic_link(&self, email: &str) -> String {
         let prefix = format!("tessera dev mailer: sign-in link for {email}: ");
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
@@ -189,10 +189,10 @@ struct RecorderInner {
 /// A reqwest transport (with its own cookie store) that records every request, and can
 /// alter requests or delay an answer.
 #[derive(Clone)]
-pub struct Recorder(Arc<RecorderInner>);
+pub(crate) struct Recorder(Arc<RecorderInner>);
 
 impl Recorder {
-    pub fn new() -> Self {
+    pub(crate) fn new() -> Self {
         init();
         Recorder(Arc::new(RecorderInner {
             http: ReqwestTransport::new().unwrap(),
@@ -203,12 +203,12 @@ impl Recorder {
     }
 
     /// Every request so far.
-    pub fn requests(&self) -> Vec<HttpRequest> {
+    pub(crate) fn requests(&self) -> Vec<HttpRequest> {
         self.0.log.lock().unwrap().clone()
     }
 
     /// How many requests had this method and a URL path ending in `suffix`.
-    pub fn count(&self, method: Method, suffix: &str) -> usize {
+    pub(crate) fn count(&self, method: Method, suffix: &str) -> usize {
         self.0
             .log
             .lock()
@@ -219,19 +219,19 @@ impl Recorder {
     }
 
     /// `GET …/session` requests so far.
-    pub fn session_gets(&self) -> usize {
+    pub(crate) fn session_gets(&self) -> usize {
         self.count(Method::Get, "/session")
     }
 
-    pub fn clear(&self) {
+    pub(crate) fn clear(&self) {
         self.0.log.lock().unwrap().clear();
     }
 
-    pub fn tamper(&self, f: impl Fn(&mut HttpRequest) + Send + Sync + 'static) {
+    pub(crate) fn tamper(&self, f: impl Fn(&mut HttpRequest) + Send + Sync + 'static) {
         *self.0.tamper.lock().unwrap() = Some(Box::new(f));
     }
 
-    pub fn delay_next_session(&self, delay: Duration) {
+    pub(crate) fn delay_next_session(&self, delay: Duration) {
         *self.0.delay_next_session.lock().unwrap() = Some(delay);
     }
 }
@@ -258,7 +258,7 @@ impl Transport for Recorder {
 }
 
 /// Waits until `check` holds (or panics after `timeout`).
-pub async fn eventually(what: &str, timeout: Duration, check: impl Fn() -> bool) {
+pub(crate) async fn eventually(what: &str, timeout: Duration, check: impl Fn() -> bool) {
     let deadline = tokio::time::Instant::now() + timeout;
     while !check() {
         assert!(tokio::time::Instant::now() < deadline, "timed out waiting for: {what}");
@@ -267,7 +267,7 @@ pub async fn eventually(what: &str, timeout: Duration, check: impl Fn() -> bool)
 }
 
 /// A port with nothing listening.
-pub fn closed_port() -> u16 {
+pub(crate) fn closed_port() -> u16 {
     free_port()
 }
 

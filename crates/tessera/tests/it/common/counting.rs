@@ -8,9 +8,9 @@ use std::time::SystemTime;
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, User};
 
-/// Delegates to a MemoryAdapter and records which methods were called.
+/// Delegates to a `MemoryAdapter` and records which methods were called.
 #[derive(Default)]
-pub struct Counting {
+pub(crate) struct Counting {
     pub inner: MemoryAdapter,
     pub calls: Mutex<Vec<&'static str>>,
     /// When set, storing verification tokens fails (a database outage).
@@ -20,10 +20,10 @@ pub struct Counting {
 }
 
 impl Counting {
-    pub fn log(&self, m: &'static str) {
+    pub(crate) fn log(&self, m: &'static str) {
         self.calls.lock().unwrap().push(m);
     }
-    pub fn take(&self) -> Vec<&'static str> {
+    pub(crate) fn take(&self) -> Vec<&'static str> {
         std::mem::take(&mut *self.calls.lock().unwrap())
     }
 }

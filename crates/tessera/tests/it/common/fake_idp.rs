@@ -5,7 +5,7 @@ use tessera::oauth::{HttpRequest, HttpResponse};
 
 /// One request the fake provider received.
 #[derive(Debug, Clone)]
-pub struct Recorded {
+pub(crate) struct Recorded {
     pub method: String,
     pub url: String,
     pub headers: http::HeaderMap,
@@ -14,7 +14,7 @@ pub struct Recorded {
 
 impl Recorded {
     /// Records `req` (its body as UTF-8).
-    pub fn of(req: HttpRequest) -> Recorded {
+    pub(crate) fn of(req: HttpRequest) -> Recorded {
         let (parts, body) = req.into_parts();
         Recorded {
             method: parts.method.to_string(),
@@ -26,7 +26,7 @@ impl Recorded {
 }
 
 /// A JSON answer.
-pub fn json_response(status: u16, body: &serde_json::Value) -> HttpResponse {
+pub(crate) fn json_response(status: u16, body: &serde_json::Value) -> HttpResponse {
     http::Response::builder()
         .status(status)
         .header("content-type", "application/json")

@@ -1,10 +1,10 @@
 //! A tiny in-process browser for driving the engine in tests: it keeps a cookie jar
 //! and applies Set-Cookie headers the way a browser does.
 
-pub mod counting;
-pub mod fake_idp;
-pub mod outbox;
-pub mod service;
+pub(crate) mod counting;
+pub(crate) mod fake_idp;
+pub(crate) mod outbox;
+pub(crate) mod service;
 
 use std::collections::BTreeMap;
 
@@ -15,19 +15,19 @@ use tessera::{Auth, AuthBuilder, User};
 
 /// The tests' server secret (16 bytes at least: `build` refuses shorter ones, and the
 /// spec's `"secret"` needs `AuthBuilder::insecure_test_vector_secret`).
-pub const SECRET: &str = "a tessera test secret";
+pub(crate) const SECRET: &str = "a tessera test secret";
 
 /// A P-256 key of the client, for `private_key_jwt` (PKCS#8), and its public half
 /// (`tests/oidc/server.mjs` registers the same public key).
-pub const CLIENT_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
+pub(crate) const CLIENT_KEY_PEM: &str = "-----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQg1CGbukl6JY+mCFXL
 NUWNVmkQtlURYZOlEZZB/AOOf8ehRANCAARa++zblr6c6R7Aw4gU9m8NC2q/xUEa
 2l1zbpcBGLzUgDxm+tI/uiTWHFHzDwWLjNUQqdxFuaFijdi7KIo4vBxu
 -----END PRIVATE KEY-----";
-pub const CLIENT_KEY_X: &str = "Wvvs25a-nOkewMOIFPZvDQtqv8VBGtpdc26XARi81IA";
-pub const CLIENT_KEY_Y: &str = "PGb60j-6JNYcUfMPBYuM1RCp3EW5oWKN2Lsoiji8HG4";
+pub(crate) const CLIENT_KEY_X: &str = "Wvvs25a-nOkewMOIFPZvDQtqv8VBGtpdc26XARi81IA";
+pub(crate) const CLIENT_KEY_Y: &str = "PGb60j-6JNYcUfMPBYuM1RCp3EW5oWKN2Lsoiji8HG4";
 
-pub fn credentials() -> CredentialsProvider {
+pub(crate) fn credentials() -> CredentialsProvider {
     CredentialsProvider::new(|c: Credentials| async move {
         match c.get("password") {
             Some("pw") => Ok(Some(User::new("1").name("Alice").email("alice@example.com"))),
@@ -39,55 +39,55 @@ pub fn credentials() -> CredentialsProvider {
     .field("password", "Password", "password")
 }
 
-pub fn builder() -> AuthBuilder {
+pub(crate) fn builder() -> AuthBuilder {
     Auth::builder()
         .url("http://localhost:3000")
         .secret(SECRET)
         .provider(credentials())
 }
 
-pub fn auth() -> Auth {
+pub(crate) fn auth() -> Auth {
     builder().build().expect("valid config")
 }
 
 #[derive(Debug)]
-pub struct Reply {
+pub(crate) struct Reply {
     pub status: StatusCode,
     pub headers: HeaderMap,
     pub body: Bytes,
 }
 
 impl Reply {
-    pub fn text(&self) -> &str {
+    pub(crate) fn text(&self) -> &str {
         std::str::from_utf8(&self.body).expect("utf-8 body")
     }
-    pub fn json(&self) -> serde_json::Value {
+    pub(crate) fn json(&self) -> serde_json::Value {
         serde_json::from_slice(&self.body).expect("JSON body")
     }
-    pub fn set_cookies(&self) -> Vec<String> {
+    pub(crate) fn set_cookies(&self) -> Vec<String> {
         self.headers
             .get_all(http::header::SET_COOKIE)
             .iter()
             .map(|v| v.to_str().unwrap().to_owned())
             .collect()
     }
-    pub fn header(&self, name: &str) -> Option<&str> {
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).map(|v| v.to_str().unwrap())
     }
-    pub fn location(&self) -> Option<&str> {
+    pub(crate) fn location(&self) -> Option<&str> {
         self.header("location")
     }
 }
 
 #[derive(Debug)]
-pub struct Browser {
+pub(crate) struct Browser {
     pub auth: Auth,
     pub jar: BTreeMap<String, String>,
     pub extra_headers: Vec<(String, String)>,
 }
 
 impl Browser {
-    pub fn new(auth: Auth) -> Self {
+    pub(crate) fn new(auth: Auth) -> Self {
         Browser {
             auth,
             jar: BTreeMap::new(),
@@ -95,7 +95,7 @@ impl Browser {
         }
     }
 
-    pub fn cookie_header(&self) -> String {
+    pub(crate) fn cookie_header(&self) -> String {
         self.jar
             .iter()
             .map(|(k, v)| format!("{k}={v}"))
@@ -103,7 +103,7 @@ impl Browser {
             .join("; ")
     }
 
-    pub async fn send(&mut self, req: http::request::Builder, body: Bytes) -> Reply {
+    pub(crate) async fn send(&mut self, req: http::request::Builder, body: Bytes) -> Reply {
         let mut req = req;
         if !self.jar.is_empty() {
             req = req.header("cookie", self.cookie_header());
@@ -130,11 +130,11 @@ impl Browser {
         reply
     }
 
-    pub async fn get(&mut self, path: &str) -> Reply {
+    pub(crate) async fn get(&mut self, path: &str) -> Reply {
         self.send(Request::get(path), Bytes::new()).await
     }
 
-    pub async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
+    pub(crate) async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> Reply {
         let body: String = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(form)
             .finish();
@@ -142,12 +142,12 @@ impl Browser {
         self.send(req, Bytes::from(body)).await
     }
 
-    pub async fn post_json(&mut self, path: &str, json: serde_json::Value) -> Reply {
+    pub(crate) async fn post_json(&mut self, path: &str, json: serde_json::Value) -> Reply {
         let req = Request::post(path).header("content-type", "application/json");
         self.send(req, Bytes::from(json.to_string())).await
     }
 
-    pub async fn csrf(&mut self) -> String {
+    pub(crate) async fn csrf(&mut self) -> String {
         self.get("/api/auth/csrf").await.json()["csrfToken"]
             .as_str()
             .unwrap()
@@ -155,7 +155,7 @@ impl Browser {
     }
 
     /// Signs in with the credentials provider and returns the reply.
-    pub async fn sign_in(&mut self) -> Reply {
+    pub(crate) async fn sign_in(&mut self) -> Reply {
         let csrf = self.csrf().await;
         self.post_form(
             "/api/auth/callback/credentials",

@@ -6,7 +6,7 @@ use tessera::providers::email::{Mailer, MailerError, VerificationRequest};
 
 /// Records `(address, link)` for every mail; clones share the record.
 #[derive(Clone, Default)]
-pub struct Outbox {
+pub(crate) struct Outbox {
     sent: Arc<Mutex<Vec<(String, String)>>>,
     fail: bool,
 }
@@ -28,7 +28,7 @@ impl Mailer for Outbox {
 
 impl Outbox {
     /// An outbox whose every send fails (after recording it).
-    pub fn failing() -> Self {
+    pub(crate) fn failing() -> Self {
         Outbox {
             fail: true,
             ..Default::default()
@@ -36,22 +36,22 @@ impl Outbox {
     }
 
     /// Every `(address, link)` sent so far.
-    pub fn sent(&self) -> Vec<(String, String)> {
+    pub(crate) fn sent(&self) -> Vec<(String, String)> {
         self.sent.lock().unwrap().clone()
     }
 
     /// Every link sent so far.
-    pub fn links(&self) -> Vec<String> {
+    pub(crate) fn links(&self) -> Vec<String> {
         self.sent().into_iter().map(|(_, link)| link).collect()
     }
 
     /// The last link sent; panics when none was.
-    pub fn last_link(&self) -> String {
+    pub(crate) fn last_link(&self) -> String {
         self.sent.lock().unwrap().last().expect("a mail was sent").1.clone()
     }
 
     /// How many mails were sent.
-    pub fn count(&self) -> usize {
+    pub(crate) fn count(&self) -> usize {
         self.sent.lock().unwrap().len()
     }
 }

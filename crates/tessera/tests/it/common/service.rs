@@ -16,7 +16,7 @@ use std::io::Write;
 /// to provide it: panics under `CI=true`; otherwise prints a SKIP banner, and the caller
 /// returns from its test.
 #[track_caller]
-pub fn unavailable(service: &str, problem: &str, remedy: &str) {
+pub(crate) fn unavailable(service: &str, problem: &str, remedy: &str) {
     if std::env::var("CI").as_deref() == Ok("true") {
         panic!("{service} is required under CI=true, but {problem}. {remedy}");
     }

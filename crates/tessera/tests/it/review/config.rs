@@ -125,7 +125,7 @@ fn l3_short_rotation_secrets_are_refused() {
 const LIVE: &str = "live-secret-value-42";
 
 fn obj(v: Value) -> serde_json::Map<String, Value> {
-    v.as_object().unwrap().clone()
+    serde_json::from_value(v).unwrap()
 }
 
 #[test]
