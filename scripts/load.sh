@@ -8,8 +8,10 @@
 #
 # Environment: DURATION (10), PORT (3917), CONNECTIONS (64), STARTS (5: start-ups
 # timed, the median is reported), WARMUP (2s of wrk before each measured run),
-# SKIP_BUILD=1 to reuse target/release/demo. The server is pinned to CPU 0 and wrk
-# to CPU 1 (needs >= 2 CPUs).
+# SKIP_BUILD=1 to reuse target/release/demo, DEMO_BIN to load another binary (an older
+# build, to compare). The server is pinned to CPU 0 and wrk to CPU 1 (needs >= 2 CPUs).
+# Each route's line gives the server's CPU time per request (user + system over the
+# requests answered), which is far steadier than req/s on a shared machine.
 # Traffic goes to 127.0.0.1 only. The targets are informational: the script exits 0
 # unless a step failed to run.
 set -euo pipefail
@@ -24,7 +26,7 @@ STARTS=${STARTS:-5}
 WARMUP=${WARMUP:-2s}
 [[ $WARMUP =~ ^[0-9]+$ ]] && WARMUP="${WARMUP}s"
 SECRET=${NEXTAUTH_SECRET:-load-test-secret-0123456789abcdef}
-BIN=$ROOT/target/release/demo
+BIN=${DEMO_BIN:-$ROOT/target/release/demo}
 BASE=http://127.0.0.1:$PORT
 
 # wrk's duration in seconds, to bound each run with `timeout`.
@@ -162,16 +164,21 @@ interruptible() {
     return "$rc"
 }
 
-# 5. wrk on CPU 1.
+# 5. wrk on CPU 1. The server's CPU time (user + system, from /proc) over the measured run,
+# divided by the requests answered, is far steadier than req/s on a shared machine.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$SERVER_PID/stat"; }
 run_wrk() { # label path [header]
     local label=$1 path=$2
     shift 2
     echo "== wrk $label: $path (-t1 -c$CONNECTIONS -d$DURATION, CPU 1, after a $WARMUP warm-up)"
     interruptible timeout "$WRK_LIMIT" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$WARMUP" "$@" "$BASE$path" \
         >/dev/null || die "wrk warm-up failed for $label"
+    local ticks
+    ticks=$(cpu_ticks)
     interruptible timeout "$WRK_LIMIT" taskset -c 1 wrk -t1 -c"$CONNECTIONS" -d"$DURATION" --latency \
         -s "$ROOT/scripts/load/report.lua" "$@" "$BASE$path" >"$WORK/wrk-$label" \
         || die "wrk failed for $label"
+    echo $(( $(cpu_ticks) - ticks )) >"$WORK/cpu-$label"
     cat "$WORK/wrk-$label"
     grep -q '^TESSERA_WRK ' "$WORK/wrk-$label" || die "wrk produced no report for $label"
     kill -0 "$SERVER_PID" 2>/dev/null || die "the server died during the $label run"
@@ -193,22 +200,28 @@ B_ERR=$(field baseline non2xx); S_ERR=$(field session non2xx)
 B_SOCK=$(( $(field baseline connect) + $(field baseline read) + $(field baseline write) + $(field baseline timeout) ))
 S_SOCK=$(( $(field session connect) + $(field session read) + $(field session write) + $(field session timeout) ))
 
+B_CPU_US=$(( $(cat "$WORK/cpu-baseline") * 1000000 / $(getconf CLK_TCK) ))
+S_CPU_US=$(( $(cat "$WORK/cpu-session") * 1000000 / $(getconf CLK_TCK) ))
 python3 - "$B_RPS" "$B_P50" "$B_P99" "$B_ERR" "$B_SOCK" "$S_RPS" "$S_P50" "$S_P99" "$S_ERR" "$S_SOCK" \
-    "$STARTUP_MS" "$IDLE_KIB" "$PEAK_KIB" "$CONNECTIONS" "$DURATION" "$STARTUP_RANGE" "$STARTS" <<'EOF'
+    "$STARTUP_MS" "$IDLE_KIB" "$PEAK_KIB" "$CONNECTIONS" "$DURATION" "$STARTUP_RANGE" "$STARTS" \
+    "$B_CPU_US" "$(field baseline requests)" "$S_CPU_US" "$(field session requests)" <<'EOF'
 import sys
 a = sys.argv[1:]
 b_rps, b_p50, b_p99, b_err, b_sock = float(a[0]), int(a[1]), int(a[2]), int(a[3]), int(a[4])
 s_rps, s_p50, s_p99, s_err, s_sock = float(a[5]), int(a[6]), int(a[7]), int(a[8]), int(a[9])
 startup, idle, peak, conns, dur = float(a[10]), int(a[11]) / 1024, int(a[12]) / 1024, a[13], a[14]
 startup_range, starts = a[15], a[16]
+b_cpu = int(a[17]) / max(int(a[18]), 1)  # server CPU µs per request
+s_cpu = int(a[19]) / max(int(a[20]), 1)
 ratio = 100 * s_rps / b_rps if b_rps else 0.0
 ms = lambda us: f"{us / 1000:.3f} ms"
 print()
 print(f"== summary (wrk -t1 -c{conns} -d{dur}; server on CPU 0, wrk on CPU 1)")
-print(f"{'route':<22}{'req/s':>12}{'p50':>12}{'p99':>12}{'non-2xx':>10}{'sock err':>10}")
-print(f"{'/health (baseline)':<22}{b_rps:>12,.0f}{ms(b_p50):>12}{ms(b_p99):>12}{b_err:>10}{b_sock:>10}")
-print(f"{'/api/auth/session':<22}{s_rps:>12,.0f}{ms(s_p50):>12}{ms(s_p99):>12}{s_err:>10}{s_sock:>10}")
-print(f"session / baseline: {ratio:.1f} %")
+print(f"{'route':<22}{'req/s':>12}{'CPU/req':>12}{'p50':>12}{'p99':>12}{'non-2xx':>10}{'sock err':>10}")
+print(f"{'/health (baseline)':<22}{b_rps:>12,.0f}{b_cpu:>9.1f} µs{ms(b_p50):>12}{ms(b_p99):>12}{b_err:>10}{b_sock:>10}")
+print(f"{'/api/auth/session':<22}{s_rps:>12,.0f}{s_cpu:>9.1f} µs{ms(s_p50):>12}{ms(s_p99):>12}{s_err:>10}{s_sock:>10}")
+print(f"session / baseline: {ratio:.1f} % of the req/s; CPU per request ratio (baseline / session) "
+      f"{b_cpu / s_cpu if s_cpu else 0:.2f}")
 print(f"start-up (spawn -> first answer): {startup:.1f} ms (median of {starts}; range {startup_range} ms)")
 print(f"idle RSS: {idle:.1f} MiB   peak RSS (VmHWM): {peak:.1f} MiB")
 print()
