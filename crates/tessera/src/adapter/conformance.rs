@@ -65,6 +65,17 @@ async fn plain_user<A: Adapter + ?Sized>(adapter: &A, email: String) -> crate::U
         .expect("create_user")
 }
 
+/// A new user "alice" with the account `a-1` of a provider of its own, linked; returns both.
+async fn linked_alice<A: Adapter + ?Sized>(adapter: &A, ids: &Ids) -> (crate::User, String) {
+    let alice = plain_user(adapter, ids.email("alice")).await;
+    let provider = format!("prov-{}", ids.tag());
+    adapter
+        .link_account(account(&alice.id, &provider, "a-1"))
+        .await
+        .expect("link_account");
+    (alice, provider)
+}
+
 /// Expands to one `#[tokio::test]` per conformance case (`users`, `accounts`, `sessions`,
 /// …), so a failure names its case, as tower-sessions' `route_tests!` does for stores.
 ///
@@ -314,13 +325,7 @@ pub async fn accounts<A: Adapter + ?Sized>(adapter: &A) {
 pub async fn create_user_and_link<A: Adapter + ?Sized>(adapter: &A) {
     let ids = Ids::new();
     let email = |n: &str| ids.email(n);
-    let tag = ids.tag();
-    let alice = plain_user(adapter, email("alice")).await;
-    let provider = format!("prov-{tag}");
-    adapter
-        .link_account(account(&alice.id, &provider, "a-1"))
-        .await
-        .expect("link_account");
+    let (alice, provider) = linked_alice(adapter, &ids).await;
     check_create_user_and_link(adapter, &provider, &alice.id, &email).await;
     adapter.delete_user(&alice.id).await.expect("cleanup");
 }
@@ -416,14 +421,8 @@ pub async fn sessions<A: Adapter + ?Sized>(adapter: &A) {
 /// Deleting a user deletes its sessions and accounts; deleting a missing user is fine.
 pub async fn deleting_a_user_cascades<A: Adapter + ?Sized>(adapter: &A) {
     let ids = Ids::new();
-    let email = |n: &str| ids.email(n);
     let tag = ids.tag();
-    let alice = plain_user(adapter, email("alice")).await;
-    let provider = format!("prov-{tag}");
-    adapter
-        .link_account(account(&alice.id, &provider, "a-1"))
-        .await
-        .expect("link_account");
+    let (alice, provider) = linked_alice(adapter, &ids).await;
     let later = SystemTime::now() + Duration::from_secs(3600);
     let s4 = AdapterSession {
         session_token: format!("s4-{tag}"),
