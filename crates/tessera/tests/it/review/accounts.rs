@@ -454,14 +454,7 @@ async fn l9_an_invalid_idp_email_is_not_stored() {
 async fn i1_dangerous_linking_needs_an_explicit_email_verified() {
     let db = Arc::new(MemoryAdapter::new());
     let app = app(&db, |b| b.provider(idp_provider(true)));
-    let victim = db
-        .create_user(NewUser {
-            email: Some("victim@corp.com".into()),
-            email_verified: Some(SystemTime::now()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let victim = verified_user(&db, "victim@corp.com").await;
     let azure_like = json!({"sub": "oid-1", "name": "M", "email": "victim@corp.com", "preferred_username": "m"});
     let mut b = app.browser();
     let r = oauth_sign_in(&mut b, &app.idp, azure_like).await;
@@ -517,14 +510,7 @@ async fn i1_the_github_preset_vouches_only_for_the_verified_address_it_picks() {
         .adapter_arc(db.clone())
         .build()
         .unwrap();
-    let victim = db
-        .create_user(NewUser {
-            email: Some("victim@corp.com".into()),
-            email_verified: Some(SystemTime::now()),
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let victim = verified_user(&db, "victim@corp.com").await;
     let sign_in = |user: Value| {
         let (auth, github) = (auth.clone(), github.clone());
         async move {
@@ -759,4 +745,15 @@ async fn i4_a_sign_in_purges_expired_sessions_and_tokens() {
         sessions(db.clone(), owner.id.clone()).await,
         ["later-session", "live-session"]
     );
+}
+
+/// A user whose address `email` is verified.
+async fn verified_user(db: &MemoryAdapter, email: &str) -> User {
+    db.create_user(NewUser {
+        email: Some(email.into()),
+        email_verified: Some(SystemTime::now()),
+        ..Default::default()
+    })
+    .await
+    .unwrap()
 }
