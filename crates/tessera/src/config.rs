@@ -263,9 +263,12 @@ pub(crate) struct Config {
     pub purge: crate::adapter::PurgeSchedule,
     /// Outbound HTTP for OAuth (set when an OAuth provider is configured).
     pub http: Option<Arc<dyn HttpClient>>,
-    pub strategy: SessionStrategy,
-    pub callbacks: Option<Arc<dyn Callbacks>>,
-    pub events: Option<Arc<dyn Events>>,
+    /// Where sessions live: resolved from the strategy and the adapter.
+    pub store: crate::session::SessionStore,
+    /// The app's callbacks, or [`DefaultCallbacks`](crate::callbacks::DefaultCallbacks).
+    pub callbacks: Arc<dyn Callbacks>,
+    /// The app's events, or none (each does nothing).
+    pub events: Arc<dyn Events>,
     pub session: SessionOptions,
     pub jwt_max_age: i64,
     pub pages: Pages,
@@ -288,6 +291,7 @@ impl std::fmt::Debug for Config {
             .field("trust_host", &self.trust_host)
             .field("compat", &self.compat)
             .field("providers", &self.providers)
+            .field("store", &self.store)
             .field("session", &self.session)
             .field("pages", &self.pages)
             .finish_non_exhaustive()
@@ -699,9 +703,11 @@ impl AuthBuilder {
         } else {
             SessionStrategy::Jwt
         });
-        if strategy == SessionStrategy::Database && self.adapter.is_none() {
-            return Err(ConfigError::DatabaseWithoutAdapter);
-        }
+        let store = match (strategy, &self.adapter) {
+            (SessionStrategy::Jwt, _) => crate::session::SessionStore::Jwt,
+            (SessionStrategy::Database, Some(adapter)) => crate::session::SessionStore::Database(adapter.clone()),
+            (SessionStrategy::Database, None) => return Err(ConfigError::DatabaseWithoutAdapter),
+        };
         if self.adapter.is_none()
             && let Some(p) = self.providers.iter().find(|p| matches!(p, Provider::Email(_)))
         {
@@ -748,9 +754,11 @@ impl AuthBuilder {
             adapter: self.adapter,
             purge: Default::default(),
             http,
-            strategy,
-            callbacks: self.callbacks,
-            events: self.events,
+            store,
+            callbacks: self
+                .callbacks
+                .unwrap_or_else(|| Arc::new(crate::callbacks::DefaultCallbacks)),
+            events: self.events.unwrap_or_else(|| Arc::new(crate::events::NoEvents)),
             session: self.session,
             jwt_max_age,
             pages: self.pages,

@@ -5,8 +5,9 @@
 use askama::Template;
 use http::StatusCode;
 
-use crate::Ctx;
+use crate::ErrorCode;
 use crate::config::{BaseUrl, ConfigError};
+use crate::ctx::Ctx;
 use crate::providers::style::{hex_to_rgba, is_css_color, is_logo, logo_url};
 use crate::providers::{Provider, ProviderStyle};
 
@@ -192,17 +193,36 @@ struct MessagePage<'a> {
     link: Option<(String, &'a str)>,
 }
 
-/// The sign-in page's message for an `?error=` value (spec §8.2).
-pub fn sign_in_error_message(error: &str) -> &'static str {
+/// The sign-in page's message for an `?error=` value (spec §8.2): `None` for a value
+/// that is not one of the codes.
+///
+/// ```
+/// use tessera::ErrorCode;
+/// assert_eq!(
+///     tessera::pages::sign_in_error_message(Some(ErrorCode::CredentialsSignin)),
+///     "Sign in failed. Check the details you provided are correct."
+/// );
+/// assert_eq!(tessera::pages::sign_in_error_message(None), "Unable to sign in.");
+/// ```
+pub fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
     match error {
-        "Signin" | "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount" | "Callback" => {
-            "Try signing in with a different account."
+        Some(
+            ErrorCode::Signin
+            | ErrorCode::OAuthSignin
+            | ErrorCode::OAuthCallback
+            | ErrorCode::OAuthCreateAccount
+            | ErrorCode::EmailCreateAccount
+            | ErrorCode::Callback,
+        ) => "Try signing in with a different account.",
+        Some(ErrorCode::OAuthAccountNotLinked) => {
+            "To confirm your identity, sign in with the same account you used originally."
         }
-        "OAuthAccountNotLinked" => "To confirm your identity, sign in with the same account you used originally.",
-        "EmailSignin" => "The e-mail could not be sent.",
-        "CredentialsSignin" => "Sign in failed. Check the details you provided are correct.",
-        "SessionRequired" => "Please sign in to access this page.",
-        _ => "Unable to sign in.",
+        Some(ErrorCode::EmailSignin) => "The e-mail could not be sent.",
+        Some(ErrorCode::CredentialsSignin) => "Sign in failed. Check the details you provided are correct.",
+        Some(ErrorCode::SessionRequired) => "Please sign in to access this page.",
+        Some(ErrorCode::Configuration | ErrorCode::AccessDenied | ErrorCode::Verification) | None => {
+            "Unable to sign in."
+        }
     }
 }
 
@@ -279,7 +299,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
         layout: Layout::new(&ctx.config.theme, "Sign In"),
         csrf_token: &ctx.csrf.token,
         callback_url,
-        error: error.map(sign_in_error_message),
+        error: error.map(|e| sign_in_error_message(e.parse().ok())),
         providers,
     })
 }
@@ -302,23 +322,27 @@ pub(crate) fn render_verify_request(ctx: &Ctx<'_>) -> String {
     })
 }
 
-/// The error page for `error` (looked up lower-cased), with its status (spec §2.11).
+/// The error page for `error` (a code, matched regardless of case as NextAuth does), with
+/// its status (spec §2.11).
 pub(crate) fn render_error(ctx: &Ctx<'_>, error: &str) -> (StatusCode, String) {
     let signin = ctx.base_url("signin");
-    let (status, heading, message, link) = match error.to_ascii_lowercase().as_str() {
-        "configuration" => (
+    let code = ErrorCode::ALL
+        .into_iter()
+        .find(|c| c.as_str().eq_ignore_ascii_case(error));
+    let (status, heading, message, link) = match code {
+        Some(ErrorCode::Configuration) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Server error",
             "There is a problem with the server configuration. Check the server logs for more information.",
             None,
         ),
-        "accessdenied" => (
+        Some(ErrorCode::AccessDenied) => (
             StatusCode::FORBIDDEN,
             "Access Denied",
             "You do not have permission to sign in.",
             Some((signin, "Sign in")),
         ),
-        "verification" => (
+        Some(ErrorCode::Verification) => (
             StatusCode::FORBIDDEN,
             "Unable to sign in",
             "The sign in link is no longer valid. It may have been used already or it may have expired.",

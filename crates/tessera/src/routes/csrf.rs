@@ -1,6 +1,6 @@
 //! `GET /csrf` (spec §2.3).
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::response::AuthResponse;
 
 pub(crate) fn get(ctx: &Ctx<'_>) -> AuthResponse {

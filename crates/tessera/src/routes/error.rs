@@ -1,8 +1,9 @@
 //! `GET /error` (spec §2.11).
 
-use crate::Ctx;
 use crate::ErrorCode;
+use crate::ctx::Ctx;
 use crate::pages;
+use crate::redirect::with_param;
 use crate::response::AuthResponse;
 
 pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
@@ -10,13 +11,10 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     if let Some(code) = error.and_then(|e| e.parse::<ErrorCode>().ok())
         && code.shown_on_signin_page()
     {
-        // The raw value, not re-encoded: it is one of the known codes.
-        return AuthResponse::redirect(format!("{}?error={code}", ctx.base_url("signin")));
+        return AuthResponse::redirect(with_param(&ctx.base_url("signin"), "error", code.as_str()));
     }
     if let Some(custom) = &ctx.config.pages.error {
-        let sep = if custom.contains('?') { '&' } else { '?' };
-        let code = crate::redirect::encode_component(error.unwrap_or_default());
-        return AuthResponse::redirect(format!("{custom}{sep}error={code}"));
+        return AuthResponse::redirect(with_param(custom, "error", error.unwrap_or_default()));
     }
     let (status, html) = pages::render_error(ctx, error.unwrap_or_default());
     AuthResponse::html(status, html)

@@ -14,10 +14,10 @@ pub(crate) mod verify_request;
 use http::Method;
 use tessera_protocol::Action;
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::response::AuthResponse;
 
-pub(crate) async fn dispatch(ctx: &mut Ctx<'_>) -> AuthResponse {
+pub(crate) async fn dispatch(ctx: &Ctx<'_>) -> AuthResponse {
     let get = ctx.req.method == Method::GET;
     match ctx.req.action {
         Action::Session if get => session::get(ctx).await,

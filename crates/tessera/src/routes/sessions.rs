@@ -6,13 +6,12 @@ use http::StatusCode;
 use sha2::{Digest, Sha256};
 use tessera_protocol::SessionInfo;
 
-use crate::Ctx;
 use crate::adapter::{Adapter, AdapterError, AdapterSession};
-use crate::config::SessionStrategy;
 use crate::cookies;
+use crate::ctx::Ctx;
 use crate::response::AuthResponse;
 use crate::session::database::is_token_shaped;
-use crate::session::iso8601;
+use crate::session::{SessionStore, iso8601};
 
 /// The public id of a session: a hash of its token, so the list never leaks bearer tokens.
 pub(crate) fn session_id(token: &str) -> String {
@@ -23,14 +22,15 @@ fn message(status: StatusCode, text: &str) -> AuthResponse {
     AuthResponse::json_value(&serde_json::json!({ "message": text })).status(status)
 }
 
-pub(crate) async fn handle(ctx: &mut Ctx<'_>) -> AuthResponse {
-    let (Some(adapter), SessionStrategy::Database) = (ctx.config.adapter.as_deref(), ctx.config.strategy) else {
+pub(crate) async fn handle(ctx: &Ctx<'_>) -> AuthResponse {
+    let SessionStore::Database(adapter) = &ctx.config.store else {
         // Under JWT nothing server-side lists or ends sessions: say so, never pretend (L2).
         return message(
             StatusCode::BAD_REQUEST,
             "Session management needs database sessions: JWT sessions cannot be listed or revoked server-side",
         );
     };
+    let adapter: &dyn Adapter = adapter.as_ref();
     let get = ctx.req.method == http::Method::GET;
     let op = ctx.req.provider_id.clone();
     match (get, op.as_deref()) {

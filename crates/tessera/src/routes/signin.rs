@@ -2,11 +2,12 @@
 
 use http::StatusCode;
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::pages;
 use crate::providers::Provider;
 use crate::redirect::with_param;
 use crate::response::AuthResponse;
+use crate::signin;
 
 pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     let error = ctx.req.query("error").or(ctx.req.provider_id.as_deref());
@@ -23,19 +24,14 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     AuthResponse::html(StatusCode::OK, html)
 }
 
-pub(crate) async fn start(ctx: &mut Ctx<'_>) -> AuthResponse {
-    let provider = ctx
-        .req
-        .provider_id
-        .as_deref()
-        .and_then(|id| ctx.config.providers.iter().find(|p| p.id() == id));
-    let Some(provider) = provider.filter(|_| ctx.csrf_verified()) else {
-        return AuthResponse::redirect(format!("{}?csrf=true", ctx.base_url("signin")));
+pub(crate) async fn start(ctx: &Ctx<'_>) -> AuthResponse {
+    let Some(provider) = ctx.provider.filter(|_| ctx.csrf_verified()) else {
+        return AuthResponse::redirect(ctx.csrf_retry_url("signin"));
     };
     match provider {
         // Credentials sign in through POST /callback/:id, not here.
         Provider::Credentials(_) => AuthResponse::redirect(ctx.base_url("signin")),
-        Provider::Email(p) => crate::providers::email::flow::request(ctx, p).await,
-        Provider::OAuth(p) => crate::providers::oauth::flow::start(ctx, p).await,
+        Provider::Email(p) => signin::email::request(ctx, p).await,
+        Provider::OAuth(p) => signin::oauth::start(ctx, p).await,
     }
 }

@@ -2,13 +2,11 @@
 
 use http::StatusCode;
 
-use crate::Ctx;
-use crate::config::SessionStrategy;
 use crate::cookies;
-use crate::events::SignOutEvent;
+use crate::ctx::Ctx;
 use crate::pages;
 use crate::response::AuthResponse;
-use crate::session::{Token, database, unix};
+use crate::session::{SessionStore, database, jwt_strategy};
 
 pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     if let Some(custom) = &ctx.config.pages.sign_out {
@@ -17,16 +15,16 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     AuthResponse::html(StatusCode::OK, pages::render_sign_out(ctx))
 }
 
-pub(crate) async fn submit(ctx: &mut Ctx<'_>) -> AuthResponse {
+pub(crate) async fn submit(ctx: &Ctx<'_>) -> AuthResponse {
     if !ctx.csrf_verified() {
-        return AuthResponse::redirect(format!("{}?csrf=true", ctx.base_url("signout")));
+        return AuthResponse::redirect(ctx.csrf_retry_url("signout"));
     }
     let def = &ctx.profile.cookies.session_token;
     let Some(raw) = ctx.req.cookies.chunked(&def.name) else {
         return AuthResponse::redirect(ctx.callback_url.clone());
     };
-    match (&ctx.config.adapter, ctx.config.strategy) {
-        (Some(adapter), SessionStrategy::Database) => {
+    let event = match &ctx.config.store {
+        SessionStore::Database(adapter) => {
             let deleted = match database::is_token_shaped(&raw) {
                 true => adapter.delete_session(&raw).await.unwrap_or_else(|e| {
                     tracing::error!(error = %e, "deleting the session failed");
@@ -34,31 +32,31 @@ pub(crate) async fn submit(ctx: &mut Ctx<'_>) -> AuthResponse {
                 }),
                 false => None,
             };
-            if let Some(events) = &ctx.config.events {
-                events
-                    .sign_out(SignOutEvent {
-                        token: None,
-                        session: deleted.as_ref(),
-                    })
-                    .await;
+            SignOutEvent {
+                token: None,
+                session: deleted,
             }
         }
-        _ => {
-            if let Some(events) = &ctx.config.events {
-                let token = ctx
-                    .profile
-                    .session_codec
-                    .decode(&raw, unix(ctx.now))
-                    .ok()
-                    .map(Token::from_claims);
-                events
-                    .sign_out(SignOutEvent {
-                        token: token.as_ref(),
-                        session: None,
-                    })
-                    .await;
-            }
+        SessionStore::Jwt => SignOutEvent {
+            token: jwt_strategy::decode(ctx.profile, &raw, ctx.now),
+            session: None,
+        },
+    };
+    ctx.config.events.sign_out(event.as_ref()).await;
+    AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies::clear_chunked(def, &ctx.req.cookies))
+}
+
+/// What `events.sign_out` is told, owned.
+struct SignOutEvent {
+    token: Option<crate::session::Token>,
+    session: Option<crate::adapter::AdapterSession>,
+}
+
+impl SignOutEvent {
+    fn as_ref(&self) -> crate::events::SignOutEvent<'_> {
+        crate::events::SignOutEvent {
+            token: self.token.as_ref(),
+            session: self.session.as_ref(),
         }
     }
-    AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies::clear_chunked(def, &ctx.req.cookies))
 }

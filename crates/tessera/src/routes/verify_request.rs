@@ -2,7 +2,7 @@
 
 use http::StatusCode;
 
-use crate::Ctx;
+use crate::ctx::Ctx;
 use crate::pages;
 use crate::response::AuthResponse;
 

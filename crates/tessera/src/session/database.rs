@@ -9,7 +9,7 @@ use serde_json::Value;
 use tessera_protocol::{Session, SessionUser};
 
 use crate::adapter::{Adapter, AdapterError, AdapterSession};
-use crate::callbacks::{JwtTrigger, SessionArgs};
+use crate::callbacks::{CallbackError, JwtTrigger, SessionArgs};
 use crate::config::Config;
 use crate::cookies::{self, CookieDef, RequestCookies};
 use crate::random;
@@ -34,28 +34,46 @@ pub(crate) fn is_token_shaped(token: &str) -> bool {
             .all(|b| (0x21..0x7f).contains(&b) && !matches!(b, b'"' | b',' | b';' | b'\\'))
 }
 
-/// Reads (and, past `update_age`, extends) the session of `token`, then runs the
-/// `session` callback. `write` is false for server-side reads, which never touch the database.
-/// `None`: no row, an expired one (deleted when writing), or a token without a token's
-/// shape (never sent to the adapter).
-#[expect(
-    clippy::option_option,
-    reason = "kept until issue 10's item 3 replaces `update` and `write` with one access enum"
-)]
+/// How a session is read.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum Access<'a> {
+    /// Server-side access (`Auth::session`): never writes the database.
+    ServerRead,
+    /// `GET /session`: extends the row past `update_age` and deletes an expired one.
+    Refresh,
+    /// `POST /session` (the client's `update(data)`): as `Refresh`, and the `session`
+    /// callback sees the data with the `update` trigger.
+    Update(Option<&'a Value>),
+}
+
+/// Why a session could not be read.
+#[derive(Debug, thiserror::Error)]
+pub(crate) enum LookupError {
+    /// The adapter failed.
+    #[error(transparent)]
+    Adapter(#[from] AdapterError),
+    /// The app's `session` callback failed.
+    #[error("session callback: {0}")]
+    Callback(#[from] CallbackError),
+}
+
+/// Reads the session of `token` as `access` says, then runs the `session` callback.
+/// `None`: no row, an expired one, or a token without a token's shape (never sent to the
+/// adapter).
 pub(crate) async fn lookup(
     config: &Config,
     adapter: &dyn Adapter,
     token: &str,
-    update: Option<Option<&Value>>,
+    access: Access<'_>,
     now: SystemTime,
-    write: bool,
-) -> Result<Option<(Session, AdapterSession)>, AdapterError> {
+) -> Result<Option<(Session, AdapterSession)>, LookupError> {
     if !is_token_shaped(token) {
         return Ok(None);
     }
     let Some((row, user)) = adapter.get_session_and_user(token).await? else {
         return Ok(None);
     };
+    let write = !matches!(access, Access::ServerRead);
     if row.expires < now {
         if write {
             adapter.delete_session(token).await?;
@@ -67,22 +85,18 @@ pub(crate) async fn lookup(
     if write && due <= now {
         adapter.update_session(token, after(now, max_age)).await?;
     }
-    let session = default_session(&user, row.expires);
-    let session = match &config.callbacks {
-        None => session,
-        Some(cb) => {
-            let args = SessionArgs {
-                session,
-                token: None,
-                user: Some(&user),
-                new_session: update.flatten(),
-                trigger: update.map(|_| JwtTrigger::Update),
-            };
-            cb.session(args)
-                .await
-                .map_err(|e| AdapterError::Backend(format!("session callback: {e}")))?
-        }
+    let (new_session, trigger) = match access {
+        Access::Update(data) => (data, Some(JwtTrigger::Update)),
+        Access::ServerRead | Access::Refresh => (None, None),
     };
+    let args = SessionArgs {
+        session: default_session(&user, row.expires),
+        token: None,
+        user: Some(&user),
+        new_session,
+        trigger,
+    };
+    let session = config.callbacks.session(args).await?;
     Ok(Some((session, row)))
 }
 

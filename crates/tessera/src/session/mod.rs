@@ -3,11 +3,59 @@
 
 pub(crate) mod database;
 pub mod jwt;
+pub(crate) mod jwt_strategy;
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+
+/// Where sessions live, resolved once by `build()` from the strategy and the adapter.
+#[derive(Clone)]
+pub(crate) enum SessionStore {
+    /// An encrypted JWT in the cookie ([`jwt_strategy`]).
+    Jwt,
+    /// A session row in the adapter, its token in the cookie ([`database`]).
+    Database(Arc<dyn crate::adapter::Adapter>),
+}
+
+impl std::fmt::Debug for SessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            SessionStore::Jwt => "Jwt",
+            SessionStore::Database(_) => "Database",
+        })
+    }
+}
+
+/// Reads the session of a request without writing cookies or the database (server-side
+/// session access, `Auth::session`).
+pub(crate) async fn read(
+    config: &crate::config::Config,
+    profile: &crate::config::CookieProfile,
+    cookies: &crate::cookies::RequestCookies,
+    now: SystemTime,
+) -> Option<tessera_protocol::Session> {
+    let raw = cookies.chunked(&profile.cookies.session_token.name)?;
+    match &config.store {
+        SessionStore::Database(adapter) => {
+            match database::lookup(config, adapter.as_ref(), &raw, database::Access::ServerRead, now).await {
+                Ok(found) => found.map(|(session, _)| session),
+                Err(e) => {
+                    tracing::error!(error = %e, "database session read failed");
+                    None
+                }
+            }
+        }
+        SessionStore::Jwt => {
+            let token = jwt_strategy::decode(profile, &raw, now)?;
+            jwt_strategy::run_callbacks(config, token, None, None, now)
+                .await
+                .map(|(session, _)| session)
+        }
+    }
+}
 
 /// The claims of a session JWT, in insertion order (`name`, `email`, `picture`, `sub`,
 /// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`). `Debug` redacts token- and

@@ -5,8 +5,6 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::SystemTime;
 
-pub(crate) mod flow;
-
 use unicode_normalization::UnicodeNormalization;
 
 use crate::pages::{Theme, escape_html};

@@ -39,8 +39,6 @@
 //! assert!(auth.is_ok());
 //! ```
 
-pub(crate) mod flow;
-
 use std::fmt;
 use std::sync::{Arc, RwLock};
 

@@ -1,21 +1,23 @@
-//! The email sign-in flow: `POST /signin/email` sends the link (spec §7.2 A),
-//! `GET /callback/email` verifies it (§7.2 B).
+//! Email sign-in: `POST /signin/:id` sends the link (spec §7.2 A), `GET /callback/:id`
+//! verifies it (§7.2 B).
 
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
-use super::{EmailProvider, VerificationRequest, normalize_email};
-use crate::Ctx;
-use crate::User;
+use super::accounts::{create_user, update_user};
+use super::{SignInError, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate, VerificationToken};
 use crate::callbacks::SignInArgs;
+use crate::ctx::Ctx;
+use crate::providers::email::{EmailProvider, VerificationRequest, normalize_email};
 use crate::random;
 use crate::rate_limit;
+use crate::redirect::with_param;
 use crate::response::AuthResponse;
-use crate::routes::callback::{check_sign_in, finish_sign_in, issue_session};
 use crate::session::after;
 use crate::user::{Account, AccountType};
+use crate::{ErrorCode, User};
 
 /// `sha256hex(token ‖ secret)`: what the adapter stores instead of the token.
 pub(crate) fn hash_token(token: &str, secret: &crate::Secret) -> String {
@@ -78,19 +80,44 @@ async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), Ad
     Ok(())
 }
 
-fn adapter<'a>(ctx: &'a Ctx<'_>) -> Option<&'a dyn Adapter> {
-    ctx.config.adapter.as_deref()
+/// `POST /signin/:id` (CSRF verified): validates the address, stores the hashed token and
+/// sends the link. Every failure is `EmailSignin`.
+pub(crate) async fn request(ctx: &Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
+    match send_link(ctx, provider).await {
+        Ok(()) => {
+            let page = with_param(&ctx.base_url("verify-request"), "provider", &provider.id);
+            AuthResponse::redirect(with_param(&page, "type", "email"))
+        }
+        Err(Refusal::RateLimited(refused)) => {
+            rate_limit::too_many(SignInError::from(ErrorCode::EmailSignin).into_response(ctx), refused)
+        }
+        Err(Refusal::SignIn(e)) => e.into_response(ctx),
+    }
 }
 
-/// `POST /signin/:email` (CSRF already verified): validate, store the hashed token, send the link.
-pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
-    let fail = |ctx: &Ctx<'_>| AuthResponse::redirect(ctx.error_url("EmailSignin"));
-    let Some(adapter) = adapter(ctx) else {
-        return fail(ctx); // unreachable: checked at build
-    };
+/// Why no link was sent.
+enum Refusal {
+    RateLimited(rate_limit::Refused),
+    SignIn(SignInError),
+}
+
+impl From<SignInError> for Refusal {
+    fn from(e: SignInError) -> Self {
+        Refusal::SignIn(e)
+    }
+}
+
+async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusal> {
+    let fail = || Refusal::SignIn(ErrorCode::EmailSignin.into());
+    // The builder refuses an email provider without an adapter.
+    let adapter = ctx
+        .config
+        .adapter
+        .as_deref()
+        .expect("build() refuses an email provider without an adapter");
     let Some(Ok(email)) = ctx.req.body_str("email").map(normalize_email) else {
         tracing::info!("email sign-in refused: missing or invalid address");
-        return fail(ctx);
+        return Err(fail());
     };
     // Every request counts, against all its buckets or (when one is full) none.
     let limits = ctx.config.rate_limits;
@@ -102,15 +129,12 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
     let buckets = rate_limit::buckets("email", ctx.client, Some(&email), scopes);
     if let Err(refused) = ctx.config.limiter.acquire(&buckets, std::time::Instant::now()) {
         tracing::warn!("email sign-in rate limited");
-        return rate_limit::too_many(fail(ctx), refused);
+        return Err(Refusal::RateLimited(refused));
     }
-    let (user, _) = match user_or_stub(adapter, &email).await {
-        Ok(found) => found,
-        Err(e) => {
-            tracing::error!(error = %e, "email sign-in: adapter failed");
-            return fail(ctx);
-        }
-    };
+    let (user, _) = user_or_stub(adapter, &email).await.map_err(|e| {
+        tracing::error!(error = %e, "email sign-in: adapter failed");
+        fail()
+    })?;
     let acct = account(provider, &email, Some(&user.id));
     let args = SignInArgs {
         user: &user,
@@ -119,9 +143,7 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         credentials: None,
         verification_request: Some(true),
     };
-    if let Err(refusal) = check_sign_in(ctx, args, None).await {
-        return refusal;
-    }
+    check_sign_in(ctx, args).await?;
 
     let token = random::hex_token();
     let expires = after(ctx.now, provider.max_age);
@@ -134,9 +156,7 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
             .append_pair("email", &email)
             .finish()
     );
-    let Some(secret) = ctx.config.secrets.first() else {
-        return fail(ctx);
-    };
+    let secret = ctx.config.secrets.first().expect("build() requires a secret");
     let stored = VerificationToken {
         identifier: email.clone(),
         token: hash_token(&token, secret),
@@ -145,15 +165,14 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
     // Store first: a failed store sends nothing. A failed send deletes the token again.
     if let Err(e) = adapter.create_verification_token(stored.clone()).await {
         tracing::error!(error = %e, "email sign-in: storing the token failed");
-        return fail(ctx);
+        return Err(fail());
     }
     crate::adapter::purge_if_due(&ctx.config.purge, adapter, ctx.now).await;
-    let host = ctx.url.host();
     let request = VerificationRequest {
         identifier: &email,
         url: &url,
         expires,
-        host,
+        host: ctx.url.host(),
         provider_id: &provider.id,
         theme: &ctx.config.theme,
     };
@@ -162,50 +181,53 @@ pub(crate) async fn request(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> Auth
         if let Err(e) = adapter.use_verification_token(&stored.identifier, &stored.token).await {
             tracing::error!(error = %e, "email sign-in: could not delete the unsent token");
         }
-        return fail(ctx);
+        return Err(fail());
     }
-    AuthResponse::redirect(format!(
-        "{}?provider={}&type=email",
-        ctx.base_url("verify-request"),
-        crate::redirect::encode_component(&provider.id)
-    ))
+    Ok(())
 }
 
-/// `GET /callback/:email?token&email&callbackUrl`.
-pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
-    let Some(adapter) = adapter(ctx) else {
-        return AuthResponse::redirect(ctx.error_url("configuration"));
+/// `GET /callback/:id?token&email&callbackUrl`.
+pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
+    match verify(ctx, provider).await {
+        Ok(response) => response,
+        Err(e) => e.into_response(ctx),
+    }
+}
+
+async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse, SignInError> {
+    let Some(adapter) = ctx.config.adapter.as_deref() else {
+        return Err(SignInError::EmailLinkIncomplete);
     };
     let Some(token) = ctx.req.query("token").filter(|t| !t.is_empty()) else {
-        return AuthResponse::redirect(ctx.error_url("configuration"));
+        return Err(SignInError::EmailLinkIncomplete);
     };
-    let verification = || AuthResponse::redirect(ctx.error_url("Verification"));
     let Some(Ok(email)) = ctx.req.query("email").map(normalize_email) else {
-        return verification();
+        return Err(ErrorCode::Verification.into());
+    };
+    let failed = |what: &str, e: &AdapterError| {
+        tracing::error!(error = %e, "email callback: {what} failed");
+        SignInError::from(ErrorCode::Callback)
     };
     // A token is bound to the address it was issued for; any listed secret may have hashed it.
     let mut used = None;
     for secret in &ctx.config.secrets {
-        match adapter.use_verification_token(&email, &hash_token(token, secret)).await {
-            Ok(Some(t)) => {
-                used = Some(t);
-                break;
-            }
-            Ok(None) => {}
-            Err(e) => {
-                tracing::error!(error = %e, "email callback: adapter failed");
-                return AuthResponse::redirect(ctx.error_url("Callback"));
-            }
+        let found = adapter
+            .use_verification_token(&email, &hash_token(token, secret))
+            .await
+            .map_err(|e| failed("using the token", &e))?;
+        if found.is_some() {
+            used = found;
+            break;
         }
     }
     match used {
         Some(t) if t.expires > ctx.now => {}
-        _ => return verification(),
+        _ => return Err(ErrorCode::Verification.into()),
     }
 
-    let Ok((user, exists)) = user_or_stub(adapter, &email).await else {
-        return AuthResponse::redirect(ctx.error_url("Callback"));
-    };
+    let (user, exists) = user_or_stub(adapter, &email)
+        .await
+        .map_err(|e| failed("reading the user", &e))?;
     let acct = account(provider, &email, exists.then_some(user.id.as_str()));
     let args = SignInArgs {
         user: &user,
@@ -214,16 +236,12 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
         credentials: None,
         verification_request: None,
     };
-    if let Err(refusal) = check_sign_in(ctx, args, None).await {
-        return refusal;
-    }
+    check_sign_in(ctx, args).await?;
     let now: SystemTime = ctx.now;
-    if exists
-        && user.email_verified.is_none()
-        && let Err(e) = release_unverified(adapter, &user).await
-    {
-        tracing::error!(error = %e, "email callback: releasing the unverified user failed");
-        return AuthResponse::redirect(ctx.error_url("Callback"));
+    if exists && user.email_verified.is_none() {
+        release_unverified(adapter, &user)
+            .await
+            .map_err(|e| failed("releasing the unverified user", &e))?;
     }
     let (user, is_new_user) = if exists {
         let update = UserUpdate {
@@ -231,31 +249,23 @@ pub(crate) async fn verify(ctx: &mut Ctx<'_>, provider: &EmailProvider) -> AuthR
             email_verified: Some(Some(now)),
             ..Default::default()
         };
-        match crate::events::update_user(ctx, adapter, update).await {
-            Ok(u) => (u, false),
-            Err(_) => return AuthResponse::redirect(ctx.error_url("Callback")),
-        }
+        let user = update_user(ctx, adapter, update)
+            .await
+            .map_err(|e| failed("updating the user", &e))?;
+        (user, false)
     } else {
         let new = NewUser {
             email: Some(email.clone()),
             email_verified: Some(now),
             ..Default::default()
         };
-        match crate::events::create_user(ctx, adapter, new).await {
-            Ok(u) => (u, true),
-            Err(e) => {
-                tracing::error!(error = %e, "email callback: creating the user failed");
-                return AuthResponse::redirect(ctx.error_url("EmailCreateAccount"));
-            }
-        }
+        let user = create_user(ctx, adapter, new).await.map_err(|e| {
+            tracing::error!(error = %e, "email callback: creating the user failed");
+            SignInError::from(ErrorCode::EmailCreateAccount)
+        })?;
+        (user, true)
     };
     let acct = account(provider, &email, Some(&user.id));
-    match issue_session(ctx, &user, &acct, Some(is_new_user), None).await {
-        Ok(cookies) => finish_sign_in(ctx, &user, &acct, Some(is_new_user), None, cookies).await,
-        Err(e) => AuthResponse::redirect(format!(
-            "{}?error={}",
-            ctx.base_url("error"),
-            crate::redirect::encode_component(&e)
-        )),
-    }
+    let cookies = issue_session(ctx, &user, &acct, Some(is_new_user), None).await?;
+    Ok(finish_sign_in(ctx, &user, &acct, Some(is_new_user), None, cookies).await)
 }

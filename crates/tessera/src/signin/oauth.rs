@@ -1,4 +1,4 @@
-//! The OAuth 2 / OIDC flow: `POST /signin/:id` sends the browser to the provider with the
+//! OAuth 2 / OIDC sign-in: `POST /signin/:id` sends the browser to the provider with the
 //! check cookies set (spec §7.1 A); `GET|POST /callback/:id` verifies the checks, exchanges
 //! the code, validates the ID token, maps the profile and handles the account (§7.1 B).
 
@@ -11,24 +11,24 @@ use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
-use super::{Checks, OAuthProvider, TokenSet};
+use super::accounts::{create_user_and_link, link_account};
+use super::{SignInError, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser};
 use crate::callbacks::SignInArgs;
-use crate::config::SessionStrategy;
 use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef, SameSite};
-use crate::events;
+use crate::ctx::Ctx;
 use crate::log_value::Untrusted;
 use crate::oauth::discovery::{Metadata, get_json};
 use crate::oauth::id_token::{self, Expected};
 use crate::oauth::token::{self, TokenRequest};
 use crate::oauth::{FlowError, HttpClient};
+use crate::providers::oauth::{Checks, OAuthProvider, TokenSet};
 use crate::random;
 use crate::response::AuthResponse;
-use crate::routes::callback::{check_sign_in, finish_sign_in, issue_session};
 use crate::session::jwt::JweCodec;
-use crate::session::{after, unix};
+use crate::session::{SessionStore, after, unix};
 use crate::user::{Account, AccountType};
-use crate::{Ctx, User};
+use crate::{ErrorCode, User};
 
 /// Authorization parameters a sign-in request's query may not override.
 const RESERVED: &[&str] = &[
@@ -103,13 +103,13 @@ fn set(pairs: &mut QueryPairs, key: &str, value: &str) {
 }
 
 /// `POST /signin/:id` (CSRF verified).
-pub(crate) async fn start(ctx: &mut Ctx<'_>, provider: &OAuthProvider) -> AuthResponse {
+pub(crate) async fn start(ctx: &Ctx<'_>, provider: &OAuthProvider) -> AuthResponse {
     match authorization_url(ctx, provider).await {
         Ok((url, cookies)) => AuthResponse::redirect(url).cookies(cookies),
         Err(e) => {
             let error = Untrusted(&e);
             tracing::error!(provider = %provider.id, ?error, "OAuth sign-in could not start");
-            AuthResponse::redirect(ctx.error_url("OAuthSignin"))
+            SignInError::from(ErrorCode::OAuthSignin).into_response(ctx)
         }
     }
 }
@@ -360,10 +360,17 @@ fn clears(ctx: &Ctx<'_>, p: &OAuthProvider) -> Vec<HeaderValue> {
         .collect()
 }
 
-/// `GET|POST /callback/:id`.
-pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthResponse {
+/// `GET|POST /callback/:id`. Every answer clears the check cookies the request carried.
+pub(crate) async fn callback(ctx: &Ctx<'_>, p: &OAuthProvider) -> AuthResponse {
     let cleared = clears(ctx, p);
-    let redirect = |ctx: &Ctx<'_>, code: &str| AuthResponse::redirect(ctx.error_url(code)).cookies(cleared.clone());
+    match sign_in(ctx, p).await {
+        Ok((response, session)) => response.cookies(cleared).cookies(session),
+        Err(e) => e.into_response(ctx).cookies(cleared),
+    }
+}
+
+/// The callback after the check cookies: the response and the session cookies.
+async fn sign_in(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(AuthResponse, Vec<HeaderValue>), SignInError> {
     let params = callback_params(ctx);
     if let Some(e) = ctx.req.query("error").or(ctx.req.body_str("error")) {
         // Anyone can send these: escaped and cut for the log line (L5).
@@ -373,30 +380,24 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
             .or(ctx.req.body_str("error_description"));
         let (error, description) = (Untrusted(e), Untrusted(description.unwrap_or("")));
         tracing::info!(provider = %p.id, ?error, ?description, "the provider returned an error");
-        return redirect(ctx, "Callback");
+        return Err(ErrorCode::Callback.into());
     }
-    let checks = match read_checks(ctx, p) {
-        Ok(c) => c,
-        Err(e) => {
-            let error = Untrusted(&e);
-            tracing::warn!(provider = %p.id, ?error, "OAuth callback refused");
-            return redirect(ctx, "OAuthCallback");
-        }
-    };
-    let Outcome { profile, tokens } = match exchange(ctx, p, &params, &checks).await {
-        Ok(o) => o,
-        Err(e) => {
-            let error = Untrusted(&e);
-            tracing::warn!(provider = %p.id, ?error, "OAuth callback failed");
-            return redirect(ctx, "OAuthCallback");
-        }
-    };
+    let checks = read_checks(ctx, p).map_err(|e| {
+        let error = Untrusted(&e);
+        tracing::warn!(provider = %p.id, ?error, "OAuth callback refused");
+        SignInError::from(ErrorCode::OAuthCallback)
+    })?;
+    let Outcome { profile, tokens } = exchange(ctx, p, &params, &checks).await.map_err(|e| {
+        let error = Untrusted(&e);
+        tracing::warn!(provider = %p.id, ?error, "OAuth callback failed");
+        SignInError::from(ErrorCode::OAuthCallback)
+    })?;
     let raw = Value::Object(profile);
     let mut user = match (p.profile)(&raw, &tokens) {
         Ok(u) if !u.id.is_empty() => u,
         Ok(_) | Err(_) => {
             tracing::warn!(provider = %p.id, "the profile has no id or could not be mapped");
-            return AuthResponse::redirect(ctx.base_url("signin")).cookies(cleared);
+            return Err(SignInError::Redirect(ctx.base_url("signin")));
         }
     };
     user.email = verified_email(p, user.email.take(), &raw);
@@ -408,7 +409,7 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
         extra: tokens.account_fields(),
     };
 
-    let (user, is_new_user) = match ctx.config.adapter.clone() {
+    let (user, is_new_user) = match ctx.config.adapter.as_deref() {
         None => {
             let args = SignInArgs {
                 user: &user,
@@ -417,42 +418,22 @@ pub(crate) async fn callback(ctx: &mut Ctx<'_>, p: &OAuthProvider) -> AuthRespon
                 credentials: None,
                 verification_request: None,
             };
-            if let Err(refusal) = check_sign_in(ctx, args, None).await {
-                return refusal.cookies(cleared);
-            }
+            check_sign_in(ctx, args).await?;
             (user, None)
         }
-        Some(adapter) => match link(ctx, p, adapter.as_ref(), user, &mut account, &raw).await {
-            Ok((user, new)) => (user, Some(new)),
-            Err(Linked::Refused(r)) => return r.cookies(cleared),
-            Err(Linked::Error(code)) => return redirect(ctx, code),
-        },
-    };
-    match issue_session(ctx, &user, &account, is_new_user, Some(&raw)).await {
-        Ok(session) => {
-            let mut cookies = cleared;
-            cookies.extend(session);
-            finish_sign_in(ctx, &user, &account, is_new_user, Some(&raw), cookies).await
+        Some(adapter) => {
+            let (user, new) = link(ctx, p, adapter, user, &mut account, &raw).await?;
+            (user, Some(new))
         }
-        Err(e) => AuthResponse::redirect(format!(
-            "{}?error={}",
-            ctx.base_url("error"),
-            crate::redirect::encode_component(&e)
-        ))
-        .cookies(cleared),
-    }
+    };
+    let session = issue_session(ctx, &user, &account, is_new_user, Some(&raw)).await?;
+    let response = finish_sign_in(ctx, &user, &account, is_new_user, Some(&raw), Vec::new()).await;
+    Ok((response, session))
 }
 
-enum Linked {
-    /// The `sign_in` callback said no.
-    Refused(AuthResponse),
-    /// An error code for the error page.
-    Error(&'static str),
-}
-
-fn backend(e: &AdapterError) -> Linked {
+fn backend(e: &AdapterError) -> SignInError {
     tracing::error!(error = %e, "OAuth callback: adapter failed");
-    Linked::Error("Callback")
+    ErrorCode::Callback.into()
 }
 
 /// The signed-in user, from the session cookie of the request.
@@ -460,8 +441,8 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
     let Some(raw) = ctx.req.cookies.chunked(&ctx.profile.cookies.session_token.name) else {
         return Ok(None);
     };
-    match ctx.config.strategy {
-        SessionStrategy::Jwt => {
+    match &ctx.config.store {
+        SessionStore::Jwt => {
             let Ok(claims) = ctx.profile.session_codec.decode(&raw, unix(ctx.now)) else {
                 return Ok(None);
             };
@@ -470,8 +451,8 @@ async fn current_user(ctx: &Ctx<'_>, adapter: &dyn Adapter) -> Result<Option<Use
                 None => Ok(None),
             }
         }
-        SessionStrategy::Database if !crate::session::database::is_token_shaped(&raw) => Ok(None),
-        SessionStrategy::Database => Ok(match adapter.get_session_and_user(&raw).await? {
+        SessionStore::Database(_) if !crate::session::database::is_token_shaped(&raw) => Ok(None),
+        SessionStore::Database(_) => Ok(match adapter.get_session_and_user(&raw).await? {
             Some((s, u)) if s.expires > ctx.now => Some(u),
             _ => None,
         }),
@@ -519,7 +500,7 @@ async fn link(
     profile_user: User,
     account: &mut Account,
     raw: &Value,
-) -> Result<(User, bool), Linked> {
+) -> Result<(User, bool), SignInError> {
     let by_account = adapter
         .get_user_by_account(&account.provider, &account.provider_account_id)
         .await
@@ -531,14 +512,14 @@ async fn link(
         credentials: None,
         verification_request: None,
     };
-    check_sign_in(ctx, args, None).await.map_err(Linked::Refused)?;
+    check_sign_in(ctx, args).await?;
     let current = current_user(ctx, adapter).await.map_err(|e| backend(&e))?;
 
     if let Some(owner) = by_account {
         return match current {
             Some(c) if c.id != owner.id => {
                 tracing::info!(provider = %p.id, "the account is linked to another user");
-                Err(Linked::Error("OAuthAccountNotLinked"))
+                Err(ErrorCode::OAuthAccountNotLinked.into())
             }
             _ => {
                 account.user_id = Some(owner.id.clone());
@@ -547,7 +528,7 @@ async fn link(
         };
     }
     if let Some(c) = current {
-        events::link_account(ctx, adapter, &c, account, Some(raw))
+        link_account(ctx, adapter, &c, account, Some(raw))
             .await
             .map_err(|e| backend(&e))?;
         return Ok((c, false));
@@ -564,11 +545,11 @@ async fn link(
             email_verified: None,
         };
         // User and account in one transaction (L11): no orphan user can hold the email.
-        let user = events::create_user_and_link(ctx, adapter, new, account, Some(raw))
+        let user = create_user_and_link(ctx, adapter, new, account, Some(raw))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "OAuth callback: creating the user failed");
-                Linked::Error("OAuthCreateAccount")
+                SignInError::from(ErrorCode::OAuthCreateAccount)
             })?;
         return Ok((user, true));
     };
@@ -579,10 +560,10 @@ async fn link(
         && profile_email_verified(raw) == Some(true);
     if !allowed {
         tracing::info!(provider = %p.id, "a user with this email exists; not linking");
-        return Err(Linked::Error("OAuthAccountNotLinked"));
+        return Err(ErrorCode::OAuthAccountNotLinked.into());
     }
     let user = existing;
-    events::link_account(ctx, adapter, &user, account, Some(raw))
+    link_account(ctx, adapter, &user, account, Some(raw))
         .await
         .map_err(|e| backend(&e))?;
     // NextAuth reports a sign-in through dangerous email linking as a new user too.

@@ -1,0 +1,55 @@
+//! The state one request carries from the preamble through its route and flow.
+
+use std::borrow::Cow;
+use std::time::SystemTime;
+
+use crate::ErrorCode;
+use crate::config::{BaseUrl, Config, CookieProfile};
+use crate::csrf::Csrf;
+use crate::providers::Provider;
+use crate::redirect;
+use crate::request::AuthRequest;
+
+/// The state one request carries through its route: built once by the preamble, then
+/// only read.
+pub(crate) struct Ctx<'a> {
+    pub config: &'a Config,
+    pub url: Cow<'a, BaseUrl>,
+    pub profile: &'a CookieProfile,
+    pub req: AuthRequest,
+    /// The provider the path names (`/signin/:id`, `/callback/:id`), when it is configured.
+    pub provider: Option<&'a Provider>,
+    pub csrf: Csrf,
+    /// The validated callback URL (spec §1.3 step 3).
+    pub callback_url: String,
+    pub now: SystemTime,
+    /// The client's address, when known (its rate-limit key is computed only when needed).
+    pub client: Option<std::net::IpAddr>,
+}
+
+impl Ctx<'_> {
+    /// `<base>/<path>`.
+    pub(crate) fn base_url(&self, path: &str) -> String {
+        format!("{}/{path}", self.url.base)
+    }
+
+    /// `<base>/error?error=<code>`.
+    pub(crate) fn error_url(&self, code: ErrorCode) -> String {
+        self.error_url_with(code.as_str())
+    }
+
+    /// `<base>/error?error=<value>` for a value that is not one of the codes (an app
+    /// callback's message, which NextAuth passes on as the error).
+    pub(crate) fn error_url_with(&self, value: &str) -> String {
+        redirect::with_param(&self.base_url("error"), "error", value)
+    }
+
+    /// `<base>/<page>?csrf=true`: where a request with a missing or wrong CSRF token goes.
+    pub(crate) fn csrf_retry_url(&self, page: &str) -> String {
+        redirect::with_param(&self.base_url(page), "csrf", "true")
+    }
+
+    pub(crate) fn csrf_verified(&self) -> bool {
+        self.csrf.verify(self.req.body_str("csrfToken"))
+    }
+}

@@ -1,0 +1,120 @@
+//! Finishing a sign-in, whatever the provider: the `sign_in` callback, the session (a JWT
+//! cookie or a session row), the `sign_in` event and the redirect (spec §5.1, §7).
+
+use http::HeaderValue;
+
+use super::SignInError;
+use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
+use crate::cookies;
+use crate::ctx::Ctx;
+use crate::events::SignInEvent;
+use crate::redirect::{is_app_target, with_param};
+use crate::response::AuthResponse;
+use crate::session::{SessionStore, Token, after, database, unix};
+use crate::user::Account;
+use crate::{ErrorCode, User};
+
+/// Runs the `sign_in` callback: `Ok` when the user may sign in.
+pub(crate) async fn check_sign_in(ctx: &Ctx<'_>, args: SignInArgs<'_>) -> Result<(), SignInError> {
+    match ctx.config.callbacks.sign_in(args).await? {
+        SignInDecision::Allow => Ok(()),
+        SignInDecision::Deny => Err(ErrorCode::AccessDenied.into()),
+        // The app's target may leave the origin (as in NextAuth), but must be an http(s)
+        // URL or a path; anything else is treated as a plain refusal.
+        SignInDecision::Redirect(url) if is_app_target(&url) => Err(SignInError::Redirect(url)),
+        SignInDecision::Redirect(_) => {
+            tracing::warn!(
+                "the sign_in callback redirected to a target that is not an http(s) URL or a path; refusing with AccessDenied"
+            );
+            Err(ErrorCode::AccessDenied.into())
+        }
+    }
+}
+
+/// Issues the session of a signed-in user, as the configured strategy keeps it: a session
+/// row and its cookie (the user must be stored), or a JWT cookie after the `jwt` callback.
+/// Returns the Set-Cookies.
+pub(crate) async fn issue_session(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
+) -> Result<Vec<HeaderValue>, SignInError> {
+    match &ctx.config.store {
+        SessionStore::Database(adapter) => {
+            crate::adapter::purge_if_due(&ctx.config.purge, adapter.as_ref(), ctx.now).await;
+            let def = &ctx.profile.cookies.session_token;
+            database::create(ctx.config, adapter.as_ref(), def, &ctx.req.cookies, &user.id, ctx.now)
+                .await
+                .map_err(|e| {
+                    tracing::error!(error = %e, "creating the session failed");
+                    ErrorCode::Callback.into()
+                })
+        }
+        SessionStore::Jwt => issue_jwt(ctx, user, account, is_new_user, profile).await,
+    }
+}
+
+/// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
+async fn issue_jwt(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
+) -> Result<Vec<HeaderValue>, SignInError> {
+    let config = ctx.config;
+    let trigger = if is_new_user == Some(true) {
+        JwtTrigger::SignUp
+    } else {
+        JwtTrigger::SignIn
+    };
+    let args = JwtArgs {
+        token: Token::for_user(user),
+        user: Some(user),
+        account: Some(account),
+        profile,
+        trigger: Some(trigger),
+        is_new_user,
+        session: None,
+        refresher: crate::refresh::TokenRefresher::new(config),
+    };
+    let mut token = config.callbacks.jwt(args).await?;
+    let value = ctx
+        .profile
+        .session_codec
+        .encode_claims(token.claims_mut(), config.jwt_max_age, unix(ctx.now));
+    Ok(cookies::write_chunked(
+        &ctx.profile.cookies.session_token,
+        &value,
+        Some(after(ctx.now, config.session.max_age)),
+        &ctx.req.cookies,
+        cookies::chunk_size(config.compat),
+    ))
+}
+
+/// After the session is issued: `events.sign_in`, then the new-user page or the callback URL.
+pub(crate) async fn finish_sign_in(
+    ctx: &Ctx<'_>,
+    user: &User,
+    account: &Account,
+    is_new_user: Option<bool>,
+    profile: Option<&serde_json::Value>,
+    cookies: Vec<HeaderValue>,
+) -> AuthResponse {
+    ctx.config
+        .events
+        .sign_in(SignInEvent {
+            user,
+            account,
+            profile,
+            is_new_user,
+        })
+        .await;
+    let target = match (&ctx.config.pages.new_user, is_new_user) {
+        (Some(page), Some(true)) => with_param(page, "callbackUrl", &ctx.callback_url),
+        _ => ctx.callback_url.clone(),
+    };
+    AuthResponse::redirect(target).cookies(cookies)
+}

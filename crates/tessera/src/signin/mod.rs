@@ -1,0 +1,62 @@
+//! Signing in: the credentials, email and OAuth flows, and what they share to finish a
+//! sign-in (the `sign_in` callback, issuing the session, the `sign_in` event and the
+//! redirect), in the shape of @auth/core's `handle-login`. Routes dispatch here; the
+//! providers keep only their configuration.
+
+mod accounts;
+mod complete;
+pub(crate) mod credentials;
+pub(crate) mod email;
+pub(crate) mod oauth;
+
+use tessera_protocol::ErrorCode;
+
+use crate::callbacks::CallbackError;
+use crate::ctx::Ctx;
+use crate::response::AuthResponse;
+
+pub(crate) use complete::{check_sign_in, finish_sign_in, issue_session};
+
+/// `?error=configuration`, in lower case: what next-auth v4's email callback sends for a
+/// link without a token, or with no adapter (`core/routes/callback.ts`). The error page
+/// matches codes case-insensitively, so it shows the configuration error either way.
+const EMAIL_LINK_INCOMPLETE: &str = "configuration";
+
+/// Why a sign-in did not finish, and so where the browser goes instead. Flows log the
+/// cause where it happens; this carries only what the client is told.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum SignInError {
+    /// The error page with this code (spec §8.2).
+    Code(ErrorCode),
+    /// An app callback (`authorize`, `sign_in`, `jwt`) failed: NextAuth passes the thrown
+    /// error's message on as the `?error=` value.
+    App(String),
+    /// The `sign_in` callback sent the browser to this target instead.
+    Redirect(String),
+    /// A link without a token ([`EMAIL_LINK_INCOMPLETE`]).
+    EmailLinkIncomplete,
+}
+
+impl From<ErrorCode> for SignInError {
+    fn from(code: ErrorCode) -> Self {
+        SignInError::Code(code)
+    }
+}
+
+impl From<CallbackError> for SignInError {
+    fn from(e: CallbackError) -> Self {
+        SignInError::App(e.0)
+    }
+}
+
+impl SignInError {
+    /// The redirect that tells the client.
+    pub(crate) fn into_response(self, ctx: &Ctx<'_>) -> AuthResponse {
+        AuthResponse::redirect(match self {
+            SignInError::Code(code) => ctx.error_url(code),
+            SignInError::App(message) => ctx.error_url_with(&message),
+            SignInError::Redirect(target) => target,
+            SignInError::EmailLinkIncomplete => ctx.error_url_with(EMAIL_LINK_INCOMPLETE),
+        })
+    }
+}
