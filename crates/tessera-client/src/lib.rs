@@ -91,5 +91,5 @@ pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, 
 /// The session embedded in a server-rendered page (re-exported from `tessera-protocol`).
 pub use tessera_protocol::embed;
 pub use tessera_protocol::{
-    ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,
+    ErrorCode, ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,
 };

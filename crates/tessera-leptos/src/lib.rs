@@ -305,7 +305,7 @@ fn redirect_to_sign_in(api_path: &str) {
 /// (next-auth hard-codes `/api/auth` here; the provider's base path is used instead.)
 pub fn sign_in_required_url(api_path: &str, href: &str) -> String {
     let query = form_urlencoded::Serializer::new(String::new())
-        .append_pair("error", "SessionRequired")
+        .append_pair("error", tessera_client::ErrorCode::SessionRequired.as_str())
         .append_pair("callbackUrl", href)
         .finish();
     format!("{api_path}/signin?{query}")
