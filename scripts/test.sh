@@ -5,7 +5,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-step() { printf '\n\033[1m== %s\033[0m\n' "$*"; }
+# Each step prints the minutes and seconds since the start, so a slow step shows in the log.
+started=$SECONDS
+step() { printf '\n\033[1m== [%dm%02ds] %s\033[0m\n' $(((SECONDS - started) / 60)) $(((SECONDS - started) % 60)) "$*"; }
 
 # Every test or script that skips for a missing service appends a line to this file (the
 # Rust tests through their `unavailable` helper); the run ends with what was not tested.
@@ -19,6 +21,7 @@ summary() {
   else
     printf '\n\033[1m== Nothing was skipped\033[0m\n'
   fi
+  step "Done (exit status $status)"
   rm -f "$TESSERA_TEST_SKIPS"
   exit "$status"
 }
@@ -59,7 +62,10 @@ bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not insta
 step "Rust tests (unit, routes, security, interop, adapters, SMTP, client, CLI, axum)"
 # The client and e2e tests drive the demo binary: build it first.
 cargo build -p demo
+cargo test --workspace --all-targets --no-run
+step "Rust tests: run"
 cargo test --workspace --all-targets
+step "Rust doc tests"
 cargo test --workspace --doc
 
 step "Behind nginx: per-client rate limits through a trusted proxy, forged forwarded headers (curl)"
