@@ -16,10 +16,10 @@ use serde_json::{Value, json};
 use sha2::Digest;
 use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
-use tessera::jwt::{Compat, JweCodec};
+use tessera::jwt::{Compat, JweCodec, JwtError};
 use tessera::oauth::HttpClient;
 use tessera::providers::{Check, OAuthProvider, TokenAuthMethod};
-use tessera::{Auth, AuthBuilder, Pages, Secret, SessionStrategy, Token};
+use tessera::{Auth, AuthBuilder, ConfigError, Pages, Secret, SessionStrategy, Token};
 
 const ISSUER: &str = "https://idp.example";
 const REDIRECT_URI_ENC: &str = "http%3A%2F%2Flocalhost%3A3000%2Fapi%2Fauth%2Fcallback%2Fdemo";
@@ -218,10 +218,9 @@ async fn authorization_url_and_check_cookies_match_the_transcript() {
         .unwrap();
     assert_eq!(nc["value"], nonce.as_str());
     // Each check cookie has its own key: the state cookie does not open as a nonce cookie.
-    assert!(
-        codec("next-auth.nonce")
-            .decode(&jwe(&cookies[0], "next-auth.state"), now())
-            .is_err()
+    assert_eq!(
+        codec("next-auth.nonce").decode(&jwe(&cookies[0], "next-auth.state"), now()),
+        Err(JwtError::Decrypt)
     );
 
     // With json=true the URL comes back as {url}.
@@ -436,7 +435,13 @@ async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
         ClientKey::from_pem(Algorithm::RS256, common::CLIENT_KEY_PEM.as_bytes()),
         Err(ClientKeyError::Pem { .. })
     ));
-    assert!(ClientKey::from_pem(Algorithm::ES256, b"not a pem").is_err());
+    assert!(matches!(
+        ClientKey::from_pem(Algorithm::ES256, b"not a pem"),
+        Err(ClientKeyError::Pem {
+            alg: Algorithm::ES256,
+            ..
+        })
+    ));
 }
 
 /// Adds a claim, or fails when the profile's `sub` is `refuse`.
@@ -1178,10 +1183,26 @@ async fn configuration_is_validated_at_build() {
     let idp = idp_with(&[]);
     let build = |p: OAuthProvider| base(&idp).provider(p).build();
     assert!(build(demo("demo")).is_ok());
-    assert!(build(demo("demo").client_id("")).is_err());
-    assert!(build(demo("bad id")).is_err());
-    assert!(build(OAuthProvider::new("x").client_id("c").client_secret("s")).is_err());
-    assert!(build(demo("demo").issuer("javascript:alert(1)")).is_err());
+    let refusal = |p: OAuthProvider| match build(p) {
+        Err(ConfigError::InvalidProvider { id, reason }) => (id, reason),
+        other => panic!("expected InvalidProvider, got {other:?}"),
+    };
+    assert_eq!(
+        refusal(demo("demo").client_id("")),
+        ("demo".to_owned(), "client_id is empty".to_owned())
+    );
+    assert!(matches!(
+        build(demo("bad id")),
+        Err(ConfigError::InvalidProviderId(id)) if id == "bad id"
+    ));
+    let (id, reason) = refusal(OAuthProvider::new("x").client_id("c").client_secret("s"));
+    assert_eq!(id, "x");
+    assert!(reason.contains("set an issuer"), "{reason}");
+    let (_, reason) = refusal(demo("demo").issuer("javascript:alert(1)"));
+    assert!(
+        reason.contains(r#"issuer "javascript:alert(1)" is not an absolute http(s) URL"#),
+        "{reason}"
+    );
     let err = build(demo("demo").client_id(" ")).unwrap_err().to_string();
     assert!(err.contains("client_id"), "{err}");
 }
