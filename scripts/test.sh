@@ -60,8 +60,9 @@ step "SMTP test server (aiosmtpd from PyPI, in a venv under target/)"
 bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not install aiosmtpd: the SMTP tests fail under CI=true and skip otherwise" >&2
 
 step "Rust tests (unit, routes, security, interop, adapters, SMTP, client, CLI, axum)"
-# The client and e2e tests drive the demo binary: build it first.
-cargo build -p demo
+# No test needs a binary built beforehand: the client's tests serve the engine in process, and
+# this step builds target/debug/demo (examples/demo has integration tests), which the proxy
+# and browser steps below run.
 cargo test --workspace --all-targets --no-run
 step "Rust tests: run"
 cargo test --workspace --all-targets

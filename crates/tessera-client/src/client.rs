@@ -606,8 +606,14 @@ mod tests {
             let b = BaseUrl::parse(input).unwrap();
             assert_eq!((b.origin.as_str(), b.path.as_str()), (origin, path), "{input}");
         }
-        assert!(BaseUrl::parse("http://").is_err());
-        assert!(BaseUrl::parse("httpx://a").is_err());
+        assert!(matches!(
+            BaseUrl::parse("http://"),
+            Err(ClientError::InvalidUrl { url, .. }) if url == "http://"
+        ));
+        assert!(matches!(
+            BaseUrl::parse("httpx://a"),
+            Err(ClientError::InvalidUrl { url, reason }) if url == "httpx://a" && reason == "the scheme must be http or https"
+        ));
         assert!(matches!(BaseUrl::parse("http//x"), Err(ClientError::InvalidUrl { .. })));
     }
 

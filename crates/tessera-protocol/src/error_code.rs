@@ -116,7 +116,7 @@ mod tests {
         for c in ErrorCode::ALL {
             assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(c));
         }
-        assert!("verification".parse::<ErrorCode>().is_err());
+        assert_eq!("verification".parse::<ErrorCode>(), Err(UnknownErrorCode));
         assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 10);
     }
 }

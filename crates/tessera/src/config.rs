@@ -847,9 +847,13 @@ mod tests {
         );
         let u = BaseUrl::parse("app.example.com/custom/auth/").unwrap();
         assert_eq!(u.base, "https://app.example.com/custom/auth");
-        assert!(BaseUrl::parse("ftp://x").is_err());
-        assert!(BaseUrl::parse("http://[").is_err());
-        assert!(BaseUrl::parse("https://u:p@x.com").is_err());
+        let refusal = |raw: &str| match BaseUrl::parse(raw) {
+            Err(ConfigError::InvalidUrl { url, reason }) if url == raw => reason,
+            other => panic!("{raw}: expected InvalidUrl, got {other:?}"),
+        };
+        assert_eq!(refusal("ftp://x"), "must be an http(s) URL");
+        assert!(refusal("http://[").contains("invalid IPv6 address"));
+        assert_eq!(refusal("https://u:p@x.com"), "must not contain credentials");
     }
 
     #[test]
@@ -878,14 +882,14 @@ mod tests {
             ..Default::default()
         };
         assert!(matches!(ok().pages(pages).build(), Err(ConfigError::InvalidPage(_))));
-        assert!(
+        assert!(matches!(
             ok().session(SessionOptions {
                 max_age: 0,
                 update_age: 0
             })
-            .build()
-            .is_err()
-        );
+            .build(),
+            Err(ConfigError::InvalidDuration("session.max_age"))
+        ));
         assert!(ok().build().is_ok());
     }
 

@@ -130,10 +130,11 @@ mod tests {
             r(Method::GET, "/api/auth/signin/git%68ub"),
             Ok((Action::SignIn, Some("github".into())))
         );
-        assert!(r(Method::GET, "/api/auth/foo").is_err());
-        assert!(r(Method::GET, "/api/auth").is_err());
-        assert!(r(Method::GET, "/api/authx/session").is_err());
-        assert!(r(Method::PUT, "/api/auth/session").is_err());
+        let unsupported = |method: &str| Err(RequestError::Unsupported(method.to_owned()));
+        assert_eq!(r(Method::GET, "/api/auth/foo"), unsupported("GET"));
+        assert_eq!(r(Method::GET, "/api/auth"), unsupported("GET"));
+        assert_eq!(r(Method::GET, "/api/authx/session"), unsupported("GET"));
+        assert_eq!(r(Method::PUT, "/api/auth/session"), unsupported("PUT"));
         assert_eq!(
             r(Method::GET, "/api/auth/foo").unwrap_err().to_string(),
             "Error: This action with HTTP GET is not supported by NextAuth.js"

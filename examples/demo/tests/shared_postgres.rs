@@ -3,6 +3,9 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
+#[path = "../../../crates/tessera/tests/it/common/service.rs"]
+mod service;
+
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Stdio};
@@ -93,11 +96,12 @@ fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
 
 #[test]
 fn two_processes_share_sessions_through_postgres() {
-    if TcpStream::connect(PG).is_err() {
-        if std::env::var("CI").as_deref() == Ok("true") {
-            panic!("PostgreSQL is not reachable at {PG}, and CI=true: this test must run");
-        }
-        eprintln!("\n*** SKIPPED two_processes_share_sessions_through_postgres: no PostgreSQL at {PG} ***\n");
+    if let Err(e) = TcpStream::connect(PG) {
+        service::unavailable(
+            "PostgreSQL (two demo processes sharing sessions)",
+            &format!("nothing answers at {PG} ({e})"),
+            "Start PostgreSQL on 127.0.0.1:5432 with a database `test`.",
+        );
         return;
     }
     let (pa, pb) = (free_port(), free_port());

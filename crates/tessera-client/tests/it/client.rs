@@ -23,7 +23,7 @@ fn complete(response: SignInResponse) -> SignInResult {
 
 #[tokio::test]
 async fn providers_csrf_and_signed_out_session() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, recorder) = demo.client();
 
     let providers = client.get_providers().await.unwrap().expect("providers");
@@ -60,7 +60,7 @@ async fn providers_csrf_and_signed_out_session() {
 
 #[tokio::test]
 async fn credentials_sign_in_session_update_sign_out() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, recorder) = demo.client();
     let callback = format!("{}/dash", demo.url());
 
@@ -156,7 +156,7 @@ async fn credentials_sign_in_session_update_sign_out() {
 
 #[tokio::test]
 async fn wrong_password() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, _) = demo.client();
     let result = complete(
         client
@@ -178,7 +178,7 @@ async fn wrong_password() {
 
 #[tokio::test]
 async fn csrf_failures() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, recorder) = demo.client();
     // Replace the token in every POST, as a forged request would carry.
     recorder.tamper(|request| {
@@ -227,7 +227,7 @@ async fn csrf_failures() {
 
 #[tokio::test]
 async fn email_sign_in_sends_a_link_that_signs_in() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, _) = demo.client();
     let result = complete(
         client
@@ -271,7 +271,7 @@ async fn email_sign_in_sends_a_link_that_signs_in() {
 
 #[tokio::test]
 async fn email_sign_in_with_an_invalid_address() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, _) = demo.client();
     let result = complete(
         client
@@ -296,7 +296,7 @@ async fn email_sign_in_with_an_invalid_address() {
 
 #[tokio::test]
 async fn redirecting_sign_ins_return_the_url() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     let (client, recorder) = demo.client();
     let client = client.location(format!("{}/page?x=1", demo.url()));
 
@@ -358,7 +358,7 @@ async fn redirecting_sign_ins_return_the_url() {
 
 #[tokio::test]
 async fn base_url_and_base_path() {
-    let demo = demo_or_skip!();
+    let demo = common::Demo::start();
     common::init();
     // A URL with a path gives the base path.
     let explicit = Client::new(&format!("{}/api/auth/", demo.url())).unwrap();

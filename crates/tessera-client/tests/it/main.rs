@@ -1,10 +1,9 @@
 //! The native integration tests of `tessera-client`, in one binary: `Client` and
-//! `SessionStore` against the real demo server (`common::Demo`). The browser tests are
+//! `SessionStore` against a demo-like server served in process (`common::Demo`). The browser tests are
 //! `tests/browser.rs`, a wasm-only binary run by `scripts/wasm-test.sh`.
 #![cfg(not(target_arch = "wasm32"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[macro_use]
 mod common;
 
 mod client;

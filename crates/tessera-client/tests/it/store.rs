@@ -11,7 +11,7 @@ use tessera_client::{
     StoreOptions,
 };
 
-use crate::common::{Recorder, eventually};
+use crate::common::{Demo, Recorder, eventually};
 
 const WAIT: Duration = Duration::from_secs(10);
 
@@ -54,7 +54,7 @@ async fn signed_in_store(client: &Client, options: StoreOptions) -> SessionStore
 
 #[tokio::test]
 async fn loading_then_unauthenticated_then_authenticated_then_unauthenticated() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
     let store = SessionStore::new(client, StoreOptions::new());
     assert_eq!(store.status(), Status::Loading);
@@ -86,7 +86,7 @@ async fn loading_then_unauthenticated_then_authenticated_then_unauthenticated() 
 
 #[tokio::test]
 async fn an_initial_session_means_no_fetch() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
 
     let signed_out = SessionStore::new(client.clone(), StoreOptions::new().initial(None));
@@ -118,7 +118,7 @@ async fn an_initial_session_means_no_fetch() {
 
 #[tokio::test]
 async fn ten_concurrent_callers_make_one_request() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
 
     // Ten components mounting at once.
@@ -156,7 +156,7 @@ async fn ten_concurrent_callers_make_one_request() {
 
 #[tokio::test]
 async fn focus_and_poll_do_not_call_the_server_while_signed_out() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
 
     let store = SessionStore::new(client.clone(), StoreOptions::new().refetch_when_offline(false));
@@ -191,7 +191,7 @@ async fn focus_and_poll_do_not_call_the_server_while_signed_out() {
 
 #[tokio::test]
 async fn polling_driver() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
     let options = StoreOptions::new().refetch_interval(Duration::from_millis(100));
 
@@ -228,7 +228,7 @@ async fn polling_driver() {
 
 #[tokio::test]
 async fn update_semantics() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
 
     // While loading: nothing.
@@ -271,7 +271,7 @@ async fn update_semantics() {
 
 #[tokio::test]
 async fn two_tabs_stay_in_step() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let (client, recorder) = demo.client();
     let profile = LocalBroadcast::new();
     let tab = |client: &Client| SessionStore::new(client.clone(), StoreOptions::new().broadcast(profile.tab()));
@@ -334,7 +334,7 @@ async fn two_tabs_stay_in_step() {
 
 #[tokio::test]
 async fn a_failed_refetch_keeps_the_session() {
-    let mut demo = demo_or_skip!();
+    let mut demo = Demo::start();
     let (client, _) = demo.client();
     let store = signed_in_store(&client, StoreOptions::new()).await;
     let before = store.data();
@@ -375,7 +375,7 @@ async fn a_failed_refetch_keeps_the_session() {
 
 #[tokio::test]
 async fn a_late_answer_from_before_sign_out_is_dropped() {
-    let demo = demo_or_skip!();
+    let demo = Demo::start();
     let recorder = Recorder::new();
     let client = Client::with_transport(&demo.url(), recorder.clone()).unwrap();
     let store = signed_in_store(&client, StoreOptions::new()).await;

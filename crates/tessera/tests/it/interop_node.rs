@@ -372,8 +372,13 @@ fn v4_next_auth_encodes_rust_decodes() {
                 if salt.is_empty() { "next-auth.state" } else { "" },
             );
             assert_eq!(other.decode(&tok, t), Err(JwtError::Decrypt), "salt {salt:?}");
+            // A changed IV, ciphertext or tag keeps the shape and fails the GCM check.
             for seg in [2, 3, 4] {
-                assert!(codec.decode(&tamper(&tok, seg), t).is_err(), "segment {seg}");
+                assert_eq!(
+                    codec.decode(&tamper(&tok, seg), t),
+                    Err(JwtError::Decrypt),
+                    "segment {seg}"
+                );
             }
         }
     }
@@ -498,14 +503,25 @@ fn v5_rust_and_authjs_interoperate() {
                 .unwrap_or_else(|e| panic!("{what}: Rust rejected @auth/core's token: {e}"));
             assert_issued(&got, claims, 60, t0);
             assert_eq!(other.decode(&tok, t), Err(JwtError::Decrypt), "{what}: other salt");
-            assert!(
-                JweCodec::new(Compat::AuthJsV5, &[Secret::new("wrong")], salt)
-                    .decode(&tok, t)
-                    .is_err(),
+            assert_eq!(
+                JweCodec::new(Compat::AuthJsV5, &[Secret::new("wrong")], salt).decode(&tok, t),
+                Err(JwtError::Decrypt),
                 "{what}: wrong secret"
             );
-            for seg in [0, 2, 3, 4] {
-                assert!(codec.decode(&tamper(&tok, seg), t).is_err(), "{what}: segment {seg}");
+            // A changed header byte lands in the kid: either the header no longer parses
+            // (Malformed) or it names no configured key (Decrypt); both are refusals of
+            // the tampering, not of something else.
+            let header = codec.decode(&tamper(&tok, 0), t);
+            assert!(
+                matches!(header, Err(JwtError::Malformed | JwtError::Decrypt)),
+                "{what}: segment 0: {header:?}"
+            );
+            for seg in [2, 3, 4] {
+                assert_eq!(
+                    codec.decode(&tamper(&tok, seg), t),
+                    Err(JwtError::Decrypt),
+                    "{what}: segment {seg}"
+                );
             }
             // Rotation on the Rust side.
             let rotated = JweCodec::new(
@@ -600,10 +616,21 @@ fn v4_and_v5_tokens_do_not_cross() {
     }
 
     // And on the Rust side.
-    assert!(v5.decode(node_v4, t).is_err(), "v5 codec accepted a next-auth token");
-    assert!(v5.decode(&rust_v4, t).is_err(), "v5 codec accepted a v4 token");
-    assert!(v4.decode(node_v5, t).is_err(), "v4 codec accepted an @auth/core token");
-    assert!(v4.decode(&rust_v5, t).is_err(), "v4 codec accepted a v5 token");
+    // A v4 token (A256GCM) meets v5 keys, which do not open it; a v5 token's encryption
+    // (A256CBC-HS512) is not one next-auth v4 mode accepts.
+    assert_eq!(
+        v5.decode(node_v4, t),
+        Err(JwtError::Decrypt),
+        "v5 codec accepted a next-auth token"
+    );
+    assert_eq!(
+        v5.decode(&rust_v4, t),
+        Err(JwtError::Decrypt),
+        "v5 codec accepted a v4 token"
+    );
+    let v5_in_v4 = Err(JwtError::UnsupportedHeader("A256CBC-HS512 in next-auth v4 mode".into()));
+    assert_eq!(v4.decode(node_v5, t), v5_in_v4, "v4 codec accepted an @auth/core token");
+    assert_eq!(v4.decode(&rust_v5, t), v5_in_v4, "v4 codec accepted a v5 token");
     // Control: each decodes under its own mode.
     assert!(v4.decode(node_v4, t).is_ok() && v5.decode(node_v5, t).is_ok());
 }

@@ -6,131 +6,46 @@ use crate::common;
 use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use crate::common::fake_idp::{Recorded, json_response};
+use crate::common::fake_idp::{EC_P256, ED25519, FakeIdp, Key, RSA_2, key, rsa};
 use crate::common::{Browser, Reply};
 use base64::Engine;
-use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::StatusCode;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
+use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use sha2::Digest;
 use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
-use tessera::jwt::{Compat, JweCodec};
-use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::jwt::{Compat, JweCodec, JwtError};
+use tessera::oauth::HttpClient;
 use tessera::providers::{Check, OAuthProvider, TokenAuthMethod};
-use tessera::{Auth, AuthBuilder, Pages, Secret, SessionStrategy, Token};
+use tessera::{Auth, AuthBuilder, ConfigError, Pages, Secret, SessionStrategy, Token};
 
 const ISSUER: &str = "https://idp.example";
 const REDIRECT_URI_ENC: &str = "http%3A%2F%2Flocalhost%3A3000%2Fapi%2Fauth%2Fcallback%2Fdemo";
 
-// Test keys (generated with openssl for these tests only): RSA PKCS#1 DER, P-256 and Ed25519 PKCS#8 DER.
-const RSA_1: &str = "MIIEogIBAAKCAQEAn/GoVETqpyjXmdOS5PZaz+c4EfdvN33ZchkHXb5WlsqwcWykfMFPOTXWhpd4UAvk+j4cO3L82zGqNyCCwkloF1whOvhbZIgbFOsEgaqSl5j04soNT4MpIl2T1n0Ww2vWTGrJMTxEzlecpIABccOgw8rTDagWsP32o6jkd1hqJYkC7pQ7In9N61UqPgwZC4Be7jeAX15ZDkyA42SjS1QIgTwDUk0khVoqbifkwcZvNcSNXvIaD6yQHkMLYpRGgdKCWEzo5FfU3/vJRu3cMIAmfBYIO357gtQbSlYRcQ1DbY8IW7gLWV9T5xmECsTgHET7fgxO9qTRBOK00U8PzBm5owIDAQABAoIBAAVK8TSOR6uUOB1wuTQwpZmqpgBzAGNFAilhHabJZSkkeCLdiWXqQ02T2mj/lMbyIp4k6J9CmcGqvffvPS4VUS39g2LMFCfAzBCgCrkI8Xfo/MJcFR7gxFkAR4oGzEMkPuYUqvRUcVYL445oAMqiD1OOhl4Cn9ma73EqZhqmINqw30eEpUBgDVp8UFb8NV8Rtd7s3OXuSSCFjqtw8kuZQFxVF8K0aYvTuml++bwt3dYYvB59nXyume4vfxGRXWq+9wDgLCYI2hbHSRmG5o2plLTz12Ln+D/scWVhpgKyE0y3af/1Sb+/K976kgDIC+BPopUBcIjiOz4ig1GUJT8IYBUCgYEA19SQkS5w8HonndgE22c16+f8xvG5J7QqZyLND4USepAOenOK2n2peDncKmvYgFamtY6+5TPnk0zdEPhW4H2JcxYUTHNCSlc25MocjrmX9hh2rI44c4GxZRB6DbGHTCR8x9VANPZXQHm9UqcC+Pjk3a8A+jc+dcwE3adN6iolPDcCgYEAvbZV95N2BuyDX+J2rbboiigUhdgfPhOFjYp6sBNqUc0S8LyNos462V486+5Pn6tDfzUHQv0SIJMjp7rlC4kS/XP3oyhVipPwYdYFz3tCPGPjZ8VJ6IXsULTCuA3Aihu9uzXwyJVf380Qh4sPWBk++4k7JUGU69QxX41RfvhfL/UCgYBHaTl8D9Wme4RoIXVZ8shQia2FVa1hiacOAOHAZNM8YjWoJlqm+DT+ZoaGMrCrpf/6yoQ26fmRLzllyAVWubKktYV51hj05+5tvMG+J4I0FtwNM/FRpnO/cLgxl6+gbeIrbE+WNnugBaeylTfSkOeIwcKdB3JPH3XssNKCy/cN+QKBgFX5/YnfHX1T0NIyqwBdRZPfSDXEVZxncn5MBQApPGToIK5TdYkUF52NVOTDsvg0wLk0yh603HNA28bXL5iDvcR5uwAJdoMAOs/MFAQM417FEjlkMvObRhbpZNnO+bRdkCX48y+karfdkqErB4AwqNeMQO7IgvpBx0J7pDR70X/FAoGANMtesltu3xipEhRDBL6Da1L6tRXhKRoU15qPkCyaw81bH8DbU9E0sR55jsM61WYQAtJ8xvrw7wYAB3ul16mR/1e1qRMUqSqQ4SBdglOzevP1+R46YuzYSS6CIEmcTQuBs5MFZSAHh1MRS6pqTIGC4zypI1vBPfk3QYvNALwik0g=";
-const RSA_2: &str = "MIIEogIBAAKCAQEAnDzGiLv4e/cAXFSvw50AhFxQNx5YxQZYxK2yUoMadNHVg3H6dkpOmvf70Io6jyzdeDqffOSZF2KpHkVF5QmK2iY0EP8QItee1ozjtbepq1q1x/JN5eJv61KymA/GcqybrauMWVvxzoDja/ph2jZOwLN3ktt6N/AgFsJL6h7GhefqOZKAD1q4POlBSiF5oA09W1JTFG32WvB4VJ9lPR9OYnsVolUYUGlboU71utAbRCGNqrlG6GUqONpYi3q8cY9DkbP1wSVszqyyZ/3m2wgvvl+mgf81SwvcUbUU7HOLrPFUIyfqE76DmmsN3DM6f4IAtd4RNhkAVYvZxrFZAQ3H7wIDAQABAoIBADPohVW8jgwxvm7uvA7TxO409Xm6nWeoeimuRAbiBBI3/SZU4hAXFBKsvX9Fzbrv/w0I/SAzmyGH6ARko5o7F2TvOHFFLQlGdkF2QdmIEdkapDawLG1qVCDtMuUOqLJE4txKmLC/uZEQhX7Ei2pCjNu9RMcIII0hPKgTGcHJQ9AM/he3lNSvGn6NfASgYyahwBLNw9xJP56y5VZxhVRHl6Q1mMwadcwRaeg4g9ixwJCNAt9A/nqWK6DOc6vjZPPN3vFghx318o3hNBdD50E1W1HHn7LASAqAoo3SWbYw71edvxmkXR/7s629o8CwtEHSTbeutrNdDbltmTvdycsm94ECgYEA2HjRxrtWanJ3cm7dCo6d0Es7N6iLFKYp8+3dHVrOTfN5NoIzKOOjVAVUPKlRSDC/xw09ceG0h2h8QQ731Uo+G7Ot3rQHvQG2XdumTu/RvpZYqwJBU9gG0QugzINyAEMPHzHzs1hVumEUxUGYIYnrGaH9TCff9E+8e/f0Jxf49+ECgYEAuMQ8nT+/jsnPV1UE/rRy/e2GsrYzrYdQ+Adl/WqqNz9sYSO3KHbe1mv1UFhTPNzngiNyN8qCYYDXX2+i8WpMreJPQrwq0z0azR+60U3ZD4L+Mbfw671FFaNfjrwrH5IUit7efsaXp2q/ojCBCFQcO+rXK+HyxgPXwNUfdxQUec8CgYBWdetTtP+PBKkwy5b94Hin+WRtlqP2W2fmRdtLHjnIaLbBTr+gVUunA3nhwL72VoJCvscL9VpluxXl5lSWnFCyP9HyYXW1yDlOw6xpWuArf2Fq7DurgV03oa1YAihGcoJXs1vjBiU3jA7/unNI8g0077577HFG45Ik8aRS+QA4AQKBgDyhmMp5WuD+dJ3R9numt32Abo1CoR62oulhdCR+1jCfDW+rCrWqnGF8t9mPwnDchNP90cNhHvvkDcjxl2TlXxhIhX3+xYbgLGVXnjSE+U/Pyp6CH/sb9wmsvPTX5sbLZxZTIGw1uxpjO1N72zvibglzfPyXftVf+XL7/QFUg4udAoGAGACEHBosi377H7bigxHHms2EVVyqxwe7tyKflZYEkEDuPlNtRkfqPKAC3x0nIgp4rRowpRxdQuahbyZH6RW7m3i+6wHC4hG8uEwYO8Y6wDQMdWIzAuv01Cn6vb4cpFcBEBjaeyYM9JstHk5JtYv5kI6S55EQX9XjVdH9tAzJPhw=";
-const EC_P256: &str = "MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgu/yD2IlLDEIcs1irNx91lzzBfU21A+9uqpmc99YX6fehRANCAASqZDcBrDWC3pBW1THMnpguUPL8W6ft16ezyvU08K/EOVQWegQjbs0iTOQKGYGOfF/QQ0pB1Ic5nbRP+/Wmr/NO";
-const ED25519: &str = "MC4CAQAwBQYDK2VwBCIEIDpKES0UVKDJMu9OmPitycL0DIoKnt5zxQ6c4TcSDwGZ";
-
-// ---------------------------------------------------------------------------------------
-// The fake identity provider
-// ---------------------------------------------------------------------------------------
-
-struct Key {
-    kid: &'static str,
-    alg: Algorithm,
-    enc: EncodingKey,
-    jwk: Jwk,
+/// The fake identity provider at <https://idp.example>: discovery (announcing the `iss`
+/// authorization response parameter), the JWKS of `keys`, a token endpoint that fails
+/// (500) until a test sets its answer, and an empty userinfo.
+fn idp_with(keys: &[&Key]) -> FakeIdp {
+    let idp = FakeIdp::default();
+    idp.openid(
+        ISSUER,
+        keys,
+        &json!({"authorization_response_iss_parameter_supported": true}),
+    )
+    .on_status("POST", &at("/token"), 500, json!({}))
+    .on("GET", &at("/userinfo"), json!({}));
+    idp
 }
 
-fn key(kid: &'static str, alg: Algorithm, der_b64: &str) -> Key {
-    let der = STANDARD.decode(der_b64).unwrap();
-    let enc = match alg {
-        Algorithm::RS256 => EncodingKey::from_rsa_der(&der),
-        Algorithm::ES256 => EncodingKey::from_ec_der(&der),
-        Algorithm::EdDSA => EncodingKey::from_ed_der(&der),
-        _ => unreachable!(),
-    };
-    let mut jwk = Jwk::from_encoding_key(&enc, alg).unwrap();
-    jwk.common.key_id = Some(kid.to_owned());
-    Key { kid, alg, enc, jwk }
-}
-
-fn rsa() -> Key {
-    key("rsa-1", Algorithm::RS256, RSA_1)
-}
-
-struct IdpState {
-    requests: Vec<Recorded>,
-    jwks: Vec<Jwk>,
-    token: (u16, Value),
-    userinfo: Value,
-}
-
-/// Answers discovery, JWKS, token and userinfo requests for <https://idp.example>.
-#[derive(Clone)]
-struct Idp(Arc<Mutex<IdpState>>);
-
-impl Idp {
-    fn new(keys: &[&Key]) -> Self {
-        Idp(Arc::new(Mutex::new(IdpState {
-            requests: Vec::new(),
-            jwks: keys.iter().map(|k| k.jwk.clone()).collect(),
-            token: (500, json!({})),
-            userinfo: json!({}),
-        })))
-    }
-    fn set_token(&self, status: u16, body: Value) {
-        self.0.lock().unwrap().token = (status, body);
-    }
-    fn set_userinfo(&self, body: Value) {
-        self.0.lock().unwrap().userinfo = body;
-    }
-    fn set_jwks(&self, keys: &[&Key]) {
-        self.0.lock().unwrap().jwks = keys.iter().map(|k| k.jwk.clone()).collect();
-    }
-    fn requests_to(&self, path: &str) -> Vec<Recorded> {
-        let url = format!("{ISSUER}{path}");
-        let s = self.0.lock().unwrap();
-        s.requests.iter().filter(|r| r.url == url).cloned().collect()
-    }
-}
-
-#[tessera::async_trait]
-impl HttpClient for Idp {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let mut s = self.0.lock().unwrap();
-        let recorded = Recorded::of(req);
-        let (method, url) = (recorded.method.clone(), recorded.url.clone());
-        s.requests.push(recorded);
-        let (status, body) = match (method.as_str(), url.strip_prefix(ISSUER).unwrap_or("")) {
-            ("GET", "/.well-known/openid-configuration") => (
-                200,
-                json!({
-                    "issuer": ISSUER,
-                    "authorization_endpoint": format!("{ISSUER}/authorize"),
-                    "token_endpoint": format!("{ISSUER}/token"),
-                    "userinfo_endpoint": format!("{ISSUER}/userinfo"),
-                    "jwks_uri": format!("{ISSUER}/jwks"),
-                    "authorization_response_iss_parameter_supported": true,
-                }),
-            ),
-            ("GET", "/jwks") => (200, json!({ "keys": s.jwks })),
-            ("POST", "/token") => s.token.clone(),
-            ("GET", "/userinfo") => (200, s.userinfo.clone()),
-            _ => (404, json!({"error": "not_found"})),
-        };
-        Ok(json_response(status, &body))
-    }
+/// The URL of `path` at the fake provider.
+fn at(path: &str) -> String {
+    format!("{ISSUER}{path}")
 }
 
 fn now() -> i64 {
     SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64
-}
-
-fn id_token(key: &Key, claims: &Value) -> String {
-    let mut header = Header::new(key.alg);
-    header.kid = Some(key.kid.to_owned());
-    jsonwebtoken::encode(&header, claims, &key.enc).unwrap()
 }
 
 /// Standard claims for `sub` with `nonce`, overlaid with `extra`.
@@ -180,14 +95,14 @@ fn demo(id: &str) -> OAuthProvider {
         .checks([Check::Pkce, Check::State, Check::Nonce])
 }
 
-fn base(idp: &Idp) -> AuthBuilder {
+fn base(idp: &FakeIdp) -> AuthBuilder {
     Auth::builder()
         .url("http://localhost:3000")
         .secret(common::SECRET)
         .http_client(idp.clone())
 }
 
-fn browser(idp: &Idp, f: impl FnOnce(AuthBuilder) -> AuthBuilder) -> Browser {
+fn browser(idp: &FakeIdp, f: impl FnOnce(AuthBuilder) -> AuthBuilder) -> Browser {
     Browser::new(f(base(idp).provider(demo("demo"))).build().unwrap())
 }
 
@@ -213,11 +128,16 @@ async fn start(b: &mut Browser, id: &str, query: &str) -> String {
 }
 
 /// A whole sign-in through provider `id` as IdP user `sub`; returns the callback reply.
-async fn sign_in_as(b: &mut Browser, idp: &Idp, id: &str, sub: &str, extra: Value) -> Reply {
+async fn sign_in_as(b: &mut Browser, idp: &FakeIdp, id: &str, sub: &str, extra: Value) -> Reply {
     let url = start(b, id, "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(200, token_response(&id_token(&rsa(), &claims(sub, &nonce, &extra))));
+    idp.on_status(
+        "POST",
+        &at("/token"),
+        200,
+        token_response(&rsa().sign(&claims(sub, &nonce, &extra))),
+    );
     b.get(&format!("/api/auth/callback/{id}?code=CODE123&state={state}"))
         .await
 }
@@ -242,7 +162,7 @@ async fn session(b: &mut Browser) -> Value {
 
 #[tokio::test]
 async fn authorization_url_and_check_cookies_match_the_transcript() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let csrf = b.csrf().await;
     let r = b
@@ -298,10 +218,9 @@ async fn authorization_url_and_check_cookies_match_the_transcript() {
         .unwrap();
     assert_eq!(nc["value"], nonce.as_str());
     // Each check cookie has its own key: the state cookie does not open as a nonce cookie.
-    assert!(
-        codec("next-auth.nonce")
-            .decode(&jwe(&cookies[0], "next-auth.state"), now())
-            .is_err()
+    assert_eq!(
+        codec("next-auth.nonce").decode(&jwe(&cookies[0], "next-auth.state"), now()),
+        Err(JwtError::Decrypt)
     );
 
     // With json=true the URL comes back as {url}.
@@ -316,7 +235,7 @@ async fn authorization_url_and_check_cookies_match_the_transcript() {
 
 #[tokio::test]
 async fn providers_and_the_sign_in_page_list_the_provider() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let r = b.get("/api/auth/providers").await;
     assert_eq!(
@@ -334,7 +253,7 @@ async fn providers_and_the_sign_in_page_list_the_provider() {
 
 #[tokio::test]
 async fn signin_needs_csrf_and_reports_failures_as_oauth_signin() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let r = b.post_form("/api/auth/signin/demo", &[("csrfToken", "bad")]).await;
     assert_eq!(r.location(), Some("http://localhost:3000/api/auth/signin?csrf=true"));
@@ -353,7 +272,7 @@ async fn signin_needs_csrf_and_reports_failures_as_oauth_signin() {
 
 #[tokio::test]
 async fn request_query_overlays_params_but_not_the_protocol_ones() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let p = demo("demo")
         .authorization_param("prompt", "consent")
         .authorization_param("access_type", "offline");
@@ -371,7 +290,7 @@ async fn request_query_overlays_params_but_not_the_protocol_ones() {
 
 #[tokio::test]
 async fn callback_exchanges_the_code_exactly_and_signs_in() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let csrf = b.csrf().await;
     let r = b
@@ -389,9 +308,11 @@ async fn callback_exchanges_the_code_exactly_and_signs_in() {
         .as_str()
         .unwrap()
         .to_owned();
-    idp.set_token(
+    idp.on_status(
+        "POST",
+        &at("/token"),
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
+        token_response(&rsa().sign(&claims("u-1", &nonce, &json!({})))),
     );
 
     let r = b
@@ -411,7 +332,7 @@ async fn callback_exchanges_the_code_exactly_and_signs_in() {
     assert!(cookies[3].starts_with("next-auth.session-token=eyJ"));
     assert_eq!(cookies.len(), 4);
 
-    let token = idp.requests_to("/token");
+    let token = idp.requests_to(&at("/token"));
     assert_eq!(token.len(), 1);
     let t = &token[0];
     assert_eq!(t.method, "POST");
@@ -423,7 +344,7 @@ async fn callback_exchanges_the_code_exactly_and_signs_in() {
         format!("grant_type=authorization_code&code=CODE123&redirect_uri={REDIRECT_URI_ENC}&code_verifier={verifier}")
     );
     // The profile came from the ID token: no userinfo request.
-    assert!(idp.requests_to("/userinfo").is_empty());
+    assert!(idp.requests_to(&at("/userinfo")).is_empty());
 
     let s = session(&mut b).await;
     assert_eq!(
@@ -440,12 +361,12 @@ async fn callback_exchanges_the_code_exactly_and_signs_in() {
 
 #[tokio::test]
 async fn client_secret_post_puts_credentials_in_the_body() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let p = demo("demo").token_auth_method(TokenAuthMethod::ClientSecretPost);
     let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
-    let t = &idp.requests_to("/token")[0];
+    let t = &idp.requests_to(&at("/token"))[0];
     assert!(t.headers.get("authorization").is_none());
     assert!(t.body.ends_with("&client_id=cid&client_secret=csec"), "{}", t.body);
 }
@@ -453,7 +374,7 @@ async fn client_secret_post_puts_credentials_in_the_body() {
 #[tokio::test]
 async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
     use tessera::providers::{ClientKey, ClientKeyError};
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let key = ClientKey::from_pem(Algorithm::ES256, common::CLIENT_KEY_PEM.as_bytes())
         .unwrap()
         .kid("client-1");
@@ -464,7 +385,7 @@ async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
 
-    let t = &idp.requests_to("/token")[0];
+    let t = &idp.requests_to(&at("/token"))[0];
     assert!(t.headers.get("authorization").is_none(), "no Basic credentials");
     let form: std::collections::HashMap<String, String> =
         form_urlencoded::parse(t.body.as_bytes()).into_owned().collect();
@@ -500,7 +421,7 @@ async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
     );
     sign_in_as(&mut again, &idp, "demo", "u-1", json!({})).await;
     let second: std::collections::HashMap<String, String> =
-        form_urlencoded::parse(idp.requests_to("/token")[1].body.as_bytes())
+        form_urlencoded::parse(idp.requests_to(&at("/token"))[1].body.as_bytes())
             .into_owned()
             .collect();
     assert_ne!(second["client_assertion"], form["client_assertion"]);
@@ -514,7 +435,13 @@ async fn private_key_jwt_signs_a_client_assertion_instead_of_a_secret() {
         ClientKey::from_pem(Algorithm::RS256, common::CLIENT_KEY_PEM.as_bytes()),
         Err(ClientKeyError::Pem { .. })
     ));
-    assert!(ClientKey::from_pem(Algorithm::ES256, b"not a pem").is_err());
+    assert!(matches!(
+        ClientKey::from_pem(Algorithm::ES256, b"not a pem"),
+        Err(ClientKeyError::Pem {
+            alg: Algorithm::ES256,
+            ..
+        })
+    ));
 }
 
 /// Adds a claim, or fails when the profile's `sub` is `refuse`.
@@ -538,7 +465,7 @@ impl tessera::providers::oauth::ProfileHook for Department {
 
 #[tokio::test]
 async fn a_profile_hook_completes_the_profile_and_its_error_is_oauth_callback() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b.provider(demo("hooked").profile_hook(Department)));
     sign_in_as(&mut b, &idp, "hooked", "u-1", json!({})).await;
     assert_eq!(session(&mut b).await["user"]["name"], "From the hook");
@@ -551,15 +478,17 @@ async fn a_profile_hook_completes_the_profile_and_its_error_is_oauth_callback() 
 
 #[tokio::test]
 async fn form_post_callbacks_work_without_csrf() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let url = start(&mut b, "demo", "?response_mode=form_post").await;
     assert!(url.contains("&response_mode=form_post&"));
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(
+    idp.on_status(
+        "POST",
+        &at("/token"),
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
+        token_response(&rsa().sign(&claims("u-1", &nonce, &json!({})))),
     );
     let r = b
         .post_form("/api/auth/callback/demo", &[("code", "CODE123"), ("state", &state)])
@@ -579,7 +508,7 @@ async fn form_post_on_https_sends_the_check_and_callback_cookies_cross_site() {
         assert_eq!(r.status, StatusCode::FOUND);
         r.set_cookies()
     }
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b.url("https://app.example"));
     let set = cookies(
         &mut b,
@@ -626,12 +555,12 @@ async fn form_post_on_https_sends_the_check_and_callback_cookies_cross_site() {
 
 #[tokio::test]
 async fn missing_or_mismatched_state_is_oauth_callback() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     // The transcript: no state cookie at all.
     let mut b = browser(&idp, |b| b);
     let r = b.get("/api/auth/callback/demo?code=abc&state=zzz").await;
     assert_error(&r, "OAuthCallback");
-    assert!(idp.requests_to("/token").is_empty());
+    assert!(idp.requests_to(&at("/token")).is_empty());
 
     // A state that does not match the cookie; the cookies are cleared all the same.
     let url = start(&mut b, "demo", "").await;
@@ -643,7 +572,7 @@ async fn missing_or_mismatched_state_is_oauth_callback() {
             .iter()
             .any(|c| c.starts_with("next-auth.state=; Max-Age=0"))
     );
-    assert!(idp.requests_to("/token").is_empty());
+    assert!(idp.requests_to(&at("/token")).is_empty());
 
     // No state in the response.
     start(&mut b, "demo", "").await;
@@ -661,7 +590,7 @@ async fn missing_or_mismatched_state_is_oauth_callback() {
 
 #[tokio::test]
 async fn a_check_cookie_from_another_provider_is_refused() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = Browser::new(
         base(&idp)
             .provider(demo("demo"))
@@ -672,18 +601,20 @@ async fn a_check_cookie_from_another_provider_is_refused() {
     let url = start(&mut b, "other", "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(
+    idp.on_status(
+        "POST",
+        &at("/token"),
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
+        token_response(&rsa().sign(&claims("u-1", &nonce, &json!({})))),
     );
     let r = b.get(&format!("/api/auth/callback/demo?code=abc&state={state}")).await;
     assert_error(&r, "OAuthCallback");
-    assert!(idp.requests_to("/token").is_empty());
+    assert!(idp.requests_to(&at("/token")).is_empty());
 }
 
 #[tokio::test]
 async fn a_check_cookie_pasted_as_the_session_is_no_session() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     start(&mut b, "demo", "").await;
     let state = b.jar["next-auth.state"].clone();
@@ -699,26 +630,28 @@ async fn a_check_cookie_pasted_as_the_session_is_no_session() {
 
 #[tokio::test]
 async fn a_replayed_callback_fails() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     let url = start(&mut b, "demo", "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(
+    idp.on_status(
+        "POST",
+        &at("/token"),
         200,
-        token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
+        token_response(&rsa().sign(&claims("u-1", &nonce, &json!({})))),
     );
     let callback = format!("/api/auth/callback/demo?code=CODE123&state={state}");
     assert_eq!(b.get(&callback).await.location(), Some("http://localhost:3000"));
     // The check cookies were cleared: the same response cannot be used twice.
     let r = b.get(&callback).await;
     assert_error(&r, "OAuthCallback");
-    assert_eq!(idp.requests_to("/token").len(), 1);
+    assert_eq!(idp.requests_to(&at("/token")).len(), 1);
 }
 
 #[tokio::test]
 async fn an_idp_error_is_callback() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let mut b = browser(&idp, |b| b);
     start(&mut b, "demo", "").await;
     let r = b.get("/api/auth/callback/demo?error=access_denied").await;
@@ -731,12 +664,12 @@ async fn an_idp_error_is_callback() {
 }
 
 /// Runs a callback whose token response carries `id_token` (built from the nonce).
-async fn callback_with(idp: &Idp, make: impl FnOnce(&str) -> Value, query_extra: &str) -> Reply {
+async fn callback_with(idp: &FakeIdp, make: impl FnOnce(&str) -> Value, query_extra: &str) -> Reply {
     let mut b = browser(idp, |b| b);
     let url = start(&mut b, "demo", "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(200, make(&nonce));
+    idp.on_status("POST", &at("/token"), 200, make(&nonce));
     b.get(&format!(
         "/api/auth/callback/demo?code=CODE123&state={state}{query_extra}"
     ))
@@ -745,10 +678,10 @@ async fn callback_with(idp: &Idp, make: impl FnOnce(&str) -> Value, query_extra:
 
 #[tokio::test]
 async fn bad_id_tokens_are_oauth_callback() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let good = |n: &str| claims("u-1", n, &json!({}));
     // Sanity: the good one passes.
-    let r = callback_with(&idp, |n| token_response(&id_token(&rsa(), &good(n))), "").await;
+    let r = callback_with(&idp, |n| token_response(&rsa().sign(&good(n))), "").await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
 
     // Signed by another key that claims the same kid.
@@ -756,13 +689,13 @@ async fn bad_id_tokens_are_oauth_callback() {
         kid: "rsa-1",
         ..key("rsa-1", Algorithm::RS256, RSA_2)
     };
-    let r = callback_with(&idp, |n| token_response(&id_token(&forged, &good(n))), "").await;
+    let r = callback_with(&idp, |n| token_response(&forged.sign(&good(n))), "").await;
     assert_error(&r, "OAuthCallback");
     // A tampered payload.
     let r = callback_with(
         &idp,
         |n| {
-            let t = id_token(&rsa(), &good(n));
+            let t = rsa().sign(&good(n));
             let mut parts: Vec<String> = t.split('.').map(str::to_owned).collect();
             parts[1] = URL_SAFE_NO_PAD.encode(claims("admin", n, &json!({})).to_string());
             token_response(&parts.join("."))
@@ -791,7 +724,7 @@ async fn bad_id_tokens_are_oauth_callback() {
         json!({"nonce": "not-the-nonce"}),
         json!({"at_hash": "AAAAAAAAAAAAAAAAAAAAAA"}),
     ] {
-        let r = callback_with(&idp, |n| token_response(&id_token(&rsa(), &claims("u-1", n, &bad))), "").await;
+        let r = callback_with(&idp, |n| token_response(&rsa().sign(&claims("u-1", n, &bad))), "").await;
         assert_error(&r, "OAuthCallback");
     }
     // No ID token at all from an OpenID Connect provider.
@@ -801,8 +734,8 @@ async fn bad_id_tokens_are_oauth_callback() {
 
 #[tokio::test]
 async fn iss_parameter_must_match_the_issuer() {
-    let idp = Idp::new(&[&rsa()]);
-    let ok = |n: &str| token_response(&id_token(&rsa(), &claims("u-1", n, &json!({}))));
+    let idp = idp_with(&[&rsa()]);
+    let ok = |n: &str| token_response(&rsa().sign(&claims("u-1", n, &json!({}))));
     let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fevil.example").await;
     assert_error(&r, "OAuthCallback");
     let r = callback_with(&idp, ok, "&iss=https%3A%2F%2Fidp.example").await;
@@ -811,7 +744,7 @@ async fn iss_parameter_must_match_the_issuer() {
 
 #[tokio::test]
 async fn token_errors_are_oauth_callback_even_with_http_200() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let r = callback_with(
         &idp,
         |_| json!({"error": "bad_verification_code", "error_description": "The code passed is incorrect or expired."}),
@@ -823,7 +756,7 @@ async fn token_errors_are_oauth_callback_even_with_http_200() {
     let mut b = browser(&idp, |b| b);
     let url = start(&mut b, "demo", "").await;
     let state = param(&url, "state").unwrap();
-    idp.set_token(400, json!({"error": "invalid_grant"}));
+    idp.on_status("POST", &at("/token"), 400, json!({"error": "invalid_grant"}));
     assert_error(
         &b.get(&format!("/api/auth/callback/demo?code=x&state={state}")).await,
         "OAuthCallback",
@@ -833,16 +766,11 @@ async fn token_errors_are_oauth_callback_even_with_http_200() {
 #[tokio::test]
 async fn keys_rotate_es256_and_eddsa_verify() {
     let first = rsa();
-    let idp = Idp::new(&[&first]);
+    let idp = idp_with(&[&first]);
     // Warm the JWKS cache with the first key.
-    let r = callback_with(
-        &idp,
-        |n| token_response(&id_token(&first, &claims("u-1", n, &json!({})))),
-        "",
-    )
-    .await;
+    let r = callback_with(&idp, |n| token_response(&first.sign(&claims("u-1", n, &json!({})))), "").await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
-    let before = idp.requests_to("/jwks").len();
+    let before = idp.requests_to(&at("/jwks")).len();
 
     // One Auth (one cache) for the rotation: the IdP starts signing with a new key.
     let mut b = browser(&idp, |b| b);
@@ -851,17 +779,22 @@ async fn keys_rotate_es256_and_eddsa_verify() {
     let rsa_key = rsa();
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await; // fills this Auth's cache
     assert_eq!(r.location(), Some("http://localhost:3000"));
-    idp.set_jwks(&[&rsa_key, &ec, &ed]);
+    idp.jwks(&at("/jwks"), &[&rsa_key, &ec, &ed]);
     for k in [&ec, &ed] {
         let url = start(&mut b, "demo", "").await;
         let state = param(&url, "state").unwrap();
         let nonce = param(&url, "nonce").unwrap();
-        idp.set_token(200, token_response(&id_token(k, &claims("u-1", &nonce, &json!({})))));
+        idp.on_status(
+            "POST",
+            &at("/token"),
+            200,
+            token_response(&k.sign(&claims("u-1", &nonce, &json!({})))),
+        );
         let r = b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await;
         assert_eq!(r.location(), Some("http://localhost:3000"), "{:?}", k.alg);
     }
     // One fetch to fill the cache, one refetch for the unknown kid "ec-1"; "ed-1" was in it.
-    assert_eq!(idp.requests_to("/jwks").len() - before, 2);
+    assert_eq!(idp.requests_to(&at("/jwks")).len() - before, 2);
 
     // An unknown kid right after a refetch does not refetch again (cool-down).
     let stranger = Key {
@@ -871,20 +804,22 @@ async fn keys_rotate_es256_and_eddsa_verify() {
     let url = start(&mut b, "demo", "").await;
     let state = param(&url, "state").unwrap();
     let nonce = param(&url, "nonce").unwrap();
-    idp.set_token(
+    idp.on_status(
+        "POST",
+        &at("/token"),
         200,
-        token_response(&id_token(&stranger, &claims("u-1", &nonce, &json!({})))),
+        token_response(&stranger.sign(&claims("u-1", &nonce, &json!({})))),
     );
     assert_error(
         &b.get(&format!("/api/auth/callback/demo?code=c&state={state}")).await,
         "OAuthCallback",
     );
-    assert_eq!(idp.requests_to("/jwks").len() - before, 2);
+    assert_eq!(idp.requests_to(&at("/jwks")).len() - before, 2);
 }
 
 #[tokio::test]
 async fn a_profile_without_id_goes_back_to_signin() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let p = demo("demo").profile(|_p, _t| Ok(tessera::User::new("")));
     let mut b = Browser::new(base(&idp).provider(p).build().unwrap());
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
@@ -899,7 +834,7 @@ async fn a_profile_without_id_goes_back_to_signin() {
 
 #[tokio::test]
 async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let oidc = OAuthProvider::new("demo")
         .issuer(ISSUER)
         .client_id("cid")
@@ -915,9 +850,11 @@ async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
         let url = start(&mut b, "demo", "").await;
         let state = param(&url, "state").unwrap();
         let nonce = param(&url, "nonce").unwrap();
-        idp.set_token(
+        idp.on_status(
+            "POST",
+            &at("/token"),
             200,
-            token_response(&id_token(&rsa(), &claims("u-1", &nonce, &json!({})))),
+            token_response(&rsa().sign(&claims("u-1", &nonce, &json!({})))),
         );
         b.get(&format!(
             "/api/auth/callback/demo?code=c&state={state}&iss=https%3A%2F%2Fidp.example"
@@ -925,7 +862,7 @@ async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
         .await
     };
     assert_eq!(r.location(), Some("http://localhost:3000"));
-    assert_eq!(idp.requests_to("/.well-known/openid-configuration").len(), 1);
+    assert_eq!(idp.requests_to(&at("/.well-known/openid-configuration")).len(), 1);
 
     // Plain OAuth 2: quirky token response, profile from userinfo with a Bearer token.
     let db = Arc::new(MemoryAdapter::new());
@@ -939,16 +876,18 @@ async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
     let url = start(&mut b, "plain", "").await;
     assert!(param(&url, "code_challenge").is_none() && param(&url, "nonce").is_none());
     let state = param(&url, "state").unwrap();
-    idp.set_token(
+    idp.on_status("POST", &at("/token"), 
         200,
         json!({"access_token": "gho_x", "token_type": "bearer", "scope": ["read:user", "user:email"], "expires_in": "28800"}),
     );
-    idp.set_userinfo(
+    idp.on(
+        "GET",
+        &at("/userinfo"),
         json!({"id": 42, "login": "octo", "name": "Octo Cat", "email": "Octo@Example.com", "avatar_url": "http://a"}),
     );
     let r = b.get(&format!("/api/auth/callback/plain?code=c&state={state}")).await;
     assert_eq!(r.location(), Some("http://localhost:3000"));
-    let info = idp.requests_to("/userinfo");
+    let info = idp.requests_to(&at("/userinfo"));
     assert_eq!(info.last().unwrap().headers["authorization"], "Bearer gho_x");
     let user = db.get_user_by_account("plain", "42").await.unwrap().unwrap();
     assert_eq!(user.email.as_deref(), Some("octo@example.com"));
@@ -985,7 +924,7 @@ impl Callbacks for Recorder {
 
 #[tokio::test]
 async fn accounts_are_created_then_reused_and_the_jwt_callback_sees_the_profile() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let db = Arc::new(MemoryAdapter::new());
     let rec = Recorder::default();
     let pages = Pages {
@@ -1034,7 +973,7 @@ async fn accounts_are_created_then_reused_and_the_jwt_callback_sees_the_profile(
     );
 }
 
-fn db_browser(idp: &Idp, db: &Arc<MemoryAdapter>, dangerous: bool) -> Browser {
+fn db_browser(idp: &FakeIdp, db: &Arc<MemoryAdapter>, dangerous: bool) -> Browser {
     Browser::new(
         base(idp)
             .provider(demo("demo"))
@@ -1047,7 +986,7 @@ fn db_browser(idp: &Idp, db: &Arc<MemoryAdapter>, dangerous: bool) -> Browser {
 
 #[tokio::test]
 async fn linking_while_signed_in_and_account_not_linked() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let db = Arc::new(MemoryAdapter::new());
     let mut b = db_browser(&idp, &db, false);
     sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
@@ -1114,7 +1053,7 @@ impl tessera::events::Events for EventLog {
 
 #[tokio::test]
 async fn events_report_created_users_and_linked_accounts() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let db = Arc::new(MemoryAdapter::new());
     let log = EventLog::default();
     let mut b = Browser::new(
@@ -1147,7 +1086,7 @@ async fn events_report_created_users_and_linked_accounts() {
 
 #[tokio::test]
 async fn a_failed_user_creation_is_oauth_create_account_and_leaves_nothing_behind() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let db = Arc::new(common::counting::Counting::default());
     db.fail_create_user.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut b = Browser::new(
@@ -1171,7 +1110,7 @@ async fn a_failed_user_creation_is_oauth_create_account_and_leaves_nothing_behin
 
 #[tokio::test]
 async fn dangerous_linking_only_onto_verified_users() {
-    let idp = Idp::new(&[&rsa()]);
+    let idp = idp_with(&[&rsa()]);
     let db = Arc::new(MemoryAdapter::new());
     let unverified = db
         .create_user(NewUser {
@@ -1241,13 +1180,29 @@ async fn dangerous_linking_only_onto_verified_users() {
 
 #[tokio::test]
 async fn configuration_is_validated_at_build() {
-    let idp = Idp::new(&[]);
+    let idp = idp_with(&[]);
     let build = |p: OAuthProvider| base(&idp).provider(p).build();
     assert!(build(demo("demo")).is_ok());
-    assert!(build(demo("demo").client_id("")).is_err());
-    assert!(build(demo("bad id")).is_err());
-    assert!(build(OAuthProvider::new("x").client_id("c").client_secret("s")).is_err());
-    assert!(build(demo("demo").issuer("javascript:alert(1)")).is_err());
+    let refusal = |p: OAuthProvider| match build(p) {
+        Err(ConfigError::InvalidProvider { id, reason }) => (id, reason),
+        other => panic!("expected InvalidProvider, got {other:?}"),
+    };
+    assert_eq!(
+        refusal(demo("demo").client_id("")),
+        ("demo".to_owned(), "client_id is empty".to_owned())
+    );
+    assert!(matches!(
+        build(demo("bad id")),
+        Err(ConfigError::InvalidProviderId(id)) if id == "bad id"
+    ));
+    let (id, reason) = refusal(OAuthProvider::new("x").client_id("c").client_secret("s"));
+    assert_eq!(id, "x");
+    assert!(reason.contains("set an issuer"), "{reason}");
+    let (_, reason) = refusal(demo("demo").issuer("javascript:alert(1)"));
+    assert!(
+        reason.contains(r#"issuer "javascript:alert(1)" is not an absolute http(s) URL"#),
+        "{reason}"
+    );
     let err = build(demo("demo").client_id(" ")).unwrap_err().to_string();
     assert!(err.contains("client_id"), "{err}");
 }

@@ -3,93 +3,22 @@
 
 use crate::common;
 use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::common::Browser;
-use crate::common::fake_idp::{Recorded, json_response};
-use base64::Engine;
-use base64::engine::general_purpose::STANDARD;
+use crate::common::fake_idp::{FakeIdp, rsa};
 use http::StatusCode;
-use jsonwebtoken::jwk::Jwk;
-use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use serde_json::{Value, json};
 use tessera::Auth;
 use tessera::jwt::{Compat, JweCodec};
-use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::{OAuthProvider, presets};
 use tessera::{Secret, Token};
 
-// A test-only RSA key (PKCS#1 DER), the same as in oauth.rs.
-const RSA_1: &str = "MIIEogIBAAKCAQEAn/GoVETqpyjXmdOS5PZaz+c4EfdvN33ZchkHXb5WlsqwcWykfMFPOTXWhpd4UAvk+j4cO3L82zGqNyCCwkloF1whOvhbZIgbFOsEgaqSl5j04soNT4MpIl2T1n0Ww2vWTGrJMTxEzlecpIABccOgw8rTDagWsP32o6jkd1hqJYkC7pQ7In9N61UqPgwZC4Be7jeAX15ZDkyA42SjS1QIgTwDUk0khVoqbifkwcZvNcSNXvIaD6yQHkMLYpRGgdKCWEzo5FfU3/vJRu3cMIAmfBYIO357gtQbSlYRcQ1DbY8IW7gLWV9T5xmECsTgHET7fgxO9qTRBOK00U8PzBm5owIDAQABAoIBAAVK8TSOR6uUOB1wuTQwpZmqpgBzAGNFAilhHabJZSkkeCLdiWXqQ02T2mj/lMbyIp4k6J9CmcGqvffvPS4VUS39g2LMFCfAzBCgCrkI8Xfo/MJcFR7gxFkAR4oGzEMkPuYUqvRUcVYL445oAMqiD1OOhl4Cn9ma73EqZhqmINqw30eEpUBgDVp8UFb8NV8Rtd7s3OXuSSCFjqtw8kuZQFxVF8K0aYvTuml++bwt3dYYvB59nXyume4vfxGRXWq+9wDgLCYI2hbHSRmG5o2plLTz12Ln+D/scWVhpgKyE0y3af/1Sb+/K976kgDIC+BPopUBcIjiOz4ig1GUJT8IYBUCgYEA19SQkS5w8HonndgE22c16+f8xvG5J7QqZyLND4USepAOenOK2n2peDncKmvYgFamtY6+5TPnk0zdEPhW4H2JcxYUTHNCSlc25MocjrmX9hh2rI44c4GxZRB6DbGHTCR8x9VANPZXQHm9UqcC+Pjk3a8A+jc+dcwE3adN6iolPDcCgYEAvbZV95N2BuyDX+J2rbboiigUhdgfPhOFjYp6sBNqUc0S8LyNos462V486+5Pn6tDfzUHQv0SIJMjp7rlC4kS/XP3oyhVipPwYdYFz3tCPGPjZ8VJ6IXsULTCuA3Aihu9uzXwyJVf380Qh4sPWBk++4k7JUGU69QxX41RfvhfL/UCgYBHaTl8D9Wme4RoIXVZ8shQia2FVa1hiacOAOHAZNM8YjWoJlqm+DT+ZoaGMrCrpf/6yoQ26fmRLzllyAVWubKktYV51hj05+5tvMG+J4I0FtwNM/FRpnO/cLgxl6+gbeIrbE+WNnugBaeylTfSkOeIwcKdB3JPH3XssNKCy/cN+QKBgFX5/YnfHX1T0NIyqwBdRZPfSDXEVZxncn5MBQApPGToIK5TdYkUF52NVOTDsvg0wLk0yh603HNA28bXL5iDvcR5uwAJdoMAOs/MFAQM417FEjlkMvObRhbpZNnO+bRdkCX48y+karfdkqErB4AwqNeMQO7IgvpBx0J7pDR70X/FAoGANMtesltu3xipEhRDBL6Da1L6tRXhKRoU15qPkCyaw81bH8DbU9E0sR55jsM61WYQAtJ8xvrw7wYAB3ul16mR/1e1qRMUqSqQ4SBdglOzevP1+R46YuzYSS6CIEmcTQuBs5MFZSAHh1MRS6pqTIGC4zypI1vBPfk3QYvNALwik0g=";
-
 const BASIC_CID_CSEC: &str = "Basic Y2lkOmNzZWM=";
 
-// ---------------------------------------------------------------------------------------
-// The fake provider: canned JSON answers by method and URL, every request recorded.
-// ---------------------------------------------------------------------------------------
-
-#[derive(Default)]
-struct FakeState {
-    routes: HashMap<(String, String), Value>,
-    requests: Vec<Recorded>,
-}
-
-#[derive(Clone, Default)]
-struct Fake(Arc<Mutex<FakeState>>);
-
-impl Fake {
-    fn on(&self, method: &str, url: &str, body: Value) {
-        self.0
-            .lock()
-            .unwrap()
-            .routes
-            .insert((method.to_owned(), url.to_owned()), body);
-    }
-
-    /// A discovery document for `issuer` (endpoints under it) and its JWKS.
-    fn discovery(&self, issuer: &str) {
-        let base = issuer.trim_end_matches('/');
-        self.on(
-            "GET",
-            &format!("{base}/.well-known/openid-configuration"),
-            json!({
-                "issuer": issuer,
-                "authorization_endpoint": format!("{base}/authorize"),
-                "token_endpoint": format!("{base}/token"),
-                "userinfo_endpoint": format!("{base}/userinfo"),
-                "jwks_uri": format!("{base}/jwks"),
-            }),
-        );
-        self.on("GET", &format!("{base}/jwks"), json!({ "keys": [rsa().1] }));
-    }
-
-    fn requests_to(&self, url: &str) -> Vec<Recorded> {
-        let s = self.0.lock().unwrap();
-        s.requests.iter().filter(|r| r.url == url).cloned().collect()
-    }
-}
-
-#[tessera::async_trait]
-impl HttpClient for Fake {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let mut s = self.0.lock().unwrap();
-        let recorded = Recorded::of(req);
-        let key = (recorded.method.clone(), recorded.url.clone());
-        s.requests.push(recorded);
-        let (status, body) = match s.routes.get(&key) {
-            Some(body) => (200, body.clone()),
-            None => (404, json!({"error": "not_found"})),
-        };
-        Ok(json_response(status, &body))
-    }
-}
-
-fn rsa() -> (EncodingKey, Jwk) {
-    let enc = EncodingKey::from_rsa_der(&STANDARD.decode(RSA_1).unwrap());
-    let mut jwk = Jwk::from_encoding_key(&enc, Algorithm::RS256).unwrap();
-    jwk.common.key_id = Some("rsa-1".to_owned());
-    (enc, jwk)
+/// A fake OpenID provider at `issuer`: its discovery document and JWKS (the RSA test key).
+fn discovery(fake: &FakeIdp, issuer: &str) {
+    fake.openid(issuer, &[&rsa()], &json!({}));
 }
 
 fn now() -> i64 {
@@ -103,9 +32,7 @@ fn id_token(issuer: &str, nonce: Option<&str>, claims: &Value) -> String {
         c["nonce"] = json!(n);
     }
     c.as_object_mut().unwrap().extend(claims.as_object().unwrap().clone());
-    let mut header = Header::new(Algorithm::RS256);
-    header.kid = Some("rsa-1".to_owned());
-    jsonwebtoken::encode(&header, &c, &rsa().0).unwrap()
+    rsa().sign(&c)
 }
 
 // ---------------------------------------------------------------------------------------
@@ -152,7 +79,7 @@ fn param(url: &str, key: &str) -> Option<String> {
         .map(|(_, v)| v.into_owned())
 }
 
-async fn run(provider: OAuthProvider, fake: &Fake, e: Expect) {
+async fn run(provider: OAuthProvider, fake: &FakeIdp, e: Expect) {
     let auth = Auth::builder()
         .url("http://localhost:3000")
         .secret(common::SECRET)
@@ -339,7 +266,7 @@ fn auth_url(endpoint: &str, scope: &str, id: &str, extra: &str) -> String {
 
 #[tokio::test]
 async fn github() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "login": "octocat", "id": 583231, "name": null, "email": "Octo@GitHub.com",
         "avatar_url": "https://avatars.githubusercontent.com/u/583231?v=4",
@@ -363,7 +290,7 @@ async fn github() {
 
 #[tokio::test]
 async fn github_without_a_public_email() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({"login": "octocat", "id": 1, "name": "The Octocat", "email": null, "avatar_url": null});
     let e = plain(
         "github",
@@ -403,7 +330,7 @@ async fn github_takes_the_primary_verified_address_from_user_emails() {
         )
     };
 
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     fake.on(
         "GET",
         emails,
@@ -423,7 +350,7 @@ async fn github_takes_the_primary_verified_address_from_user_emails() {
     assert_eq!(requests[0].headers["authorization"], "Bearer at-1");
 
     // An unverified primary address is not taken.
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     fake.on(
         "GET",
         emails,
@@ -434,7 +361,7 @@ async fn github_takes_the_primary_verified_address_from_user_emails() {
 
 #[tokio::test]
 async fn discord() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "id": "80351110224678912", "username": "nelly", "discriminator": "1337",
         "avatar": "a_8342729096ea3675442027381ff50dfe", "email": "nelly@discord.com",
@@ -460,7 +387,7 @@ async fn discord() {
     run(presets::discord_with("cid", "csec"), &fake, e).await;
 
     // Without an avatar: the default one, by discriminator.
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({"id": "7", "username": "plain", "discriminator": "0007", "avatar": null, "email": null});
     let e = plain(
         "discord",
@@ -481,7 +408,7 @@ async fn discord() {
 
 #[tokio::test]
 async fn gitlab() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "id": 42, "username": "jdoe", "name": "", "email": "jdoe@example.com",
         "avatar_url": "https://gitlab.com/uploads/a.png",
@@ -500,7 +427,7 @@ async fn gitlab() {
 
 #[tokio::test]
 async fn facebook() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "id": "10158", "name": "Face Book", "email": "fb@example.com",
         "picture": {"data": {"height": 50, "is_silhouette": false, "url": "https://platform-lookaside.fbsbx.com/p.jpg", "width": 50}},
@@ -522,7 +449,7 @@ async fn facebook() {
 
 #[tokio::test]
 async fn twitter() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({"data": {
         "id": "2244994945", "name": "X Dev", "username": "XDevelopers",
         "profile_image_url": "https://pbs.twimg.com/profile_images/x_normal.jpg",
@@ -549,7 +476,7 @@ async fn twitter() {
 
 #[tokio::test]
 async fn spotify() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "id": "wizzler", "display_name": "Wizzler", "email": "wizzler@example.com",
         "images": [{"url": "https://i.scdn.co/image/1", "height": 300, "width": 300}, {"url": "https://i.scdn.co/image/2"}],
@@ -573,7 +500,7 @@ async fn spotify() {
 
 #[tokio::test]
 async fn bitbucket_has_no_email() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     let profile = json!({
         "type": "user", "display_name": "Bit Bucket", "username": "bbucket",
         "uuid": "{0b2c4c3e-6f5a-4a7e-9d43-2f6e1c2d9b7a}",
@@ -599,7 +526,7 @@ async fn bitbucket_has_no_email() {
 
 #[tokio::test]
 async fn reddit_asks_for_a_permanent_token_and_strips_the_icon_query() {
-    let fake = Fake::default();
+    let fake = FakeIdp::default();
     // Reddit HTML-escapes the `&`s of `icon_img` (no `raw_json=1`).
     let profile = json!({
         "id": "1w72", "name": "spez", "is_employee": true,
@@ -629,8 +556,8 @@ async fn reddit_asks_for_a_permanent_token_and_strips_the_icon_query() {
 #[tokio::test]
 async fn google() {
     let issuer = "https://accounts.google.com";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({
         "sub": "110169484474386276334", "email": "Jane@Gmail.com", "email_verified": true,
         "name": "Jane Doe", "picture": "https://lh3.googleusercontent.com/a/x",
@@ -663,8 +590,8 @@ async fn azure_ad_and_microsoft_entra_id() {
             presets::microsoft_entra_id_with(tenant, "cid", "csec"),
         ),
     ] {
-        let fake = Fake::default();
-        fake.discovery(&issuer);
+        let fake = FakeIdp::default();
+        discovery(&fake, &issuer);
         let claims = json!({"sub": "AAAAAAAAAAAAAAAAAAAAAIkzqFVrSaSaFHy782bbtaQ", "name": "Megan Bowen", "email": "megan@contoso.com", "tid": tenant});
         let e = oidc(
             id,
@@ -682,8 +609,8 @@ async fn azure_ad_and_microsoft_entra_id() {
 #[tokio::test]
 async fn apple_uses_form_post_and_pkce_only() {
     let issuer = "https://appleid.apple.com";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "001234.abcdef.1234", "email": "x7@privaterelay.appleid.com", "email_verified": "true", "is_private_email": "true"});
     let mut e = oidc(
         "apple",
@@ -707,8 +634,8 @@ async fn apple_uses_form_post_and_pkce_only() {
 async fn auth0() {
     // Auth0's issuer has a trailing slash; the preset takes it either way.
     let issuer = "https://tenant.eu.auth0.com/";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "auth0|5f7c8ec7c33c6c004bbafe82", "nickname": "jdoe", "name": "jdoe@example.com", "email": "jdoe@example.com", "picture": "https://s.gravatar.com/avatar/x.png"});
     let e = oidc(
         "auth0",
@@ -730,8 +657,8 @@ async fn auth0() {
 #[tokio::test]
 async fn okta() {
     let issuer = "https://example.okta.com/oauth2/default";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "00uid4BxXw6I6TV4m0g3", "preferred_username": "john.doe@example.com", "email": "john.doe@example.com"});
     let e = oidc(
         "okta",
@@ -748,8 +675,8 @@ async fn okta() {
 #[tokio::test]
 async fn keycloak() {
     let issuer = "https://sso.example.com/realms/main";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "f:1b6d:alice", "name": "Alice Liddell", "preferred_username": "alice", "email": "alice@example.com"});
     let e = oidc(
         "keycloak",
@@ -771,8 +698,8 @@ async fn keycloak() {
 #[tokio::test]
 async fn slack() {
     let issuer = "https://slack.com";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "U0R7JM", "https://slack.com/team_id": "T0R7GR", "name": "Jane Slack", "email": "jane@slack.example", "picture": "https://secure.gravatar.com/avatar/x.jpg"});
     let e = oidc(
         "slack",
@@ -789,8 +716,8 @@ async fn slack() {
 #[tokio::test]
 async fn twitch_asks_for_claims_and_posts_credentials() {
     let issuer = "https://id.twitch.tv/oauth2";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "713936733", "preferred_username": "TwitchDev", "email": "dev@twitch.example", "picture": "https://static-cdn.jtvnw.net/p.png"});
     let mut e = oidc(
         "twitch",
@@ -815,12 +742,8 @@ async fn twitch_asks_for_claims_and_posts_credentials() {
 #[tokio::test]
 async fn linkedin_has_static_oidc_endpoints() {
     let issuer = "https://www.linkedin.com/oauth";
-    let fake = Fake::default();
-    fake.on(
-        "GET",
-        "https://www.linkedin.com/oauth/openid/jwks",
-        json!({ "keys": [rsa().1] }),
-    );
+    let fake = FakeIdp::default();
+    fake.jwks("https://www.linkedin.com/oauth/openid/jwks", &[&rsa()]);
     let claims = json!({"sub": "782bbtaQ", "name": "John Doe", "given_name": "John", "email": "doe@linkedin.example", "email_verified": true, "picture": "https://media.licdn.com/p.jpg"});
     let mut e = oidc(
         "linkedin",
@@ -850,8 +773,8 @@ async fn linkedin_has_static_oidc_endpoints() {
 async fn zitadel_merges_userinfo_over_a_bare_id_token() {
     // ZITADEL's default: the ID token carries no profile claims ("User Info inside ID Token" off).
     let issuer = "https://example-abc123.zitadel.cloud";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({"sub": "263171962358310915", "azp": "cid", "amr": ["pwd"]});
     let mut e = oidc(
         "zitadel",
@@ -882,8 +805,8 @@ async fn zitadel_merges_userinfo_over_a_bare_id_token() {
 async fn authentik() {
     // The application's issuer ends with a slash.
     let issuer = "https://auth.example.com/application/o/tessera/";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({
         "sub": "5a8b1d2c3e4f", "preferred_username": "akadmin", "nickname": "akadmin",
         "email": "admin@example.com", "email_verified": true, "groups": ["authentik Admins"],
@@ -908,8 +831,8 @@ async fn authentik() {
 #[tokio::test]
 async fn cognito() {
     let issuer = "https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEfGhI";
-    let fake = Fake::default();
-    fake.discovery(issuer);
+    let fake = FakeIdp::default();
+    discovery(&fake, issuer);
     let claims = json!({
         "sub": "aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee", "cognito:username": "jdoe",
         "name": "Jane Doe", "email": "jane@example.com", "email_verified": true, "token_use": "id",

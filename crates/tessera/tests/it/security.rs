@@ -315,7 +315,8 @@ async fn bodies_of_the_wrong_kind_or_size() {
     assert_eq!(r.status, StatusCode::BAD_REQUEST);
     // Bad percent-encoding in query and form.
     let r = b.get("/api/auth/signin?error=%E0%A4%A&callbackUrl=%2F%ZZ").await;
-    assert!(r.status.is_success() || r.status.is_client_error(), "{}", r.status);
+    assert_eq!(r.status, StatusCode::OK, "the sign-in page, despite the broken escapes");
+    assert!(r.text().contains("<html"), "{}", r.text());
     let req = Request::post("/api/auth/signout").header("content-type", "application/x-www-form-urlencoded");
     let r = b.send(req, Bytes::from_static(b"csrfToken=%ZZ%&&==&json=true")).await;
     assert_eq!(r.json()["url"], "http://localhost:3000/api/auth/signout?csrf=true");
@@ -418,10 +419,6 @@ async fn junk_requests_never_cause_a_server_error() {
             Err(_) => req,
         };
         let res = auth.handle(req.body(Bytes::from(body)).unwrap()).await;
-        let ok = !res.status().is_server_error()
-            || (res.status() == StatusCode::INTERNAL_SERVER_ERROR
-                && path.contains("error=")
-                && path.contains("onfiguration"));
-        assert!(ok, "{path} -> {}", res.status());
+        assert!(!res.status().is_server_error(), "{path} -> {}", res.status());
     }
 }

@@ -1,74 +1,60 @@
 //! Provider token refresh (`Auth::access_token`, `Auth::refresh_token_set`) against a fake
 //! token endpoint that counts its calls and answers slowly, so concurrent callers overlap.
 
-use crate::common;
-use std::sync::{Arc, Mutex};
+use crate::common::fake_idp::FakeIdp;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
 use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
-use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::OAuthProvider;
 use tessera::{Account, AccountType, Auth, TokenError};
 
 const TOKEN_URL: &str = "https://idp.example/token";
 
-#[derive(Default)]
-struct State {
-    /// Bodies of the token requests received.
-    bodies: Vec<String>,
-    authorization: Vec<Option<String>>,
-    /// Answer with this OAuth error instead of tokens.
-    error: Option<&'static str>,
-    /// Leave `refresh_token` out of the answer.
-    no_rotation: bool,
+/// The fake IdP's token endpoint, issuing `at-<n>` / `rt-<n>` for its n-th call, after
+/// 50 ms (so concurrent callers overlap).
+fn token_endpoint() -> FakeIdp {
+    let idp = FakeIdp::default();
+    idp.delay(Duration::from_millis(50));
+    rotate(&idp, true);
+    idp
 }
 
-/// A token endpoint issuing `at-<n>` / `rt-<n>` for its n-th call, after 50 ms.
-#[derive(Clone, Default)]
-struct Idp(Arc<Mutex<State>>);
-
-impl Idp {
-    fn calls(&self) -> usize {
-        self.0.lock().unwrap().bodies.len()
-    }
-    fn bodies(&self) -> Vec<String> {
-        self.0.lock().unwrap().bodies.clone()
-    }
+/// The token endpoint answers with fresh tokens; with `rotation`, a new refresh token too.
+fn rotate(idp: &FakeIdp, rotation: bool) {
+    idp.on_call("POST", TOKEN_URL, move |n| {
+        let mut body = json!({"access_token": format!("at-{n}"), "expires_in": 3600});
+        if rotation {
+            body["token_type"] = json!("bearer");
+            body["refresh_token"] = json!(format!("rt-{n}"));
+        }
+        (200, body)
+    });
 }
 
-#[tessera::async_trait]
-impl HttpClient for Idp {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        assert_eq!(req.uri().to_string(), TOKEN_URL);
-        assert_eq!(req.method(), http::Method::POST);
-        let (status, body) = {
-            let mut s = self.0.lock().unwrap();
-            s.bodies.push(String::from_utf8(req.body().to_vec()).unwrap());
-            let auth = req
-                .headers()
-                .get(http::header::AUTHORIZATION)
-                .map(|v| v.to_str().unwrap().to_owned());
-            s.authorization.push(auth);
-            let n = s.bodies.len();
-            match s.error {
-                Some(code) => (
-                    400,
-                    json!({"error": code, "error_description": "refresh token revoked"}),
-                ),
-                None if s.no_rotation => (200, json!({"access_token": format!("at-{n}"), "expires_in": 3600})),
-                None => (
-                    200,
-                    json!({
-                        "access_token": format!("at-{n}"), "token_type": "bearer",
-                        "expires_in": 3600, "refresh_token": format!("rt-{n}")
-                    }),
-                ),
-            }
-        };
-        tokio::time::sleep(Duration::from_millis(50)).await;
-        Ok(common::fake_idp::json_response(status, &body))
+/// The token endpoint answers with the OAuth error `invalid_grant`.
+fn revoke(idp: &FakeIdp) {
+    idp.on_status(
+        "POST",
+        TOKEN_URL,
+        400,
+        json!({"error": "invalid_grant", "error_description": "refresh token revoked"}),
+    );
+}
+
+/// The bodies of the requests received, all of which were token requests (POST).
+fn bodies(idp: &FakeIdp) -> Vec<String> {
+    let requests = idp.requests();
+    for r in &requests {
+        assert_eq!((r.method.as_str(), r.url.as_str()), ("POST", TOKEN_URL));
     }
+    requests.into_iter().map(|r| r.body).collect()
+}
+
+/// How many token requests the fake received.
+fn calls(idp: &FakeIdp) -> usize {
+    bodies(idp).len()
 }
 
 /// The provider whose token endpoint is the fake.
@@ -87,14 +73,14 @@ fn now() -> i64 {
 
 struct Fixture {
     auth: Auth,
-    idp: Idp,
+    idp: FakeIdp,
     db: Arc<MemoryAdapter>,
     user_id: String,
 }
 
 /// A user with a `demo` account whose access token expires at `expires_at`.
 async fn fixture(expires_at: i64) -> Fixture {
-    let idp = Idp::default();
+    let idp = token_endpoint();
     let db = Arc::new(MemoryAdapter::new());
     let user = db
         .create_user(NewUser {
@@ -157,16 +143,16 @@ async fn concurrently(f: &Fixture, n: usize) -> Vec<Result<tessera::AccessToken,
 async fn fifty_concurrent_requests_for_an_expired_account_make_one_token_request() {
     let f = fixture(now() - 10).await;
     let results = concurrently(&f, 50).await;
-    assert_eq!(f.idp.calls(), 1, "exactly one call to the token endpoint");
+    assert_eq!(calls(&f.idp), 1, "exactly one call to the token endpoint");
     for r in &results {
         let t = r.as_ref().unwrap();
         assert_eq!(t.access_token, "at-1");
         assert!(t.expires_at.unwrap() >= now() + 3500);
     }
-    let body = &f.idp.bodies()[0];
+    let body = &bodies(&f.idp)[0];
     assert_eq!(body, "grant_type=refresh_token&refresh_token=rt-0");
     // client_secret_basic (the default).
-    let auth = f.idp.0.lock().unwrap().authorization[0].clone();
+    let auth = f.idp.requests()[0].header("authorization").map(str::to_owned);
     assert_eq!(auth.as_deref(), Some("Basic Y2lkOmNzZWM="));
 
     let extra = stored(&f).await;
@@ -178,7 +164,7 @@ async fn fifty_concurrent_requests_for_an_expired_account_make_one_token_request
     // Now fresh: no further request.
     let again = f.auth.access_token(&f.user_id, "demo").await.unwrap();
     assert_eq!(again.access_token, "at-1");
-    assert_eq!(f.idp.calls(), 1);
+    assert_eq!(calls(&f.idp), 1);
 }
 
 #[tokio::test]
@@ -189,7 +175,7 @@ async fn a_fresh_token_is_returned_without_a_request() {
         let t = r.unwrap();
         assert_eq!((t.access_token.as_str(), t.scope.as_deref()), ("at-0", Some("read")));
     }
-    assert_eq!(f.idp.calls(), 0);
+    assert_eq!(calls(&f.idp), 0);
 }
 
 #[tokio::test]
@@ -197,15 +183,15 @@ async fn a_token_about_to_expire_is_refreshed() {
     let f = fixture(now() + 30).await; // inside the 60 s skew
     let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
     assert_eq!(t.access_token, "at-1");
-    assert_eq!(f.idp.calls(), 1);
+    assert_eq!(calls(&f.idp), 1);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_provider_error_reaches_every_waiter_and_the_next_call_tries_again() {
     let f = fixture(now() - 10).await;
-    f.idp.0.lock().unwrap().error = Some("invalid_grant");
+    revoke(&f.idp);
     let results = concurrently(&f, 20).await;
-    assert_eq!(f.idp.calls(), 1);
+    assert_eq!(calls(&f.idp), 1);
     for r in results {
         match r {
             Err(TokenError::Provider { code, description }) => {
@@ -218,16 +204,16 @@ async fn a_provider_error_reaches_every_waiter_and_the_next_call_tries_again() {
     assert_eq!(stored(&f).await["access_token"], "at-0", "nothing stored on error");
 
     // Not cached: the next call makes a new request (and succeeds once the provider does).
-    f.idp.0.lock().unwrap().error = None;
+    rotate(&f.idp, true);
     let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
     assert_eq!(t.access_token, "at-2");
-    assert_eq!(f.idp.calls(), 2);
+    assert_eq!(calls(&f.idp), 2);
 }
 
 #[tokio::test]
 async fn without_rotation_the_refresh_token_is_kept() {
     let f = fixture(now() - 10).await;
-    f.idp.0.lock().unwrap().no_rotation = true;
+    rotate(&f.idp, false);
     let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
     assert_eq!(t.access_token, "at-1");
     let extra = stored(&f).await;
@@ -245,7 +231,7 @@ async fn rotated_refresh_tokens_are_used_for_the_next_refresh() {
     f.db.update_account(account).await.unwrap();
     let t = f.auth.access_token(&f.user_id, "demo").await.unwrap();
     assert_eq!(t.access_token, "at-2");
-    assert_eq!(f.idp.bodies()[1], "grant_type=refresh_token&refresh_token=rt-1");
+    assert_eq!(bodies(&f.idp)[1], "grant_type=refresh_token&refresh_token=rt-1");
     assert_eq!(stored(&f).await["refresh_token"], "rt-2");
 }
 
@@ -267,12 +253,12 @@ async fn typed_errors_for_missing_pieces() {
         f.auth.access_token(&f.user_id, "demo").await,
         Err(TokenError::NoRefreshToken)
     );
-    assert_eq!(f.idp.calls(), 0);
+    assert_eq!(calls(&f.idp), 0);
 
     let no_db = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .provider(provider())
-        .http_client(Idp::default())
+        .http_client(token_endpoint())
         .build()
         .unwrap();
     assert_eq!(no_db.access_token("u", "demo").await, Err(TokenError::NoAdapter));
@@ -292,16 +278,16 @@ async fn refresh_token_set_is_single_flight_by_refresh_token() {
         assert_eq!(set.access_token.as_deref(), Some("at-1"));
         assert_eq!(set.refresh_token.as_deref(), Some("rt-1"));
     }
-    assert_eq!(f.idp.calls(), 1);
-    assert_eq!(f.idp.bodies()[0], "grant_type=refresh_token&refresh_token=rt-x");
+    assert_eq!(calls(&f.idp), 1);
+    assert_eq!(bodies(&f.idp)[0], "grant_type=refresh_token&refresh_token=rt-x");
 
     // Without rotation the old refresh token comes back, to keep in the JWT.
-    f.idp.0.lock().unwrap().no_rotation = true;
+    rotate(&f.idp, false);
     let set = f.auth.refresh_token_set("demo", "rt-y").await.unwrap();
     assert_eq!(set.refresh_token.as_deref(), Some("rt-y"));
-    assert_eq!(f.idp.calls(), 2);
+    assert_eq!(calls(&f.idp), 2);
 
-    f.idp.0.lock().unwrap().error = Some("invalid_grant");
+    revoke(&f.idp);
     assert!(matches!(
         f.auth.refresh_token_set("demo", "rt-z").await,
         Err(TokenError::Provider { code, .. }) if code == "invalid_grant"
@@ -352,7 +338,7 @@ impl tessera::callbacks::Callbacks for Rotate {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_reads() {
-    let idp = Idp::default();
+    let idp = token_endpoint();
     let auth = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .url("http://localhost:3000")
@@ -377,14 +363,14 @@ async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_r
         assert_eq!(session.extra["access_token"], "at-1");
     }
     assert_eq!(
-        idp.calls(),
+        calls(&idp),
         1,
         "one refresh for twenty concurrent reads of the same token"
     );
-    assert_eq!(idp.bodies()[0], "grant_type=refresh_token&refresh_token=rt-0");
+    assert_eq!(bodies(&idp)[0], "grant_type=refresh_token&refresh_token=rt-0");
 
     // A revoked refresh token: the session stays, marked for a new sign-in.
-    idp.0.lock().unwrap().error = Some("invalid_grant");
+    revoke(&idp);
     let claims = json!({"sub": "u-1", "refresh_token": "rt-dead", "expires_at": now() - 5});
     let jwt = auth.encode_token(tessera::Token::from_claims(claims.as_object().cloned().unwrap()), 3600);
     headers.insert("cookie", format!("next-auth.session-token={jwt}").parse().unwrap());

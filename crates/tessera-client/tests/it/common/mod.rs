@@ -1,44 +1,107 @@
-//! Test support: the real demo server in a child process, and a transport that records
-//! (and can alter or delay) the requests of a client.
+//! Test support: a demo-like server (the engine behind `tessera-axum`) served in process
+//! on a free port, and a transport that records (and can alter or delay) the requests of
+//! a client.
 
-#[path = "../../../../tessera/tests/it/common/service.rs"]
-mod service;
+#[allow(dead_code)] // the client's tests need only part of the shared outbox
+#[path = "../../../../tessera/tests/it/common/outbox.rs"]
+mod outbox;
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::net::{SocketAddr, TcpListener};
 use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::thread::JoinHandle;
+use std::time::Duration;
 
+use serde_json::Value;
+use tessera::adapter::{Adapter, MemoryAdapter, UserUpdate};
+use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
+use tessera::providers::email::EmailProvider;
+use tessera::providers::{Credentials, CredentialsProvider};
+use tessera::{Auth, Session, User};
 use tessera_client::{BoxFuture, Client, ClientError, HttpRequest, HttpResponse, Method, ReqwestTransport, Transport};
+use tokio::sync::oneshot;
+
+use outbox::Outbox;
 
 /// One rustls crypto provider, installed explicitly (reqwest is built without one).
 pub(crate) fn init() {
     let _ = rustls::crypto::ring::default_provider().install_default();
 }
 
-fn demo_binary() -> PathBuf {
-    if let Some(path) = std::env::var_os("TESSERA_DEMO_BIN") {
-        return PathBuf::from(path);
-    }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
-    target
-        .join("debug")
-        .join(if cfg!(windows) { "demo.exe" } else { "demo" })
-}
-
 fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-/// The demo server, killed on drop.
+/// The longest display name `update()` may set (as in the demo).
+const MAX_NAME_CHARS: usize = 64;
+
+/// The demo's callbacks for database sessions: `update({ name })` renames the user when
+/// the name has 1 to 64 characters (and is ignored otherwise); the session shows the
+/// user's id.
+struct Renames(Arc<MemoryAdapter>);
+
+#[tessera::async_trait]
+impl Callbacks for Renames {
+    async fn session(&self, mut args: SessionArgs<'_>) -> Result<Session, CallbackError> {
+        let Some(id) = args.user.map(|u| u.id.clone()) else {
+            return Ok(args.session);
+        };
+        let name = args
+            .new_session
+            .and_then(|data| data.get("name"))
+            .and_then(Value::as_str)
+            .map(str::trim)
+            .filter(|name| !name.is_empty() && name.chars().count() <= MAX_NAME_CHARS);
+        if args.trigger == Some(JwtTrigger::Update)
+            && let Some(name) = name
+        {
+            let update = UserUpdate {
+                id: id.clone(),
+                name: Some(Some(name.to_owned())),
+                ..Default::default()
+            };
+            self.0
+                .update_user(update)
+                .await
+                .map_err(|e| CallbackError::new(e.to_string()))?;
+            if let Some(user) = args.session.user.as_mut() {
+                user.name = Some(name.to_owned());
+            }
+        }
+        if let Some(user) = args.session.user.as_mut() {
+            user.extra.insert("id".into(), id.into());
+        }
+        Ok(args.session)
+    }
+}
+
+/// The demo's configuration at `url`: credentials `demo`/`demo` (user "Demo User"), email
+/// sign-in into `outbox`, and database sessions in memory.
+fn demo_auth(url: &str, outbox: Outbox) -> Auth {
+    let credentials = CredentialsProvider::new(|c: Credentials| {
+        let ok = c.get("username") == Some("demo") && c.get("password") == Some("demo");
+        let user = ok.then(|| User::new("1").name("Demo User").email("demo@example.com"));
+        async move { Ok(user) }
+    })
+    .field("username", "Username", "text")
+    .field("password", "Password", "password");
+    let db = Arc::new(MemoryAdapter::new());
+    Auth::builder()
+        .url(url)
+        .secret("tessera-client-tests-0123456789abcdef")
+        .adapter_arc(db.clone())
+        .provider(credentials)
+        .provider(EmailProvider::new(outbox))
+        .callbacks(Renames(db))
+        .build()
+        .expect("the demo configuration")
+}
+
+/// The demo server, in process: the engine behind `tessera-axum` on its own runtime and
+/// thread, listening on a free port of 127.0.0.1. Stopped on drop.
 pub(crate) struct Demo {
-    child: Option<Child>,
     pub port: u16,
-    stderr: Arc<Mutex<Vec<String>>>,
+    outbox: Outbox,
+    server: Option<(oneshot::Sender<()>, JoinHandle<()>)>,
 }
 
 impl Drop for Demo {
@@ -47,84 +110,42 @@ impl Drop for Demo {
     }
 }
 
-fn health(port: u16) -> bool {
-    let Ok(mut s) = TcpStream::connect(("127.0.0.1", port)) else {
-        return false;
-    };
-    let _ = s.set_read_timeout(Some(Duration::from_secs(2)));
-    let req = format!("GET /health HTTP/1.1\r\nHost: localhost:{port}\r\nConnection: close\r\n\r\n");
-    if s.write_all(req.as_bytes()).is_err() {
-        return false;
-    }
-    let mut out = String::new();
-    let _ = s.read_to_string(&mut out);
-    out.starts_with("HTTP/1.1 200")
-}
-
 impl Demo {
-    /// Starts the demo (credentials demo/demo, email with the dev mailer, database
-    /// sessions in an in-memory SQLite). `None` (after saying so) when the binary is
-    /// missing and `CI` is not `true`.
-    pub(crate) fn start() -> Option<Demo> {
+    /// Starts the server (it accepts connections when this returns).
+    pub(crate) fn start() -> Demo {
         init();
-        let binary = demo_binary();
-        if !binary.exists() {
-            let msg = format!("the demo binary {} is missing", binary.display());
-            service::unavailable(
-                "the demo server (the client's end-to-end tests)",
-                &msg,
-                "Run `cargo build -p demo` first, or set TESSERA_DEMO_BIN to a demo binary.",
-            );
-            return None;
-        }
-        let mut last_error = String::new();
-        for _ in 0..3 {
-            let port = free_port();
-            let mut child = Command::new(&binary)
-                .env("PORT", port.to_string())
-                .env("NEXTAUTH_URL", format!("http://localhost:{port}"))
-                .env("NEXTAUTH_SECRET", "tessera-client-tests-0123456789abcdef")
-                .env("DATABASE_URL", "sqlite::memory:")
-                .env("RUST_LOG", "warn")
-                .env_remove("EMAIL_SERVER")
-                .env_remove("DEMO_SESSION_STRATEGY")
-                .env_remove("DEMO_USERNAME")
-                .env_remove("DEMO_PASSWORD")
-                .stdout(Stdio::null())
-                .stderr(Stdio::piped())
-                .spawn()
-                .unwrap_or_else(|e| panic!("cannot start {}: {e}", binary.display()));
-            let stderr = Arc::new(Mutex::new(Vec::new()));
-            let pipe = child.stderr.take().unwrap();
-            let sink = stderr.clone();
-            std::thread::spawn(move || {
-                for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    sink.lock().unwrap().push(line);
+        let listener = TcpListener::bind("127.0.0.1:0").expect("a free local port");
+        listener.set_nonblocking(true).expect("a non-blocking listener");
+        let port = listener.local_addr().expect("the listener's address").port();
+        let outbox = Outbox::default();
+        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone());
+        let app = axum::Router::new()
+            .route("/", axum::routing::get(|| async { "home" }))
+            .route("/health", axum::routing::get(|| async { "ok" }))
+            .merge(tessera_axum::routes(&auth))
+            .layer(tessera_axum::layer(auth));
+        let (stop, stopped) = oneshot::channel::<()>();
+        let thread = std::thread::spawn(move || {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .worker_threads(1)
+                .enable_all()
+                .build()
+                .expect("the server's runtime");
+            runtime.block_on(async move {
+                let listener = tokio::net::TcpListener::from_std(listener).expect("a tokio listener");
+                let serve = axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>());
+                tokio::select! {
+                    served = serve => served.expect("the demo server"),
+                    _ = stopped => {}
                 }
             });
-            let deadline = Instant::now() + Duration::from_secs(30);
-            loop {
-                if health(port) {
-                    return Some(Demo {
-                        child: Some(child),
-                        port,
-                        stderr,
-                    });
-                }
-                if let Ok(Some(status)) = child.try_wait() {
-                    last_error = format!("the demo exited with {status}: {:?}", stderr.lock().unwrap());
-                    break;
-                }
-                if Instant::now() > deadline {
-                    let _ = child.kill();
-                    let _ = child.wait();
-                    last_error = "the demo did not answer GET /health within 30 s".into();
-                    break;
-                }
-                std::thread::sleep(Duration::from_millis(50));
-            }
+            // Dropping the runtime ends every open connection, as a killed process would.
+        });
+        Demo {
+            port,
+            outbox,
+            server: Some((stop, thread)),
         }
-        panic!("{last_error}");
     }
 
     /// `http://localhost:<port>`
@@ -144,35 +165,22 @@ impl Demo {
         (client, recorder)
     }
 
-    /// Kills the server (to simulate a network failure).
+    /// Stops the server and closes its connections (to simulate a network failure).
     pub(crate) fn stop(&mut self) {
-        if let Some(mut child) = self.child.take() {
-            let _ = child.kill();
-            let _ = child.wait();
+        if let Some((stop, thread)) = self.server.take() {
+            let _ = stop.send(());
+            thread.join().expect("the server thread");
         }
     }
 
-    /// Waits for the dev mailer's link for `email`.
+    /// The last sign-in link mailed to `email`.
     pub(crate) fn magic_link(&self, email: &str) -> String {
-        let prefix = format!("tessera dev mailer: sign-in link for {email}: ");
-        let deadline = Instant::now() + Duration::from_secs(10);
-        loop {
-            if let Some(link) = self
-                .stderr
-                .lock()
-                .unwrap()
-                .iter()
-                .rev()
-                .find_map(|l| l.strip_prefix(&prefix).map(str::to_owned))
-            {
-                return link;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "no sign-in link for {email} on the demo's stderr"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        }
+        self.outbox
+            .sent()
+            .into_iter()
+            .rev()
+            .find_map(|(to, link)| (to == email).then_some(link))
+            .unwrap_or_else(|| panic!("no sign-in link was mailed to {email}"))
     }
 }
 
@@ -269,14 +277,4 @@ pub(crate) async fn eventually(what: &str, timeout: Duration, check: impl Fn() -
 /// A port with nothing listening.
 pub(crate) fn closed_port() -> u16 {
     free_port()
-}
-
-/// Starts the demo or returns from the test (a failure under `CI=true`, else a loud skip).
-macro_rules! demo_or_skip {
-    () => {
-        match $crate::common::Demo::start() {
-            Some(demo) => demo,
-            None => return,
-        }
-    };
 }

@@ -549,42 +549,71 @@ mod tests {
         assert_eq!(plain.checks([]).checks_in_effect(), Checks::default());
     }
 
+    /// The reason `provider` is refused for, asserting it is `InvalidProvider` for its id.
+    fn refusal(provider: &OAuthProvider) -> String {
+        let id = provider.id.clone();
+        match provider.validate() {
+            Err(ConfigError::InvalidProvider { id: got, reason }) if got == id => reason,
+            other => panic!("expected InvalidProvider {{ id: {id:?}, .. }}, got {other:?}"),
+        }
+    }
+
     #[test]
     fn validation() {
         assert!(base().issuer("https://idp.example").validate().is_ok());
-        assert!(base().validate().is_err());
-        assert!(
-            OAuthProvider::new("x")
-                .client_secret("s")
-                .issuer("https://idp.example")
-                .validate()
-                .is_err()
+        assert_eq!(
+            refusal(&base()),
+            "set an issuer (discovery) or both the authorization and token endpoints"
         );
-        assert!(base().issuer("ftp://idp.example").validate().is_err());
-        assert!(base().issuer("not a url").validate().is_err());
-        assert!(
-            base()
-                .authorization("https://i/a")
-                .token("https://i/t")
-                .validate()
-                .is_err(),
+        assert_eq!(
+            refusal(&OAuthProvider::new("x").client_secret("s").issuer("https://idp.example")),
+            "client_id is empty"
+        );
+        assert_eq!(
+            refusal(&base().issuer("ftp://idp.example")),
+            r#"issuer "ftp://idp.example" is not an absolute http(s) URL"#
+        );
+        assert_eq!(
+            refusal(&base().issuer("not a url")),
+            r#"issuer "not a url" is not an absolute http(s) URL"#
+        );
+        assert_eq!(
+            refusal(&base().authorization("https://i/a").token("https://i/t")),
+            "plain OAuth 2 needs a userinfo endpoint for the profile",
             "no userinfo"
         );
-        assert!(
-            base()
-                .authorization("https://i/a")
-                .token("https://i/t")
-                .scope("openid")
-                .validate()
-                .is_err(),
+        // OIDC with static endpoints and an issuer, but no jwks_uri: refused for the
+        // jwks_uri alone (the issuer is there), so the check cannot go missing unnoticed.
+        assert_eq!(
+            refusal(
+                &base()
+                    .issuer("https://i")
+                    .authorization("https://i/a")
+                    .token("https://i/t")
+                    .scope("openid")
+            ),
+            "OpenID Connect with static endpoints needs issuer and jwks_uri",
             "OIDC without jwks_uri"
+        );
+        assert_eq!(
+            refusal(&base().authorization("https://i/a").token("https://i/t").scope("openid")),
+            "OpenID Connect with static endpoints needs issuer and jwks_uri",
+            "OIDC without issuer nor jwks_uri"
         );
         assert!(
             base()
                 .issuer("https://i")
-                .id_token_algorithms([Algorithm::HS256])
+                .authorization("https://i/a")
+                .token("https://i/t")
+                .scope("openid")
+                .jwks_uri("https://i/jwks")
                 .validate()
-                .is_err()
+                .is_ok(),
+            "the same with a jwks_uri is valid"
+        );
+        assert_eq!(
+            refusal(&base().issuer("https://i").id_token_algorithms([Algorithm::HS256])),
+            "HMAC ID-token algorithms are not supported"
         );
     }
 }

@@ -12,12 +12,11 @@ use std::time::{Duration, SystemTime};
 use http::StatusCode;
 use serde_json::{Value, json};
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, MemoryAdapter, NewUser, UserUpdate, VerificationToken};
-use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
 use tessera::providers::email::EmailProvider;
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Account, Auth, AuthBuilder, User};
 
-use crate::common::fake_idp::json_response;
+use crate::common::fake_idp::FakeIdp;
 use crate::common::outbox::Outbox;
 use crate::common::{Browser, Reply, SECRET};
 
@@ -28,26 +27,17 @@ const TOKEN: &str = "next-auth.session-token";
 // The fake IdP, the mailer and the app
 // ---------------------------------------------------------------------------------------
 
-/// A plain OAuth 2 IdP: any code buys an access token; userinfo answers `profile`.
-#[derive(Clone, Default)]
-struct Idp(Arc<Mutex<Value>>);
-
-impl Idp {
-    fn set_profile(&self, profile: Value) {
-        *self.0.lock().unwrap() = profile;
-    }
-}
-
-#[tessera::async_trait]
-impl HttpClient for Idp {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        let url = req.uri().to_string();
-        Ok(match url.strip_prefix(IDP) {
-            Some("/token") => json_response(200, &json!({"access_token": "at", "token_type": "bearer"})),
-            Some("/userinfo") => json_response(200, &self.0.lock().unwrap()),
-            _ => json_response(404, &json!({"error": "not_found"})),
-        })
-    }
+/// A plain OAuth 2 IdP (the shared fake): any code buys an access token; userinfo
+/// answers the profile each sign-in sets (`oauth_sign_in`).
+fn fake_idp() -> FakeIdp {
+    let idp = FakeIdp::default();
+    idp.on(
+        "POST",
+        &format!("{IDP}/token"),
+        json!({"access_token": "at", "token_type": "bearer"}),
+    )
+    .on("GET", &format!("{IDP}/userinfo"), Value::Null);
+    idp
 }
 
 /// The app's credentials check: any `username` with password `pw`; the email, name and
@@ -80,14 +70,14 @@ fn idp_provider(dangerous: bool) -> OAuthProvider {
 /// The app: database sessions, the email provider and the IdP's client, plus the
 /// providers `f` adds.
 struct App {
-    idp: Idp,
+    idp: FakeIdp,
     outbox: Outbox,
     auth: Auth,
 }
 
 impl App {
     fn on(db: Arc<dyn Adapter>, f: impl FnOnce(AuthBuilder) -> AuthBuilder) -> App {
-        let (idp, outbox) = (Idp::default(), Outbox::default());
+        let (idp, outbox) = (fake_idp(), Outbox::default());
         let auth = Auth::builder()
             .url("http://localhost:3000")
             .secret(SECRET)
@@ -117,8 +107,8 @@ async fn credentials_sign_in(b: &mut Browser, fields: &[(&str, &str)]) -> Reply 
 }
 
 /// A whole OAuth sign-in with the IdP answering `profile`.
-async fn oauth_sign_in(b: &mut Browser, idp: &Idp, profile: Value) -> Reply {
-    idp.set_profile(profile);
+async fn oauth_sign_in(b: &mut Browser, idp: &FakeIdp, profile: Value) -> Reply {
+    idp.on("GET", &format!("{IDP}/userinfo"), profile);
     let csrf = b.csrf().await;
     let r = b.post_form("/api/auth/signin/idp", &[("csrfToken", &csrf)]).await;
     assert_eq!(r.status, StatusCode::FOUND, "{:?}", r.location());
@@ -471,28 +461,25 @@ async fn i1_dangerous_linking_needs_an_explicit_email_verified() {
     );
 }
 
-/// GitHub: `/user` answers `user`, `/user/emails` one verified primary address.
-#[derive(Clone, Default)]
-struct GitHub(Arc<Mutex<Value>>);
-
-#[tessera::async_trait]
-impl HttpClient for GitHub {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        Ok(match req.uri().to_string().as_str() {
-            "https://github.com/login/oauth/access_token" => {
-                json_response(200, &json!({"access_token": "gho", "token_type": "bearer"}))
-            }
-            "https://api.github.com/user" => json_response(200, &self.0.lock().unwrap()),
-            "https://api.github.com/user/emails" => json_response(
-                200,
-                &json!([
-                    {"email": "other@corp.com", "primary": false, "verified": true},
-                    {"email": "Victim@corp.com", "primary": true, "verified": true},
-                ]),
-            ),
-            _ => json_response(404, &json!({"error": "not_found"})),
-        })
-    }
+/// GitHub (the shared fake): `/user` answers what each sign-in sets, `/user/emails` one
+/// verified primary address.
+fn github() -> FakeIdp {
+    let github = FakeIdp::default();
+    github
+        .on(
+            "POST",
+            "https://github.com/login/oauth/access_token",
+            json!({"access_token": "gho", "token_type": "bearer"}),
+        )
+        .on(
+            "GET",
+            "https://api.github.com/user/emails",
+            json!([
+                {"email": "other@corp.com", "primary": false, "verified": true},
+                {"email": "Victim@corp.com", "primary": true, "verified": true},
+            ]),
+        );
+    github
 }
 
 /// I1: the GitHub preset vouches (`email_verified: true`) for the address it takes from
@@ -500,7 +487,7 @@ impl HttpClient for GitHub {
 #[tokio::test]
 async fn i1_the_github_preset_vouches_only_for_the_verified_address_it_picks() {
     let db = Arc::new(MemoryAdapter::new());
-    let github = GitHub::default();
+    let github = github();
     let preset = tessera::providers::presets::github_with("cid", "csec").allow_dangerous_email_account_linking(true);
     let auth = Auth::builder()
         .url("http://localhost:3000")
@@ -514,7 +501,7 @@ async fn i1_the_github_preset_vouches_only_for_the_verified_address_it_picks() {
     let sign_in = |user: Value| {
         let (auth, github) = (auth.clone(), github.clone());
         async move {
-            *github.0.lock().unwrap() = user;
+            github.on("GET", "https://api.github.com/user", user);
             let mut b = Browser::new(auth);
             let csrf = b.csrf().await;
             let r = b.post_form("/api/auth/signin/github", &[("csrfToken", &csrf)]).await;

@@ -10,12 +10,13 @@ use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, SignInArgs, SignInDe
 use tessera::cookies::{CookieSet, RequestCookies};
 use tessera::events::{Events, SignOutEvent};
 use tessera::jwt::Compat;
-use tessera::oauth::{HttpClient, HttpError, HttpRequest, HttpResponse};
+use tessera::oauth::HttpClient;
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
 use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
 use tessera::{Account, AccountType, Auth, ConfigError, RevokeError, SessionOptions, SessionStrategy, Token, User};
 
+use crate::common::fake_idp::FakeIdp;
 use crate::common::{self, Browser, builder};
 
 // ---------------------------------------------------------------------------------------
@@ -438,22 +439,6 @@ const RSA_PKCS8: &str = include_str!("rsa-client-key.pem");
 const RSA_PKCS1: &str = include_str!("rsa-client-key.pkcs1.pem");
 const RSA_PUBLIC: &str = include_str!("rsa-client-key.pub.pem");
 
-/// Answers token requests with a fresh access token and records their bodies.
-#[derive(Clone, Default)]
-struct TokenEndpoint(Arc<Mutex<Vec<String>>>);
-
-#[tessera::async_trait]
-impl HttpClient for TokenEndpoint {
-    async fn execute(&self, req: HttpRequest) -> Result<HttpResponse, HttpError> {
-        self.0
-            .lock()
-            .unwrap()
-            .push(String::from_utf8_lossy(req.body()).into_owned());
-        let body = json!({"access_token": "at", "token_type": "bearer"}).to_string();
-        Ok(http::Response::new(Bytes::from(body)))
-    }
-}
-
 #[tokio::test]
 async fn i7_rsa_client_assertions_verify_with_the_public_key() {
     let public = jsonwebtoken::DecodingKey::from_rsa_pem(RSA_PUBLIC.as_bytes()).unwrap();
@@ -467,7 +452,12 @@ async fn i7_rsa_client_assertions_verify_with_the_public_key() {
         if let Some(kid) = kid {
             key = key.kid(kid);
         }
-        let idp = TokenEndpoint::default();
+        let idp = FakeIdp::default();
+        idp.on(
+            "POST",
+            "https://idp.example/token",
+            json!({"access_token": "at", "token_type": "bearer"}),
+        );
         let auth = builder()
             .http_client(idp.clone())
             .provider(
@@ -478,7 +468,7 @@ async fn i7_rsa_client_assertions_verify_with_the_public_key() {
             .build()
             .unwrap();
         auth.refresh_token_set("corp", "rt").await.unwrap();
-        let body = idp.0.lock().unwrap()[0].clone();
+        let body = idp.requests()[0].body.clone();
         let form: std::collections::HashMap<String, String> =
             form_urlencoded::parse(body.as_bytes()).into_owned().collect();
         assert!(!form.contains_key("client_secret"));
