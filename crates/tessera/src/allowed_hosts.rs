@@ -4,7 +4,8 @@
 //! host is refused before it is routed, so no magic link, redirect or provider URL is ever
 //! built from a forged host.
 
-use crate::config::{BaseUrl, ConfigError};
+use crate::config::ConfigError;
+use crate::url::BaseUrl;
 
 /// A request's host is not in the allow-list (or it sent none that parses).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -4,8 +4,6 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use url::Url;
-
 use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
@@ -14,6 +12,7 @@ use crate::oauth::HttpClient;
 use crate::pages::Theme;
 use crate::providers::Provider;
 use crate::session::jwt::{Compat, JweCodec};
+use crate::url::BaseUrl;
 use crate::{Auth, Secret};
 
 /// A configuration mistake, reported by [`AuthBuilder::build`].
@@ -153,60 +152,6 @@ impl Default for SessionOptions {
             max_age: 30 * 24 * 60 * 60,
             update_age: 24 * 60 * 60,
         }
-    }
-}
-
-/// The canonical URL, split as spec §1.1 does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BaseUrl {
-    /// `scheme://host[:port]`, no trailing slash.
-    pub origin: String,
-    /// `/api/auth` by default, no trailing slash.
-    pub path: String,
-    /// `origin + path`.
-    pub base: String,
-}
-
-impl BaseUrl {
-    pub(crate) fn parse(raw: &str) -> Result<BaseUrl, ConfigError> {
-        let err = |reason: &str| ConfigError::InvalidUrl {
-            url: raw.to_owned(),
-            reason: reason.to_owned(),
-        };
-        if raw.contains("://") && !raw.starts_with("http://") && !raw.starts_with("https://") {
-            return Err(err("must be an http(s) URL"));
-        }
-        let with_scheme = if raw.starts_with("http") {
-            raw.to_owned()
-        } else {
-            format!("https://{raw}")
-        };
-        let url = Url::parse(&with_scheme).map_err(|e| err(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(err("must be an absolute http(s) URL"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(err("must not contain credentials"));
-        }
-        let origin = url.origin().ascii_serialization();
-        let path = match url.path() {
-            "/" => tessera_protocol::DEFAULT_BASE_PATH.to_owned(),
-            p => p.trim_end_matches('/').to_owned(),
-        };
-        Ok(BaseUrl {
-            base: format!("{origin}{path}"),
-            origin,
-            path,
-        })
-    }
-
-    /// `host[:port]` of the origin.
-    pub(crate) fn host(&self) -> &str {
-        self.origin.split_once("://").map_or(self.origin.as_str(), |(_, h)| h)
-    }
-
-    pub(crate) fn is_https(&self) -> bool {
-        self.origin.starts_with("https://")
     }
 }
 
@@ -641,7 +586,11 @@ impl AuthBuilder {
     /// Validates everything and derives the keys.
     pub fn build(self) -> Result<Auth, ConfigError> {
         check_secrets(&self.secrets, self.allow_test_vector_secret)?;
-        let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
+        let raw_url = self.url.as_deref().unwrap_or("http://localhost:3000");
+        let url = BaseUrl::parse(raw_url).map_err(|reason| ConfigError::InvalidUrl {
+            url: raw_url.to_owned(),
+            reason,
+        })?;
         let trust_host = self.trust_host && self.url.is_none();
         let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))?;
         if trust_host && allowed_hosts.is_empty() {
@@ -837,20 +786,6 @@ fn default_http_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_url_rules() {
-        let u = BaseUrl::parse("http://localhost:3000").unwrap();
-        assert_eq!(
-            (u.origin.as_str(), u.path.as_str()),
-            ("http://localhost:3000", "/api/auth")
-        );
-        let u = BaseUrl::parse("app.example.com/custom/auth/").unwrap();
-        assert_eq!(u.base, "https://app.example.com/custom/auth");
-        assert!(BaseUrl::parse("ftp://x").is_err());
-        assert!(BaseUrl::parse("http://[").is_err());
-        assert!(BaseUrl::parse("https://u:p@x.com").is_err());
-    }
 
     #[test]
     fn build_refuses_bad_configuration() {

@@ -55,6 +55,7 @@ mod routes;
 mod secret;
 pub mod session;
 mod signin;
+mod url;
 mod user;
 
 use std::borrow::Cow;

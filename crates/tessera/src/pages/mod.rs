@@ -6,10 +6,11 @@ use askama::Template;
 use http::StatusCode;
 
 use crate::ErrorCode;
-use crate::config::{BaseUrl, ConfigError};
+use crate::config::ConfigError;
 use crate::ctx::Ctx;
 use crate::providers::style::{hex_to_rgba, is_css_color, is_logo, logo_url};
 use crate::providers::{Provider, ProviderStyle};
+use crate::url::BaseUrl;
 
 /// Light, dark, or following the visitor's system setting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]

@@ -3,9 +3,10 @@
 use bytes::Bytes;
 use tessera_protocol::{ProviderInfo, Providers};
 
-use crate::config::{BaseUrl, Config};
+use crate::config::Config;
 use crate::providers::Provider;
 use crate::response::AuthResponse;
+use crate::url::BaseUrl;
 
 /// The wire list for a URL.
 pub(crate) fn list(providers: &[Provider], url: &BaseUrl) -> Providers {

@@ -57,6 +57,7 @@ use crate::oauth::discovery::Metadata;
 use crate::oauth::id_token::{DEFAULT_ALGORITHMS, JwksCache};
 use crate::oauth::{FlowError, HttpClient};
 use crate::providers::ProviderStyle;
+use crate::url::is_http_url;
 use crate::{Secret, User};
 
 /// One of the checks that bind an authorization response to the browser that started it.
@@ -182,17 +183,6 @@ impl fmt::Debug for OAuthProvider {
             .field("oidc", &self.is_oidc())
             .finish_non_exhaustive()
     }
-}
-
-/// Whether `s` is an absolute http(s) URL without credentials or fragment.
-pub(crate) fn is_http_url(s: &str) -> bool {
-    Url::parse(s).is_ok_and(|u| {
-        matches!(u.scheme(), "http" | "https")
-            && u.host_str().is_some()
-            && u.username().is_empty()
-            && u.password().is_none()
-            && u.fragment().is_none()
-    })
 }
 
 impl OAuthProvider {
