@@ -9,7 +9,7 @@ use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
 use crate::events::Events;
 use crate::oauth::HttpClient;
-use crate::pages::Theme;
+use crate::pages::theme::Theme;
 use crate::providers::Provider;
 use crate::session::jwt::{Compat, JweCodec};
 use crate::url::BaseUrl;
@@ -592,7 +592,8 @@ impl AuthBuilder {
             reason,
         })?;
         let trust_host = self.trust_host && self.url.is_none();
-        let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))?;
+        let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))
+            .map_err(|bad| ConfigError::InvalidAllowedHost(bad.to_owned()))?;
         if trust_host && allowed_hosts.is_empty() {
             if let Some(p) = self.providers.iter().find(|p| matches!(p, Provider::Email(_))) {
                 return Err(ConfigError::EmailNeedsTrustedHost(p.id().to_owned()));
@@ -612,7 +613,10 @@ impl AuthBuilder {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
             match p {
-                Provider::OAuth(o) => o.validate()?,
+                Provider::OAuth(o) => o.validate().map_err(|reason| ConfigError::InvalidProvider {
+                    id: o.id.clone(),
+                    reason,
+                })?,
                 // 0 is allowed: links that expire at once (tests use it).
                 Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
                 _ => {}
@@ -646,7 +650,9 @@ impl AuthBuilder {
                 return Err(ConfigError::InvalidPage(page.clone()));
             }
         }
-        self.theme.validate()?;
+        if let Some(bad) = self.theme.invalid() {
+            return Err(ConfigError::InvalidTheme(bad.to_owned()));
+        }
         let strategy = self.strategy.unwrap_or(if self.adapter.is_some() {
             SessionStrategy::Database
         } else {
@@ -689,7 +695,8 @@ impl AuthBuilder {
         let proxies = crate::client_addr::TrustedProxies::parse(
             self.trusted_proxies.as_deref().unwrap_or_default(),
             per_client_limits,
-        )?;
+        )
+        .map_err(|bad| ConfigError::InvalidTrustedProxy(bad.to_owned()))?;
 
         let providers_json = crate::routes::providers::render(&self.providers, &url);
         let config = Config {

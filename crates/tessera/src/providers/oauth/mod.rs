@@ -52,7 +52,6 @@ pub use crate::oauth::token::{ClientKey, ClientKeyError, TokenAuthMethod};
 pub use jsonwebtoken::Algorithm;
 pub use profile_hook::ProfileHook;
 
-use crate::config::ConfigError;
 use crate::oauth::discovery::Metadata;
 use crate::oauth::id_token::{DEFAULT_ALGORITHMS, JwksCache};
 use crate::oauth::{FlowError, HttpClient};
@@ -402,14 +401,10 @@ impl OAuthProvider {
         })
     }
 
-    /// Checked by [`crate::AuthBuilder::build`].
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let bad = |reason: String| {
-            Err(ConfigError::InvalidProvider {
-                id: self.id.clone(),
-                reason,
-            })
-        };
+    /// Checked by [`crate::AuthBuilder::build`]; the error is what is wrong (the reason of
+    /// [`ConfigError::InvalidProvider`](crate::ConfigError::InvalidProvider)).
+    pub(crate) fn validate(&self) -> Result<(), String> {
+        let bad = Err;
         if self.client_id.trim().is_empty() {
             return bad("client_id is empty".into());
         }
