@@ -698,7 +698,7 @@ impl AuthBuilder {
         )
         .map_err(|bad| ConfigError::InvalidTrustedProxy(bad.to_owned()))?;
 
-        let providers_json = crate::routes::providers::render(&self.providers, &url);
+        let providers_json = crate::providers::wire::render(&self.providers, &url);
         let config = Config {
             url,
             trust_host,
