@@ -4,6 +4,7 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
+use crate::Secret;
 use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
@@ -13,7 +14,6 @@ use crate::pages::theme::Theme;
 use crate::providers::Provider;
 use crate::session::jwt::{Compat, JweCodec};
 use crate::url::BaseUrl;
-use crate::{Auth, Secret};
 
 /// A configuration mistake, reported by [`AuthBuilder::build`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -223,8 +223,8 @@ pub(crate) struct Config {
     pub limiter: crate::rate_limit::Limiter,
     /// Whose forwarded headers name the client (`AUTH_TRUSTED_PROXIES`).
     pub proxies: crate::client_addr::TrustedProxies,
-    /// Provider token refreshes in flight (single-flight).
-    pub refreshes: crate::refresh::Flights,
+    /// Provider token refreshes: the OAuth providers, the HTTP client, the flights.
+    pub refresher: crate::refresh::Refresher,
     /// `GET /providers` for the configured URL, serialised once.
     pub providers_json: bytes::Bytes,
 }
@@ -583,8 +583,9 @@ impl AuthBuilder {
         self
     }
 
-    /// Validates everything and derives the keys.
-    pub fn build(self) -> Result<Auth, ConfigError> {
+    /// Validates everything and derives the keys: the body of [`AuthBuilder::build`] (in
+    /// `lib.rs`, the facade, which owns `Auth`).
+    pub(crate) fn into_config(self) -> Result<Config, ConfigError> {
         check_secrets(&self.secrets, self.allow_test_vector_secret)?;
         let raw_url = self.url.as_deref().unwrap_or("http://localhost:3000");
         let url = BaseUrl::parse(raw_url).map_err(|reason| ConfigError::InvalidUrl {
@@ -699,6 +700,7 @@ impl AuthBuilder {
         .map_err(|bad| ConfigError::InvalidTrustedProxy(bad.to_owned()))?;
 
         let providers_json = crate::providers::wire::render(&self.providers, &url);
+        let refresher = crate::refresh::Refresher::new(&self.providers, http.clone());
         let config = Config {
             url,
             trust_host,
@@ -723,13 +725,11 @@ impl AuthBuilder {
             rate_limits: self.rate_limits,
             limiter: Default::default(),
             proxies,
-            refreshes: Default::default(),
+            refresher,
             providers_json,
             secrets: self.secrets,
         };
-        Ok(Auth {
-            config: Arc::new(config),
-        })
+        Ok(config)
     }
 }
 
@@ -793,6 +793,7 @@ fn default_http_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Auth;
 
     #[test]
     fn build_refuses_bad_configuration() {
