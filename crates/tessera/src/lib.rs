@@ -180,7 +180,7 @@ impl Auth {
         let url = self.config.request_url(headers).ok()?;
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
-        session::read(&self.config, profile, &cookies, SystemTime::now()).await
+        session::read::read(&self.config, profile, &cookies, SystemTime::now()).await
     }
 
     /// The decoded session token for a request (`getToken`): the session cookie, or else

@@ -75,19 +75,6 @@ const TABLE: &[(&str, usize)] = &[
     ("origin_check.rs", FACADE),
 ];
 
-/// Problems still being fixed (a substring of each line); the test fails when one of them
-/// is gone, so the list only shrinks.
-const PENDING: &[&str] = &[
-    // the server-side session read in flows
-    "crate::config::Config reaches up from session/mod.rs",
-    "crate::config::CookieProfile reaches up from session/mod.rs",
-    "crate::session::database::Access::ServerRead reaches up from session/mod.rs",
-    "crate::session::database::lookup reaches up from session/mod.rs",
-    "crate::session::jwt_strategy::decode reaches up from session/mod.rs",
-    "crate::session::jwt_strategy::run_callbacks reaches up from session/mod.rs",
-    "session/read.rs: in the layer table",
-];
-
 #[test]
 fn engine_modules_are_layered() {
     let src = Path::new(env!("CARGO_MANIFEST_DIR")).join("src");
@@ -97,16 +84,10 @@ fn engine_modules_are_layered() {
         table: TABLE,
     };
     let problems = check::problems(&files, &layers);
-    let (pending, new): (Vec<_>, Vec<_>) = problems.iter().partition(|p| PENDING.iter().any(|k| p.contains(k)));
-    let fixed: Vec<_> = PENDING
-        .iter()
-        .filter(|k| !problems.iter().any(|p| p.contains(*k)))
-        .collect();
     assert!(
-        new.is_empty() && fixed.is_empty(),
-        "layering problems in crates/tessera/src:\n  {}\nfixed (remove from PENDING): {fixed:?}\nstill pending: {}",
-        new.iter().map(|s| s.as_str()).collect::<Vec<_>>().join("\n  "),
-        pending.len()
+        problems.is_empty(),
+        "layering problems in crates/tessera/src:\n  {}",
+        problems.join("\n  ")
     );
 }
 
