@@ -8,4 +8,5 @@
 mod common;
 
 mod client;
+mod layering;
 mod store;
