@@ -190,7 +190,7 @@ impl CookieProfile {
     }
 }
 
-/// The validated configuration behind an [`Auth`].
+/// The validated configuration behind an [`Auth`](crate::Auth).
 pub(crate) struct Config {
     pub url: BaseUrl,
     /// `AUTH_TRUST_HOST` without a configured URL: the origin comes from the request.
@@ -250,7 +250,7 @@ impl Config {
     }
 }
 
-/// Builds an [`Auth`].
+/// Builds an [`Auth`](crate::Auth).
 ///
 /// ```
 /// use tessera::{Auth, User};
