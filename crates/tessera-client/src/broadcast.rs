@@ -11,6 +11,7 @@ use std::sync::{Arc, Mutex, PoisonError, Weak};
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::platform::unix_seconds;
 use crate::transport::{MaybeSend, MaybeSync};
 
 /// The localStorage key: `nextauth.message`.
@@ -267,20 +268,6 @@ pub struct LocalTab {
 impl std::fmt::Debug for LocalTab {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("LocalTab").field("id", &self.id).finish_non_exhaustive()
-    }
-}
-
-fn unix_seconds() -> u64 {
-    #[cfg(not(target_arch = "wasm32"))]
-    {
-        std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_secs())
-            .unwrap_or(0)
-    }
-    #[cfg(target_arch = "wasm32")]
-    {
-        crate::browser::unix_seconds()
     }
 }
 

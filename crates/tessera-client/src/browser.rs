@@ -37,7 +37,7 @@ use crate::store::SessionStore;
 
 /// Unix seconds from `Date.now()`.
 pub fn unix_seconds() -> u64 {
-    (js_sys::Date::now() / 1000.0).floor() as u64
+    crate::platform::unix_seconds()
 }
 
 fn storage() -> Option<web_sys::Storage> {
@@ -111,7 +111,7 @@ fn listen_on<T: ?Sized + 'static>(
 
 /// `window.location.href`.
 pub fn location_href() -> Option<String> {
-    web_sys::window()?.location().href().ok()
+    crate::platform::location_href()
 }
 
 /// `window.location.origin`.

@@ -12,6 +12,7 @@ use tessera_protocol::{
 };
 
 use crate::error::{ClientError, truncate_body};
+use crate::platform::{error_param, split_url};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
 /// Characters escaped in a provider id used as a path segment.
@@ -66,49 +67,6 @@ impl BaseUrl {
             path: path.to_owned(),
         })
     }
-}
-
-/// `(origin, path)` of an absolute http(s) URL with a host (WHATWG rules: the `url` crate).
-#[cfg(not(target_arch = "wasm32"))]
-fn split_url(input: &str, text: &str) -> Result<(String, String), ClientError> {
-    let url = url::Url::parse(text).map_err(|e| ClientError::invalid_url(input, e))?;
-    if !matches!(url.scheme(), "http" | "https") {
-        return Err(ClientError::invalid_url(input, "the scheme must be http or https"));
-    }
-    if url.host_str().is_none_or(str::is_empty) {
-        return Err(ClientError::invalid_url(input, "no host"));
-    }
-    Ok((url.origin().ascii_serialization(), url.path().to_owned()))
-}
-
-/// `(origin, path)` of an absolute http(s) URL with a host (the browser's `URL`).
-#[cfg(target_arch = "wasm32")]
-fn split_url(input: &str, text: &str) -> Result<(String, String), ClientError> {
-    let url = web_sys::Url::new(text).map_err(|_| ClientError::invalid_url(input, "not an absolute URL"))?;
-    if !matches!(url.protocol().as_str(), "http:" | "https:") {
-        return Err(ClientError::invalid_url(input, "the scheme must be http or https"));
-    }
-    if url.hostname().is_empty() {
-        return Err(ClientError::invalid_url(input, "no host"));
-    }
-    Ok((url.origin(), url.pathname()))
-}
-
-/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
-#[cfg(not(target_arch = "wasm32"))]
-fn error_param(url: &str) -> Result<Option<String>, ClientError> {
-    let parsed = url::Url::parse(url).map_err(|e| ClientError::invalid_url(url, e))?;
-    Ok(parsed
-        .query_pairs()
-        .find(|(k, _)| k == "error")
-        .map(|(_, v)| v.into_owned()))
-}
-
-/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
-#[cfg(target_arch = "wasm32")]
-fn error_param(url: &str) -> Result<Option<String>, ClientError> {
-    let parsed = web_sys::Url::new(url).map_err(|_| ClientError::invalid_url(url, "not an absolute URL"))?;
-    Ok(parsed.search_params().get("error"))
 }
 
 /// The compact JSON text of `value`: what `Display` of a `Value` writes, through the
@@ -370,7 +328,7 @@ impl Client {
     pub fn current_location(&self) -> String {
         #[cfg(target_arch = "wasm32")]
         if self.location.is_none()
-            && let Some(href) = crate::browser::location_href()
+            && let Some(href) = crate::platform::location_href()
         {
             return href;
         }

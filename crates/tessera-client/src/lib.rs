@@ -72,6 +72,7 @@ mod broadcast;
 pub mod browser;
 mod client;
 mod error;
+mod platform;
 mod store;
 mod transport;
 

@@ -4,17 +4,16 @@
 use std::collections::HashSet;
 use std::sync::Arc;
 
-use url::Url;
-
+use crate::Secret;
 use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
 use crate::cookies::{self, CookieSet};
 use crate::events::Events;
 use crate::oauth::HttpClient;
-use crate::pages::Theme;
+use crate::pages::theme::Theme;
 use crate::providers::Provider;
 use crate::session::jwt::{Compat, JweCodec};
-use crate::{Auth, Secret};
+use crate::url::BaseUrl;
 
 /// A configuration mistake, reported by [`AuthBuilder::build`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -156,60 +155,6 @@ impl Default for SessionOptions {
     }
 }
 
-/// The canonical URL, split as spec §1.1 does.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub(crate) struct BaseUrl {
-    /// `scheme://host[:port]`, no trailing slash.
-    pub origin: String,
-    /// `/api/auth` by default, no trailing slash.
-    pub path: String,
-    /// `origin + path`.
-    pub base: String,
-}
-
-impl BaseUrl {
-    pub(crate) fn parse(raw: &str) -> Result<BaseUrl, ConfigError> {
-        let err = |reason: &str| ConfigError::InvalidUrl {
-            url: raw.to_owned(),
-            reason: reason.to_owned(),
-        };
-        if raw.contains("://") && !raw.starts_with("http://") && !raw.starts_with("https://") {
-            return Err(err("must be an http(s) URL"));
-        }
-        let with_scheme = if raw.starts_with("http") {
-            raw.to_owned()
-        } else {
-            format!("https://{raw}")
-        };
-        let url = Url::parse(&with_scheme).map_err(|e| err(&e.to_string()))?;
-        if !matches!(url.scheme(), "http" | "https") || url.host_str().is_none() {
-            return Err(err("must be an absolute http(s) URL"));
-        }
-        if !url.username().is_empty() || url.password().is_some() {
-            return Err(err("must not contain credentials"));
-        }
-        let origin = url.origin().ascii_serialization();
-        let path = match url.path() {
-            "/" => tessera_protocol::DEFAULT_BASE_PATH.to_owned(),
-            p => p.trim_end_matches('/').to_owned(),
-        };
-        Ok(BaseUrl {
-            base: format!("{origin}{path}"),
-            origin,
-            path,
-        })
-    }
-
-    /// `host[:port]` of the origin.
-    pub(crate) fn host(&self) -> &str {
-        self.origin.split_once("://").map_or(self.origin.as_str(), |(_, h)| h)
-    }
-
-    pub(crate) fn is_https(&self) -> bool {
-        self.origin.starts_with("https://")
-    }
-}
-
 /// Everything that depends on whether cookies are secure: names, and keys salted with names.
 #[derive(Debug)]
 pub(crate) struct CookieProfile {
@@ -245,7 +190,7 @@ impl CookieProfile {
     }
 }
 
-/// The validated configuration behind an [`Auth`].
+/// The validated configuration behind an [`Auth`](crate::Auth).
 pub(crate) struct Config {
     pub url: BaseUrl,
     /// `AUTH_TRUST_HOST` without a configured URL: the origin comes from the request.
@@ -278,8 +223,8 @@ pub(crate) struct Config {
     pub limiter: crate::rate_limit::Limiter,
     /// Whose forwarded headers name the client (`AUTH_TRUSTED_PROXIES`).
     pub proxies: crate::client_addr::TrustedProxies,
-    /// Provider token refreshes in flight (single-flight).
-    pub refreshes: crate::refresh::Flights,
+    /// Provider token refreshes: the OAuth providers, the HTTP client, the flights.
+    pub refresher: crate::refresh::Refresher,
     /// `GET /providers` for the configured URL, serialised once.
     pub providers_json: bytes::Bytes,
 }
@@ -305,7 +250,7 @@ impl Config {
     }
 }
 
-/// Builds an [`Auth`].
+/// Builds an [`Auth`](crate::Auth).
 ///
 /// ```
 /// use tessera::{Auth, User};
@@ -638,12 +583,18 @@ impl AuthBuilder {
         self
     }
 
-    /// Validates everything and derives the keys.
-    pub fn build(self) -> Result<Auth, ConfigError> {
+    /// Validates everything and derives the keys: the body of [`AuthBuilder::build`] (in
+    /// `lib.rs`, the facade, which owns `Auth`).
+    pub(crate) fn into_config(self) -> Result<Config, ConfigError> {
         check_secrets(&self.secrets, self.allow_test_vector_secret)?;
-        let url = BaseUrl::parse(self.url.as_deref().unwrap_or("http://localhost:3000"))?;
+        let raw_url = self.url.as_deref().unwrap_or("http://localhost:3000");
+        let url = BaseUrl::parse(raw_url).map_err(|reason| ConfigError::InvalidUrl {
+            url: raw_url.to_owned(),
+            reason,
+        })?;
         let trust_host = self.trust_host && self.url.is_none();
-        let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))?;
+        let allowed_hosts = crate::allowed_hosts::AllowedHosts::parse(self.allowed_hosts.iter().map(String::as_str))
+            .map_err(|bad| ConfigError::InvalidAllowedHost(bad.to_owned()))?;
         if trust_host && allowed_hosts.is_empty() {
             if let Some(p) = self.providers.iter().find(|p| matches!(p, Provider::Email(_))) {
                 return Err(ConfigError::EmailNeedsTrustedHost(p.id().to_owned()));
@@ -663,7 +614,10 @@ impl AuthBuilder {
                 return Err(ConfigError::DuplicateProvider(id.to_owned()));
             }
             match p {
-                Provider::OAuth(o) => o.validate()?,
+                Provider::OAuth(o) => o.validate().map_err(|reason| ConfigError::InvalidProvider {
+                    id: o.id.clone(),
+                    reason,
+                })?,
                 // 0 is allowed: links that expire at once (tests use it).
                 Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
                 _ => {}
@@ -697,7 +651,9 @@ impl AuthBuilder {
                 return Err(ConfigError::InvalidPage(page.clone()));
             }
         }
-        self.theme.validate()?;
+        if let Some(bad) = self.theme.invalid() {
+            return Err(ConfigError::InvalidTheme(bad.to_owned()));
+        }
         let strategy = self.strategy.unwrap_or(if self.adapter.is_some() {
             SessionStrategy::Database
         } else {
@@ -740,9 +696,11 @@ impl AuthBuilder {
         let proxies = crate::client_addr::TrustedProxies::parse(
             self.trusted_proxies.as_deref().unwrap_or_default(),
             per_client_limits,
-        )?;
+        )
+        .map_err(|bad| ConfigError::InvalidTrustedProxy(bad.to_owned()))?;
 
-        let providers_json = crate::routes::providers::render(&self.providers, &url);
+        let providers_json = crate::providers::wire::render(&self.providers, &url);
+        let refresher = crate::refresh::Refresher::new(&self.providers, http.clone());
         let config = Config {
             url,
             trust_host,
@@ -767,13 +725,11 @@ impl AuthBuilder {
             rate_limits: self.rate_limits,
             limiter: Default::default(),
             proxies,
-            refreshes: Default::default(),
+            refresher,
             providers_json,
             secrets: self.secrets,
         };
-        Ok(Auth {
-            config: Arc::new(config),
-        })
+        Ok(config)
     }
 }
 
@@ -837,24 +793,7 @@ fn default_http_client() -> Result<Arc<dyn HttpClient>, ConfigError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn base_url_rules() {
-        let u = BaseUrl::parse("http://localhost:3000").unwrap();
-        assert_eq!(
-            (u.origin.as_str(), u.path.as_str()),
-            ("http://localhost:3000", "/api/auth")
-        );
-        let u = BaseUrl::parse("app.example.com/custom/auth/").unwrap();
-        assert_eq!(u.base, "https://app.example.com/custom/auth");
-        let refusal = |raw: &str| match BaseUrl::parse(raw) {
-            Err(ConfigError::InvalidUrl { url, reason }) if url == raw => reason,
-            other => panic!("{raw}: expected InvalidUrl, got {other:?}"),
-        };
-        assert_eq!(refusal("ftp://x"), "must be an http(s) URL");
-        assert!(refusal("http://[").contains("invalid IPv6 address"));
-        assert_eq!(refusal("https://u:p@x.com"), "must not contain credentials");
-    }
+    use crate::Auth;
 
     #[test]
     fn build_refuses_bad_configuration() {

@@ -4,11 +4,12 @@ use std::borrow::Cow;
 use std::time::SystemTime;
 
 use crate::ErrorCode;
-use crate::config::{BaseUrl, Config, CookieProfile};
+use crate::config::{Config, CookieProfile};
 use crate::csrf::Csrf;
 use crate::providers::Provider;
 use crate::redirect;
 use crate::request::AuthRequest;
+use crate::url::BaseUrl;
 
 /// The state one request carries through its route: built once by the preamble, then
 /// only read.

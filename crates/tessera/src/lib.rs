@@ -55,6 +55,7 @@ mod routes;
 mod secret;
 pub mod session;
 mod signin;
+mod url;
 mod user;
 
 use std::borrow::Cow;
@@ -75,6 +76,7 @@ pub use tessera_protocol::{ErrorCode, Session, SessionUser};
 pub use user::{Account, AccountType, User};
 
 use config::Config;
+use oauth::TokenSet;
 use preamble::{Preamble, Ready};
 
 /// The authentication engine. Cheap to clone (an `Arc` inside); build one with
@@ -178,7 +180,7 @@ impl Auth {
         let url = self.config.request_url(headers).ok()?;
         let profile = self.config.profile(&url);
         let cookies = cookies::RequestCookies::from_headers(headers);
-        session::read(&self.config, profile, &cookies, SystemTime::now()).await
+        session::read::read(&self.config, profile, &cookies, SystemTime::now()).await
     }
 
     /// The decoded session token for a request (`getToken`): the session cookie, or else
@@ -214,5 +216,69 @@ impl Auth {
     /// The name of the session cookie for the configured URL.
     pub fn session_cookie_name(&self) -> &str {
         &self.config.profile(&self.config.url).cookies.session_token.name
+    }
+
+    /// A usable access token for a user's account with an OAuth provider: the stored one
+    /// while it is valid for at least another
+    /// [`EXPIRY_SKEW_SECS`](refresh::EXPIRY_SKEW_SECS) (or has no expiry), else a new one
+    /// from the provider's token endpoint (`grant_type=refresh_token`), stored in the
+    /// account together with its expiry and, when the provider rotates it, the new refresh
+    /// token. Needs an adapter (database sessions, or JWT sessions with an
+    /// adapter storing the accounts).
+    ///
+    /// Single-flight: concurrent calls for one account make one request to the provider
+    /// and all receive its result (or its error).
+    ///
+    /// From an axum handler (`tessera-axum`):
+    ///
+    /// ```ignore
+    /// use axum::{extract::State, http::{HeaderMap, StatusCode}};
+    /// use tessera::{Auth, TokenError};
+    ///
+    /// async fn repos(State(auth): State<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
+    ///     let session = auth.session(&headers).await.ok_or(StatusCode::UNAUTHORIZED)?;
+    ///     // The `session` callback put the user id there (database sessions do by default).
+    ///     let user_id = session.user.and_then(|u| u.extra.get("id")?.as_str().map(str::to_owned))
+    ///         .ok_or(StatusCode::UNAUTHORIZED)?;
+    ///     let token = match auth.access_token(&user_id, "github").await {
+    ///         Ok(t) => t,
+    ///         // Revoked or already used: the user must sign in with the provider again.
+    ///         Err(TokenError::Provider { .. } | TokenError::NoRefreshToken) => {
+    ///             return Err(StatusCode::UNAUTHORIZED)
+    ///         }
+    ///         Err(_) => return Err(StatusCode::BAD_GATEWAY),
+    ///     };
+    ///     Ok(format!("Bearer {}", token.access_token)) // call the provider's API with it
+    /// }
+    /// ```
+    pub async fn access_token(&self, user_id: &str, provider_id: &str) -> Result<AccessToken, TokenError> {
+        let config = &*self.config;
+        config
+            .refresher
+            .access_token(config.adapter.clone(), user_id, provider_id)
+            .await
+    }
+
+    /// Refreshes a token set kept outside the database (in the JWT, from the `jwt`
+    /// callback): POSTs `grant_type=refresh_token` to the provider's token endpoint and
+    /// returns the new set, whose `refresh_token` is the rotated one or else
+    /// `refresh_token` itself, so it is always the one to keep. Needs no adapter.
+    ///
+    /// Single-flight by refresh token: concurrent calls with the same refresh token make
+    /// one request and all receive its result. Inside the `jwt` callback, use
+    /// [`JwtArgs::refresher`](crate::callbacks::JwtArgs::refresher), which does the same.
+    pub async fn refresh_token_set(&self, provider_id: &str, refresh_token: &str) -> Result<TokenSet, TokenError> {
+        refresh::TokenRefresher::new(&self.config.refresher)
+            .refresh_token_set(provider_id, refresh_token)
+            .await
+    }
+}
+
+impl AuthBuilder {
+    /// Validates everything and derives the keys.
+    pub fn build(self) -> Result<Auth, ConfigError> {
+        Ok(Auth {
+            config: Arc::new(self.into_config()?),
+        })
     }
 }

@@ -19,10 +19,11 @@ use bytes::Bytes;
 use http::{HeaderMap, Method, StatusCode};
 use tessera_protocol::Action;
 
-use crate::config::{BaseUrl, Config};
+use crate::config::Config;
 use crate::pages;
 use crate::request::AuthRequest;
 use crate::response::AuthResponse;
+use crate::url::BaseUrl;
 
 /// Why a request was refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

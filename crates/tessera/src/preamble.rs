@@ -12,12 +12,13 @@ use http::{HeaderMap, HeaderValue, StatusCode};
 use tessera_protocol::Action;
 
 use crate::allowed_hosts::HostNotAllowed;
-use crate::config::{BaseUrl, Config};
+use crate::config::Config;
 use crate::csrf::Csrf;
 use crate::ctx::Ctx;
 use crate::request::{AuthRequest, RequestError};
 use crate::response::AuthResponse;
 use crate::session::jwt::Compat;
+use crate::url::BaseUrl;
 use crate::{origin_check, pages, rate_limit, redirect, routes};
 
 /// The outcome of the preamble.

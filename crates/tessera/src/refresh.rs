@@ -17,7 +17,6 @@ use serde_json::{Map, Value};
 
 use crate::Account;
 use crate::adapter::{Adapter, AdapterError};
-use crate::config::Config;
 use crate::oauth::token::{self, EndpointError, TokenRequest};
 use crate::oauth::{HttpClient, TokenSet};
 use crate::providers::{OAuthProvider, Provider};
@@ -168,38 +167,56 @@ impl<T: Clone + Send + Sync + 'static> FlightMap<T> {
     }
 }
 
-/// The refreshes in flight, shared by clones of an [`Auth`](crate::Auth).
-#[derive(Default)]
-pub(crate) struct Flights {
+/// What provider token refreshes need: the OAuth providers, the outbound HTTP client,
+/// and the refreshes in flight. Built with the configuration (which owns it), so clones of
+/// an [`Auth`](crate::Auth) share the flights.
+pub(crate) struct Refresher {
+    providers: Vec<OAuthProvider>,
+    http: Option<Arc<dyn HttpClient>>,
     accounts: Arc<FlightMap<AccessToken>>,
     token_sets: Arc<FlightMap<TokenSet>>,
 }
 
-impl std::fmt::Debug for Flights {
+impl std::fmt::Debug for Refresher {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Flights")
+        f.debug_struct("Refresher")
             .field("accounts", &self.accounts.lock().len())
             .field("token_sets", &self.token_sets.lock().len())
-            .finish()
+            .finish_non_exhaustive()
     }
 }
 
-fn oauth_provider(config: &Config, id: &str) -> Result<OAuthProvider, TokenError> {
-    config
-        .providers
-        .iter()
-        .find_map(|p| match p {
-            Provider::OAuth(o) if o.id == id => Some(o.clone()),
-            _ => None,
-        })
-        .ok_or_else(|| TokenError::UnknownProvider(id.to_owned()))
-}
+impl Refresher {
+    /// The refresher of a configuration: its OAuth providers (clones share their
+    /// discovery and JWKS caches) and its HTTP client.
+    pub(crate) fn new(providers: &[Provider], http: Option<Arc<dyn HttpClient>>) -> Refresher {
+        Refresher {
+            providers: providers
+                .iter()
+                .filter_map(|p| match p {
+                    Provider::OAuth(o) => Some(o.clone()),
+                    _ => None,
+                })
+                .collect(),
+            http,
+            accounts: Arc::default(),
+            token_sets: Arc::default(),
+        }
+    }
 
-fn http_client(config: &Config) -> Result<Arc<dyn HttpClient>, TokenError> {
-    config
-        .http
-        .clone()
-        .ok_or_else(|| TokenError::Request("no HTTP client configured".into()))
+    fn oauth_provider(&self, id: &str) -> Result<OAuthProvider, TokenError> {
+        self.providers
+            .iter()
+            .find(|o| o.id == id)
+            .cloned()
+            .ok_or_else(|| TokenError::UnknownProvider(id.to_owned()))
+    }
+
+    fn http_client(&self) -> Result<Arc<dyn HttpClient>, TokenError> {
+        self.http
+            .clone()
+            .ok_or_else(|| TokenError::Request("no HTTP client configured".into()))
+    }
 }
 
 fn text<'a>(extra: &'a Map<String, Value>, key: &str) -> Option<&'a str> {
@@ -262,51 +279,24 @@ async fn find_account(
         })
 }
 
-impl crate::Auth {
-    /// A usable access token for a user's account with an OAuth provider: the stored one
-    /// while it is valid for at least another [`EXPIRY_SKEW_SECS`] (or has no expiry),
-    /// else a new one from the provider's token endpoint (`grant_type=refresh_token`),
-    /// stored in the account together with its expiry and, when the provider rotates it,
-    /// the new refresh token. Needs an adapter (database sessions, or JWT sessions with an
-    /// adapter storing the accounts).
-    ///
-    /// Single-flight: concurrent calls for one account make one request to the provider
-    /// and all receive its result (or its error).
-    ///
-    /// From an axum handler (`tessera-axum`):
-    ///
-    /// ```ignore
-    /// use axum::{extract::State, http::{HeaderMap, StatusCode}};
-    /// use tessera::{Auth, TokenError};
-    ///
-    /// async fn repos(State(auth): State<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
-    ///     let session = auth.session(&headers).await.ok_or(StatusCode::UNAUTHORIZED)?;
-    ///     // The `session` callback put the user id there (database sessions do by default).
-    ///     let user_id = session.user.and_then(|u| u.extra.get("id")?.as_str().map(str::to_owned))
-    ///         .ok_or(StatusCode::UNAUTHORIZED)?;
-    ///     let token = match auth.access_token(&user_id, "github").await {
-    ///         Ok(t) => t,
-    ///         // Revoked or already used: the user must sign in with the provider again.
-    ///         Err(TokenError::Provider { .. } | TokenError::NoRefreshToken) => {
-    ///             return Err(StatusCode::UNAUTHORIZED)
-    ///         }
-    ///         Err(_) => return Err(StatusCode::BAD_GATEWAY),
-    ///     };
-    ///     Ok(format!("Bearer {}", token.access_token)) // call the provider's API with it
-    /// }
-    /// ```
-    pub async fn access_token(&self, user_id: &str, provider_id: &str) -> Result<AccessToken, TokenError> {
-        let config = &*self.config;
-        let adapter = config.adapter.clone().ok_or(TokenError::NoAdapter)?;
-        let provider = oauth_provider(config, provider_id)?;
+impl Refresher {
+    /// [`Auth::access_token`](crate::Auth::access_token), with the configuration's adapter.
+    pub(crate) async fn access_token(
+        &self,
+        adapter: Option<Arc<dyn Adapter>>,
+        user_id: &str,
+        provider_id: &str,
+    ) -> Result<AccessToken, TokenError> {
+        let adapter = adapter.ok_or(TokenError::NoAdapter)?;
+        let provider = self.oauth_provider(provider_id)?;
         let account = find_account(&*adapter, user_id, provider_id, None).await?;
         if let Some(token) = fresh(&account, unix(SystemTime::now())) {
             return Ok(token);
         }
-        let http = http_client(config)?;
+        let http = self.http_client()?;
         let key = format!("{}\0{}", account.provider, account.provider_account_id);
         let user_id = user_id.to_owned();
-        let flight = config.refreshes.accounts.join(key, move || async move {
+        let flight = self.accounts.join(key, move || async move {
             // Read again: a refresh that completed since the first read stored new tokens
             // (and may have used up the refresh token read then).
             let mut account = find_account(
@@ -336,20 +326,6 @@ impl crate::Auth {
             })
         });
         flight.await
-    }
-
-    /// Refreshes a token set kept outside the database (in the JWT, from the `jwt`
-    /// callback): POSTs `grant_type=refresh_token` to the provider's token endpoint and
-    /// returns the new set, whose `refresh_token` is the rotated one or else
-    /// `refresh_token` itself, so it is always the one to keep. Needs no adapter.
-    ///
-    /// Single-flight by refresh token: concurrent calls with the same refresh token make
-    /// one request and all receive its result. Inside the `jwt` callback, use
-    /// [`JwtArgs::refresher`](crate::callbacks::JwtArgs::refresher), which does the same.
-    pub async fn refresh_token_set(&self, provider_id: &str, refresh_token: &str) -> Result<TokenSet, TokenError> {
-        TokenRefresher::new(&self.config)
-            .refresh_token_set(provider_id, refresh_token)
-            .await
     }
 }
 
@@ -399,7 +375,7 @@ impl crate::Auth {
 /// ```
 #[derive(Clone, Copy)]
 pub struct TokenRefresher<'a> {
-    config: &'a Config,
+    refresher: &'a Refresher,
 }
 
 impl std::fmt::Debug for TokenRefresher<'_> {
@@ -409,18 +385,18 @@ impl std::fmt::Debug for TokenRefresher<'_> {
 }
 
 impl<'a> TokenRefresher<'a> {
-    pub(crate) fn new(config: &'a Config) -> TokenRefresher<'a> {
-        TokenRefresher { config }
+    pub(crate) fn new(refresher: &'a Refresher) -> TokenRefresher<'a> {
+        TokenRefresher { refresher }
     }
 
     /// See [`Auth::refresh_token_set`](crate::Auth::refresh_token_set).
     pub async fn refresh_token_set(&self, provider_id: &str, refresh_token: &str) -> Result<TokenSet, TokenError> {
-        let config = self.config;
-        let provider = oauth_provider(config, provider_id)?;
-        let http = http_client(config)?;
+        let refresher = self.refresher;
+        let provider = refresher.oauth_provider(provider_id)?;
+        let http = refresher.http_client()?;
         let key = format!("{provider_id}\0{refresh_token}");
         let refresh_token = refresh_token.to_owned();
-        let flight = config.refreshes.token_sets.join(key, move || async move {
+        let flight = refresher.token_sets.join(key, move || async move {
             request_refresh(&*http, &provider, &refresh_token).await
         });
         flight.await

@@ -7,4 +7,5 @@
 mod common;
 
 mod client;
+mod layering;
 mod store;

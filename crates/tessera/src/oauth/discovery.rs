@@ -1,11 +1,10 @@
 //! OpenID Connect discovery (`<issuer>/.well-known/openid-configuration`) and the
 //! endpoint set a provider works with.
 
-use bytes::Bytes;
-use http::header::ACCEPT;
 use serde::Deserialize;
-use serde_json::{Map, Value};
+use serde_json::Value;
 
+use super::http_client::get_json;
 use super::{FlowError, HttpClient};
 
 /// The endpoints of an authorization server: discovered, or configured statically.
@@ -60,39 +59,11 @@ pub(crate) async fn discover(http: &dyn HttpClient, issuer: &str) -> Result<Meta
         .chain([meta.userinfo_endpoint.as_ref(), meta.jwks_uri.as_ref()])
         .flatten()
     {
-        if !crate::providers::oauth::is_http_url(endpoint) {
+        if !crate::url::is_http_url(endpoint) {
             return Err(FlowError::new(format!("discovery: invalid endpoint URL {endpoint:?}")));
         }
     }
     Ok(meta)
-}
-
-/// `GET url` with `Accept: application/json` (and a bearer token), expecting a JSON object.
-pub(crate) async fn get_json(
-    http: &dyn HttpClient,
-    url: &str,
-    bearer: Option<&str>,
-) -> Result<Map<String, Value>, FlowError> {
-    match get_json_value(http, url, bearer).await? {
-        Value::Object(m) => Ok(m),
-        _ => Err(FlowError::new(format!("GET {url}: the response is not a JSON object"))),
-    }
-}
-
-/// `GET url` with `Accept: application/json` (and a bearer token): any JSON value.
-pub(crate) async fn get_json_value(http: &dyn HttpClient, url: &str, bearer: Option<&str>) -> Result<Value, FlowError> {
-    let mut req = http::Request::get(url).header(ACCEPT, "application/json");
-    if let Some(token) = bearer {
-        req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
-    }
-    let req = req
-        .body(Bytes::new())
-        .map_err(|e| FlowError::new(format!("GET {url}: {e}")))?;
-    let res = http.execute(req).await?;
-    if !res.status().is_success() {
-        return Err(FlowError::new(format!("GET {url}: HTTP {}", res.status())));
-    }
-    serde_json::from_slice(res.body()).map_err(|_| FlowError::new(format!("GET {url}: the response is not JSON")))
 }
 
 #[cfg(test)]

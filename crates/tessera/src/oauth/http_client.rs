@@ -2,6 +2,10 @@
 //! [`crate::AuthBuilder::http_client`] (tests intercept requests this way).
 
 use bytes::Bytes;
+use http::header::ACCEPT;
+use serde_json::{Map, Value};
+
+use super::FlowError;
 
 /// An outbound request (`http::Request` with the whole body).
 pub type HttpRequest = http::Request<Bytes>;
@@ -37,6 +41,34 @@ pub struct HttpError(pub String);
 pub trait HttpClient: Send + Sync + 'static {
     /// Sends one request and returns the whole response.
     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
+}
+
+/// `GET url` with `Accept: application/json` (and a bearer token), expecting a JSON object.
+pub(crate) async fn get_json(
+    http: &dyn HttpClient,
+    url: &str,
+    bearer: Option<&str>,
+) -> Result<Map<String, Value>, FlowError> {
+    match get_json_value(http, url, bearer).await? {
+        Value::Object(m) => Ok(m),
+        _ => Err(FlowError::new(format!("GET {url}: the response is not a JSON object"))),
+    }
+}
+
+/// `GET url` with `Accept: application/json` (and a bearer token): any JSON value.
+pub(crate) async fn get_json_value(http: &dyn HttpClient, url: &str, bearer: Option<&str>) -> Result<Value, FlowError> {
+    let mut req = http::Request::get(url).header(ACCEPT, "application/json");
+    if let Some(token) = bearer {
+        req = req.header(http::header::AUTHORIZATION, format!("Bearer {token}"));
+    }
+    let req = req
+        .body(Bytes::new())
+        .map_err(|e| FlowError::new(format!("GET {url}: {e}")))?;
+    let res = http.execute(req).await?;
+    if !res.status().is_success() {
+        return Err(FlowError::new(format!("GET {url}: HTTP {}", res.status())));
+    }
+    serde_json::from_slice(res.body()).map_err(|_| FlowError::new(format!("GET {url}: the response is not JSON")))
 }
 
 /// The largest response body read from an identity provider.

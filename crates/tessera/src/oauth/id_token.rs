@@ -48,7 +48,7 @@ impl JwksCache {
     }
 
     async fn fetch(&self, http: &dyn HttpClient, uri: &str) -> Result<Arc<Vec<Jwk>>, FlowError> {
-        let doc = super::discovery::get_json(http, uri, None).await?;
+        let doc = super::http_client::get_json(http, uri, None).await?;
         let keys: Vec<Jwk> = doc
             .get("keys")
             .and_then(Value::as_array)

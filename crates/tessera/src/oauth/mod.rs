@@ -1,11 +1,12 @@
 //! The outbound side of OAuth 2 / OpenID Connect: the injectable [`HttpClient`], issuer
 //! discovery, the token exchange, userinfo, and the ID-token check.
 //!
-//! The flow itself (routes, check cookies, account handling) lives in
-//! [`crate::providers::oauth`].
+//! The bottom of the OAuth stack: it depends only on leaves (randomness, secrets, URLs).
+//! The provider configuration is [`crate::providers::oauth`]; the flow itself (check
+//! cookies, account handling) is the sign-in layer's.
 
 pub(crate) mod discovery;
-mod http_client;
+pub(crate) mod http_client;
 pub(crate) mod id_token;
 pub(crate) mod token;
 

@@ -2,78 +2,20 @@
 //! Plain HTML forms: they work without JavaScript, and keep NextAuth's field names and
 //! targets so custom pages can copy them (spec §10).
 
+pub(crate) mod html;
+pub(crate) mod theme;
+
+pub use html::escape_html;
+pub use theme::{ColorScheme, Theme};
+
 use askama::Template;
 use http::StatusCode;
 
 use crate::ErrorCode;
-use crate::config::{BaseUrl, ConfigError};
 use crate::ctx::Ctx;
 use crate::providers::style::{hex_to_rgba, is_css_color, is_logo, logo_url};
 use crate::providers::{Provider, ProviderStyle};
-
-/// Light, dark, or following the visitor's system setting.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum ColorScheme {
-    /// Follow `prefers-color-scheme` (default).
-    #[default]
-    Auto,
-    /// Always light.
-    Light,
-    /// Always dark.
-    Dark,
-}
-
-/// The look of the built-in pages.
-///
-/// ```
-/// use tessera::pages::{Theme, ColorScheme};
-/// let theme = Theme {
-///     color_scheme: ColorScheme::Dark,
-///     brand_color: Some("#7c3aed".into()),
-///     logo: Some("/logo.svg".into()),
-///     button_text: Some("#ffffff".into()),
-/// };
-/// let auth = tessera::Auth::builder().secret("0123456789abcdef").theme(theme).build();
-/// assert!(auth.is_ok());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
-pub struct Theme {
-    /// Colour scheme.
-    pub color_scheme: ColorScheme,
-    /// Accent colour of buttons and links (a CSS colour such as `#346df1`).
-    pub brand_color: Option<String>,
-    /// URL of a logo shown above the card.
-    pub logo: Option<String>,
-    /// Text colour on brand-coloured buttons.
-    pub button_text: Option<String>,
-}
-
-impl Theme {
-    pub(crate) fn validate(&self) -> Result<(), ConfigError> {
-        let css_ok = |v: &str| {
-            !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b"#(),.% ".contains(&b))
-        };
-        for c in [&self.brand_color, &self.button_text].into_iter().flatten() {
-            if !css_ok(c) {
-                return Err(ConfigError::InvalidTheme(c.clone()));
-            }
-        }
-        if let Some(logo) = &self.logo
-            && !crate::redirect::is_valid_callback_url(logo)
-        {
-            return Err(ConfigError::InvalidTheme(logo.clone()));
-        }
-        Ok(())
-    }
-
-    fn scheme(&self) -> &'static str {
-        match self.color_scheme {
-            ColorScheme::Auto => "auto",
-            ColorScheme::Light => "light",
-            ColorScheme::Dark => "dark",
-        }
-    }
-}
+use crate::url::BaseUrl;
 
 struct Layout<'a> {
     title: &'a str,
@@ -224,26 +166,6 @@ pub fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
             "Unable to sign in."
         }
     }
-}
-
-/// Escapes text for HTML element content and quoted attribute values.
-///
-/// ```
-/// assert_eq!(tessera::pages::escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-/// ```
-pub fn escape_html(s: &str) -> String {
-    let mut out = String::with_capacity(s.len());
-    for c in s.chars() {
-        match c {
-            '&' => out.push_str("&amp;"),
-            '<' => out.push_str("&lt;"),
-            '>' => out.push_str("&gt;"),
-            '"' => out.push_str("&quot;"),
-            '\'' => out.push_str("&#39;"),
-            c => out.push(c),
-        }
-    }
-    out
 }
 
 fn render(t: &impl Template) -> String {

@@ -5,6 +5,7 @@ pub mod email;
 pub mod oauth;
 pub mod presets;
 pub mod style;
+pub(crate) mod wire;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
 pub use email::{DevMailer, EmailProvider, Mailer};

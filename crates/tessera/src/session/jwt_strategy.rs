@@ -41,7 +41,7 @@ pub(crate) async fn run_callbacks(
         trigger,
         is_new_user: None,
         session: data,
-        refresher: crate::refresh::TokenRefresher::new(config),
+        refresher: crate::refresh::TokenRefresher::new(&config.refresher),
     };
     let token = match config.callbacks.jwt(args).await {
         Ok(t) => t,

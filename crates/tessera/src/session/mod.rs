@@ -4,6 +4,7 @@
 pub(crate) mod database;
 pub mod jwt;
 pub(crate) mod jwt_strategy;
+pub(crate) mod read;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -26,34 +27,6 @@ impl std::fmt::Debug for SessionStore {
             SessionStore::Jwt => "Jwt",
             SessionStore::Database(_) => "Database",
         })
-    }
-}
-
-/// Reads the session of a request without writing cookies or the database (server-side
-/// session access, `Auth::session`).
-pub(crate) async fn read(
-    config: &crate::config::Config,
-    profile: &crate::config::CookieProfile,
-    cookies: &crate::cookies::RequestCookies,
-    now: SystemTime,
-) -> Option<tessera_protocol::Session> {
-    let raw = cookies.chunked(&profile.cookies.session_token.name)?;
-    match &config.store {
-        SessionStore::Database(adapter) => {
-            match database::lookup(config, adapter.as_ref(), &raw, database::Access::ServerRead, now).await {
-                Ok(found) => found.map(|(session, _)| session),
-                Err(e) => {
-                    tracing::error!(error = %e, "database session read failed");
-                    None
-                }
-            }
-        }
-        SessionStore::Jwt => {
-            let token = jwt_strategy::decode(profile, &raw, now)?;
-            jwt_strategy::run_callbacks(config, token, None, None, now)
-                .await
-                .map(|(session, _)| session)
-        }
     }
 }
 

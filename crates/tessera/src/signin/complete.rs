@@ -78,7 +78,7 @@ async fn issue_jwt(
         trigger: Some(trigger),
         is_new_user,
         session: None,
-        refresher: crate::refresh::TokenRefresher::new(config),
+        refresher: crate::refresh::TokenRefresher::new(&config.refresher),
     };
     let mut token = config.callbacks.jwt(args).await?;
     let value = ctx

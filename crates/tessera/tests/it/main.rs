@@ -10,6 +10,7 @@ mod common;
 mod database;
 mod email;
 mod interop_node;
+mod layering;
 mod oauth;
 #[cfg(feature = "reqwest")]
 mod oidc_e2e;

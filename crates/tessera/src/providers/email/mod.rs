@@ -7,7 +7,8 @@ use std::time::SystemTime;
 
 use unicode_normalization::UnicodeNormalization;
 
-use crate::pages::{Theme, escape_html};
+use crate::pages::html::escape_html;
+use crate::pages::theme::Theme;
 
 /// An address that is not acceptable (spec §7.2 and security invariant 2).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -2,7 +2,7 @@
 
 use super::{OAuthProvider, env, required, text};
 use crate::oauth::HttpClient;
-use crate::oauth::discovery::get_json_value;
+use crate::oauth::http_client::get_json_value;
 use crate::providers::oauth::ProfileHook;
 use crate::providers::{Check, ProfileError, ProviderStyle, TokenSet};
 use crate::{Secret, User};
