@@ -2,24 +2,24 @@
 //!
 //! * [`routes`] serves the REST API under the base path (`/api/auth` by default);
 //! * [`layer`] makes the [`Auth`] available to the extractors;
-//! * [`Session`] (401 when signed out) and [`MaybeSession`] read the session the way
-//!   `GET /session` does: the `getServerSession` of Rust;
+//! * [`AuthSession`] (401 when signed out) and `Option<AuthSession>` read the session the
+//!   way `GET /session` does: the `getServerSession` of Rust;
 //! * [`require_session`] redirects signed-out visitors to the sign-in page with a
 //!   `callbackUrl` back to where they were.
 //!
 //! ```
 //! use axum::{Router, routing::get, middleware};
 //! use tessera::Auth;
-//! use tessera_axum::{MaybeSession, Session};
+//! use tessera_axum::AuthSession;
 //!
-//! async fn home(MaybeSession(session): MaybeSession) -> String {
-//!     match session.and_then(|s| s.user).and_then(|u| u.name) {
+//! async fn home(session: Option<AuthSession>) -> String {
+//!     match session.and_then(|AuthSession(s)| s.user).and_then(|u| u.name) {
 //!         Some(name) => format!("Hello, {name}"),
 //!         None => "Hello, stranger".into(),
 //!     }
 //! }
 //!
-//! async fn dashboard(Session(session): Session) -> String {
+//! async fn dashboard(AuthSession(session): AuthSession) -> String {
 //!     format!("{session:?}")
 //! }
 //!
@@ -56,8 +56,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
         .route_service(&base, service)
 }
 
-/// Puts the [`Auth`] in every request's extensions, for [`Session`], [`MaybeSession`]
-/// and [`require_session`]. Apply it with `Router::layer`, outermost.
+/// Puts the [`Auth`] in every request's extensions, for [`AuthSession`] and
+/// [`require_session`]. Apply it with `Router::layer`, outermost.
 pub fn layer(auth: Auth) -> axum::Extension<Auth> {
     axum::Extension(auth)
 }
@@ -163,37 +163,31 @@ async fn resolve(parts: &mut Parts) -> Result<Option<tessera::Session>, SessionR
 }
 
 /// The signed-in session; rejects with 401 when there is none.
+///
+/// Take `Option<AuthSession>` for "signed in or not" (never rejects for a signed-out
+/// visitor), and `AuthSession` behind [`require_session`], where signed-out visitors have
+/// already been redirected.
+///
+/// The name tells it apart from [`tessera::Session`], the session it holds.
 #[derive(Debug, Clone)]
-pub struct Session(pub tessera::Session);
+pub struct AuthSession(pub tessera::Session);
 
-/// The session, if any.
-#[derive(Debug, Clone)]
-pub struct MaybeSession(pub Option<tessera::Session>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Session {
+impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         resolve(parts)
             .await?
-            .map(Session)
+            .map(AuthSession)
             .ok_or(SessionRejection::Unauthenticated)
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
+impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthSession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(resolve(parts).await?.map(Session))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
-    type Rejection = SessionRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(MaybeSession(resolve(parts).await?))
+        Ok(resolve(parts).await?.map(AuthSession))
     }
 }
 

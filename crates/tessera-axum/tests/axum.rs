@@ -8,7 +8,7 @@ use axum::{Router, middleware};
 use http::{Request, StatusCode};
 use tessera::providers::{Credentials, CredentialsProvider};
 use tessera::{Auth, Token, User};
-use tessera_axum::{MaybeSession, Session};
+use tessera_axum::AuthSession;
 use tower::ServiceExt;
 
 fn auth() -> Auth {
@@ -27,20 +27,16 @@ fn app(auth: &Auth) -> Router {
     Router::new()
         .route(
             "/private",
-            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
         )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
         .route(
             "/me",
-            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
-        )
-        .route(
-            "/maybe",
-            get(|MaybeSession(s): MaybeSession| async move { if s.is_some() { "yes" } else { "no" } }),
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
         )
         .route(
             "/opt",
-            get(|s: Option<Session>| async move { if s.is_some() { "yes" } else { "no" } }),
+            get(|s: Option<AuthSession>| async move { if s.is_some() { "yes" } else { "no" } }),
         )
         .merge(tessera_axum::routes(auth))
         .layer(tessera_axum::layer(auth.clone()))
@@ -76,8 +72,6 @@ async fn extractors_read_the_session() {
     let (status, _, body) = call(&app, without("/me")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("Not signed in"));
-    assert_eq!(call(&app, with("/maybe")).await.2, "yes");
-    assert_eq!(call(&app, without("/maybe")).await.2, "no");
     assert_eq!(call(&app, with("/opt")).await.2, "yes");
     assert_eq!(call(&app, without("/opt")).await.2, "no");
 }
@@ -117,7 +111,7 @@ async fn auth_routes_are_served_under_the_base_path() {
 
 #[tokio::test]
 async fn a_missing_layer_is_explained() {
-    let app: Router = Router::new().route("/me", get(|Session(_): Session| async { "x" }));
+    let app: Router = Router::new().route("/me", get(|AuthSession(_): AuthSession| async { "x" }));
     let (status, _, body) = call(&app, Request::get("/me").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("tessera_axum::layer"), "{body}");

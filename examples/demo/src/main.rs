@@ -24,7 +24,7 @@ use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionA
 use tessera::providers::email::{DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
-use tessera_axum::MaybeSession;
+use tessera_axum::AuthSession;
 
 /// Applies a `name` sent by `update()` after validating it (in the JWT, or in the
 /// database for database sessions), and exposes the user id.
@@ -193,19 +193,17 @@ fn app(auth: Auth) -> Router {
     Router::new()
         .route(
             "/protected",
-            get(move |MaybeSession(s): MaybeSession| async move { Html(pages::protected(&base, s.as_ref())) }),
+            get(move |AuthSession(s): AuthSession| async move { Html(pages::protected(&base, &s)) }),
         )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
         .route(
             "/",
-            get(move |MaybeSession(s): MaybeSession| async move {
+            get(move |s: Option<AuthSession>| async move {
+                let s = s.map(|AuthSession(s)| s);
                 Html(pages::home(&home_base, s.as_ref(), &demo_user, &demo_password))
             }),
         )
-        .route(
-            "/api/me",
-            get(|tessera_axum::Session(s): tessera_axum::Session| async move { Json(s) }),
-        )
+        .route("/api/me", get(|AuthSession(s): AuthSession| async move { Json(s) }))
         .route("/health", get(|| async { "ok" }))
         .route(
             "/leptos",
@@ -245,7 +243,8 @@ async fn leptos_file(name: &str) -> axum::response::Response {
 /// The Leptos app's page with the visitor's session embedded
 /// ([`tessera::protocol::embed::session_script`]): the app starts signed in or out at
 /// once, without a loading state or a first `GET /session`.
-async fn leptos_index(MaybeSession(session): MaybeSession) -> axum::response::Response {
+async fn leptos_index(session: Option<AuthSession>) -> axum::response::Response {
+    let session = session.map(|AuthSession(s)| s);
     use axum::response::IntoResponse;
     let Ok(html) = tokio::fs::read_to_string(leptos_dir().join("index.html")).await else {
         return Html(pages::leptos_missing()).into_response();

@@ -80,8 +80,8 @@ or by email: without <code>EMAIL_SERVER</code> the sign-in link is printed in th
     layout("Home", &body)
 }
 
-pub(crate) fn protected(base: &str, session: Option<&Session>) -> String {
-    let (name, _) = session.map(who).unwrap_or_default();
+pub(crate) fn protected(base: &str, session: &Session) -> String {
+    let (name, _) = who(session);
     layout(
         "Protected",
         &format!(
