@@ -1,7 +1,8 @@
 //! axum integration for [Tessera](tessera).
 //!
-//! * [`routes`] serves the REST API under the base path (`/api/auth` by default);
-//! * [`layer`] makes the [`Auth`] available to the extractors;
+//! * [`RouterExt::with_auth`] mounts the REST API under the base path (`/api/auth` by
+//!   default) and makes the [`Auth`] available to the extractors, in one call
+//!   ([`routes`] and [`layer`] are its two halves, for apps that place them apart);
 //! * [`AuthSession`] (401 when signed out) and `Option<AuthSession>` read the session the
 //!   way `GET /session` does: the `getServerSession` of Rust;
 //! * [`require_session`] redirects signed-out visitors to the sign-in page with a
@@ -10,7 +11,7 @@
 //! ```
 //! use axum::{Router, routing::get, middleware};
 //! use tessera::Auth;
-//! use tessera_axum::AuthSession;
+//! use tessera_axum::{AuthSession, RouterExt};
 //!
 //! async fn home(session: Option<AuthSession>) -> String {
 //!     match session.and_then(|AuthSession(s)| s.user).and_then(|u| u.name) {
@@ -28,8 +29,7 @@
 //!     .route("/dashboard", get(dashboard))
 //!     .route_layer(middleware::from_fn(tessera_axum::require_session))
 //!     .route("/", get(home))
-//!     .merge(tessera_axum::routes(&auth))
-//!     .layer(tessera_axum::layer(auth));
+//!     .with_auth(auth); // last: the REST API, and the Auth for every route above
 //! ```
 
 use std::convert::Infallible;
@@ -47,7 +47,37 @@ use http::StatusCode;
 use http::request::Parts;
 use tessera::Auth;
 
+/// Mounting Tessera on an [`axum::Router`] in one call.
+pub trait RouterExt<S> {
+    /// Merges the REST API ([`routes`]) and then applies [`layer`] around the whole
+    /// router, so every route added before it, the extractors and [`require_session`]
+    /// find the [`Auth`]. Call it last: routes added after it do not get the layer.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tessera_axum::{AuthSession, RouterExt};
+    ///
+    /// let auth = tessera::Auth::builder().secret("0123456789abcdef").build().unwrap();
+    /// let app: Router = Router::new()
+    ///     .route("/me", get(|AuthSession(s): AuthSession| async move { format!("{s:?}") }))
+    ///     .with_auth(auth);
+    /// ```
+    #[must_use]
+    fn with_auth(self, auth: Auth) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
+    fn with_auth(self, auth: Auth) -> Self {
+        self.merge(routes(&auth)).layer(layer(auth))
+    }
+}
+
 /// The REST API under the engine's base path, as a router to merge into your app.
+///
+/// [`RouterExt::with_auth`] does this and [`layer`] together; call the two halves
+/// yourself only to place them apart, for example to serve the API from a router
+/// nested or layered differently from the one whose handlers read the session (the
+/// [`layer`] must still wrap every route that uses the extractors).
 pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
     let base = auth.base_path().to_owned();
     let service = AuthService { auth: auth.clone() };
@@ -57,7 +87,8 @@ pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
 }
 
 /// Puts the [`Auth`] in every request's extensions, for [`AuthSession`] and
-/// [`require_session`]. Apply it with `Router::layer`, outermost.
+/// [`require_session`]. Apply it with `Router::layer`, outermost (or use
+/// [`RouterExt::with_auth`], which does it together with [`routes`]).
 pub fn layer(auth: Auth) -> axum::Extension<Auth> {
     axum::Extension(auth)
 }
@@ -123,7 +154,8 @@ impl tower_service::Service<Request> for AuthService {
 pub enum SessionRejection {
     /// Nobody is signed in: 401.
     Unauthenticated,
-    /// The app forgot `.layer(tessera_axum::layer(auth))`: 500 with that advice.
+    /// The app forgot `.with_auth(auth)` (or `.layer(tessera_axum::layer(auth))`): 500
+    /// with that advice.
     MissingLayer,
 }
 
@@ -137,7 +169,7 @@ impl IntoResponse for SessionRejection {
                 .into_response(),
             SessionRejection::MissingLayer => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "tessera-axum: no Auth in the request extensions; add `.layer(tessera_axum::layer(auth))` to the router",
+                "tessera-axum: no Auth in the request extensions; end the router with `.with_auth(auth)` (tessera_axum::RouterExt), or add `.layer(tessera_axum::layer(auth))`",
             )
                 .into_response(),
         }

@@ -8,7 +8,7 @@ use axum::{Router, middleware};
 use http::{Request, StatusCode};
 use tessera::providers::{Credentials, CredentialsProvider};
 use tessera::{Auth, Token, User};
-use tessera_axum::AuthSession;
+use tessera_axum::{AuthSession, RouterExt};
 use tower::ServiceExt;
 
 fn auth() -> Auth {
@@ -107,6 +107,35 @@ async fn auth_routes_are_served_under_the_base_path() {
     let (status, _, body) = call(&app, req).await;
     assert_eq!(status, StatusCode::PAYLOAD_TOO_LARGE);
     assert!(body.contains("too large"));
+}
+
+/// `with_auth` mounts the REST API and the layer in one call: a signed-in request reaches
+/// the extractor behind `require_session`, and the API answers under the base path.
+#[tokio::test]
+async fn with_auth_mounts_routes_and_layer() {
+    let auth = auth();
+    let app: Router = Router::new()
+        .route(
+            "/private",
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+        )
+        .route_layer(middleware::from_fn(tessera_axum::require_session))
+        .with_auth(auth.clone());
+    let req = Request::get("/private")
+        .header("cookie", signed_in_cookie(&auth))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Ada"));
+    let (status, _, _) = call(&app, Request::get("/private").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let req = Request::get("/api/auth/session")
+        .header("cookie", signed_in_cookie(&auth))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""name":"Ada""#), "{body}");
 }
 
 #[tokio::test]

@@ -24,7 +24,7 @@ use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionA
 use tessera::providers::email::{DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
-use tessera_axum::AuthSession;
+use tessera_axum::{AuthSession, RouterExt};
 
 /// Applies a `name` sent by `update()` after validating it (in the JWT, or in the
 /// database for database sessions), and exposes the user id.
@@ -214,8 +214,7 @@ fn app(auth: Auth) -> Router {
             "/leptos/{file}",
             get(|axum::extract::Path(file): axum::extract::Path<String>| leptos_file_owned(file)),
         )
-        .merge(tessera_axum::routes(&auth))
-        .layer(tessera_axum::layer(auth))
+        .with_auth(auth)
 }
 
 /// Where the Leptos example app's files are (`bash scripts/build-leptos-app.sh` builds
