@@ -89,7 +89,7 @@ async fn setup(database: bool) -> (Auth, String) {
     let auth = Auth::builder()
         .url("http://localhost:3917")
         .secret(SECRET)
-        .adapter_arc(adapter.clone())
+        .adapter(adapter.clone())
         .session_strategy(strategy)
         .provider(credentials)
         .callbacks(DemoLike)

@@ -558,25 +558,18 @@ impl AuthBuilder {
     }
 
     /// Stores users, accounts and sessions (and makes database sessions the default).
-    pub fn adapter(self, adapter: impl Adapter) -> Self {
-        self.adapter_arc(Arc::new(adapter))
-    }
-
-    /// Like [`AuthBuilder::adapter`], for an adapter already shared.
-    pub fn adapter_arc(mut self, adapter: Arc<dyn Adapter>) -> Self {
-        self.adapter = Some(adapter);
+    /// Takes an adapter, or a shared one (`Arc<dyn Adapter>`, `Arc<MemoryAdapter>`):
+    /// `Arc<A>` is an [`Adapter`] too.
+    pub fn adapter(mut self, adapter: impl Adapter) -> Self {
+        self.adapter = Some(Arc::new(adapter));
         self
     }
 
     /// Replaces the HTTP client OAuth providers use (default: [`crate::oauth::ReqwestClient`]
-    /// with the `reqwest` feature). Tests use this to intercept requests.
-    pub fn http_client(self, client: impl HttpClient) -> Self {
-        self.http_client_arc(Arc::new(client))
-    }
-
-    /// Like [`AuthBuilder::http_client`], for a client already shared.
-    pub fn http_client_arc(mut self, client: Arc<dyn HttpClient>) -> Self {
-        self.http = Some(client);
+    /// with the `reqwest` feature). Tests use this to intercept requests. Takes a client or
+    /// a shared one (`Arc<dyn HttpClient>`): `Arc<C>` is an [`HttpClient`] too.
+    pub fn http_client(mut self, client: impl HttpClient) -> Self {
+        self.http = Some(Arc::new(client));
         self
     }
 

@@ -177,7 +177,7 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
         builder = builder.provider(provider);
     }
     builder
-        .adapter_arc(adapter.clone())
+        .adapter(adapter.clone())
         .provider(credentials)
         .provider(email_provider()?)
         .callbacks(DemoCallbacks { adapter })

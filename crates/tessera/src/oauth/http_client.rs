@@ -39,6 +39,15 @@ pub trait HttpClient: Send + Sync + 'static {
     async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpError>;
 }
 
+/// A shared client is a client, so an `Arc<dyn HttpClient>` (or an `Arc` the app keeps a
+/// clone of) can be given to [`crate::AuthBuilder::http_client`].
+#[async_trait::async_trait]
+impl<C: HttpClient + ?Sized> HttpClient for std::sync::Arc<C> {
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        (**self).execute(request).await
+    }
+}
+
 /// The largest response body read from an identity provider.
 #[cfg(feature = "reqwest")]
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;

@@ -13,7 +13,7 @@ use tessera::{SessionOptions, SessionStrategy, User};
 
 fn setup(options: SessionOptions) -> (Browser, Arc<Counting>) {
     let db = Arc::new(Counting::default());
-    let auth = builder().adapter_arc(db.clone()).session(options).build().unwrap();
+    let auth = builder().adapter(db.clone()).session(options).build().unwrap();
     (Browser::new(auth), db)
 }
 
@@ -149,7 +149,7 @@ async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
     let db = Arc::new(MemoryAdapter::new());
     let events = SignOuts::default();
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .callbacks(Cb)
         .events(events.clone())
         .build()
@@ -309,7 +309,7 @@ async fn a_failed_token_store_sends_no_mail() {
     let db = Arc::new(Counting::default());
     let sent = Sent::default();
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .provider(EmailProvider::new(sent.clone()))
         .build()
         .unwrap();

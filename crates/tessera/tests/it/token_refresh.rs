@@ -119,7 +119,7 @@ async fn fixture(expires_at: i64) -> Fixture {
     let auth = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .provider(provider())
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .http_client(idp.clone())
         .build()
         .unwrap();

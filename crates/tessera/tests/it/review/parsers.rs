@@ -185,7 +185,7 @@ fn malformed_session_cookies() -> Vec<String> {
 fn database_browser() -> (Browser, std::sync::Arc<common::counting::Counting>) {
     let db = std::sync::Arc::new(common::counting::Counting::default());
     let auth = common::builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .session_strategy(tessera::SessionStrategy::Database)
         .build()
         .unwrap();
