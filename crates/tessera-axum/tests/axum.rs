@@ -51,7 +51,10 @@ async fn call(app: &Router, req: Request<Body>) -> (StatusCode, http::HeaderMap,
 }
 
 fn signed_in_cookie(auth: &Auth) -> String {
-    let token = auth.encode_token(Token::for_user(&User::new("1").name("Ada")), 60);
+    let token = auth.encode_token(
+        Token::for_user(&User::new("1").name("Ada")),
+        std::time::Duration::from_secs(60),
+    );
     format!("{}={token}", auth.session_cookie_name())
 }
 

@@ -78,7 +78,7 @@ fn session_refresh(c: &mut Criterion) {
         .unwrap();
     let token = auth.encode_token(
         Token::for_user(&User::new("1").name("Alice").email("alice@example.com")),
-        MAX_AGE,
+        std::time::Duration::from_secs(MAX_AGE.unsigned_abs()),
     );
     let t = "0123456789abcdef".repeat(4);
     let csrf = format!("{t}%7C{}", tessera::csrf::hash(&t, &Secret::new(SECRET)));

@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use url::Url;
 
@@ -55,12 +56,13 @@ pub enum ConfigError {
     /// A cookie name or attribute that cannot be put in a header.
     #[error("invalid cookie setting {0:?}")]
     InvalidCookie(String),
-    /// A `max_age` that is not positive.
-    #[error("{0} must be positive")]
+    /// A lifetime that is zero (where that makes no sense) or not a whole number of
+    /// seconds (cookies and tokens count in seconds).
+    #[error("{0} must be a whole number of seconds, and at least one second")]
     InvalidDuration(&'static str),
     /// A duration longer than [`MAX_DURATION_SECS`] (10 years): such values overflow date
-    /// arithmetic and are certainly a mistake (milliseconds for seconds).
-    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds); durations are in seconds")]
+    /// arithmetic and are certainly a mistake.
+    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds)")]
     DurationTooLong(&'static str),
     /// An email provider needs an adapter to store its tokens.
     #[error("the email provider {0:?} needs an adapter (it stores verification tokens): call .adapter(…)")]
@@ -138,22 +140,39 @@ pub enum SessionStrategy {
     Database,
 }
 
-/// Session lifetimes.
+/// Session lifetimes, in whole seconds (checked by [`AuthBuilder::build`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use tessera::SessionOptions;
+///
+/// let options = SessionOptions { max_age: Duration::from_secs(7 * 24 * 3600), ..Default::default() };
+/// let auth = tessera::Auth::builder().secret("0123456789abcdef").session(options).build();
+/// assert!(auth.is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionOptions {
-    /// Seconds a session lives without activity (default 30 days).
-    pub max_age: i64,
-    /// Database strategy: how often to extend a session in the database (default 1 day).
-    pub update_age: i64,
+    /// How long a session lives without activity (default 30 days; at least one second).
+    pub max_age: Duration,
+    /// Database strategy: how often to extend a session in the database (default 1 day;
+    /// zero extends it at every read).
+    pub update_age: Duration,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
         SessionOptions {
-            max_age: 30 * 24 * 60 * 60,
-            update_age: 24 * 60 * 60,
+            max_age: Duration::from_secs(30 * 24 * 60 * 60),
+            update_age: Duration::from_secs(24 * 60 * 60),
         }
     }
+}
+
+/// [`SessionOptions`] as the engine counts them: seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionLifetimes {
+    pub max_age: i64,
+    pub update_age: i64,
 }
 
 /// The canonical URL, split as spec §1.1 does.
@@ -266,7 +285,7 @@ pub(crate) struct Config {
     pub strategy: SessionStrategy,
     pub callbacks: Option<Arc<dyn Callbacks>>,
     pub events: Option<Arc<dyn Events>>,
-    pub session: SessionOptions,
+    pub session: SessionLifetimes,
     pub jwt_max_age: i64,
     pub pages: Pages,
     pub theme: Theme,
@@ -333,7 +352,7 @@ pub struct AuthBuilder {
     callbacks: Option<Arc<dyn Callbacks>>,
     events: Option<Arc<dyn Events>>,
     session: SessionOptions,
-    jwt_max_age: Option<i64>,
+    jwt_max_age: Option<Duration>,
     pages: Pages,
     theme: Theme,
     max_body_bytes: usize,
@@ -591,15 +610,24 @@ impl AuthBuilder {
         self
     }
 
-    /// Session lifetimes.
+    /// Session lifetimes (whole seconds).
     pub fn session(mut self, options: SessionOptions) -> Self {
         self.session = options;
         self
     }
 
-    /// Lifetime of the JWT written at sign-in (default 30 days, like NextAuth's `jwt.maxAge`).
-    pub fn jwt_max_age(mut self, secs: i64) -> Self {
-        self.jwt_max_age = Some(secs);
+    /// Lifetime of the JWT written at sign-in (default 30 days, like NextAuth's `jwt.maxAge`;
+    /// whole seconds, at least one).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let auth = tessera::Auth::builder().secret("0123456789abcdef").jwt_max_age(Duration::from_secs(3600)).build();
+    /// assert!(auth.is_ok());
+    /// let err = tessera::Auth::builder().secret("0123456789abcdef").jwt_max_age(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err, tessera::ConfigError::InvalidDuration("jwt_max_age"));
+    /// ```
+    pub fn jwt_max_age(mut self, max_age: Duration) -> Self {
+        self.jwt_max_age = Some(max_age);
         self
     }
 
@@ -654,7 +682,9 @@ impl AuthBuilder {
             match p {
                 Provider::OAuth(o) => o.validate()?,
                 // 0 is allowed: links that expire at once (tests use it).
-                Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
+                Provider::Email(e) if e.max_age != 0 => {
+                    check_duration("EmailProvider::max_age", e.max_age)?;
+                }
                 _ => {}
             }
         }
@@ -663,15 +693,17 @@ impl AuthBuilder {
             None if self.providers.iter().any(|p| matches!(p, Provider::OAuth(_))) => Some(default_http_client()?),
             None => None,
         };
-        check_duration("session.max_age", self.session.max_age)?;
-        if self.session.update_age < 0 {
-            return Err(ConfigError::InvalidDuration("session.update_age"));
-        }
-        if self.session.update_age > MAX_DURATION_SECS {
-            return Err(ConfigError::DurationTooLong("session.update_age"));
-        }
-        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
-        check_duration("jwt_max_age", jwt_max_age)?;
+        let session = SessionLifetimes {
+            max_age: check_duration("session.max_age", seconds(self.session.max_age))?,
+            update_age: match seconds(self.session.update_age) {
+                0 => 0,
+                secs => check_duration("session.update_age", secs)?,
+            },
+        };
+        let jwt_max_age = match self.jwt_max_age {
+            Some(d) => check_duration("jwt_max_age", seconds(d))?,
+            None => 30 * 24 * 60 * 60,
+        };
         for page in [
             &self.pages.sign_in,
             &self.pages.sign_out,
@@ -744,7 +776,7 @@ impl AuthBuilder {
             strategy,
             callbacks: self.callbacks,
             events: self.events,
-            session: self.session,
+            session,
             jwt_max_age,
             pages: self.pages,
             theme: self.theme,
@@ -785,15 +817,31 @@ fn check_secrets(secrets: &[Secret], allow_test_vector: bool) -> Result<(), Conf
     Ok(())
 }
 
-/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`].
-fn check_duration(what: &'static str, secs: i64) -> Result<(), ConfigError> {
+/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`]. Returns it.
+fn check_duration(what: &'static str, secs: i64) -> Result<i64, ConfigError> {
     if secs <= 0 {
         return Err(ConfigError::InvalidDuration(what));
     }
     if secs > MAX_DURATION_SECS {
         return Err(ConfigError::DurationTooLong(what));
     }
-    Ok(())
+    Ok(secs)
+}
+
+/// A [`Duration`] as the engine's whole seconds, for [`check_duration`]: `i64::MAX`
+/// (refused as too long) past [`MAX_DURATION_SECS`], else `-1` (refused as invalid) when it
+/// has a fraction of a second.
+pub(crate) fn seconds(d: Duration) -> i64 {
+    match i64::try_from(d.as_secs()) {
+        Ok(secs) if secs <= MAX_DURATION_SECS => {
+            if d.subsec_nanos() == 0 {
+                secs
+            } else {
+                -1
+            }
+        }
+        _ => i64::MAX,
+    }
 }
 
 /// The non-empty items of a comma-separated list, trimmed.
@@ -865,8 +913,8 @@ mod tests {
         assert!(matches!(ok().pages(pages).build(), Err(ConfigError::InvalidPage(_))));
         assert!(
             ok().session(SessionOptions {
-                max_age: 0,
-                update_age: 0
+                max_age: Duration::ZERO,
+                update_age: Duration::ZERO
             })
             .build()
             .is_err()

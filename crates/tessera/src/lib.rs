@@ -319,9 +319,11 @@ impl Auth {
         Some(Token::from_claims(claims))
     }
 
-    /// Encodes a token as a session cookie value (for tests, migrations and tools).
-    pub fn encode_token(&self, mut token: Token, max_age: i64) -> String {
+    /// Encodes a token as a session cookie value (for tests, migrations and tools), valid
+    /// for `max_age` (whole seconds; a fraction is dropped).
+    pub fn encode_token(&self, mut token: Token, max_age: std::time::Duration) -> String {
         let profile = self.config.profile(&self.config.url);
+        let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         profile
             .session_codec
             .encode_claims(token.claims_mut(), max_age, session::unix(SystemTime::now()))

@@ -77,8 +77,8 @@ async fn credentials_sign_in_creates_a_session_row() {
 #[tokio::test]
 async fn sessions_are_extended_past_update_age() {
     let (mut b, db) = setup(SessionOptions {
-        max_age: 3600,
-        update_age: 0,
+        max_age: std::time::Duration::from_secs(3600),
+        update_age: std::time::Duration::ZERO,
     });
     b.sign_in().await;
     db.take();
@@ -199,7 +199,10 @@ fn database_strategy_needs_an_adapter() {
         .session_strategy(SessionStrategy::Jwt)
         .build()
         .unwrap();
-    let token = auth.encode_token(tessera::Token::for_user(&User::new("1")), 60);
+    let token = auth.encode_token(
+        tessera::Token::for_user(&User::new("1")),
+        std::time::Duration::from_secs(60),
+    );
     assert!(token.starts_with("eyJ"));
 }
 

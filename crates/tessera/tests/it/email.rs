@@ -206,7 +206,7 @@ async fn expired_links_fail() {
     let db = Arc::new(MemoryAdapter::new());
     let auth = builder()
         .adapter(db)
-        .provider(EmailProvider::new(outbox.clone()).max_age(0))
+        .provider(EmailProvider::new(outbox.clone()).max_age(std::time::Duration::ZERO))
         .build()
         .unwrap();
     let mut b = Browser::new(auth);

@@ -123,7 +123,7 @@ fn chunked_session(auth: &Auth, chunks: usize) -> Vec<String> {
         .map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8))
         .collect();
     token.set("padding", padding);
-    let jwe = auth.encode_token(token, 3600);
+    let jwe = auth.encode_token(token, std::time::Duration::from_secs(3600));
     assert!(jwe.len().div_ceil(3933) >= chunks);
     jwe.as_bytes()
         .chunks(3933)
