@@ -11,7 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value};
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+use tessera::jwt::JweCodec;
 use tessera::{Auth, Secret, Token, User};
 
 const SECRET: &str = "a-benchmark-secret-of-32-bytes!!";

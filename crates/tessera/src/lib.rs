@@ -34,6 +34,7 @@ pub mod adapter;
 mod allowed_hosts;
 pub mod callbacks;
 mod client_addr;
+mod compat;
 pub mod config;
 pub mod cookies;
 pub mod csrf;
@@ -51,7 +52,7 @@ mod request;
 mod response;
 mod routes;
 mod secret;
-pub mod session;
+mod session;
 mod user;
 
 use std::borrow::Cow;
@@ -62,9 +63,13 @@ use bytes::Bytes;
 use http::{HeaderMap, StatusCode};
 
 pub use async_trait::async_trait;
+pub use compat::Compat;
 pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
+/// `Date.toISOString()` of a time, as next-auth writes `expires` (for `tessera-cli` and tests).
+#[doc(hidden)]
+pub use session::iso8601;
 pub use session::jwt;
 pub use session::{RevokeError, Token};
 pub use tessera_protocol as protocol;

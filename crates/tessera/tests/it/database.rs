@@ -45,11 +45,7 @@ async fn credentials_sign_in_creates_a_session_row() {
         body["user"],
         json!({"name": "Alice", "email": "alice@example.com", "image": null})
     );
-    assert_eq!(
-        body["expires"],
-        tessera::session::iso8601(row.expires),
-        "the stored expiry"
-    );
+    assert_eq!(body["expires"], tessera::iso8601(row.expires), "the stored expiry");
     assert_eq!(
         db.take(),
         ["get_session_and_user"],

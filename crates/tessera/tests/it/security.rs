@@ -6,7 +6,8 @@ use crate::common::{Browser, auth, builder};
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use serde_json::json;
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+use tessera::jwt::JweCodec;
 use tessera::{Auth, Secret, Token, User};
 
 fn session_cookie(token: &str) -> String {

@@ -453,8 +453,9 @@ fn item8_email_normalisation_outputs_pass_again_unchanged() {
 mod properties {
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
+    use tessera::Compat;
     use tessera::Secret;
-    use tessera::jwt::{Compat, JweCodec};
+    use tessera::jwt::JweCodec;
     use tessera::providers::email::normalize_email;
     use tessera::redirect::{is_valid_callback_url, resolve};
 
