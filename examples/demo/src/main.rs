@@ -172,9 +172,8 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     }
     // Every preset whose AUTH_<PROVIDER>_ID / _SECRET (and issuer or tenant) are set.
     for preset in tessera::providers::presets::from_env() {
-        let provider = tessera::providers::Provider::from(preset);
-        eprintln!("demo: sign-in with {}", provider.name());
-        builder = builder.provider(provider);
+        eprintln!("demo: sign-in with {}", preset.display_name());
+        builder = builder.provider(preset);
     }
     builder
         .adapter(adapter.clone())
