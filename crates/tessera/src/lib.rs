@@ -35,8 +35,10 @@ mod allowed_hosts;
 pub mod callbacks;
 mod client_addr;
 mod compat;
-pub mod config;
+mod config;
 pub mod cookies;
+// Public only for the integration tests and benchmarks (`csrf::hash` builds CSRF pairs).
+#[doc(hidden)]
 pub mod csrf;
 pub mod events;
 mod log_value;
@@ -64,7 +66,7 @@ use http::{HeaderMap, StatusCode};
 
 pub use async_trait::async_trait;
 pub use compat::Compat;
-pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
+pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
 /// `Date.toISOString()` of a time, as next-auth writes `expires` (for `tessera-cli` and tests).

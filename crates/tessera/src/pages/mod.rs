@@ -193,7 +193,7 @@ struct MessagePage<'a> {
 }
 
 /// The sign-in page's message for an `?error=` value (spec §8.2).
-pub fn sign_in_error_message(error: &str) -> &'static str {
+pub(crate) fn sign_in_error_message(error: &str) -> &'static str {
     match error {
         "Signin" | "OAuthSignin" | "OAuthCallback" | "OAuthCreateAccount" | "EmailCreateAccount" | "Callback" => {
             "Try signing in with a different account."
@@ -207,11 +207,7 @@ pub fn sign_in_error_message(error: &str) -> &'static str {
 }
 
 /// Escapes text for HTML element content and quoted attribute values.
-///
-/// ```
-/// assert_eq!(tessera::pages::escape_html(r#"<a href="x">&'"#), "&lt;a href=&quot;x&quot;&gt;&amp;&#39;");
-/// ```
-pub fn escape_html(s: &str) -> String {
+pub(crate) fn escape_html(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -352,6 +348,14 @@ pub(crate) fn render_message(theme: &Theme, url: &BaseUrl, heading: &str, messag
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn escape_html_escapes_markup_and_quotes() {
+        assert_eq!(
+            super::escape_html(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
     use super::*;
 
     #[test]

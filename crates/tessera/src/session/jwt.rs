@@ -108,7 +108,7 @@ impl std::fmt::Debug for JweCodec {
 }
 
 /// HKDF-SHA256 as `@panva/hkdf` does it: `info` is `<label>` or `<label> (<salt>)`.
-pub fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Vec<u8> {
+pub(crate) fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Vec<u8> {
     let label = match compat {
         Compat::NextAuthV4 => "NextAuth.js Generated Encryption Key",
         Compat::AuthJsV5 => "Auth.js Generated Encryption Key",

@@ -357,7 +357,7 @@ fn l8_default_http_client_ignores_proxy_variables() {
 #[tokio::test]
 async fn i3_huge_lifetimes_are_refused_at_build() {
     let secs = Duration::from_secs;
-    let ten_years = secs(tessera::config::MAX_DURATION_SECS.unsigned_abs());
+    let ten_years = secs(tessera::MAX_DURATION_SECS.unsigned_abs());
     let session = |max_age, update_age| SessionOptions { max_age, update_age };
     for (b, what) in [
         (
