@@ -273,13 +273,14 @@ impl crate::Auth {
     /// Single-flight: concurrent calls for one account make one request to the provider
     /// and all receive its result (or its error).
     ///
-    /// From an axum handler (`tessera-axum`):
+    /// From an axum handler (`tessera-axum`, whose `with_auth`/`layer` puts the [`Auth`](crate::Auth)
+    /// in the request extensions):
     ///
     /// ```ignore
-    /// use axum::{extract::State, http::{HeaderMap, StatusCode}};
+    /// use axum::{Extension, http::{HeaderMap, StatusCode}};
     /// use tessera::{Auth, TokenError};
     ///
-    /// async fn repos(State(auth): State<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
+    /// async fn repos(Extension(auth): Extension<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
     ///     let session = auth.session(&headers).await.ok_or(StatusCode::UNAUTHORIZED)?;
     ///     // The `session` callback put the user id there (database sessions do by default).
     ///     let user_id = session.user.and_then(|u| u.extra.get("id")?.as_str().map(str::to_owned))
