@@ -1,25 +1,26 @@
 //! axum integration for [Tessera](tessera).
 //!
-//! * [`routes`] serves the REST API under the base path (`/api/auth` by default);
-//! * [`layer`] makes the [`Auth`] available to the extractors;
-//! * [`Session`] (401 when signed out) and [`MaybeSession`] read the session the way
-//!   `GET /session` does: the `getServerSession` of Rust;
+//! * [`RouterExt::with_auth`] mounts the REST API under the base path (`/api/auth` by
+//!   default) and makes the [`Auth`] available to the extractors, in one call
+//!   ([`routes`] and [`layer`] are its two halves, for apps that place them apart);
+//! * [`AuthSession`] (401 when signed out) and `Option<AuthSession>` read the session the
+//!   way `GET /session` does: the `getServerSession` of Rust;
 //! * [`require_session`] redirects signed-out visitors to the sign-in page with a
 //!   `callbackUrl` back to where they were.
 //!
 //! ```
 //! use axum::{Router, routing::get, middleware};
 //! use tessera::Auth;
-//! use tessera_axum::{MaybeSession, Session};
+//! use tessera_axum::{AuthSession, RouterExt};
 //!
-//! async fn home(MaybeSession(session): MaybeSession) -> String {
-//!     match session.and_then(|s| s.user).and_then(|u| u.name) {
+//! async fn home(session: Option<AuthSession>) -> String {
+//!     match session.and_then(|AuthSession(s)| s.user).and_then(|u| u.name) {
 //!         Some(name) => format!("Hello, {name}"),
 //!         None => "Hello, stranger".into(),
 //!     }
 //! }
 //!
-//! async fn dashboard(Session(session): Session) -> String {
+//! async fn dashboard(AuthSession(session): AuthSession) -> String {
 //!     format!("{session:?}")
 //! }
 //!
@@ -28,8 +29,7 @@
 //!     .route("/dashboard", get(dashboard))
 //!     .route_layer(middleware::from_fn(tessera_axum::require_session))
 //!     .route("/", get(home))
-//!     .merge(tessera_axum::routes(&auth))
-//!     .layer(tessera_axum::layer(auth));
+//!     .with_auth(auth); // last: the REST API, and the Auth for every route above
 //! ```
 
 use std::convert::Infallible;
@@ -47,7 +47,37 @@ use http::StatusCode;
 use http::request::Parts;
 use tessera::Auth;
 
+/// Mounting Tessera on an [`axum::Router`] in one call.
+pub trait RouterExt<S> {
+    /// Merges the REST API ([`routes`]) and then applies [`layer`] around the whole
+    /// router, so every route added before it, the extractors and [`require_session`]
+    /// find the [`Auth`]. Call it last: routes added after it do not get the layer.
+    ///
+    /// ```
+    /// use axum::{Router, routing::get};
+    /// use tessera_axum::{AuthSession, RouterExt};
+    ///
+    /// let auth = tessera::Auth::builder().secret("0123456789abcdef").build().unwrap();
+    /// let app: Router = Router::new()
+    ///     .route("/me", get(|AuthSession(s): AuthSession| async move { format!("{s:?}") }))
+    ///     .with_auth(auth);
+    /// ```
+    #[must_use]
+    fn with_auth(self, auth: Auth) -> Self;
+}
+
+impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
+    fn with_auth(self, auth: Auth) -> Self {
+        self.merge(routes(&auth)).layer(layer(auth))
+    }
+}
+
 /// The REST API under the engine's base path, as a router to merge into your app.
+///
+/// [`RouterExt::with_auth`] does this and [`layer`] together; call the two halves
+/// yourself only to place them apart, for example to serve the API from a router
+/// nested or layered differently from the one whose handlers read the session (the
+/// [`layer`] must still wrap every route that uses the extractors).
 pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
     let base = auth.base_path().to_owned();
     let service = AuthService { auth: auth.clone() };
@@ -56,8 +86,9 @@ pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
         .route_service(&base, service)
 }
 
-/// Puts the [`Auth`] in every request's extensions, for [`Session`], [`MaybeSession`]
-/// and [`require_session`]. Apply it with `Router::layer`, outermost.
+/// Puts the [`Auth`] in every request's extensions, for [`AuthSession`] and
+/// [`require_session`]. Apply it with `Router::layer`, outermost (or use
+/// [`RouterExt::with_auth`], which does it together with [`routes`]).
 pub fn layer(auth: Auth) -> axum::Extension<Auth> {
     axum::Extension(auth)
 }
@@ -123,7 +154,8 @@ impl tower_service::Service<Request> for AuthService {
 pub enum SessionRejection {
     /// Nobody is signed in: 401.
     Unauthenticated,
-    /// The app forgot `.layer(tessera_axum::layer(auth))`: 500 with that advice.
+    /// The app forgot `.with_auth(auth)` (or `.layer(tessera_axum::layer(auth))`): 500
+    /// with that advice.
     MissingLayer,
 }
 
@@ -137,7 +169,7 @@ impl IntoResponse for SessionRejection {
                 .into_response(),
             SessionRejection::MissingLayer => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                "tessera-axum: no Auth in the request extensions; add `.layer(tessera_axum::layer(auth))` to the router",
+                "tessera-axum: no Auth in the request extensions; end the router with `.with_auth(auth)` (tessera_axum::RouterExt), or add `.layer(tessera_axum::layer(auth))`",
             )
                 .into_response(),
         }
@@ -163,37 +195,31 @@ async fn resolve(parts: &mut Parts) -> Result<Option<tessera::Session>, SessionR
 }
 
 /// The signed-in session; rejects with 401 when there is none.
+///
+/// Take `Option<AuthSession>` for "signed in or not" (never rejects for a signed-out
+/// visitor), and `AuthSession` behind [`require_session`], where signed-out visitors have
+/// already been redirected.
+///
+/// The name tells it apart from [`tessera::Session`], the session it holds.
 #[derive(Debug, Clone)]
-pub struct Session(pub tessera::Session);
+pub struct AuthSession(pub tessera::Session);
 
-/// The session, if any.
-#[derive(Debug, Clone)]
-pub struct MaybeSession(pub Option<tessera::Session>);
-
-impl<S: Send + Sync> FromRequestParts<S> for Session {
+impl<S: Send + Sync> FromRequestParts<S> for AuthSession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
         resolve(parts)
             .await?
-            .map(Session)
+            .map(AuthSession)
             .ok_or(SessionRejection::Unauthenticated)
     }
 }
 
-impl<S: Send + Sync> OptionalFromRequestParts<S> for Session {
+impl<S: Send + Sync> OptionalFromRequestParts<S> for AuthSession {
     type Rejection = SessionRejection;
 
     async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Option<Self>, Self::Rejection> {
-        Ok(resolve(parts).await?.map(Session))
-    }
-}
-
-impl<S: Send + Sync> FromRequestParts<S> for MaybeSession {
-    type Rejection = SessionRejection;
-
-    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
-        Ok(MaybeSession(resolve(parts).await?))
+        Ok(resolve(parts).await?.map(AuthSession))
     }
 }
 

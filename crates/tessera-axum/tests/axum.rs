@@ -8,7 +8,7 @@ use axum::{Router, middleware};
 use http::{Request, StatusCode};
 use tessera::providers::{Credentials, CredentialsProvider};
 use tessera::{Auth, Token, User};
-use tessera_axum::{MaybeSession, Session};
+use tessera_axum::{AuthSession, RouterExt};
 use tower::ServiceExt;
 
 fn auth() -> Auth {
@@ -27,20 +27,16 @@ fn app(auth: &Auth) -> Router {
     Router::new()
         .route(
             "/private",
-            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
         )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
         .route(
             "/me",
-            get(|Session(s): Session| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
-        )
-        .route(
-            "/maybe",
-            get(|MaybeSession(s): MaybeSession| async move { if s.is_some() { "yes" } else { "no" } }),
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
         )
         .route(
             "/opt",
-            get(|s: Option<Session>| async move { if s.is_some() { "yes" } else { "no" } }),
+            get(|s: Option<AuthSession>| async move { if s.is_some() { "yes" } else { "no" } }),
         )
         .merge(tessera_axum::routes(auth))
         .layer(tessera_axum::layer(auth.clone()))
@@ -55,7 +51,10 @@ async fn call(app: &Router, req: Request<Body>) -> (StatusCode, http::HeaderMap,
 }
 
 fn signed_in_cookie(auth: &Auth) -> String {
-    let token = auth.encode_token(Token::for_user(&User::new("1").name("Ada")), 60);
+    let token = auth.encode_token(
+        Token::for_user(&User::new("1").name("Ada")),
+        std::time::Duration::from_secs(60),
+    );
     format!("{}={token}", auth.session_cookie_name())
 }
 
@@ -76,8 +75,6 @@ async fn extractors_read_the_session() {
     let (status, _, body) = call(&app, without("/me")).await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
     assert!(body.contains("Not signed in"));
-    assert_eq!(call(&app, with("/maybe")).await.2, "yes");
-    assert_eq!(call(&app, without("/maybe")).await.2, "no");
     assert_eq!(call(&app, with("/opt")).await.2, "yes");
     assert_eq!(call(&app, without("/opt")).await.2, "no");
 }
@@ -115,9 +112,38 @@ async fn auth_routes_are_served_under_the_base_path() {
     assert!(body.contains("too large"));
 }
 
+/// `with_auth` mounts the REST API and the layer in one call: a signed-in request reaches
+/// the extractor behind `require_session`, and the API answers under the base path.
+#[tokio::test]
+async fn with_auth_mounts_routes_and_layer() {
+    let auth = auth();
+    let app: Router = Router::new()
+        .route(
+            "/private",
+            get(|AuthSession(s): AuthSession| async move { s.user.and_then(|u| u.name).unwrap_or_default() }),
+        )
+        .route_layer(middleware::from_fn(tessera_axum::require_session))
+        .with_auth(auth.clone());
+    let req = Request::get("/private")
+        .header("cookie", signed_in_cookie(&auth))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!((status, body.as_str()), (StatusCode::OK, "Ada"));
+    let (status, _, _) = call(&app, Request::get("/private").body(Body::empty()).unwrap()).await;
+    assert_eq!(status, StatusCode::TEMPORARY_REDIRECT);
+    let req = Request::get("/api/auth/session")
+        .header("cookie", signed_in_cookie(&auth))
+        .body(Body::empty())
+        .unwrap();
+    let (status, _, body) = call(&app, req).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(body.contains(r#""name":"Ada""#), "{body}");
+}
+
 #[tokio::test]
 async fn a_missing_layer_is_explained() {
-    let app: Router = Router::new().route("/me", get(|Session(_): Session| async { "x" }));
+    let app: Router = Router::new().route("/me", get(|AuthSession(_): AuthSession| async { "x" }));
     let (status, _, body) = call(&app, Request::get("/me").body(Body::empty()).unwrap()).await;
     assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
     assert!(body.contains("tessera_axum::layer"), "{body}");

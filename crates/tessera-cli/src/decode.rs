@@ -4,8 +4,9 @@ use std::io::Read;
 use std::process::ExitCode;
 use std::time::{SystemTime, UNIX_EPOCH};
 
+use tessera::Compat;
 use tessera::Secret;
-use tessera::jwt::{Compat, JweCodec, JwtError};
+use tessera::jwt::{JweCodec, JwtError};
 
 /// A usage mistake.
 #[derive(Debug, thiserror::Error)]
@@ -69,7 +70,7 @@ impl Options {
 }
 
 fn iso(secs: i64) -> String {
-    tessera::session::iso8601(UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64))
+    tessera::iso8601(UNIX_EPOCH + std::time::Duration::from_secs(secs.max(0) as u64))
 }
 
 pub(crate) fn run(o: Options) -> ExitCode {

@@ -4,7 +4,9 @@
 
 use std::process::Command;
 
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+
+use tessera::jwt::JweCodec;
 use tessera::{Secret, Token, User};
 
 fn tessera(args: &[&str]) -> (i32, String, String) {

@@ -74,7 +74,8 @@ pub use sqlite::SqliteAdapter;
 /// [`PostgresAdapter::from_pool`] and [`SqliteAdapter::connect_with`].
 pub use sqlx;
 
-/// Opens the database `url` names, migrated, as an `Arc<dyn Adapter>`:
+/// Opens the database `url` names, migrated, as an `Arc<dyn Adapter>` (which
+/// [`AuthBuilder::adapter`](tessera::AuthBuilder::adapter) takes as it is; keep a clone for the app):
 ///
 /// * `postgres://…` or `postgresql://…`: [`PostgresAdapter::connect`];
 /// * `sqlite::memory:`: [`SqliteAdapter::in_memory`];

@@ -89,7 +89,7 @@ async fn setup(database: bool) -> (Auth, String) {
     let auth = Auth::builder()
         .url("http://localhost:3917")
         .secret(SECRET)
-        .adapter_arc(adapter.clone())
+        .adapter(adapter.clone())
         .session_strategy(strategy)
         .provider(credentials)
         .callbacks(DemoLike)
@@ -112,7 +112,7 @@ async fn setup(database: bool) -> (Auth, String) {
         adapter.create_session(row).await.unwrap().session_token
     } else {
         let user = User::new("1").name("Demo User").email("demo@example.com");
-        auth.encode_token(Token::for_user(&user), MAX_AGE)
+        auth.encode_token(Token::for_user(&user), Duration::from_secs(MAX_AGE as u64))
     };
     let t = "0123456789abcdef".repeat(4);
     let csrf = format!("{t}%7C{}", tessera::csrf::hash(&t, &Secret::new(SECRET)));

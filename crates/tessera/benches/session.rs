@@ -11,7 +11,8 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 use criterion::{Criterion, criterion_group, criterion_main};
 use serde_json::{Map, Value};
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+use tessera::jwt::JweCodec;
 use tessera::{Auth, Secret, Token, User};
 
 const SECRET: &str = "a-benchmark-secret-of-32-bytes!!";
@@ -78,7 +79,7 @@ fn session_refresh(c: &mut Criterion) {
         .unwrap();
     let token = auth.encode_token(
         Token::for_user(&User::new("1").name("Alice").email("alice@example.com")),
-        MAX_AGE,
+        std::time::Duration::from_secs(MAX_AGE.unsigned_abs()),
     );
     let t = "0123456789abcdef".repeat(4);
     let csrf = format!("{t}%7C{}", tessera::csrf::hash(&t, &Secret::new(SECRET)));

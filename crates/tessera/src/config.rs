@@ -3,6 +3,7 @@
 
 use std::collections::HashSet;
 use std::sync::Arc;
+use std::time::Duration;
 
 use crate::Secret;
 use crate::adapter::Adapter;
@@ -54,12 +55,13 @@ pub enum ConfigError {
     /// A cookie name or attribute that cannot be put in a header.
     #[error("invalid cookie setting {0:?}")]
     InvalidCookie(String),
-    /// A `max_age` that is not positive.
-    #[error("{0} must be positive")]
+    /// A lifetime that is zero (where that makes no sense) or not a whole number of
+    /// seconds (cookies and tokens count in seconds).
+    #[error("{0} must be a whole number of seconds, and at least one second")]
     InvalidDuration(&'static str),
     /// A duration longer than [`MAX_DURATION_SECS`] (10 years): such values overflow date
-    /// arithmetic and are certainly a mistake (milliseconds for seconds).
-    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds); durations are in seconds")]
+    /// arithmetic and are certainly a mistake.
+    #[error("{0} is longer than 10 years ({MAX_DURATION_SECS} seconds)")]
     DurationTooLong(&'static str),
     /// An email provider needs an adapter to store its tokens.
     #[error("the email provider {0:?} needs an adapter (it stores verification tokens): call .adapter(…)")]
@@ -102,9 +104,8 @@ pub enum ConfigError {
     InvalidTrustedProxy(String),
 }
 
-/// The longest duration [`AuthBuilder::build`] accepts for a lifetime (session, JWT, email
-/// link, cookie): 10 years, in seconds.
-pub const MAX_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+pub use crate::session::MAX_DURATION_SECS;
+use crate::session::seconds;
 
 /// The shortest secret accepted, in bytes.
 const MIN_SECRET_BYTES: usize = 16;
@@ -137,22 +138,39 @@ pub enum SessionStrategy {
     Database,
 }
 
-/// Session lifetimes.
+/// Session lifetimes, in whole seconds (checked by [`AuthBuilder::build`]).
+///
+/// ```
+/// use std::time::Duration;
+/// use tessera::SessionOptions;
+///
+/// let options = SessionOptions { max_age: Duration::from_secs(7 * 24 * 3600), ..Default::default() };
+/// let auth = tessera::Auth::builder().secret("0123456789abcdef").session(options).build();
+/// assert!(auth.is_ok());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct SessionOptions {
-    /// Seconds a session lives without activity (default 30 days).
-    pub max_age: i64,
-    /// Database strategy: how often to extend a session in the database (default 1 day).
-    pub update_age: i64,
+    /// How long a session lives without activity (default 30 days; at least one second).
+    pub max_age: Duration,
+    /// Database strategy: how often to extend a session in the database (default 1 day;
+    /// zero extends it at every read).
+    pub update_age: Duration,
 }
 
 impl Default for SessionOptions {
     fn default() -> Self {
         SessionOptions {
-            max_age: 30 * 24 * 60 * 60,
-            update_age: 24 * 60 * 60,
+            max_age: Duration::from_secs(30 * 24 * 60 * 60),
+            update_age: Duration::from_secs(24 * 60 * 60),
         }
     }
+}
+
+/// [`SessionOptions`] as the engine counts them: seconds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SessionLifetimes {
+    pub max_age: i64,
+    pub update_age: i64,
 }
 
 /// Everything that depends on whether cookies are secure: names, and keys salted with names.
@@ -214,7 +232,7 @@ pub(crate) struct Config {
     pub callbacks: Arc<dyn Callbacks>,
     /// The app's events, or none (each does nothing).
     pub events: Arc<dyn Events>,
-    pub session: SessionOptions,
+    pub session: SessionLifetimes,
     pub jwt_max_age: i64,
     pub pages: Pages,
     pub theme: Theme,
@@ -282,7 +300,7 @@ pub struct AuthBuilder {
     callbacks: Option<Arc<dyn Callbacks>>,
     events: Option<Arc<dyn Events>>,
     session: SessionOptions,
-    jwt_max_age: Option<i64>,
+    jwt_max_age: Option<Duration>,
     pages: Pages,
     theme: Theme,
     max_body_bytes: usize,
@@ -507,25 +525,18 @@ impl AuthBuilder {
     }
 
     /// Stores users, accounts and sessions (and makes database sessions the default).
-    pub fn adapter(self, adapter: impl Adapter) -> Self {
-        self.adapter_arc(Arc::new(adapter))
-    }
-
-    /// Like [`AuthBuilder::adapter`], for an adapter already shared.
-    pub fn adapter_arc(mut self, adapter: Arc<dyn Adapter>) -> Self {
-        self.adapter = Some(adapter);
+    /// Takes an adapter, or a shared one (`Arc<dyn Adapter>`, `Arc<MemoryAdapter>`):
+    /// `Arc<A>` is an [`Adapter`] too.
+    pub fn adapter(mut self, adapter: impl Adapter) -> Self {
+        self.adapter = Some(Arc::new(adapter));
         self
     }
 
     /// Replaces the HTTP client OAuth providers use (default: [`crate::oauth::ReqwestClient`]
-    /// with the `reqwest` feature). Tests use this to intercept requests.
-    pub fn http_client(self, client: impl HttpClient) -> Self {
-        self.http_client_arc(Arc::new(client))
-    }
-
-    /// Like [`AuthBuilder::http_client`], for a client already shared.
-    pub fn http_client_arc(mut self, client: Arc<dyn HttpClient>) -> Self {
-        self.http = Some(client);
+    /// with the `reqwest` feature). Tests use this to intercept requests. Takes a client or
+    /// a shared one (`Arc<dyn HttpClient>`): `Arc<C>` is an [`HttpClient`] too.
+    pub fn http_client(mut self, client: impl HttpClient) -> Self {
+        self.http = Some(Arc::new(client));
         self
     }
 
@@ -547,15 +558,24 @@ impl AuthBuilder {
         self
     }
 
-    /// Session lifetimes.
+    /// Session lifetimes (whole seconds).
     pub fn session(mut self, options: SessionOptions) -> Self {
         self.session = options;
         self
     }
 
-    /// Lifetime of the JWT written at sign-in (default 30 days, like NextAuth's `jwt.maxAge`).
-    pub fn jwt_max_age(mut self, secs: i64) -> Self {
-        self.jwt_max_age = Some(secs);
+    /// Lifetime of the JWT written at sign-in (default 30 days, like NextAuth's `jwt.maxAge`;
+    /// whole seconds, at least one).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let auth = tessera::Auth::builder().secret("0123456789abcdef").jwt_max_age(Duration::from_secs(3600)).build();
+    /// assert!(auth.is_ok());
+    /// let err = tessera::Auth::builder().secret("0123456789abcdef").jwt_max_age(Duration::ZERO).build().unwrap_err();
+    /// assert_eq!(err, tessera::ConfigError::InvalidDuration("jwt_max_age"));
+    /// ```
+    pub fn jwt_max_age(mut self, max_age: Duration) -> Self {
+        self.jwt_max_age = Some(max_age);
         self
     }
 
@@ -619,7 +639,9 @@ impl AuthBuilder {
                     reason,
                 })?,
                 // 0 is allowed: links that expire at once (tests use it).
-                Provider::Email(e) if e.max_age != 0 => check_duration("EmailProvider::max_age", e.max_age)?,
+                Provider::Email(e) if e.max_age != 0 => {
+                    check_duration("EmailProvider::max_age", e.max_age)?;
+                }
                 _ => {}
             }
         }
@@ -628,15 +650,17 @@ impl AuthBuilder {
             None if self.providers.iter().any(|p| matches!(p, Provider::OAuth(_))) => Some(default_http_client()?),
             None => None,
         };
-        check_duration("session.max_age", self.session.max_age)?;
-        if self.session.update_age < 0 {
-            return Err(ConfigError::InvalidDuration("session.update_age"));
-        }
-        if self.session.update_age > MAX_DURATION_SECS {
-            return Err(ConfigError::DurationTooLong("session.update_age"));
-        }
-        let jwt_max_age = self.jwt_max_age.unwrap_or(30 * 24 * 60 * 60);
-        check_duration("jwt_max_age", jwt_max_age)?;
+        let session = SessionLifetimes {
+            max_age: check_duration("session.max_age", seconds(self.session.max_age))?,
+            update_age: match seconds(self.session.update_age) {
+                0 => 0,
+                secs => check_duration("session.update_age", secs)?,
+            },
+        };
+        let jwt_max_age = match self.jwt_max_age {
+            Some(d) => check_duration("jwt_max_age", seconds(d))?,
+            None => 30 * 24 * 60 * 60,
+        };
         for page in [
             &self.pages.sign_in,
             &self.pages.sign_out,
@@ -717,7 +741,7 @@ impl AuthBuilder {
                 .callbacks
                 .unwrap_or_else(|| Arc::new(crate::callbacks::DefaultCallbacks)),
             events: self.events.unwrap_or_else(|| Arc::new(crate::events::NoEvents)),
-            session: self.session,
+            session,
             jwt_max_age,
             pages: self.pages,
             theme: self.theme,
@@ -756,15 +780,15 @@ fn check_secrets(secrets: &[Secret], allow_test_vector: bool) -> Result<(), Conf
     Ok(())
 }
 
-/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`].
-fn check_duration(what: &'static str, secs: i64) -> Result<(), ConfigError> {
+/// A lifetime in seconds: positive, and at most [`MAX_DURATION_SECS`]. Returns it.
+fn check_duration(what: &'static str, secs: i64) -> Result<i64, ConfigError> {
     if secs <= 0 {
         return Err(ConfigError::InvalidDuration(what));
     }
     if secs > MAX_DURATION_SECS {
         return Err(ConfigError::DurationTooLong(what));
     }
-    Ok(())
+    Ok(secs)
 }
 
 /// The non-empty items of a comma-separated list, trimmed.
@@ -823,8 +847,8 @@ mod tests {
         assert!(matches!(ok().pages(pages).build(), Err(ConfigError::InvalidPage(_))));
         assert!(matches!(
             ok().session(SessionOptions {
-                max_age: 0,
-                update_age: 0
+                max_age: Duration::ZERO,
+                update_age: Duration::ZERO
             })
             .build(),
             Err(ConfigError::InvalidDuration("session.max_age"))

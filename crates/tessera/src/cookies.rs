@@ -84,12 +84,12 @@ pub struct CookieDef {
 
 impl CookieDef {
     /// `Set-Cookie` for `value`, with `Expires` when given.
-    pub fn set(&self, value: &str, expires: Option<SystemTime>) -> HeaderValue {
+    pub(crate) fn set(&self, value: &str, expires: Option<SystemTime>) -> HeaderValue {
         serialize(&self.name, value, self.options.max_age, expires, &self.options)
     }
 
     /// `Set-Cookie` that removes the cookie (`Max-Age=0`, same Path/Domain).
-    pub fn clear(&self) -> HeaderValue {
+    pub(crate) fn clear(&self) -> HeaderValue {
         self.clear_named(&self.name)
     }
 
@@ -116,7 +116,7 @@ pub struct CookieSet {
 }
 
 /// Check cookies live 15 minutes.
-pub const CHECK_MAX_AGE_SECS: i64 = 900;
+pub(crate) const CHECK_MAX_AGE_SECS: i64 = 900;
 
 impl CookieSet {
     /// The defaults for a compatibility mode, with `__Secure-`/`__Host-` prefixes when `secure`.
@@ -145,7 +145,7 @@ impl CookieSet {
     }
 
     /// Every cookie definition, for validation.
-    pub fn all(&self) -> [&CookieDef; 6] {
+    pub(crate) fn all(&self) -> [&CookieDef; 6] {
         [
             &self.session_token,
             &self.callback_url,
@@ -244,6 +244,7 @@ pub(crate) fn is_valid_attribute(value: &str) -> bool {
 /// domain's cookies too; a session cookie is at most a handful of chunks. The cap bounds
 /// the work every request costs (lookups, clearing stale chunks) whatever the header holds
 /// (security review H1).
+#[doc(hidden)]
 pub const MAX_REQUEST_COOKIES: usize = 512;
 
 /// At most this many bytes of cookie names and values (before percent-decoding) are read
@@ -253,6 +254,7 @@ pub const MAX_REQUEST_COOKIES: usize = 512;
 /// 64 KiB holds fifteen full 4 KB chunks of a session cookie next to the usual app
 /// cookies: four times the whole header budget of a Node.js server (16 KiB), which is
 /// what next-auth deployments live within.
+#[doc(hidden)]
 pub const MAX_REQUEST_COOKIE_BYTES: usize = 64 * 1024;
 
 /// The cookies of a request, parsed like `cookie.parse`: pairs split on `;`, trimmed,
@@ -261,6 +263,8 @@ pub const MAX_REQUEST_COOKIE_BYTES: usize = 64 * 1024;
 /// cookies of at most [`MAX_REQUEST_COOKIE_BYTES`] bytes in all.
 ///
 /// A name that comes more than once keeps every occurrence; lookups return the first.
+/// Public only for the crate's integration tests.
+#[doc(hidden)]
 #[derive(Clone, Default)]
 pub struct RequestCookies {
     /// Every name and value, back to back.
@@ -428,7 +432,7 @@ fn hex_digit(b: &u8) -> Option<u8> {
 }
 
 /// Chunk size for a compatibility mode: 4096 minus the estimated overhead (163 in v4, 160 in v5).
-pub fn chunk_size(compat: Compat) -> usize {
+pub(crate) fn chunk_size(compat: Compat) -> usize {
     match compat {
         Compat::NextAuthV4 => 3933,
         Compat::AuthJsV5 => 3936,
@@ -437,7 +441,7 @@ pub fn chunk_size(compat: Compat) -> usize {
 
 /// `Set-Cookie` headers that write `value` as the (possibly chunked) cookie `def`,
 /// clearing every stale chunk that came in with the request (spec §3.4).
-pub fn write_chunked(
+pub(crate) fn write_chunked(
     def: &CookieDef,
     value: &str,
     expires: Option<SystemTime>,
@@ -492,7 +496,7 @@ pub fn write_chunked(
 }
 
 /// `Set-Cookie` headers clearing every chunk of `def` present in the request.
-pub fn clear_chunked(def: &CookieDef, request: &RequestCookies) -> Vec<HeaderValue> {
+pub(crate) fn clear_chunked(def: &CookieDef, request: &RequestCookies) -> Vec<HeaderValue> {
     request.chunk_names(&def.name).map(|n| def.clear_named(n)).collect()
 }
 

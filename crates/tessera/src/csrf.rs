@@ -10,7 +10,7 @@ use crate::Secret;
 use crate::cookies::CookieDef;
 use crate::random;
 
-/// `sha256hex(token ‖ secret)`.
+/// `sha256hex(token ‖ secret)` (public for the integration tests and benchmarks).
 ///
 /// ```
 /// let hash = tessera::csrf::hash(&"a".repeat(64), &tessera::Secret::new("secret"));

@@ -34,8 +34,11 @@ pub mod adapter;
 mod allowed_hosts;
 pub mod callbacks;
 mod client_addr;
-pub mod config;
+mod compat;
+mod config;
 pub mod cookies;
+// Public only for the integration tests and benchmarks (`csrf::hash` builds CSRF pairs).
+#[doc(hidden)]
 pub mod csrf;
 mod ctx;
 pub mod events;
@@ -53,7 +56,7 @@ mod request;
 mod response;
 mod routes;
 mod secret;
-pub mod session;
+mod session;
 mod signin;
 mod url;
 mod user;
@@ -66,9 +69,13 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 pub use async_trait::async_trait;
-pub use config::{AuthBuilder, ConfigError, Pages, SessionOptions, SessionStrategy};
+pub use compat::Compat;
+pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
+/// `Date.toISOString()` of a time, as next-auth writes `expires` (for `tessera-cli` and tests).
+#[doc(hidden)]
+pub use session::iso8601;
 pub use session::jwt;
 pub use session::{RevokeError, Token};
 pub use tessera_protocol as protocol;
@@ -205,9 +212,11 @@ impl Auth {
         Some(Token::from_claims(claims))
     }
 
-    /// Encodes a token as a session cookie value (for tests, migrations and tools).
-    pub fn encode_token(&self, mut token: Token, max_age: i64) -> String {
+    /// Encodes a token as a session cookie value (for tests, migrations and tools), valid
+    /// for `max_age` (whole seconds; a fraction is dropped).
+    pub fn encode_token(&self, mut token: Token, max_age: std::time::Duration) -> String {
         let profile = self.config.profile(&self.config.url);
+        let max_age = i64::try_from(max_age.as_secs()).unwrap_or(i64::MAX);
         profile
             .session_codec
             .encode_claims(token.claims_mut(), max_age, session::unix(SystemTime::now()))
@@ -229,13 +238,14 @@ impl Auth {
     /// Single-flight: concurrent calls for one account make one request to the provider
     /// and all receive its result (or its error).
     ///
-    /// From an axum handler (`tessera-axum`):
+    /// From an axum handler (`tessera-axum`, whose `with_auth`/`layer` puts the [`Auth`]
+    /// in the request extensions):
     ///
     /// ```ignore
-    /// use axum::{extract::State, http::{HeaderMap, StatusCode}};
+    /// use axum::{Extension, http::{HeaderMap, StatusCode}};
     /// use tessera::{Auth, TokenError};
     ///
-    /// async fn repos(State(auth): State<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
+    /// async fn repos(Extension(auth): Extension<Auth>, headers: HeaderMap) -> Result<String, StatusCode> {
     ///     let session = auth.session(&headers).await.ok_or(StatusCode::UNAUTHORIZED)?;
     ///     // The `session` callback put the user id there (database sessions do by default).
     ///     let user_id = session.user.and_then(|u| u.extra.get("id")?.as_str().map(str::to_owned))

@@ -96,14 +96,8 @@ impl RateLimits {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ClientIp(pub IpAddr);
 
-/// The bucket key of an address.
-///
-/// ```
-/// use tessera::rate_limit::client_key;
-/// assert_eq!(client_key("::ffff:192.0.2.1".parse().unwrap()), "192.0.2.1");
-/// assert_eq!(client_key("2001:db8:1:2:aaaa::1".parse().unwrap()), client_key("2001:db8:1:2:bbbb::9".parse().unwrap()));
-/// ```
-pub fn client_key(ip: IpAddr) -> String {
+/// The bucket key of an address: IPv4-mapped addresses as IPv4, IPv6 grouped by /64.
+pub(crate) fn client_key(ip: IpAddr) -> String {
     match ip {
         IpAddr::V4(v4) => v4.to_string(),
         IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
@@ -360,6 +354,16 @@ pub(crate) fn too_many(response: AuthResponse, refused: Refused) -> AuthResponse
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn client_keys_map_ipv4_and_group_ipv6_by_64() {
+        let ip = |s: &str| s.parse::<IpAddr>().expect("an address");
+        assert_eq!(client_key(ip("::ffff:192.0.2.1")), "192.0.2.1");
+        assert_eq!(
+            client_key(ip("2001:db8:1:2:aaaa::1")),
+            client_key(ip("2001:db8:1:2:bbbb::9"))
+        );
+    }
 
     fn key(s: &str) -> Key {
         Key::new(&[s.as_bytes()])

@@ -24,7 +24,7 @@ use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionA
 use tessera::providers::email::{DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
-use tessera_axum::MaybeSession;
+use tessera_axum::{AuthSession, RouterExt};
 
 /// Applies a `name` sent by `update()` after validating it (in the JWT, or in the
 /// database for database sessions), and exposes the user id.
@@ -172,12 +172,11 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     }
     // Every preset whose AUTH_<PROVIDER>_ID / _SECRET (and issuer or tenant) are set.
     for preset in tessera::providers::presets::from_env() {
-        let provider = tessera::providers::Provider::from(preset);
-        eprintln!("demo: sign-in with {}", provider.name());
-        builder = builder.provider(provider);
+        eprintln!("demo: sign-in with {}", preset.display_name());
+        builder = builder.provider(preset);
     }
     builder
-        .adapter_arc(adapter.clone())
+        .adapter(adapter.clone())
         .provider(credentials)
         .provider(email_provider()?)
         .callbacks(DemoCallbacks { adapter })
@@ -193,19 +192,17 @@ fn app(auth: Auth) -> Router {
     Router::new()
         .route(
             "/protected",
-            get(move |MaybeSession(s): MaybeSession| async move { Html(pages::protected(&base, s.as_ref())) }),
+            get(move |AuthSession(s): AuthSession| async move { Html(pages::protected(&base, &s)) }),
         )
         .route_layer(middleware::from_fn(tessera_axum::require_session))
         .route(
             "/",
-            get(move |MaybeSession(s): MaybeSession| async move {
+            get(move |s: Option<AuthSession>| async move {
+                let s = s.map(|AuthSession(s)| s);
                 Html(pages::home(&home_base, s.as_ref(), &demo_user, &demo_password))
             }),
         )
-        .route(
-            "/api/me",
-            get(|tessera_axum::Session(s): tessera_axum::Session| async move { Json(s) }),
-        )
+        .route("/api/me", get(|AuthSession(s): AuthSession| async move { Json(s) }))
         .route("/health", get(|| async { "ok" }))
         .route(
             "/leptos",
@@ -216,8 +213,7 @@ fn app(auth: Auth) -> Router {
             "/leptos/{file}",
             get(|axum::extract::Path(file): axum::extract::Path<String>| leptos_file_owned(file)),
         )
-        .merge(tessera_axum::routes(&auth))
-        .layer(tessera_axum::layer(auth))
+        .with_auth(auth)
 }
 
 /// Where the Leptos example app's files are (`bash scripts/build-leptos-app.sh` builds
@@ -245,7 +241,8 @@ async fn leptos_file(name: &str) -> axum::response::Response {
 /// The Leptos app's page with the visitor's session embedded
 /// ([`tessera::protocol::embed::session_script`]): the app starts signed in or out at
 /// once, without a loading state or a first `GET /session`.
-async fn leptos_index(MaybeSession(session): MaybeSession) -> axum::response::Response {
+async fn leptos_index(session: Option<AuthSession>) -> axum::response::Response {
+    let session = session.map(|AuthSession(s)| s);
     use axum::response::IntoResponse;
     let Ok(html) = tokio::fs::read_to_string(leptos_dir().join("index.html")).await else {
         return Html(pages::leptos_missing()).into_response();

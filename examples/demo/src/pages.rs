@@ -2,7 +2,21 @@
 
 use tessera::Session;
 
-use tessera::pages::escape_html as esc;
+/// Escapes text for HTML element content and quoted attribute values.
+fn esc(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for c in s.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 fn layout(title: &str, body: &str) -> String {
     format!(
@@ -80,8 +94,8 @@ or by email: without <code>EMAIL_SERVER</code> the sign-in link is printed in th
     layout("Home", &body)
 }
 
-pub(crate) fn protected(base: &str, session: Option<&Session>) -> String {
-    let (name, _) = session.map(who).unwrap_or_default();
+pub(crate) fn protected(base: &str, session: &Session) -> String {
+    let (name, _) = who(session);
     layout(
         "Protected",
         &format!(

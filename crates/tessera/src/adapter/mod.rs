@@ -244,3 +244,112 @@ pub trait Adapter: Send + Sync + 'static {
         Ok(0)
     }
 }
+
+/// A shared adapter is an adapter: `Arc<dyn Adapter>` (what `tessera_sqlx::connect`
+/// returns) and `Arc<MemoryAdapter>` can be given to [`AuthBuilder::adapter`](crate::AuthBuilder::adapter)
+/// while the app keeps a clone. Every method forwards, the defaulted ones included, so an
+/// adapter's own `create_user_and_link` and `delete_expired` are the ones that run.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tessera::adapter::{Adapter, MemoryAdapter};
+///
+/// let shared: Arc<dyn Adapter> = Arc::new(MemoryAdapter::new());
+/// let auth = tessera::Auth::builder().secret("0123456789abcdef").adapter(shared.clone()).build();
+/// assert!(auth.is_ok());
+/// ```
+#[async_trait::async_trait]
+impl<A: Adapter + ?Sized> Adapter for std::sync::Arc<A> {
+    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
+        (**self).create_user(user).await
+    }
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        (**self).get_user(id).await
+    }
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
+        (**self).get_user_by_email(email).await
+    }
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>, AdapterError> {
+        (**self).get_user_by_account(provider, provider_account_id).await
+    }
+    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
+        (**self).update_user(update).await
+    }
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        (**self).delete_user(id).await
+    }
+    async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
+        (**self).link_account(account).await
+    }
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
+        (**self).unlink_account(provider, provider_account_id).await
+    }
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        (**self).update_account(account).await
+    }
+    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
+        (**self).list_accounts(user_id).await
+    }
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        (**self).create_session(session).await
+    }
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        (**self).get_session_and_user(session_token).await
+    }
+    async fn update_session(&self, session_token: &str, expires: SystemTime) -> Result<(), AdapterError> {
+        (**self).update_session(session_token, expires).await
+    }
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
+        (**self).delete_session(session_token).await
+    }
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        (**self).list_sessions(user_id).await
+    }
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        (**self).delete_user_sessions(user_id, keep).await
+    }
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
+        (**self).create_verification_token(token).await
+    }
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>, AdapterError> {
+        (**self).use_verification_token(identifier, token).await
+    }
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        (**self).create_user_and_link(user, account).await
+    }
+    async fn delete_expired(&self, now: SystemTime) -> Result<u64, AdapterError> {
+        (**self).delete_expired(now).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::{Duration, SystemTime};
+
+    use super::{Adapter, MemoryAdapter, VerificationToken};
+
+    /// Through an `Arc`, a defaulted method runs the adapter's override, not the default
+    /// (which would purge nothing).
+    #[tokio::test]
+    async fn arc_forwards_defaulted_methods() {
+        let db: Arc<dyn Adapter> = Arc::new(MemoryAdapter::new());
+        let now = SystemTime::now();
+        let token = VerificationToken {
+            identifier: "a@b.c".into(),
+            token: "old".into(),
+            expires: now - Duration::from_secs(60),
+        };
+        db.create_verification_token(token).await.unwrap();
+        let shared = Arc::new(db);
+        assert_eq!(Adapter::delete_expired(&shared, now).await.unwrap(), 1);
+    }
+}

@@ -71,6 +71,15 @@ pub(crate) async fn get_json_value(http: &dyn HttpClient, url: &str, bearer: Opt
     serde_json::from_slice(res.body()).map_err(|_| FlowError::new(format!("GET {url}: the response is not JSON")))
 }
 
+/// A shared client is a client, so an `Arc<dyn HttpClient>` (or an `Arc` the app keeps a
+/// clone of) can be given to [`crate::AuthBuilder::http_client`].
+#[async_trait::async_trait]
+impl<C: HttpClient + ?Sized> HttpClient for std::sync::Arc<C> {
+    async fn execute(&self, request: HttpRequest) -> Result<HttpResponse, HttpError> {
+        (**self).execute(request).await
+    }
+}
+
 /// The largest response body read from an identity provider.
 #[cfg(feature = "reqwest")]
 const MAX_RESPONSE_BYTES: usize = 1024 * 1024;

@@ -105,7 +105,7 @@ impl TokenSet {
     }
 
     /// The fields stored in the account (spec §5.4): the token-set fields, then the rest.
-    pub fn account_fields(&self) -> Map<String, Value> {
+    pub(crate) fn account_fields(&self) -> Map<String, Value> {
         let mut m = Map::new();
         let text = |v: &Option<String>| v.clone().map(Value::String);
         let fields = [

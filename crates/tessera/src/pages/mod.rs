@@ -5,7 +5,6 @@
 pub(crate) mod html;
 pub(crate) mod theme;
 
-pub use html::escape_html;
 pub use theme::{ColorScheme, Theme};
 
 use askama::Template;
@@ -137,16 +136,7 @@ struct MessagePage<'a> {
 
 /// The sign-in page's message for an `?error=` value (spec §8.2): `None` for a value
 /// that is not one of the codes.
-///
-/// ```
-/// use tessera::ErrorCode;
-/// assert_eq!(
-///     tessera::pages::sign_in_error_message(Some(ErrorCode::CredentialsSignin)),
-///     "Sign in failed. Check the details you provided are correct."
-/// );
-/// assert_eq!(tessera::pages::sign_in_error_message(None), "Unable to sign in.");
-/// ```
-pub fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
+pub(crate) fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
     match error {
         Some(
             ErrorCode::Signin
@@ -298,6 +288,28 @@ pub(crate) fn render_message(theme: &Theme, url: &BaseUrl, heading: &str, messag
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn sign_in_error_messages_follow_nextauth() {
+        use crate::ErrorCode;
+        assert_eq!(
+            super::sign_in_error_message(Some(ErrorCode::CredentialsSignin)),
+            "Sign in failed. Check the details you provided are correct."
+        );
+        assert_eq!(
+            super::sign_in_error_message(Some(ErrorCode::OAuthCallback)),
+            "Try signing in with a different account."
+        );
+        assert_eq!(super::sign_in_error_message(None), "Unable to sign in.");
+    }
+
+    #[test]
+    fn escape_html_escapes_markup_and_quotes() {
+        assert_eq!(
+            super::html::escape_html(r#"<a href="x">&'"#),
+            "&lt;a href=&quot;x&quot;&gt;&amp;&#39;"
+        );
+    }
+
     use super::*;
 
     #[test]

@@ -189,13 +189,7 @@ pub(crate) fn is_logo(s: &str) -> bool {
 }
 
 /// The logo's URL on the page: a root-relative path is served from [`PROVIDER_LOGO_BASE`].
-///
-/// ```
-/// use tessera::providers::style::logo_url;
-/// assert_eq!(logo_url("/github.svg"), "https://authjs.dev/img/providers/github.svg");
-/// assert_eq!(logo_url("https://cdn.example.com/x.svg"), "https://cdn.example.com/x.svg");
-/// ```
-pub fn logo_url(logo: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn logo_url(logo: &str) -> std::borrow::Cow<'_, str> {
     if logo.starts_with('/') {
         format!("{PROVIDER_LOGO_BASE}{logo}").into()
     } else {
@@ -222,6 +216,15 @@ pub(crate) fn hex_to_rgba(color: &str, alpha: f32) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn logo_urls_resolve_root_relative_paths() {
+        assert_eq!(logo_url("/github.svg"), "https://authjs.dev/img/providers/github.svg");
+        assert_eq!(
+            logo_url("https://cdn.example.com/x.svg"),
+            "https://cdn.example.com/x.svg"
+        );
+    }
 
     #[test]
     fn colors() {

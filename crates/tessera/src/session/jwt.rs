@@ -16,18 +16,11 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
+// Defined at the crate root (it chooses cookie names and JSON shapes too); imported here
+// under its former path so the engine's `jwt::Compat` paths keep working.
 use crate::Secret;
+pub(crate) use crate::compat::Compat;
 use crate::random;
-
-/// Which generation of the protocol (cookie names, JWE algorithms) to speak.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub enum Compat {
-    /// next-auth 4.x: `next-auth.*` cookies, `A256GCM`, HKDF with an empty salt.
-    #[default]
-    NextAuthV4,
-    /// Auth.js v5 / `@auth/core`: `authjs.*` cookies, `A256CBC-HS512`, salt = cookie name.
-    AuthJsV5,
-}
 
 /// The clock tolerance jose applies to `exp` and `nbf` (seconds).
 pub const CLOCK_TOLERANCE_SECS: i64 = 15;
@@ -87,8 +80,8 @@ struct CbcKey {
 /// Encrypts and decrypts claim sets for one purpose (one salt).
 ///
 /// ```
-/// use tessera::jwt::{Compat, JweCodec};
-/// use tessera::Secret;
+/// use tessera::jwt::JweCodec;
+/// use tessera::{Compat, Secret};
 ///
 /// let codec = JweCodec::new(Compat::NextAuthV4, &[Secret::new("secret")], "");
 /// let mut claims = serde_json::Map::new();
@@ -115,7 +108,7 @@ impl std::fmt::Debug for JweCodec {
 }
 
 /// HKDF-SHA256 as `@panva/hkdf` does it: `info` is `<label>` or `<label> (<salt>)`.
-pub fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Vec<u8> {
+pub(crate) fn derive_key(compat: Compat, secret: &Secret, salt: &str, len: usize) -> Vec<u8> {
     let label = match compat {
         Compat::NextAuthV4 => "NextAuth.js Generated Encryption Key",
         Compat::AuthJsV5 => "Auth.js Generated Encryption Key",

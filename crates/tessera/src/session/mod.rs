@@ -30,6 +30,26 @@ impl std::fmt::Debug for SessionStore {
     }
 }
 
+/// The longest duration [`AuthBuilder::build`](crate::AuthBuilder::build) accepts for a
+/// lifetime (session, JWT, email link, cookie): 10 years, in seconds.
+pub const MAX_DURATION_SECS: i64 = 10 * 365 * 24 * 60 * 60;
+
+/// A [`Duration`] as the engine's whole seconds, for the builder's checks: `i64::MAX`
+/// (refused as too long) past [`MAX_DURATION_SECS`], else `-1` (refused as invalid) when it
+/// has a fraction of a second.
+pub(crate) fn seconds(d: Duration) -> i64 {
+    match i64::try_from(d.as_secs()) {
+        Ok(secs) if secs <= MAX_DURATION_SECS => {
+            if d.subsec_nanos() == 0 {
+                secs
+            } else {
+                -1
+            }
+        }
+        _ => i64::MAX,
+    }
+}
+
 /// The claims of a session JWT, in insertion order (`name`, `email`, `picture`, `sub`,
 /// whatever the `jwt` callback adds, then `iat`, `exp`, `jti`). `Debug` redacts token- and
 /// secret-like claims (an `access_token` kept for refresh, say).

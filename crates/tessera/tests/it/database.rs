@@ -13,7 +13,7 @@ use tessera::{SessionOptions, SessionStrategy, User};
 
 fn setup(options: SessionOptions) -> (Browser, Arc<Counting>) {
     let db = Arc::new(Counting::default());
-    let auth = builder().adapter_arc(db.clone()).session(options).build().unwrap();
+    let auth = builder().adapter(db.clone()).session(options).build().unwrap();
     (Browser::new(auth), db)
 }
 
@@ -45,11 +45,7 @@ async fn credentials_sign_in_creates_a_session_row() {
         body["user"],
         json!({"name": "Alice", "email": "alice@example.com", "image": null})
     );
-    assert_eq!(
-        body["expires"],
-        tessera::session::iso8601(row.expires),
-        "the stored expiry"
-    );
+    assert_eq!(body["expires"], tessera::iso8601(row.expires), "the stored expiry");
     assert_eq!(
         db.take(),
         ["get_session_and_user"],
@@ -77,8 +73,8 @@ async fn credentials_sign_in_creates_a_session_row() {
 #[tokio::test]
 async fn sessions_are_extended_past_update_age() {
     let (mut b, db) = setup(SessionOptions {
-        max_age: 3600,
-        update_age: 0,
+        max_age: std::time::Duration::from_secs(3600),
+        update_age: std::time::Duration::ZERO,
     });
     b.sign_in().await;
     db.take();
@@ -149,7 +145,7 @@ async fn update_reaches_the_session_callback_and_sign_out_deletes_the_row() {
     let db = Arc::new(MemoryAdapter::new());
     let events = SignOuts::default();
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .callbacks(Cb)
         .events(events.clone())
         .build()
@@ -199,7 +195,10 @@ fn database_strategy_needs_an_adapter() {
         .session_strategy(SessionStrategy::Jwt)
         .build()
         .unwrap();
-    let token = auth.encode_token(tessera::Token::for_user(&User::new("1")), 60);
+    let token = auth.encode_token(
+        tessera::Token::for_user(&User::new("1")),
+        std::time::Duration::from_secs(60),
+    );
     assert!(token.starts_with("eyJ"));
 }
 
@@ -309,7 +308,7 @@ async fn a_failed_token_store_sends_no_mail() {
     let db = Arc::new(Counting::default());
     let sent = Sent::default();
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .provider(EmailProvider::new(sent.clone()))
         .build()
         .unwrap();

@@ -14,7 +14,7 @@ use tessera::{Pages, SessionStrategy};
 fn setup(outbox: &Outbox) -> (Browser, Arc<MemoryAdapter>) {
     let db = Arc::new(MemoryAdapter::new());
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .provider(EmailProvider::new(outbox.clone()))
         .build()
         .unwrap();
@@ -205,8 +205,8 @@ async fn expired_links_fail() {
     let outbox = Outbox::default();
     let db = Arc::new(MemoryAdapter::new());
     let auth = builder()
-        .adapter_arc(db)
-        .provider(EmailProvider::new(outbox.clone()).max_age(0))
+        .adapter(db)
+        .provider(EmailProvider::new(outbox.clone()).max_age(std::time::Duration::ZERO))
         .build()
         .unwrap();
     let mut b = Browser::new(auth);
@@ -227,7 +227,7 @@ async fn new_users_see_the_new_user_page_and_jwt_sessions_carry_the_adapter_id()
         ..Default::default()
     };
     let auth = builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .session_strategy(SessionStrategy::Jwt)
         .pages(pages)
         .provider(EmailProvider::new(outbox.clone()))

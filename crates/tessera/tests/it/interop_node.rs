@@ -11,8 +11,9 @@ use std::sync::OnceLock;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use serde_json::{Map, Value, json};
+use tessera::Compat;
 use tessera::Secret;
-use tessera::jwt::{Compat, JweCodec, JwtError};
+use tessera::jwt::{JweCodec, JwtError};
 
 const V4_HEADER: &str = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0";
 const V5_SALTS: [&str; 2] = ["authjs.session-token", "__Secure-authjs.session-token"];

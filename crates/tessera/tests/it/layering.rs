@@ -28,6 +28,7 @@ const TABLE: &[(&str, usize)] = &[
     //    secrets, URLs, cookies, the JWT/JWE codec, CSRF tokens, the request and response
     //    envelopes, log escaping, the host and proxy lists.
     ("random.rs", LEAVES),
+    ("compat.rs", LEAVES),
     ("secret.rs", LEAVES),
     ("url.rs", LEAVES),
     ("redirect.rs", LEAVES),

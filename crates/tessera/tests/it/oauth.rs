@@ -14,9 +14,10 @@ use http::StatusCode;
 use jsonwebtoken::Algorithm;
 use serde_json::{Value, json};
 use sha2::Digest;
+use tessera::Compat;
 use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger};
-use tessera::jwt::{Compat, JweCodec, JwtError};
+use tessera::jwt::{JweCodec, JwtError};
 use tessera::oauth::HttpClient;
 use tessera::providers::{Check, OAuthProvider, TokenAuthMethod};
 use tessera::{Auth, AuthBuilder, ConfigError, Pages, Secret, SessionStrategy, Token};
@@ -872,7 +873,7 @@ async fn discovery_is_cached_and_plain_oauth2_uses_userinfo() {
         .userinfo(format!("{ISSUER}/userinfo"))
         .client_id("cid")
         .client_secret("csec");
-    let mut b = Browser::new(base(&idp).provider(plain).adapter_arc(db.clone()).build().unwrap());
+    let mut b = Browser::new(base(&idp).provider(plain).adapter(db.clone()).build().unwrap());
     let url = start(&mut b, "plain", "").await;
     assert!(param(&url, "code_challenge").is_none() && param(&url, "nonce").is_none());
     let state = param(&url, "state").unwrap();
@@ -932,7 +933,7 @@ async fn accounts_are_created_then_reused_and_the_jwt_callback_sees_the_profile(
         ..Default::default()
     };
     let mut b = browser(&idp, |b| {
-        b.adapter_arc(db.clone())
+        b.adapter(db.clone())
             .session_strategy(SessionStrategy::Jwt)
             .callbacks(rec.clone())
             .pages(pages)
@@ -978,7 +979,7 @@ fn db_browser(idp: &FakeIdp, db: &Arc<MemoryAdapter>, dangerous: bool) -> Browse
         base(idp)
             .provider(demo("demo"))
             .provider(demo("other").allow_dangerous_email_account_linking(dangerous))
-            .adapter_arc(db.clone())
+            .adapter(db.clone())
             .build()
             .unwrap(),
     )
@@ -1060,7 +1061,7 @@ async fn events_report_created_users_and_linked_accounts() {
         base(&idp)
             .provider(demo("demo"))
             .provider(demo("other"))
-            .adapter_arc(db.clone())
+            .adapter(db.clone())
             .events(log.clone())
             .build()
             .unwrap(),
@@ -1089,13 +1090,7 @@ async fn a_failed_user_creation_is_oauth_create_account_and_leaves_nothing_behin
     let idp = idp_with(&[&rsa()]);
     let db = Arc::new(common::counting::Counting::default());
     db.fail_create_user.store(true, std::sync::atomic::Ordering::SeqCst);
-    let mut b = Browser::new(
-        base(&idp)
-            .provider(demo("demo"))
-            .adapter_arc(db.clone())
-            .build()
-            .unwrap(),
-    );
+    let mut b = Browser::new(base(&idp).provider(demo("demo")).adapter(db.clone()).build().unwrap());
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
     assert_error(&r, "OAuthCreateAccount");
     assert!(db.take().contains(&"create_user"));

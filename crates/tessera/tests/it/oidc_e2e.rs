@@ -322,7 +322,7 @@ async fn accounts_with_jwt_and_database_sessions() {
     for strategy in [SessionStrategy::Jwt, SessionStrategy::Database] {
         let db = Arc::new(MemoryAdapter::new());
         let auth = builder(&server)
-            .adapter_arc(db.clone())
+            .adapter(db.clone())
             .session_strategy(strategy)
             .build()
             .unwrap();

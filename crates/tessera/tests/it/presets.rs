@@ -10,7 +10,8 @@ use crate::common::fake_idp::{FakeIdp, rsa};
 use http::StatusCode;
 use serde_json::{Value, json};
 use tessera::Auth;
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+use tessera::jwt::JweCodec;
 use tessera::providers::{OAuthProvider, presets};
 use tessera::{Secret, Token};
 

@@ -565,7 +565,7 @@ async fn session_callback_shapes_the_response_and_server_side_access_matches() {
 
 #[tokio::test]
 async fn auth_js_v5_mode_speaks_the_v5_client_side() {
-    let auth = builder().compat(tessera::jwt::Compat::AuthJsV5).build().unwrap();
+    let auth = builder().compat(tessera::Compat::AuthJsV5).build().unwrap();
     let mut b = Browser::new(auth);
     let r = b.get("/api/auth/session").await;
     assert_eq!(r.text(), "null", "v5 answers null for no session");

@@ -6,7 +6,8 @@ use crate::common::{Browser, auth, builder};
 use bytes::Bytes;
 use http::{Request, StatusCode};
 use serde_json::json;
-use tessera::jwt::{Compat, JweCodec};
+use tessera::Compat;
+use tessera::jwt::JweCodec;
 use tessera::{Auth, Secret, Token, User};
 
 fn session_cookie(token: &str) -> String {
@@ -29,7 +30,10 @@ fn now() -> i64 {
 #[tokio::test]
 async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
     let auth = auth();
-    let good = auth.encode_token(Token::for_user(&User::new("1").name("A")), 60);
+    let good = auth.encode_token(
+        Token::for_user(&User::new("1").name("A")),
+        std::time::Duration::from_secs(60),
+    );
     assert_eq!(
         session_with_cookie(&auth, &session_cookie(&good)).await.json()["user"]["name"],
         "A"
@@ -86,7 +90,10 @@ async fn tampered_expired_and_foreign_tokens_mean_no_session_and_are_cleared() {
 #[tokio::test]
 async fn secret_rotation_accepts_listed_old_secrets_only() {
     let old = builder().build().unwrap(); // secret common::SECRET
-    let token = old.encode_token(Token::for_user(&User::new("1").name("A")), 60);
+    let token = old.encode_token(
+        Token::for_user(&User::new("1").name("A")),
+        std::time::Duration::from_secs(60),
+    );
     let rotated = Auth::builder()
         .url("http://localhost:3000")
         .secret("the new secret value")
@@ -325,7 +332,7 @@ async fn bodies_of_the_wrong_kind_or_size() {
 #[test]
 fn bearer_tokens_and_bad_percent_encoding() {
     let auth = auth();
-    let token = auth.encode_token(Token::for_user(&User::new("7")), 60);
+    let token = auth.encode_token(Token::for_user(&User::new("7")), std::time::Duration::from_secs(60));
     let mut h = http::HeaderMap::new();
     h.insert("authorization", format!("Bearer {token}").parse().unwrap());
     assert_eq!(auth.token(&h).unwrap().sub(), Some("7"));

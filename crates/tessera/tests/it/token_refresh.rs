@@ -105,7 +105,7 @@ async fn fixture(expires_at: i64) -> Fixture {
     let auth = Auth::builder()
         .secret("0123456789abcdef0123456789abcdef")
         .provider(provider())
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .http_client(idp.clone())
         .build()
         .unwrap();
@@ -348,7 +348,10 @@ async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_r
         .build()
         .unwrap();
     let claims = json!({"sub": "u-1", "access_token": "at-0", "refresh_token": "rt-0", "expires_at": now() - 5});
-    let jwt = auth.encode_token(tessera::Token::from_claims(claims.as_object().cloned().unwrap()), 3600);
+    let jwt = auth.encode_token(
+        tessera::Token::from_claims(claims.as_object().cloned().unwrap()),
+        std::time::Duration::from_secs(3600),
+    );
     let mut headers = http::HeaderMap::new();
     headers.insert("cookie", format!("next-auth.session-token={jwt}").parse().unwrap());
 
@@ -372,7 +375,10 @@ async fn the_jwt_callback_refreshes_tokens_kept_in_the_jwt_once_for_concurrent_r
     // A revoked refresh token: the session stays, marked for a new sign-in.
     revoke(&idp);
     let claims = json!({"sub": "u-1", "refresh_token": "rt-dead", "expires_at": now() - 5});
-    let jwt = auth.encode_token(tessera::Token::from_claims(claims.as_object().cloned().unwrap()), 3600);
+    let jwt = auth.encode_token(
+        tessera::Token::from_claims(claims.as_object().cloned().unwrap()),
+        std::time::Duration::from_secs(3600),
+    );
     headers.insert("cookie", format!("next-auth.session-token={jwt}").parse().unwrap());
     let session = auth.session(&headers).await.expect("the session stays");
     assert_eq!(session.extra["error"], "RefreshAccessTokenError");

@@ -88,7 +88,7 @@ fn demo_auth(url: &str, outbox: Outbox) -> Auth {
     Auth::builder()
         .url(url)
         .secret("tessera-client-tests-0123456789abcdef")
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .provider(credentials)
         .provider(EmailProvider::new(outbox))
         .callbacks(Renames(db))

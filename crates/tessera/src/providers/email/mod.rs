@@ -176,7 +176,9 @@ impl Mailer for DevMailer {
 ///
 /// ```
 /// use tessera::providers::email::{DevMailer, EmailProvider};
-/// let provider = EmailProvider::new(DevMailer).max_age(60 * 60);
+/// use std::time::Duration;
+///
+/// let provider = EmailProvider::new(DevMailer).max_age(Duration::from_secs(60 * 60));
 /// assert_eq!(provider.id, "email");
 /// ```
 #[derive(Clone)]
@@ -185,8 +187,9 @@ pub struct EmailProvider {
     pub id: String,
     /// Display name (default `Email`).
     pub name: String,
-    /// Seconds a link stays valid (default 24 hours).
-    pub max_age: i64,
+    /// Seconds a link stays valid (default 24 hours); set with [`EmailProvider::max_age`].
+    /// `-1` for a lifetime with a fraction of a second, refused by `build()`.
+    pub(crate) max_age: i64,
     /// Who sends the link.
     pub mailer: Arc<dyn Mailer>,
 }
@@ -223,9 +226,11 @@ impl EmailProvider {
         self
     }
 
-    /// Sets how long links stay valid.
-    pub fn max_age(mut self, secs: i64) -> Self {
-        self.max_age = secs;
+    /// Sets how long links stay valid (default 24 hours), in whole seconds: at most 10
+    /// years, and zero for links that expire at once. `build()` refuses other values with
+    /// [`ConfigError`](crate::ConfigError)`::InvalidDuration` or `DurationTooLong`.
+    pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.max_age = crate::session::seconds(max_age);
         self
     }
 }

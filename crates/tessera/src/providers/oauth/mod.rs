@@ -225,6 +225,21 @@ impl OAuthProvider {
         self
     }
 
+    /// The id set by [`new`](OAuthProvider::new) or [`id`](OAuthProvider::id) (the setter).
+    ///
+    /// ```
+    /// let github = tessera::providers::presets::github_with("id", "secret");
+    /// assert_eq!((github.provider_id(), github.display_name()), ("github", "GitHub"));
+    /// ```
+    pub fn provider_id(&self) -> &str {
+        &self.id
+    }
+
+    /// The display name set by [`name`](OAuthProvider::name) (the setter; default: the id).
+    pub fn display_name(&self) -> &str {
+        &self.name
+    }
+
     /// The client id registered at the provider.
     pub fn client_id(mut self, client_id: impl Into<String>) -> Self {
         self.client_id = client_id.into();

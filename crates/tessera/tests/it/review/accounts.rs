@@ -83,7 +83,7 @@ impl App {
             .secret(SECRET)
             .http_client(idp.clone())
             .provider(EmailProvider::new(outbox.clone()))
-            .adapter_arc(db);
+            .adapter(db);
         let auth = f(auth).build().unwrap();
         App { idp, outbox, auth }
     }
@@ -494,7 +494,7 @@ async fn i1_the_github_preset_vouches_only_for_the_verified_address_it_picks() {
         .secret(SECRET)
         .http_client(github.clone())
         .provider(preset)
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .build()
         .unwrap();
     let victim = verified_user(&db, "victim@corp.com").await;

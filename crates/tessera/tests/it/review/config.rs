@@ -1,15 +1,16 @@
 //! Configuration, secrets and outbound HTTP: L2, L3, L4, L8, I3, I10, RSA signing (I7).
 
 use std::sync::{Arc, Mutex};
+use std::time::Duration;
 
 use bytes::Bytes;
 use http::StatusCode;
 use serde_json::{Value, json};
+use tessera::Compat;
 use tessera::adapter::{AdapterSession, MemoryAdapter};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, SignInArgs, SignInDecision};
 use tessera::cookies::{CookieSet, RequestCookies};
 use tessera::events::{Events, SignOutEvent};
-use tessera::jwt::Compat;
 use tessera::oauth::HttpClient;
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
@@ -356,16 +357,27 @@ fn l8_default_http_client_ignores_proxy_variables() {
 
 #[tokio::test]
 async fn i3_huge_lifetimes_are_refused_at_build() {
-    let ten_years = tessera::config::MAX_DURATION_SECS;
+    let secs = Duration::from_secs;
+    let ten_years = secs(tessera::MAX_DURATION_SECS.unsigned_abs());
     let session = |max_age, update_age| SessionOptions { max_age, update_age };
     for (b, what) in [
-        (builder().session(session(i64::MAX, 0)), "session.max_age"),
-        (builder().session(session(3600, ten_years + 1)), "session.update_age"),
-        (builder().jwt_max_age(i64::MAX), "jwt_max_age"),
+        (
+            builder().session(session(Duration::MAX, Duration::ZERO)),
+            "session.max_age",
+        ),
+        (
+            builder().session(session(secs(i64::MAX.unsigned_abs()), Duration::ZERO)),
+            "session.max_age",
+        ),
+        (
+            builder().session(session(secs(3600), ten_years + secs(1))),
+            "session.update_age",
+        ),
+        (builder().jwt_max_age(Duration::MAX), "jwt_max_age"),
         (
             builder()
                 .adapter(MemoryAdapter::new())
-                .provider(EmailProvider::new(Seen::default()).max_age(i64::MAX)),
+                .provider(EmailProvider::new(Seen::default()).max_age(Duration::MAX)),
             "EmailProvider::max_age",
         ),
     ] {
@@ -379,13 +391,31 @@ async fn i3_huge_lifetimes_are_refused_at_build() {
         builder().cookies(cookies).build(),
         Err(ConfigError::InvalidCookie(_))
     ));
-    assert!(matches!(
-        builder()
-            .adapter(MemoryAdapter::new())
-            .provider(EmailProvider::new(Seen::default()).max_age(-1))
-            .build(),
-        Err(ConfigError::InvalidDuration(_))
-    ));
+    // A negative lifetime cannot be written any more (`Duration`); a fraction of a second,
+    // or zero where it makes no sense, is refused with the setting's name.
+    for (b, what) in [
+        (
+            builder()
+                .adapter(MemoryAdapter::new())
+                .provider(EmailProvider::new(Seen::default()).max_age(Duration::from_millis(1500))),
+            "EmailProvider::max_age",
+        ),
+        (
+            builder().session(session(Duration::ZERO, Duration::ZERO)),
+            "session.max_age",
+        ),
+        (
+            builder().session(session(Duration::from_millis(500), Duration::ZERO)),
+            "session.max_age",
+        ),
+        (
+            builder().session(session(secs(3600), Duration::from_millis(1))),
+            "session.update_age",
+        ),
+        (builder().jwt_max_age(Duration::ZERO), "jwt_max_age"),
+    ] {
+        assert_eq!(b.build().unwrap_err(), ConfigError::InvalidDuration(what));
+    }
 
     // The longest accepted lifetimes work end to end, with either strategy.
     for adapter in [false, true] {

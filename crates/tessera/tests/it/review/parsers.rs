@@ -123,7 +123,7 @@ fn chunked_session(auth: &Auth, chunks: usize) -> Vec<String> {
         .map(|i| char::from(b'a' + ((i * 7 + i / 26) % 26) as u8))
         .collect();
     token.set("padding", padding);
-    let jwe = auth.encode_token(token, 3600);
+    let jwe = auth.encode_token(token, std::time::Duration::from_secs(3600));
     assert!(jwe.len().div_ceil(3933) >= chunks);
     jwe.as_bytes()
         .chunks(3933)
@@ -185,7 +185,7 @@ fn malformed_session_cookies() -> Vec<String> {
 fn database_browser() -> (Browser, std::sync::Arc<common::counting::Counting>) {
     let db = std::sync::Arc::new(common::counting::Counting::default());
     let auth = common::builder()
-        .adapter_arc(db.clone())
+        .adapter(db.clone())
         .session_strategy(tessera::SessionStrategy::Database)
         .build()
         .unwrap();
@@ -453,8 +453,9 @@ fn item8_email_normalisation_outputs_pass_again_unchanged() {
 mod properties {
     use proptest::prelude::*;
     use serde_json::{Map, Value, json};
+    use tessera::Compat;
     use tessera::Secret;
-    use tessera::jwt::{Compat, JweCodec};
+    use tessera::jwt::JweCodec;
     use tessera::providers::email::normalize_email;
     use tessera::redirect::{is_valid_callback_url, resolve};
 
