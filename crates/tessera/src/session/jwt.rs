@@ -389,16 +389,7 @@ fn parse_claims(json: &[u8]) -> Option<Map<String, Value>> {
 }
 
 fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
-    // One pass over the entries instead of three hashed lookups; checked in the same order.
-    let (mut iat, mut nbf, mut exp) = (None, None, None);
-    for (key, value) in claims {
-        match key.as_str() {
-            "iat" => iat = Some(value),
-            "nbf" => nbf = Some(value),
-            "exp" => exp = Some(value),
-            _ => {}
-        }
-    }
+    let (iat, nbf, exp) = (claims.get("iat"), claims.get("nbf"), claims.get("exp"));
     if iat.is_some_and(|iat| !iat.is_number()) {
         return Err(JwtError::InvalidClaims("iat is not a number"));
     }
