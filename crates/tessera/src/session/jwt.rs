@@ -252,6 +252,9 @@ impl JweCodec {
         let ct = B64.decode(ct).map_err(|_| JwtError::Malformed)?;
         let tag = B64.decode(tag).map_err(|_| JwtError::Malformed)?;
 
+        // The v4 header is a constant: no need to decode and parse it. benches/profile.rs
+        // `jwt` (callgrind): 61,494 instructions per GET /session, 64,044 parsing it (+4.1%);
+        // CPU 5.45-5.60 µs against 5.75-5.85 µs. `v4_header_parses_to_the_shortcut` pins it.
         let (enc, kid) = if header == V4_HEADER {
             (Enc::A256Gcm, None)
         } else {
@@ -588,6 +591,13 @@ mod tests {
             hex::encode(derive_key(Compat::NextAuthV4, &s, "__Secure-next-auth.state", 32)),
             "6cbfda1e7b85bf47e179cf470207e45434a413b8deb8e6bf0e1e2d7bc506da4e"
         );
+    }
+
+    #[test]
+    fn v4_header_parses_to_the_shortcut() {
+        let (enc, kid) = parse_header(V4_HEADER).unwrap();
+        assert!(matches!(enc, Enc::A256Gcm));
+        assert_eq!(kid, None);
     }
 
     #[test]
