@@ -185,7 +185,9 @@ impl JweCodec {
     /// Sets `iat`, `exp` (= now + `max_age`) and a fresh `jti` on `claims` (keys already
     /// present keep their position, as jose does) and encrypts them.
     pub fn encode_claims(&self, claims: &mut Map<String, Value>, max_age: i64, now: i64) -> String {
-        // One call to the OS generator for the jti and the IV.
+        // One call to the OS generator for the jti and the IV: a getrandom system call
+        // costs about 0.4 µs here (benches/profile.rs `jwt`, CPU time per GET /session over
+        // 200k requests: 5.45-5.60 µs, 5.80-5.95 µs with two calls; callgrind cannot see it).
         let rnd: [u8; 32] = random::bytes();
         let mut jti = [0u8; 16];
         jti.copy_from_slice(&rnd[..16]);
