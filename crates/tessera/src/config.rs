@@ -277,8 +277,6 @@ pub(crate) struct Config {
     pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes in flight (single-flight).
     pub refreshes: crate::refresh::Flights,
-    /// `GET /providers` for the configured URL, serialised once.
-    pub providers_json: bytes::Bytes,
 }
 
 impl std::fmt::Debug for Config {
@@ -736,7 +734,6 @@ impl AuthBuilder {
             per_client_limits,
         )?;
 
-        let providers_json = crate::routes::providers::render(&self.providers, &url);
         let config = Config {
             url,
             trust_host,
@@ -760,7 +757,6 @@ impl AuthBuilder {
             limiter: Default::default(),
             proxies,
             refreshes: Default::default(),
-            providers_json,
             secrets: self.secrets,
         };
         Ok(Auth {

@@ -23,17 +23,11 @@ pub(crate) fn list(providers: &[Provider], url: &BaseUrl) -> Providers {
     )
 }
 
-pub(crate) fn render(providers: &[Provider], url: &BaseUrl) -> Bytes {
-    Bytes::from(serde_json::to_vec(&list(providers, url)).expect("a map of string-keyed structs serializes"))
-}
-
 pub(crate) fn get(config: &Config, url: &BaseUrl) -> http::Response<Bytes> {
-    // Served from the copy rendered at build time unless the origin came from the request.
-    let body = if std::ptr::eq(url, &config.url) {
-        config.providers_json.clone()
-    } else {
-        render(&config.providers, url)
-    };
+    // Rendered per request: a copy rendered at build time saved about 0.4 µs (criterion,
+    // one provider: 0.56 µs against 0.94-1.02 µs) on a route a client calls once per
+    // sign-in page, which did not pay for a `Config` field and a pointer comparison.
+    let body = serde_json::to_vec(&list(&config.providers, url)).expect("a map of string-keyed structs serializes");
     AuthResponse::json(body)
         .without_preamble()
         .finish(Vec::new(), false, "")
