@@ -255,8 +255,10 @@ pub(crate) struct Config {
     pub secrets: Vec<Secret>,
     pub compat: Compat,
     pub use_secure_cookies: Option<bool>,
-    /// Indexed by `secure as usize`.
-    pub profiles: [CookieProfile; 2],
+    /// Cookie names and codecs for an `http:` origin.
+    pub plain_profile: CookieProfile,
+    /// Cookie names and codecs for an `https:` origin (`__Secure-`/`__Host-` names).
+    pub secure_profile: CookieProfile,
     pub providers: Vec<Provider>,
     pub adapter: Option<Arc<dyn Adapter>>,
     /// When the adapter's expired sessions and tokens were last purged.
@@ -295,7 +297,11 @@ impl std::fmt::Debug for Config {
 impl Config {
     pub(crate) fn profile(&self, url: &BaseUrl) -> &CookieProfile {
         let secure = self.use_secure_cookies.unwrap_or_else(|| url.is_https());
-        &self.profiles[usize::from(secure)]
+        if secure {
+            &self.secure_profile
+        } else {
+            &self.plain_profile
+        }
     }
 }
 
@@ -713,8 +719,8 @@ impl AuthBuilder {
                 .unwrap_or_else(|| CookieSet::defaults(self.compat, secure));
             CookieProfile::new(self.compat, set, &self.secrets)
         };
-        let profiles = [profile(false), profile(true)];
-        for p in &profiles {
+        let (plain_profile, secure_profile) = (profile(false), profile(true));
+        for p in [&plain_profile, &secure_profile] {
             for def in p.cookies.all() {
                 let o = &def.options;
                 if !cookies::is_valid_name(&def.name)
@@ -740,7 +746,8 @@ impl AuthBuilder {
             allowed_hosts,
             compat: self.compat,
             use_secure_cookies: self.use_secure_cookies,
-            profiles,
+            plain_profile,
+            secure_profile,
             providers: self.providers,
             adapter: self.adapter,
             purge: Default::default(),
