@@ -112,7 +112,9 @@ fn error_param(url: &str) -> Result<Option<String>, ClientError> {
 }
 
 /// The compact JSON text of `value`: what `Display` of a `Value` writes, through the
-/// serializer the client already has (`Display` would add a second copy in wasm).
+/// serializer the client already has (`Display` would add a second copy in wasm). Measured
+/// with `scripts/build-leptos-app.sh`: the app is 257,132 bytes raw / 103,743 gzip -9 with
+/// this, 259,629 / 104,767 with `value.to_string()`.
 fn json_text(value: &Value) -> String {
     serde_json::to_string(value).unwrap_or_default()
 }
