@@ -390,7 +390,11 @@ impl RequestCookies {
 /// A `%` not followed by two hex digits stays literal.
 fn percent_decode<'a>(value: &str, scratch: &'a mut Vec<u8>) -> Option<&'a str> {
     // `str::find` with a char searches with memchr: most values (JWEs) have no `%`, and
-    // the runs between escapes (hex CSRF tokens) are long.
+    // the runs between escapes (hex CSRF tokens) are long. Measured against
+    // `percent_decode_str(value).decode_utf8()` in `from_headers`, same binary:
+    // benches/profile.rs `jwt` (callgrind), 62,268 instructions per GET /session with this,
+    // 71,788 without (+15%); CPU 5.45-5.65 µs against 6.35-6.40 µs per request.
+    // `decoding_matches_percent_encoding` pins the two together.
     let mut at = value.find('%')?;
     let mut rest = value;
     scratch.clear();
