@@ -10,8 +10,10 @@ use serde_json::{Map, Value};
 /// `user` and `expires` are the fields NextAuth's default session has; anything a
 /// `session` callback adds lands in `extra` and is serialised after them.
 // Serde by hand, not `#[serde(flatten)]`: flatten buffers every field through serde's
-// `Content`, which roughly doubles the deserialisation code in a wasm build. The JSON in
-// and out is the same as the derive's.
+// `Content`, which adds its code to a wasm build. Measured with
+// `scripts/build-leptos-app.sh`: the app is 257,132 bytes raw / 103,743 gzip -9 with these
+// impls, 263,414 / 105,728 with the derives and `flatten`. The JSON in and out is the
+// same as the derive's.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Session {
     /// The signed-in user, as exposed to the client.
@@ -156,6 +158,54 @@ mod tests {
         let user = s.user.unwrap();
         assert_eq!(user.email.as_deref(), Some("a@b.c"));
         assert_eq!(user.name, None);
+    }
+
+    /// What the derives with `flatten` make of the same types: the hand-written impls
+    /// must read and write the same JSON.
+    mod derived {
+        use serde::{Deserialize, Serialize};
+        use serde_json::{Map, Value};
+
+        #[derive(Debug, Serialize, Deserialize)]
+        pub(super) struct Session {
+            #[serde(default, skip_serializing_if = "Option::is_none")]
+            pub(super) user: Option<SessionUser>,
+            #[serde(default)]
+            pub(super) expires: String,
+            #[serde(flatten)]
+            pub(super) extra: Map<String, Value>,
+        }
+
+        #[derive(Debug, Serialize, Deserialize)]
+        pub(super) struct SessionUser {
+            #[serde(default)]
+            pub(super) name: Option<String>,
+            #[serde(default)]
+            pub(super) email: Option<String>,
+            #[serde(default)]
+            pub(super) image: Option<String>,
+            #[serde(flatten)]
+            pub(super) extra: Map<String, Value>,
+        }
+    }
+
+    #[test]
+    fn hand_written_serde_is_the_derives() {
+        for json in [
+            r#"{"user":{"name":"A","email":null,"image":null,"id":"7"},"expires":"x","role":"admin"}"#,
+            r#"{"expires":"x"}"#,
+            r#"{"user":null,"expires":"x"}"#,
+            r#"{}"#,
+            r#"{"user":{},"n":[1,{"a":null}]}"#,
+            r#"{"user":{"email":"a@b.c","extra":{"deep":true}},"expires":"x","z":1.5}"#,
+            r#"{"user":1}"#,
+            r#"{"expires":2}"#,
+            r#"[]"#,
+        ] {
+            let hand = serde_json::from_str::<Session>(json).map(|s| serde_json::to_string(&s).unwrap());
+            let derived = serde_json::from_str::<derived::Session>(json).map(|s| serde_json::to_string(&s).unwrap());
+            assert_eq!(hand.ok(), derived.ok(), "{json}");
+        }
     }
 
     #[test]

@@ -218,8 +218,10 @@ pub(crate) struct Config {
     pub secrets: Vec<Secret>,
     pub compat: Compat,
     pub use_secure_cookies: Option<bool>,
-    /// Indexed by `secure as usize`.
-    pub profiles: [CookieProfile; 2],
+    /// Cookie names and codecs for an `http:` origin.
+    pub plain_profile: CookieProfile,
+    /// Cookie names and codecs for an `https:` origin (`__Secure-`/`__Host-` names).
+    pub secure_profile: CookieProfile,
     pub providers: Vec<Provider>,
     pub adapter: Option<Arc<dyn Adapter>>,
     /// When the adapter's expired sessions and tokens were last purged.
@@ -243,8 +245,6 @@ pub(crate) struct Config {
     pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes: the OAuth providers, the HTTP client, the flights.
     pub refresher: crate::refresh::Refresher,
-    /// `GET /providers` for the configured URL, serialised once.
-    pub providers_json: bytes::Bytes,
 }
 
 impl std::fmt::Debug for Config {
@@ -264,7 +264,11 @@ impl std::fmt::Debug for Config {
 impl Config {
     pub(crate) fn profile(&self, url: &BaseUrl) -> &CookieProfile {
         let secure = self.use_secure_cookies.unwrap_or_else(|| url.is_https());
-        &self.profiles[usize::from(secure)]
+        if secure {
+            &self.secure_profile
+        } else {
+            &self.plain_profile
+        }
     }
 }
 
@@ -701,8 +705,8 @@ impl AuthBuilder {
                 .unwrap_or_else(|| CookieSet::defaults(self.compat, secure));
             CookieProfile::new(self.compat, set, &self.secrets)
         };
-        let profiles = [profile(false), profile(true)];
-        for p in &profiles {
+        let (plain_profile, secure_profile) = (profile(false), profile(true));
+        for p in [&plain_profile, &secure_profile] {
             for def in p.cookies.all() {
                 let o = &def.options;
                 if !cookies::is_valid_name(&def.name)
@@ -723,7 +727,6 @@ impl AuthBuilder {
         )
         .map_err(|bad| ConfigError::InvalidTrustedProxy(bad.to_owned()))?;
 
-        let providers_json = crate::providers::wire::render(&self.providers, &url);
         let refresher = crate::refresh::Refresher::new(&self.providers, http.clone());
         let config = Config {
             url,
@@ -731,7 +734,8 @@ impl AuthBuilder {
             allowed_hosts,
             compat: self.compat,
             use_secure_cookies: self.use_secure_cookies,
-            profiles,
+            plain_profile,
+            secure_profile,
             providers: self.providers,
             adapter: self.adapter,
             purge: Default::default(),
@@ -750,7 +754,6 @@ impl AuthBuilder {
             limiter: Default::default(),
             proxies,
             refresher,
-            providers_json,
             secrets: self.secrets,
         };
         Ok(config)

@@ -170,9 +170,7 @@ fn serialize(
     s.push_str(name);
     s.push('=');
     // JWEs, hex and UUIDs need no escaping: skip the encoder for them.
-    if all_bytes(value.as_bytes(), |b| {
-        b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.')
-    }) {
+    if all_bytes(value.as_bytes(), no_escape) {
         s.push_str(value);
     } else {
         s.extend(utf8_percent_encode(value, URI_COMPONENT));
@@ -203,8 +201,18 @@ fn serialize(
     )
 }
 
+/// Bytes a cookie value keeps as they are (the encoder would leave them alone too).
+fn no_escape(b: u8) -> bool {
+    b.is_ascii_alphanumeric() | (b == b'-') | (b == b'_') | (b == b'.')
+}
+
 /// `bytes.iter().all(pred)`, checked in blocks without an early exit inside a block, so
 /// that the compiler can vectorise it (session cookies are hundreds of bytes).
+///
+/// Measured against `value.bytes().all(..)` in `serialize`, same binary: benches/profile.rs
+/// `jwt` (callgrind), 61,494 instructions per GET /session with this, 65,205 without
+/// (+6.0%); CPU time 5.45-5.60 µs against 5.95-6.35 µs per request (200k requests,
+/// 3 runs). `all_bytes_is_iter_all` pins the two together.
 fn all_bytes(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
     let mut blocks = bytes.chunks_exact(32);
     for block in &mut blocks {
@@ -213,16 +221,6 @@ fn all_bytes(bytes: &[u8], pred: impl Fn(u8) -> bool) -> bool {
         }
     }
     blocks.remainder().iter().all(|&b| pred(b))
-}
-
-/// `HeaderValue::to_str`: the value when every byte is visible ASCII or a tab.
-fn header_str(value: &HeaderValue) -> Option<&str> {
-    let bytes = value.as_bytes();
-    if all_bytes(bytes, |b| (b == b'\t') | ((0x20..0x7f).contains(&b))) {
-        std::str::from_utf8(bytes).ok()
-    } else {
-        None
-    }
 }
 
 /// Whether `name` is a valid cookie name (an RFC 7230 token).
@@ -289,7 +287,7 @@ impl RequestCookies {
         let mut scratch = Vec::new();
         let mut budget = MAX_REQUEST_COOKIE_BYTES;
         'headers: for header in headers.get_all(COOKIE) {
-            let Some(header) = header_str(header) else {
+            let Ok(header) = header.to_str() else {
                 continue;
             };
             cookies.buf.reserve(header.len().min(budget));
@@ -396,7 +394,11 @@ impl RequestCookies {
 /// A `%` not followed by two hex digits stays literal.
 fn percent_decode<'a>(value: &str, scratch: &'a mut Vec<u8>) -> Option<&'a str> {
     // `str::find` with a char searches with memchr: most values (JWEs) have no `%`, and
-    // the runs between escapes (hex CSRF tokens) are long.
+    // the runs between escapes (hex CSRF tokens) are long. Measured against
+    // `percent_decode_str(value).decode_utf8()` in `from_headers`, same binary:
+    // benches/profile.rs `jwt` (callgrind), 62,268 instructions per GET /session with this,
+    // 71,788 without (+15%); CPU 5.45-5.65 µs against 6.35-6.40 µs per request.
+    // `decoding_matches_percent_encoding` pins the two together.
     let mut at = value.find('%')?;
     let mut rest = value;
     scratch.clear();
@@ -680,19 +682,6 @@ mod tests {
     }
 
     #[test]
-    fn header_str_is_to_str() {
-        for b in 0..=255u8 {
-            for len in [1, 31, 32, 33, 70] {
-                let mut v = vec![b'a'; len];
-                v[len / 2] = b;
-                if let Ok(h) = HeaderValue::from_bytes(&v) {
-                    assert_eq!(header_str(&h), h.to_str().ok(), "{b} {len}");
-                }
-            }
-        }
-    }
-
-    #[test]
     fn decoding_matches_percent_encoding() {
         let cases = [
             "",
@@ -811,6 +800,20 @@ mod tests {
 
         proptest! {
             #![proptest_config(ProptestConfig { cases: 256, ..ProptestConfig::default() })]
+
+            /// Any length (blocks of 32 and a remainder), a failing byte anywhere.
+            #[test]
+            fn all_bytes_is_iter_all(
+                bytes in prop::collection::vec(
+                    prop_oneof![
+                        60 => prop::sample::select(b"aZ09-_.".to_vec()),
+                        1 => any::<u8>(),
+                    ],
+                    0..100,
+                ),
+            ) {
+                prop_assert_eq!(all_bytes(&bytes, no_escape), bytes.iter().all(|&b| no_escape(b)));
+            }
 
             #[test]
             fn any_header_parses_within_the_caps(bytes in header_bytes()) {

@@ -24,8 +24,11 @@ use url::Url;
 /// assert_eq!(resolve("http://evil.com@localhost:3000/", base), "http://localhost:3000/");
 /// ```
 pub fn resolve(url: &str, base_url: &str) -> String {
-    // The steady state (the callback-url cookie holds the origin): every branch below
-    // returns `url` unchanged for it, so skip the two parses.
+    // The steady state (the callback-url cookie holds the origin) comes back as it was
+    // written, as next-auth's `redirect` returns it: the parsed URL would add the root's
+    // `/` and the preamble would re-issue the callback-url cookie on every request
+    // (benches/profile.rs asserts one Set-Cookie, and fails without this). It also skips
+    // the two parses. `same_origin_is_kept` pins both paths.
     if url == base_url && !url.bytes().any(|b| b.is_ascii_control() || b == b' ') {
         return url.to_owned();
     }

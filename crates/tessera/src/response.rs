@@ -60,7 +60,9 @@ impl AuthResponse {
     }
 
     pub(crate) fn json_value(value: &impl serde::Serialize) -> Self {
-        // Room for a session body, so the buffer does not grow three times on the way.
+        // Room for a session body, so the buffer does not grow three times on the way:
+        // benches/profile.rs `jwt` (callgrind), 61,494 instructions per GET /session,
+        // 65,224 starting from an empty Vec (+6.1%); CPU 5.45-5.60 µs against 5.80-5.90 µs.
         let mut buf = Vec::with_capacity(256);
         match serde_json::to_writer(&mut buf, value) {
             Ok(()) => Self::json(buf),

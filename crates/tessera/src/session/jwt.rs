@@ -178,7 +178,9 @@ impl JweCodec {
     /// Sets `iat`, `exp` (= now + `max_age`) and a fresh `jti` on `claims` (keys already
     /// present keep their position, as jose does) and encrypts them.
     pub fn encode_claims(&self, claims: &mut Map<String, Value>, max_age: i64, now: i64) -> String {
-        // One call to the OS generator for the jti and the IV.
+        // One call to the OS generator for the jti and the IV: a getrandom system call
+        // costs about 0.4 µs here (benches/profile.rs `jwt`, CPU time per GET /session over
+        // 200k requests: 5.45-5.60 µs, 5.80-5.95 µs with two calls; callgrind cannot see it).
         let rnd: [u8; 32] = random::bytes();
         let mut jti = [0u8; 16];
         jti.copy_from_slice(&rnd[..16]);
@@ -190,7 +192,8 @@ impl JweCodec {
         claims.insert("exp".into(), Value::from(now.saturating_add(max_age)));
         claims.insert("jti".into(), Value::from(jti));
         // Serialising a Map of JSON values cannot fail. Room for NextAuth's claims, so the
-        // buffer does not grow on the way.
+        // buffer does not grow on the way: benches/profile.rs `jwt` (callgrind), 61,494
+        // instructions per GET /session, 62,967 with `serde_json::to_vec` (+2.4%).
         let mut plaintext = Vec::with_capacity(256);
         if serde_json::to_writer(&mut plaintext, claims).is_err() {
             plaintext.clear();
@@ -245,6 +248,9 @@ impl JweCodec {
         let ct = B64.decode(ct).map_err(|_| JwtError::Malformed)?;
         let tag = B64.decode(tag).map_err(|_| JwtError::Malformed)?;
 
+        // The v4 header is a constant: no need to decode and parse it. benches/profile.rs
+        // `jwt` (callgrind): 61,494 instructions per GET /session, 64,044 parsing it (+4.1%);
+        // CPU 5.45-5.60 µs against 5.75-5.85 µs. `v4_header_parses_to_the_shortcut` pins it.
         let (enc, kid) = if header == V4_HEADER {
             (Enc::A256Gcm, None)
         } else {
@@ -269,7 +275,9 @@ impl JweCodec {
                             .is_ok()
                     };
                     if candidates.peek().is_none() {
-                        // The last key: decrypt the ciphertext itself, no copy.
+                        // The last key: decrypt the ciphertext itself, no copy. benches/profile.rs
+                        // `jwt` (callgrind): 61,494 instructions per GET /session, 62,769
+                        // copying (+2.1%). `rotated_secrets_still_decode_in_place` covers both paths.
                         return if decrypt(&mut ct) {
                             Ok(ct)
                         } else {
@@ -345,6 +353,12 @@ fn parse_header(header: &str) -> Result<(Enc, Option<String>), JwtError> {
 
 /// `serde_json::from_slice::<Map<String, Value>>`, with room for the usual claims
 /// reserved up front (the map would otherwise grow and rehash twice).
+///
+/// Measured against `from_slice` in the same binary (benches/profile.rs `jwt`, callgrind):
+/// 61,494 instructions per `GET /session` with this, 63,759 without (+3.7%); CPU time
+/// 5.45-5.60 µs against 5.85-6.00 µs per request (200k requests, 3 runs). The tests
+/// `claims_parse_like_serde_json` and `claims_parse_like_serde_json_for_any_object` pin
+/// the two together.
 fn parse_claims(json: &[u8]) -> Option<Map<String, Value>> {
     use serde::de::{DeserializeSeed, Deserializer, MapAccess, Visitor};
 
@@ -382,16 +396,7 @@ fn parse_claims(json: &[u8]) -> Option<Map<String, Value>> {
 }
 
 fn check_claims(claims: &Map<String, Value>, now: i64) -> Result<(), JwtError> {
-    // One pass over the entries instead of three hashed lookups; checked in the same order.
-    let (mut iat, mut nbf, mut exp) = (None, None, None);
-    for (key, value) in claims {
-        match key.as_str() {
-            "iat" => iat = Some(value),
-            "nbf" => nbf = Some(value),
-            "exp" => exp = Some(value),
-            _ => {}
-        }
-    }
+    let (iat, nbf, exp) = (claims.get("iat"), claims.get("nbf"), claims.get("exp"));
     if iat.is_some_and(|iat| !iat.is_number()) {
         return Err(JwtError::InvalidClaims("iat is not a number"));
     }
@@ -417,26 +422,9 @@ fn encrypt_gcm(cipher: &Aes256Gcm, header: &str, mut buf: Vec<u8>, iv: &[u8]) ->
     assemble(header, iv, &buf, &tag)
 }
 
+/// `header..iv.ciphertext.tag`, the parts base64url-encoded: JWE compact serialisation with
+/// `alg: dir` (no encrypted key).
 fn assemble(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
-    // Encoded straight into one buffer of the exact size (`encode_string` goes through a
-    // chunked encoder with a scratch buffer per call).
-    let len = |n: usize| base64::encoded_len(n, false).unwrap_or(usize::MAX / 8);
-    let total = header.len() + 2 + len(iv.len()) + 1 + len(ct.len()) + 1 + len(tag.len());
-    let mut out = vec![b'.'; total];
-    out[..header.len()].copy_from_slice(header.as_bytes());
-    let mut at = header.len() + 2;
-    for part in [iv, ct, tag] {
-        match B64.encode_slice(part, &mut out[at..]) {
-            // Step over the '.' already in place after each part.
-            Ok(n) => at += n + 1,
-            Err(_) => return assemble_slow(header, iv, ct, tag),
-        }
-    }
-    // Base64url and the (base64url) header are ASCII.
-    String::from_utf8(out).unwrap_or_else(|_| assemble_slow(header, iv, ct, tag))
-}
-
-fn assemble_slow(header: &str, iv: &[u8], ct: &[u8], tag: &[u8]) -> String {
     let mut out = String::with_capacity(header.len() + 4 + (iv.len() + ct.len() + tag.len()) * 4 / 3 + 4);
     out.push_str(header);
     out.push_str("..");
@@ -481,7 +469,7 @@ mod tests {
     }
 
     #[test]
-    fn assemble_matches_encode_string() {
+    fn assemble_is_the_compact_serialisation() {
         for (h, iv, ct, tag) in [
             ("h", &[][..], &[][..], &[][..]),
             (V4_HEADER, &[1u8; 12][..], &[2u8; 1][..], &[3u8; 16][..]),
@@ -489,7 +477,8 @@ mod tests {
             (V4_HEADER, &[9u8; 12][..], &[255u8; 301][..], &[0u8; 16][..]),
             ("eyJ4IjoxfQ", &[5u8; 16][..], &[6u8; 48][..], &[7u8; 32][..]),
         ] {
-            assert_eq!(assemble(h, iv, ct, tag), assemble_slow(h, iv, ct, tag));
+            let expected = format!("{h}..{}.{}.{}", B64.encode(iv), B64.encode(ct), B64.encode(tag));
+            assert_eq!(assemble(h, iv, ct, tag), expected);
         }
     }
 
@@ -510,6 +499,49 @@ mod tests {
             if let Some(m) = expected {
                 let keys: Vec<_> = m.keys().collect();
                 assert_eq!(parse_claims(json).unwrap().keys().collect::<Vec<_>>(), keys);
+            }
+        }
+    }
+
+    mod properties {
+        use super::*;
+        use proptest::prelude::*;
+
+        /// A JSON value as text: scalars and one level of nesting.
+        fn value() -> impl Strategy<Value = String> {
+            let scalar = prop_oneof![
+                any::<i64>().prop_map(|n| n.to_string()),
+                any::<f64>()
+                    .prop_filter("finite", |f| f.is_finite())
+                    .prop_map(|f| Value::from(f).to_string()),
+                ".{0,8}".prop_map(|s| Value::from(s).to_string()),
+                Just("null".to_owned()),
+                Just("true".to_owned()),
+            ];
+            scalar.prop_recursive(2, 8, 4, |inner| {
+                prop::collection::vec(inner, 0..4).prop_map(|v| format!("[{}]", v.join(",")))
+            })
+        }
+
+        proptest! {
+            #![proptest_config(ProptestConfig { cases: 512, ..ProptestConfig::default() })]
+
+            /// Objects with repeated keys (the last wins, in the first one's place), any
+            /// number of entries and trailing text: the same map, keys in the same order.
+            #[test]
+            fn claims_parse_like_serde_json_for_any_object(
+                entries in prop::collection::vec((prop::sample::select(vec!["sub", "exp", "iat", "name", "x\"y", "é"]), value()), 0..12),
+                tail in prop::sample::select(vec!["", " ", "x", "}"]),
+            ) {
+                let body: Vec<String> = entries.iter().map(|(k, v)| format!("{}:{v}", Value::from(*k))).collect();
+                let json = format!("{{{}}}{tail}", body.join(","));
+                let expected = serde_json::from_slice::<Map<String, Value>>(json.as_bytes()).ok();
+                let got = parse_claims(json.as_bytes());
+                prop_assert_eq!(
+                    got.as_ref().map(|m| m.keys().collect::<Vec<_>>()),
+                    expected.as_ref().map(|m| m.keys().collect::<Vec<_>>())
+                );
+                prop_assert_eq!(got, expected);
             }
         }
     }
@@ -557,6 +589,13 @@ mod tests {
             hex::encode(derive_key(Compat::NextAuthV4, &s, "__Secure-next-auth.state", 32)),
             "6cbfda1e7b85bf47e179cf470207e45434a413b8deb8e6bf0e1e2d7bc506da4e"
         );
+    }
+
+    #[test]
+    fn v4_header_parses_to_the_shortcut() {
+        let (enc, kid) = parse_header(V4_HEADER).unwrap();
+        assert!(matches!(enc, Enc::A256Gcm));
+        assert_eq!(kid, None);
     }
 
     #[test]
