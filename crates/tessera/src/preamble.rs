@@ -162,6 +162,10 @@ impl Config {
 
     /// The callback URL after the `redirect` callback.
     async fn redirect(&self, url: &str, origin: &str) -> String {
+        if !self.custom_callbacks {
+            // The default callback, without its boxed future (see `Config::custom_callbacks`).
+            return redirect::resolve(url, origin);
+        }
         // The app's target may leave the origin on purpose (as in NextAuth), but must be
         // an http(s) URL or a path: anything else falls back to the origin.
         let target = self.callbacks.redirect(url, origin).await;

@@ -54,11 +54,13 @@ async fn refresh(ctx: &Ctx<'_>, access: Access<'_>) -> AuthResponse {
                     &ctx.req.cookies,
                     usize::MAX,
                 );
-                let event = SessionEvent {
-                    session: &session,
-                    token: None,
-                };
-                config.events.session(event).await;
+                if config.custom_events {
+                    let event = SessionEvent {
+                        session: &session,
+                        token: None,
+                    };
+                    config.events.session(event).await;
+                }
                 AuthResponse::json_value(&session).cookies(set)
             }
             Ok(None) => clear(),
@@ -90,11 +92,13 @@ async fn refresh(ctx: &Ctx<'_>, access: Access<'_>) -> AuthResponse {
                 &ctx.req.cookies,
                 cookies::chunk_size(config.compat),
             );
-            let event = SessionEvent {
-                session: &session,
-                token: Some(&token),
-            };
-            config.events.session(event).await;
+            if config.custom_events {
+                let event = SessionEvent {
+                    session: &session,
+                    token: Some(&token),
+                };
+                config.events.session(event).await;
+            }
             AuthResponse::json_value(&session).cookies(set)
         }
     }

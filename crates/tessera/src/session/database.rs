@@ -89,8 +89,13 @@ pub(crate) async fn lookup(
         Access::Update(data) => (data, Some(JwtTrigger::Update)),
         Access::ServerRead | Access::Refresh => (None, None),
     };
+    let session = default_session(&user, row.expires);
+    if !config.custom_callbacks {
+        // The default callback returns it unchanged (see `Config::custom_callbacks`).
+        return Ok(Some((session, row)));
+    }
     let args = SessionArgs {
-        session: default_session(&user, row.expires),
+        session,
         token: None,
         user: Some(&user),
         new_session,
