@@ -31,16 +31,23 @@ pub(crate) async fn check_sign_in(ctx: &Ctx<'_>, args: SignInArgs<'_>) -> Result
     }
 }
 
+/// Who signed in, and through what: what the `jwt` callback and the `sign_in` event see.
+#[derive(Clone, Copy)]
+pub(crate) struct SignedIn<'a> {
+    pub user: &'a User,
+    pub account: &'a Account,
+    /// `Some(true)` for a user the sign-in created; `None` where NextAuth reports it as
+    /// undefined (credentials sign-in events).
+    pub is_new_user: Option<bool>,
+    /// The provider's profile (OAuth).
+    pub profile: Option<&'a serde_json::Value>,
+}
+
 /// Issues the session of a signed-in user, as the configured strategy keeps it: a session
 /// row and its cookie (the user must be stored), or a JWT cookie after the `jwt` callback.
 /// Returns the Set-Cookies.
-pub(crate) async fn issue_session(
-    ctx: &Ctx<'_>,
-    user: &User,
-    account: &Account,
-    is_new_user: Option<bool>,
-    profile: Option<&serde_json::Value>,
-) -> Result<Vec<HeaderValue>, SignInError> {
+pub(crate) async fn issue_session(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderValue>, SignInError> {
+    let user = signed_in.user;
     match &ctx.config.store {
         SessionStore::Database(adapter) => {
             crate::adapter::purge_if_due(&ctx.config.purge, adapter.as_ref(), ctx.now).await;
@@ -52,18 +59,18 @@ pub(crate) async fn issue_session(
                     ErrorCode::Callback.into()
                 })
         }
-        SessionStore::Jwt => issue_jwt(ctx, user, account, is_new_user, profile).await,
+        SessionStore::Jwt => issue_jwt(ctx, signed_in).await,
     }
 }
 
 /// Runs the `jwt` callback for a sign-in and returns the session Set-Cookies (spec §5.1).
-async fn issue_jwt(
-    ctx: &Ctx<'_>,
-    user: &User,
-    account: &Account,
-    is_new_user: Option<bool>,
-    profile: Option<&serde_json::Value>,
-) -> Result<Vec<HeaderValue>, SignInError> {
+async fn issue_jwt(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderValue>, SignInError> {
+    let SignedIn {
+        user,
+        account,
+        is_new_user,
+        profile,
+    } = signed_in;
     let config = ctx.config;
     let trigger = if is_new_user == Some(true) {
         JwtTrigger::SignUp
@@ -95,14 +102,13 @@ async fn issue_jwt(
 }
 
 /// After the session is issued: `events.sign_in`, then the new-user page or the callback URL.
-pub(crate) async fn finish_sign_in(
-    ctx: &Ctx<'_>,
-    user: &User,
-    account: &Account,
-    is_new_user: Option<bool>,
-    profile: Option<&serde_json::Value>,
-    cookies: Vec<HeaderValue>,
-) -> AuthResponse {
+pub(crate) async fn finish_sign_in(ctx: &Ctx<'_>, signed_in: SignedIn<'_>, cookies: Vec<HeaderValue>) -> AuthResponse {
+    let SignedIn {
+        user,
+        account,
+        is_new_user,
+        profile,
+    } = signed_in;
     ctx.config
         .events
         .sign_in(SignInEvent {

@@ -4,7 +4,7 @@
 use http::{HeaderValue, StatusCode, header::ALLOW};
 
 use super::accounts::{create_user_and_link, link_account, update_user};
-use super::{SignInError, check_sign_in, finish_sign_in, issue_session};
+use super::{SignInError, SignedIn, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use crate::callbacks::SignInArgs;
 use crate::ctx::Ctx;
@@ -79,7 +79,15 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
     };
     match sign_in(ctx, provider, &user, &account).await {
         // NextAuth reports `isNewUser` as undefined to credentials sign-in events.
-        Ok(cookies) => finish_sign_in(ctx, &user, &account, None, None, cookies).await,
+        Ok(cookies) => {
+            let signed_in = SignedIn {
+                user: &user,
+                account: &account,
+                is_new_user: None,
+                profile: None,
+            };
+            finish_sign_in(ctx, signed_in, cookies).await
+        }
         // A refusal, or an email another user has: 403, as NextAuth answers a denied sign-in.
         Err(e @ SignInError::Code(ErrorCode::AccessDenied | ErrorCode::OAuthAccountNotLinked)) => {
             e.into_response(ctx).status(StatusCode::FORBIDDEN)
@@ -104,8 +112,15 @@ async fn sign_in(
         verification_request: None,
     };
     check_sign_in(ctx, args).await?;
+    // NextAuth tells the `jwt` callback of a credentials sign-in that the user is not new.
+    let signed_in = |user| SignedIn {
+        user,
+        account,
+        is_new_user: Some(false),
+        profile: None,
+    };
     let SessionStore::Database(adapter) = &ctx.config.store else {
-        return issue_session(ctx, user, account, Some(false), None).await;
+        return issue_session(ctx, signed_in(user)).await;
     };
     let stored = match stored_user(ctx, adapter.as_ref(), provider, user).await {
         Ok(stored) => stored,
@@ -122,7 +137,7 @@ async fn sign_in(
             return Err(ErrorCode::Callback.into());
         }
     };
-    issue_session(ctx, &stored, account, Some(false), None).await
+    issue_session(ctx, signed_in(&stored)).await
 }
 
 /// Why no stored user was found or made for a credentials sign-in.

@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use sha2::{Digest, Sha256};
 
 use super::accounts::{create_user, update_user};
-use super::{SignInError, check_sign_in, finish_sign_in, issue_session};
+use super::{SignInError, SignedIn, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate, VerificationToken};
 use crate::callbacks::SignInArgs;
 use crate::ctx::Ctx;
@@ -266,6 +266,12 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
         (user, true)
     };
     let acct = account(provider, &email, Some(&user.id));
-    let cookies = issue_session(ctx, &user, &acct, Some(is_new_user), None).await?;
-    Ok(finish_sign_in(ctx, &user, &acct, Some(is_new_user), None, cookies).await)
+    let signed_in = SignedIn {
+        user: &user,
+        account: &acct,
+        is_new_user: Some(is_new_user),
+        profile: None,
+    };
+    let cookies = issue_session(ctx, signed_in).await?;
+    Ok(finish_sign_in(ctx, signed_in, cookies).await)
 }

@@ -15,7 +15,7 @@ use crate::callbacks::CallbackError;
 use crate::ctx::Ctx;
 use crate::response::AuthResponse;
 
-pub(crate) use complete::{check_sign_in, finish_sign_in, issue_session};
+pub(crate) use complete::{SignedIn, check_sign_in, finish_sign_in, issue_session};
 
 /// `?error=configuration`, in lower case: what next-auth v4's email callback sends for a
 /// link without a token, or with no adapter (`core/routes/callback.ts`). The error page

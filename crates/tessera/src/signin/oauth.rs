@@ -12,7 +12,7 @@ use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
 
 use super::accounts::{create_user_and_link, link_account};
-use super::{SignInError, check_sign_in, finish_sign_in, issue_session};
+use super::{SignInError, SignedIn, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser};
 use crate::callbacks::SignInArgs;
 use crate::cookies::{CHECK_MAX_AGE_SECS, CookieDef, SameSite};
@@ -427,8 +427,14 @@ async fn sign_in(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(AuthResponse, Vec<
             (user, Some(new))
         }
     };
-    let session = issue_session(ctx, &user, &account, is_new_user, Some(&raw)).await?;
-    let response = finish_sign_in(ctx, &user, &account, is_new_user, Some(&raw), Vec::new()).await;
+    let signed_in = SignedIn {
+        user: &user,
+        account: &account,
+        is_new_user,
+        profile: Some(&raw),
+    };
+    let session = issue_session(ctx, signed_in).await?;
+    let response = finish_sign_in(ctx, signed_in, Vec::new()).await;
     Ok((response, session))
 }
 
