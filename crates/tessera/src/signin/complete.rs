@@ -103,22 +103,14 @@ async fn issue_jwt(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderV
 
 /// After the session is issued: `events.sign_in`, then the new-user page or the callback URL.
 pub(crate) async fn finish_sign_in(ctx: &Ctx<'_>, signed_in: SignedIn<'_>, cookies: Vec<HeaderValue>) -> AuthResponse {
-    let SignedIn {
-        user,
-        account,
-        is_new_user,
-        profile,
-    } = signed_in;
-    ctx.config
-        .events
-        .sign_in(SignInEvent {
-            user,
-            account,
-            profile,
-            is_new_user,
-        })
-        .await;
-    let target = match (&ctx.config.pages.new_user, is_new_user) {
+    let event = SignInEvent {
+        user: signed_in.user,
+        account: signed_in.account,
+        profile: signed_in.profile,
+        is_new_user: signed_in.is_new_user,
+    };
+    ctx.config.events.sign_in(event).await;
+    let target = match (&ctx.config.pages.new_user, signed_in.is_new_user) {
         (Some(page), Some(true)) => with_param(page, "callbackUrl", &ctx.callback_url),
         _ => ctx.callback_url.clone(),
     };
