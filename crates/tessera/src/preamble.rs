@@ -63,10 +63,10 @@ pub(crate) async fn run(config: &Config, req: http::Request<Bytes>) -> Preamble<
     };
     // Routes whose replies carry no preamble cookies skip the preamble entirely.
     if action == Action::Providers && parts.method == http::Method::GET {
-        return Preamble::Answered(routes::providers::get(config, &url));
+        return answered(routes::providers::get(config, &url));
     }
     if action == Action::Log && parts.method == http::Method::POST {
-        return Preamble::Answered(routes::log::post(&parts, &body));
+        return answered(routes::log::post(parts.uri.path(), &body));
     }
     // The provider a path names, resolved once for the route and its flow.
     let provider = match action {
