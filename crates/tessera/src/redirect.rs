@@ -85,20 +85,21 @@ pub(crate) fn with_param(url: &str, key: &str, value: &str) -> String {
     format!("{url}{sep}{key}={}", encode_component(value))
 }
 
+/// What `encodeURIComponent` escapes: everything but ASCII letters, digits and `-_.!~*'()`.
+pub(crate) const URI_COMPONENT: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'_')
+    .remove(b'.')
+    .remove(b'!')
+    .remove(b'~')
+    .remove(b'*')
+    .remove(b'\'')
+    .remove(b'(')
+    .remove(b')');
+
 /// `encodeURIComponent`.
 pub(crate) fn encode_component(value: &str) -> String {
-    use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
-    const SET: &AsciiSet = &NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'_')
-        .remove(b'.')
-        .remove(b'!')
-        .remove(b'~')
-        .remove(b'*')
-        .remove(b'\'')
-        .remove(b'(')
-        .remove(b')');
-    utf8_percent_encode(value, SET).to_string()
+    percent_encoding::utf8_percent_encode(value, URI_COMPONENT).to_string()
 }
 
 #[cfg(test)]

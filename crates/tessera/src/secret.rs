@@ -46,6 +46,12 @@ impl fmt::Debug for Secret {
     }
 }
 
+/// Constant-time equality of two strings (the length is not secret): for state, nonce,
+/// `at_hash` and other values an attacker may probe byte by byte.
+pub(crate) fn ct_eq(a: &str, b: &str) -> bool {
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 impl PartialEq for Secret {
     fn eq(&self, other: &Self) -> bool {
         self.0.as_bytes().ct_eq(other.0.as_bytes()).into()

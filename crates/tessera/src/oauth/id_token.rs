@@ -11,9 +11,9 @@ use jsonwebtoken::jwk::{AlgorithmParameters, Jwk, KeyAlgorithm, PublicKeyUse};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{Map, Value};
 use sha2::Digest;
-use subtle::ConstantTimeEq;
 
 use super::{FlowError, HttpClient};
+use crate::secret::ct_eq;
 
 /// Clock tolerance of the ID-token time claims, in seconds (openid-client's setting in NextAuth).
 pub(crate) const CLOCK_TOLERANCE_SECS: i64 = 10;
@@ -165,10 +165,6 @@ pub(crate) async fn validate(
     let claims = claims.ok_or_else(|| FlowError::new("ID token: invalid signature"))?;
     check_claims(&claims, alg, expected)?;
     Ok(claims)
-}
-
-fn ct_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 fn number(claims: &Map<String, Value>, name: &str) -> Result<Option<i64>, FlowError> {

@@ -9,7 +9,6 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use http::HeaderValue;
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use subtle::ConstantTimeEq;
 
 use super::accounts::{create_user_and_link, link_account};
 use super::{SignInError, SignedIn, check_sign_in, finish_sign_in, issue_session};
@@ -26,6 +25,7 @@ use crate::oauth::{FlowError, HttpClient};
 use crate::providers::oauth::{Checks, OAuthProvider, TokenSet};
 use crate::random;
 use crate::response::AuthResponse;
+use crate::secret::ct_eq;
 use crate::session::jwt::JweCodec;
 use crate::session::{SessionStore, after, unix};
 use crate::user::{Account, AccountType};
@@ -225,10 +225,6 @@ fn read_checks(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<CheckValues, FlowErro
         *slot = Some(value.to_owned());
     }
     Ok(out)
-}
-
-fn ct_eq(a: &str, b: &str) -> bool {
-    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
 /// The parameters of the authorization response: the query (GET) or the form body
