@@ -5,6 +5,7 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
+use crate::Compat;
 use crate::Secret;
 use crate::adapter::Adapter;
 use crate::callbacks::Callbacks;
@@ -13,7 +14,7 @@ use crate::events::Events;
 use crate::oauth::HttpClient;
 use crate::pages::theme::Theme;
 use crate::providers::Provider;
-use crate::session::jwt::{Compat, JweCodec};
+use crate::session::jwt::JweCodec;
 use crate::url::BaseUrl;
 
 /// A configuration mistake, reported by [`AuthBuilder::build`].

@@ -7,7 +7,7 @@ use http::HeaderValue;
 use http::header::COOKIE;
 use percent_encoding::utf8_percent_encode;
 
-use crate::session::jwt::Compat;
+use crate::Compat;
 
 use crate::redirect::URI_COMPONENT;
 

@@ -84,8 +84,8 @@ impl Csrf {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::Compat;
     use crate::cookies::CookieSet;
-    use crate::jwt::Compat;
 
     fn def() -> CookieDef {
         CookieSet::defaults(Compat::NextAuthV4, false).csrf_token

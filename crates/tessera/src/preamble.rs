@@ -11,13 +11,13 @@ use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode};
 use tessera_protocol::Action;
 
+use crate::Compat;
 use crate::allowed_hosts::HostNotAllowed;
 use crate::config::Config;
 use crate::csrf::Csrf;
 use crate::ctx::Ctx;
 use crate::request::{AuthRequest, RequestError};
 use crate::response::AuthResponse;
-use crate::session::jwt::Compat;
 use crate::url::BaseUrl;
 use crate::{origin_check, pages, rate_limit, redirect, routes};
 

@@ -2,6 +2,7 @@
 
 use http::StatusCode;
 
+use crate::Compat;
 use crate::callbacks::JwtTrigger;
 use crate::config::Config;
 use crate::cookies;
@@ -9,7 +10,6 @@ use crate::ctx::Ctx;
 use crate::events::SessionEvent;
 use crate::response::AuthResponse;
 use crate::session::database::{self, Access};
-use crate::session::jwt::Compat;
 use crate::session::{SessionStore, after, jwt_strategy, unix};
 
 pub(crate) async fn get(ctx: &Ctx<'_>) -> AuthResponse {

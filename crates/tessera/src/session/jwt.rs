@@ -16,11 +16,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha512};
 
-// Defined at the crate root (it chooses cookie names and JSON shapes too); imported here
-// under its former path so the engine's `jwt::Compat` paths keep working.
-use crate::Secret;
-pub(crate) use crate::compat::Compat;
 use crate::random;
+use crate::{Compat, Secret};
 
 /// The clock tolerance jose applies to `exp` and `nbf` (seconds).
 pub const CLOCK_TOLERANCE_SECS: i64 = 15;
