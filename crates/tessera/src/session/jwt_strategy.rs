@@ -15,7 +15,12 @@ use crate::session::{Token, after, unix};
 
 /// Decodes a session cookie's value: `None` for anything that is not a live token of ours.
 pub(crate) fn decode(profile: &CookieProfile, raw: &str, now: SystemTime) -> Option<Token> {
-    match profile.session_codec.decode(raw, unix(now)) {
+    decode_at(profile, raw, unix(now))
+}
+
+/// [`decode`] at `now` in Unix seconds.
+fn decode_at(profile: &CookieProfile, raw: &str, now: i64) -> Option<Token> {
+    match profile.session_codec.decode(raw, now) {
         Ok(claims) => Some(Token::from_claims(claims)),
         Err(e) => {
             // The error can quote the token's header (`alg …`), which anyone can write.
@@ -29,8 +34,9 @@ pub(crate) fn decode(profile: &CookieProfile, raw: &str, now: SystemTime) -> Opt
 /// Decodes a session cookie's value and checks it against the revocation list: `None` for
 /// anything that is not a live, unrevoked token of ours.
 pub(crate) fn decode_live(config: &Config, profile: &CookieProfile, raw: &str, now: SystemTime) -> Option<Token> {
-    let token = decode(profile, raw, now)?;
-    if config.revocations.is_revoked(token.claims(), unix(now)) {
+    let now = unix(now);
+    let token = decode_at(profile, raw, now)?;
+    if config.revocations.is_revoked(token.claims(), now) {
         tracing::debug!("session token revoked");
         return None;
     }

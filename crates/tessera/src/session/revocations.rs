@@ -16,7 +16,11 @@
 //! Every entry is kept until no token it refuses can still be live (`until`, the latest
 //! expiry of such a token, clock tolerance included), then pruned, so the list is bounded by
 //! the revocations of the last session lifetime and is empty in the common case. A read
-//! first checks an atomic count, so an empty list costs one load and no lock.
+//! first checks an atomic count, so an empty list costs one load and no lock:
+//! `benches/profile.rs jwt` under callgrind, 62,279 instructions per `GET /session` before
+//! revocations and 63,121 after, of which about 100 are new code on the read path (the
+//! `sid` kept across the `jwt` callback, this check inlined) and the rest inlining changes
+//! in unchanged code (`serde_json`'s map visitor, `indexmap`'s insert).
 //!
 //! # The seam for a shared store
 //!
@@ -139,21 +143,28 @@ impl RevocationList {
 
     /// How many entries the list holds (sessions and user epochs), expired ones not yet
     /// pruned included.
+    #[inline]
     pub fn len(&self) -> usize {
         self.entries.load(Ordering::Acquire)
     }
 
     /// Whether the list holds no entry.
+    #[inline]
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 
     /// Whether a token with these claims is revoked, at `now` (Unix seconds). An empty list
-    /// answers with one atomic load.
+    /// answers with one atomic load, inlined at the caller.
+    #[inline]
     pub(crate) fn is_revoked(&self, claims: &Map<String, Value>, now: i64) -> bool {
-        if self.is_empty() {
-            return false;
-        }
+        !self.is_empty() && self.lookup(claims, now)
+    }
+
+    /// [`is_revoked`](Self::is_revoked) on a list that is not empty.
+    #[cold]
+    #[inline(never)]
+    fn lookup(&self, claims: &Map<String, Value>, now: i64) -> bool {
         if now > self.next_expiry.load(Ordering::Acquire) {
             let mut state = self.state.write().unwrap_or_else(PoisonError::into_inner);
             self.prune_locked(&mut state, now);
