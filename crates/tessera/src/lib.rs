@@ -172,7 +172,7 @@ impl Auth {
                     keep,
                     until: session::jwt_strategy::revocation_until(&self.config, now),
                 };
-                self.config.revocations.apply(revocation, session::unix(now));
+                self.config.revocations.revoke(revocation, session::unix(now));
                 Ok(0)
             }
         }
@@ -180,8 +180,10 @@ impl Auth {
 
     /// The JWT sessions this process knows to be revoked: what sign-out and
     /// [`revoke_user_sessions`](Self::revoke_user_sessions) record, checked from memory on
-    /// every JWT read. A shared store (Redis) feeds it the revocations of other instances
-    /// through [`RevocationList::apply`](revocations::RevocationList::apply).
+    /// every JWT read. A shared store (Redis) learns of those made here through a
+    /// [`RevocationPublisher`](revocations::RevocationPublisher) set with
+    /// [`set_publisher`](revocations::RevocationList::set_publisher), and feeds it those of
+    /// other instances through [`apply`](revocations::RevocationList::apply).
     pub fn revocations(&self) -> &revocations::RevocationList {
         &self.config.revocations
     }

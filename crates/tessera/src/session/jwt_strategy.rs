@@ -68,7 +68,7 @@ pub(crate) fn revoke(config: &Config, token: &Token, now: SystemTime) {
         sid: sid.to_owned(),
         until: exp.max(revocation_until(config, now)),
     };
-    config.revocations.apply(revocation, unix(now));
+    config.revocations.revoke(revocation, unix(now));
 }
 
 /// The `jwt` then the `session` callback on a decoded token: the session the client sees,

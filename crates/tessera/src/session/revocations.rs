@@ -25,12 +25,14 @@
 //! # The seam for a shared store
 //!
 //! The list is the read side of every backend: it is always consulted from memory, never
-//! over the network. A shared backend (Redis, in `tessera-redis`) plugs in beside it:
+//! over the network. A shared backend (Redis, in `tessera-redis`) plugs in beside it,
+//! through [`Auth::revocations`](crate::Auth::revocations):
 //!
-//! * outbound, it is told of each [`Revocation`] this process makes (they are plain,
-//!   serialisable values) and stores and broadcasts it;
+//! * outbound, a [`RevocationPublisher`] set with [`RevocationList::set_publisher`] is told
+//!   of each [`Revocation`] this process makes (sign-out, `revoke_user_sessions`; plain,
+//!   serialisable values), after the local list has it, and stores and broadcasts it;
 //! * inbound, it feeds the revocations of other instances, and those stored before this
-//!   process started, to [`RevocationList::apply`].
+//!   process started, to [`RevocationList::apply`], which does not publish them again.
 //!
 //! `apply` is idempotent and order-independent (a session's `until` only grows; a user's
 //! epoch only moves later), so a backend may replay or reorder deliveries. Without a
@@ -38,7 +40,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicI64, AtomicUsize, Ordering};
-use std::sync::{PoisonError, RwLock};
+use std::sync::{Arc, OnceLock, PoisonError, RwLock};
 
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
@@ -73,9 +75,19 @@ pub enum Revocation {
     },
 }
 
+/// Where the revocations this process makes go besides its own list: a shared store that
+/// keeps them and tells the other instances (`tessera-redis`). See the [module docs](self).
+pub trait RevocationPublisher: Send + Sync + 'static {
+    /// Called once per revocation made here, on the request's task, after the local list
+    /// has it: hand it to a background task rather than block. It cannot fail the request:
+    /// a publisher that loses a revocation must say so itself (log, retry).
+    fn publish(&self, revocation: &Revocation);
+}
+
 /// The revocations this process knows of. See the [module docs](self).
-#[derive(Debug)]
 pub struct RevocationList {
+    /// The shared store's outbound side, when one is set.
+    publisher: OnceLock<Arc<dyn RevocationPublisher>>,
     /// Sessions plus user epochs: 0 means nothing to check.
     entries: AtomicUsize,
     /// The earliest `until` of the entries (`i64::MAX` when empty): pruning is due past it.
@@ -98,9 +110,19 @@ struct Epoch {
     until: i64,
 }
 
+impl std::fmt::Debug for RevocationList {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RevocationList")
+            .field("entries", &self.len())
+            .field("publisher", &self.publisher.get().is_some())
+            .finish_non_exhaustive()
+    }
+}
+
 impl Default for RevocationList {
     fn default() -> Self {
         RevocationList {
+            publisher: OnceLock::new(),
             entries: AtomicUsize::new(0),
             next_expiry: AtomicI64::new(i64::MAX),
             state: RwLock::default(),
@@ -109,7 +131,24 @@ impl Default for RevocationList {
 }
 
 impl RevocationList {
-    /// Records a revocation, made here or learnt from another instance, and prunes what
+    /// Sets the publisher told of every revocation made here from now on. Only one: a
+    /// second call returns its argument back.
+    pub fn set_publisher(&self, publisher: Arc<dyn RevocationPublisher>) -> Result<(), Arc<dyn RevocationPublisher>> {
+        self.publisher.set(publisher)
+    }
+
+    /// A revocation made here (sign-out, `revoke_user_sessions`): applied, then published.
+    pub(crate) fn revoke(&self, revocation: Revocation, now: i64) {
+        match self.publisher.get() {
+            Some(publisher) => {
+                self.apply(revocation.clone(), now);
+                publisher.publish(&revocation);
+            }
+            None => self.apply(revocation, now),
+        }
+    }
+
+    /// Records a revocation learnt from another instance (or made here), and prunes what
     /// expired by `now` (Unix seconds). Idempotent: a session's `until` only grows, and a
     /// user's epoch is replaced only by a later one.
     pub fn apply(&self, revocation: Revocation, now: i64) {
@@ -318,6 +357,33 @@ mod tests {
         assert_eq!(list.len(), 1);
         assert!(!list.is_revoked(&claims("1", None, 999), 5001));
         assert!(list.is_empty());
+    }
+
+    #[test]
+    fn revocations_made_here_are_published_and_applied_ones_are_not() {
+        #[derive(Default)]
+        struct Recorder(std::sync::Mutex<Vec<Revocation>>);
+        impl RevocationPublisher for Recorder {
+            fn publish(&self, revocation: &Revocation) {
+                self.0.lock().unwrap().push(revocation.clone());
+            }
+        }
+        let list = RevocationList::default();
+        let recorder = Arc::new(Recorder::default());
+        assert!(list.set_publisher(recorder.clone()).is_ok());
+        assert!(list.set_publisher(recorder.clone()).is_err());
+        let here = Revocation::Session {
+            sid: "a".into(),
+            until: 10,
+        };
+        let remote = Revocation::Session {
+            sid: "b".into(),
+            until: 10,
+        };
+        list.revoke(here.clone(), 0);
+        list.apply(remote, 0);
+        assert_eq!(list.len(), 2);
+        assert_eq!(*recorder.0.lock().unwrap(), vec![here]);
     }
 
     #[test]

@@ -2,11 +2,12 @@
 //! session's `sid`, `Auth::revoke_user_sessions` sets a user epoch, and every JWT read
 //! (`GET`/`POST /session`, `Auth::session`, `Auth::token`) refuses a revoked token.
 
+use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use http::HeaderMap;
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs};
-use tessera::revocations::Revocation;
+use tessera::revocations::{Revocation, RevocationPublisher};
 use tessera::{Auth, SessionOptions, Token, User};
 
 use crate::common::{Browser, auth, builder};
@@ -226,4 +227,54 @@ async fn the_list_prunes_entries_once_their_tokens_have_expired() {
     // Then pruned, the probe (already past) with them.
     auth.revocations().apply(probe(0), now + 80);
     assert!(auth.revocations().is_empty());
+}
+
+/// Records what the engine publishes, as a shared store would receive it.
+#[derive(Default)]
+struct Recorder(std::sync::Mutex<Vec<Revocation>>);
+
+impl RevocationPublisher for Recorder {
+    fn publish(&self, revocation: &Revocation) {
+        self.0.lock().unwrap().push(revocation.clone());
+    }
+}
+
+#[tokio::test]
+async fn revocations_made_here_reach_the_publisher_and_applied_ones_hold() {
+    let auth = auth();
+    let recorder = Arc::new(Recorder::default());
+    assert!(auth.revocations().set_publisher(recorder.clone()).is_ok());
+    let (mut b, cookie) = signed_in(&auth).await;
+    let sid = sid(&auth, &cookie);
+    let csrf = b.csrf().await;
+    b.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    auth.revoke_user_sessions("2", None).await.unwrap();
+    let published = recorder.0.lock().unwrap().clone();
+    assert!(matches!(&published[..], [
+        Revocation::Session { sid: s, .. },
+        Revocation::User { user_id, keep: None, .. },
+    ] if *s == sid && user_id == "2"));
+
+    // What another instance revoked, applied here, holds here.
+    let other = tessera::Auth::builder()
+        .url("http://localhost:3000")
+        .secret(crate::common::SECRET)
+        .provider(crate::common::credentials())
+        .build()
+        .unwrap();
+    let (_, cookie) = signed_in(&other).await;
+    assert_signed_in(&auth, &cookie).await;
+    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let revocation = Revocation::Session {
+        sid: self::sid(&other, &cookie),
+        until: now + 3600,
+    };
+    auth.revocations().apply(revocation, now);
+    assert_signed_out(&auth, &cookie).await;
+    assert_eq!(
+        recorder.0.lock().unwrap().len(),
+        2,
+        "applied revocations are not published again"
+    );
 }
