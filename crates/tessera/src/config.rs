@@ -254,6 +254,8 @@ pub(crate) struct Config {
     pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes: the OAuth providers, the HTTP client, the flights.
     pub refresher: crate::refresh::Refresher,
+    /// The revoked JWT sessions (`session::revocations`).
+    pub revocations: Arc<crate::session::revocations::RevocationList>,
 }
 
 impl std::fmt::Debug for Config {
@@ -765,6 +767,7 @@ impl AuthBuilder {
             limiter: Default::default(),
             proxies,
             refresher,
+            revocations: Arc::default(),
             secrets: self.secrets,
         };
         Ok(config)

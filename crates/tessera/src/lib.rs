@@ -77,6 +77,7 @@ pub use secret::Secret;
 #[doc(hidden)]
 pub use session::iso8601;
 pub use session::jwt;
+pub use session::revocations;
 pub use session::{RevokeError, Token};
 pub use tessera_protocol as protocol;
 pub use tessera_protocol::{ErrorCode, Session, SessionUser};
@@ -122,26 +123,76 @@ impl Auth {
     }
 
     /// Ends every session of a user (for example after a password change), except `keep`
-    /// (a session token). Returns how many ended.
+    /// (a session token: the session cookie's value). Returns how many ended.
     ///
-    /// Needs database sessions: with the JWT strategy it fails with
-    /// [`RevokeError::JwtSessions`], since a JWT stays valid until it expires and the
-    /// server keeps no list of them (`GET /session` even extends them while they are
-    /// used). Where revocation matters (password changes, banned or deleted users), use
-    /// database sessions, or keep `session.max_age` short.
+    /// With database sessions, deletes the user's session rows but `keep`'s, and counts them.
+    ///
+    /// With JWT sessions, records a user epoch in the [revocation list](revocations): from
+    /// now on every JWT of the user whose session started before this call is refused
+    /// (`GET /session` and [`Auth::session`] read it as signed out, and it cannot be
+    /// refreshed since it is refused first); a session signed in afterwards is not
+    /// affected. A session starts at sign-in (the time in its `sid` claim, kept across
+    /// refreshes); a token without a `sid`, as next-auth mints them, started at its `iat`,
+    /// and is refused when that is at or before the second of this call. `keep` is honoured
+    /// when it is a live, unrevoked JWT of this user carrying a `sid`: every token of that
+    /// session (its refreshed copies too) stays valid. A `keep` without a `sid` cannot be
+    /// told apart from the user's other tokens and is revoked with them; one of another user,
+    /// or not a valid token, is ignored. The server keeps no list of JWTs, so the count is
+    /// unknown: it returns 0.
+    ///
+    /// The revocation is kept in memory until every token it refuses has expired. Without
+    /// a shared store it holds only in this process: other instances behind the same load
+    /// balancer still accept the tokens, and a restart forgets it.
     ///
     /// ```
     /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use std::time::Duration;
     /// let auth = tessera::Auth::builder().secret("0123456789abcdef").build().unwrap(); // JWT
-    /// let err = auth.revoke_user_sessions("1", None).await.unwrap_err();
-    /// assert_eq!(err, tessera::RevokeError::JwtSessions);
+    /// let user = tessera::User::new("1").name("Alice");
+    /// let token = auth.encode_token(tessera::Token::for_user(&user), Duration::from_secs(60));
+    /// let mut headers = http::HeaderMap::new();
+    /// headers.insert("cookie", format!("next-auth.session-token={token}").parse().unwrap());
+    /// assert!(auth.token(&headers).is_some());
+    /// assert_eq!(auth.revoke_user_sessions("1", None).await, Ok(0));
+    /// assert!(auth.token(&headers).is_none()); // revoked
     /// # });
     /// ```
     pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, RevokeError> {
         match &self.config.store {
             session::SessionStore::Database(adapter) => Ok(adapter.delete_user_sessions(user_id, keep).await?),
-            session::SessionStore::Jwt => Err(RevokeError::JwtSessions),
+            session::SessionStore::Jwt => {
+                let now = SystemTime::now();
+                let keep = keep
+                    .and_then(|raw| self.live_token(raw, now))
+                    .filter(|t| t.sub() == Some(user_id))
+                    .and_then(|t| t.get_str(session::revocations::SID).map(str::to_owned));
+                let revocation = revocations::Revocation::User {
+                    user_id: user_id.to_owned(),
+                    at_ms: session::unix_ms(now),
+                    keep,
+                    until: session::jwt_strategy::revocation_until(&self.config, now),
+                };
+                self.config.revocations.revoke(revocation, session::unix(now));
+                Ok(0)
+            }
         }
+    }
+
+    /// The JWT sessions this process knows to be revoked: what sign-out and
+    /// [`revoke_user_sessions`](Self::revoke_user_sessions) record, checked from memory on
+    /// every JWT read. A shared store (Redis) learns of those made here through a
+    /// [`RevocationPublisher`](revocations::RevocationPublisher) set with
+    /// [`set_publisher`](revocations::RevocationList::set_publisher), and feeds it those of
+    /// other instances through [`apply`](revocations::RevocationList::apply).
+    pub fn revocations(&self) -> &revocations::RevocationList {
+        &self.config.revocations
+    }
+
+    /// A live, unrevoked JWT of this engine, from either cookie profile's codec.
+    fn live_token(&self, raw: &str, now: SystemTime) -> Option<Token> {
+        [&self.config.plain_profile, &self.config.secure_profile]
+            .into_iter()
+            .find_map(|profile| session::jwt_strategy::decode_live(&self.config, profile, raw, now))
     }
 
     /// The largest request body the engine accepts.
@@ -192,7 +243,8 @@ impl Auth {
 
     /// The decoded session token for a request (`getToken`): the session cookie, or else
     /// an `Authorization: Bearer <token>` header. `None` on any error (a host outside the
-    /// [allowed hosts](AuthBuilder::allowed_hosts) included).
+    /// [allowed hosts](AuthBuilder::allowed_hosts) included), and for a
+    /// [revoked](revocations) token.
     pub fn token(&self, headers: &HeaderMap) -> Option<Token> {
         let url = self.config.request_url(headers).ok()?;
         let profile = self.config.profile(&url);
@@ -205,10 +257,11 @@ impl Auth {
                 .ok()
                 .map(Cow::into_owned)
         })?;
-        let claims = profile
-            .session_codec
-            .decode(&raw, session::unix(SystemTime::now()))
-            .ok()?;
+        let now = session::unix(SystemTime::now());
+        let claims = profile.session_codec.decode(&raw, now).ok()?;
+        if self.config.revocations.is_revoked(&claims, now) {
+            return None;
+        }
         Some(Token::from_claims(claims))
     }
 

@@ -70,7 +70,7 @@ async fn refresh(ctx: &Ctx<'_>, access: Access<'_>) -> AuthResponse {
             }
         },
         SessionStore::Jwt => {
-            let Some(token) = jwt_strategy::decode(ctx.profile, &raw, now) else {
+            let Some(token) = jwt_strategy::decode_live(config, ctx.profile, &raw, now) else {
                 return clear();
             };
             let (trigger, data) = match access {

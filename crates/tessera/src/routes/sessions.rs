@@ -1,6 +1,7 @@
 //! Session management (beyond NextAuth; database strategy): `GET /sessions` lists the
 //! signed-in user's sessions, `POST /sessions/revoke` (`id`), `/sessions/revoke-others` and
-//! `/sessions/revoke-all` end them. POSTs need the CSRF token; all need a session.
+//! `/sessions/revoke-all` end them. POSTs need the CSRF token; all need a session. (JWT
+//! sessions end by sign-out and `Auth::revoke_user_sessions`.)
 
 use http::StatusCode;
 use sha2::{Digest, Sha256};
@@ -24,10 +25,11 @@ fn message(status: StatusCode, text: &str) -> AuthResponse {
 
 pub(crate) async fn handle(ctx: &Ctx<'_>) -> AuthResponse {
     let SessionStore::Database(adapter) = &ctx.config.store else {
-        // Under JWT nothing server-side lists or ends sessions: say so, never pretend (L2).
+        // Under JWT the server keeps no list of sessions to show or pick from: say so, never
+        // pretend (L2). Sign-out and `Auth::revoke_user_sessions` do end JWT sessions.
         return message(
             StatusCode::BAD_REQUEST,
-            "Session management needs database sessions: JWT sessions cannot be listed or revoked server-side",
+            "Session management routes need database sessions: JWT sessions cannot be listed server-side",
         );
     };
     let adapter: &dyn Adapter = adapter.as_ref();

@@ -37,10 +37,14 @@ pub(crate) async fn submit(ctx: &Ctx<'_>) -> AuthResponse {
                 session: deleted,
             }
         }
-        SessionStore::Jwt => SignOutEvent {
-            token: jwt_strategy::decode(ctx.profile, &raw, ctx.now),
-            session: None,
-        },
+        SessionStore::Jwt => {
+            let token = jwt_strategy::decode(ctx.profile, &raw, ctx.now);
+            // A copy of the cookie kept elsewhere stops working too.
+            if let Some(token) = &token {
+                jwt_strategy::revoke(ctx.config, token, ctx.now);
+            }
+            SignOutEvent { token, session: None }
+        }
     };
     ctx.config.events.sign_out(event.as_ref()).await;
     AuthResponse::redirect(ctx.callback_url.clone()).cookies(cookies::clear_chunked(def, &ctx.req.cookies))

@@ -5,6 +5,7 @@ pub(crate) mod database;
 pub mod jwt;
 pub(crate) mod jwt_strategy;
 pub(crate) mod read;
+pub mod revocations;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -158,19 +159,19 @@ impl Token {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[non_exhaustive]
 pub enum RevokeError {
-    /// The session strategy is JWT and no revocation store is configured: a JWT stays valid
-    /// until it expires, and the server keeps no list of them to delete. Use database
-    /// sessions, or a short `session.max_age`.
-    #[error(
-        "JWT sessions cannot be revoked server-side without a revocation store; use database sessions, or a short session max_age"
-    )]
-    JwtSessions,
     /// Database sessions need an adapter (unreachable: `build` requires one).
     #[error("no adapter configured")]
     NoAdapter,
     /// The adapter failed.
     #[error(transparent)]
     Adapter(#[from] crate::adapter::AdapterError),
+}
+
+/// Unix milliseconds of `t`.
+pub(crate) fn unix_ms(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map(|d| i64::try_from(d.as_millis()).unwrap_or(i64::MAX))
+        .unwrap_or(0)
 }
 
 /// Unix seconds of `t`.

@@ -26,7 +26,7 @@ pub(crate) async fn read(
             }
         }
         SessionStore::Jwt => {
-            let token = jwt_strategy::decode(profile, &raw, now)?;
+            let token = jwt_strategy::decode_live(config, profile, &raw, now)?;
             jwt_strategy::run_callbacks(config, token, None, None, now)
                 .await
                 .map(|(session, _)| session)

@@ -2,6 +2,7 @@
 //! cookie or a session row), the `sign_in` event and the redirect (spec §5.1, §7).
 
 use http::HeaderValue;
+use serde_json::Value;
 
 use super::SignInError;
 use crate::callbacks::{JwtArgs, JwtTrigger, SignInArgs, SignInDecision};
@@ -10,7 +11,8 @@ use crate::ctx::Ctx;
 use crate::events::SignInEvent;
 use crate::redirect::{is_app_target, with_param};
 use crate::response::AuthResponse;
-use crate::session::{SessionStore, Token, after, database, unix};
+use crate::session::revocations::{self, SID};
+use crate::session::{SessionStore, Token, after, database, unix, unix_ms};
 use crate::user::Account;
 use crate::{ErrorCode, User};
 
@@ -77,8 +79,12 @@ async fn issue_jwt(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderV
     } else {
         JwtTrigger::SignIn
     };
+    // The session id: kept across refreshes and `update()`, revoked by sign-out.
+    let sid = Value::from(revocations::new_sid(unix_ms(ctx.now)));
+    let mut token = Token::for_user(user);
+    token.set(SID, sid.clone());
     let args = JwtArgs {
-        token: Token::for_user(user),
+        token,
         user: Some(user),
         account: Some(account),
         profile,
@@ -88,6 +94,7 @@ async fn issue_jwt(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderV
         refresher: crate::refresh::TokenRefresher::new(&config.refresher),
     };
     let mut token = config.callbacks.jwt(args).await?;
+    token.claims_mut().entry(SID).or_insert(sid);
     let value = ctx
         .profile
         .session_codec

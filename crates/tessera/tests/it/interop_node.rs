@@ -145,6 +145,8 @@ fn sample_claims() -> Map<String, Value> {
         "email": "zoe@example.com",
         "picture": null,
         "sub": "u-42",
+        // The session id Tessera adds at sign-in: next-auth carries unknown claims as they are.
+        "sid": "019ad3f2-7c1e-7a4b-8d2f-3e5a6b7c8d9e",
         "roles": ["admin", "user", 7, false, null, {"deep": [1, [2, [3]]]}],
         "profile": {"age": 37, "ratio": 3.25, "neg": -12, "flag": true, "quote": "\"q\" \\ / \u{0001} \n\t"},
         "empty_obj": {},

@@ -47,7 +47,7 @@ const TABLE: &[(&str, usize)] = &[
     // 3. Models and configuration types: users and accounts, the adapter trait, providers
     //    (types, presets, style, the wire list), the pages' theme, the callbacks and events
     //    traits (with the token refresher the `jwt` callback gets), rate limits, and the
-    //    session types (`Token`, `SessionStore`).
+    //    session types (`Token`, `SessionStore`, the revocation list).
     ("user.rs", MODELS),
     ("adapter/", MODELS),
     ("providers/", MODELS),
@@ -57,6 +57,7 @@ const TABLE: &[(&str, usize)] = &[
     ("refresh.rs", MODELS),
     ("rate_limit.rs", MODELS),
     ("session/", MODELS),
+    ("session/revocations.rs", MODELS),
     // 4. Configuration: the builder's validated `Config`, and `Ctx`, the configuration
     //    borrowed for one request.
     ("config.rs", CONFIG),

@@ -17,6 +17,7 @@ mod oidc_e2e;
 mod presets;
 mod rate_limit;
 mod review;
+mod revocation;
 mod routes;
 mod security;
 mod token_refresh;

@@ -15,28 +15,33 @@ use tessera::oauth::HttpClient;
 use tessera::providers::email::{EmailProvider, Mailer, MailerError, VerificationRequest};
 use tessera::providers::oauth::Algorithm;
 use tessera::providers::{Check, ClientKey, ClientKeyError, Credentials, OAuthProvider, TokenAuthMethod};
-use tessera::{Account, AccountType, Auth, ConfigError, RevokeError, SessionOptions, SessionStrategy, Token, User};
+use tessera::{Account, AccountType, Auth, ConfigError, SessionOptions, SessionStrategy, Token, User};
 
 use crate::common::fake_idp::FakeIdp;
 use crate::common::{self, Browser, builder};
 
 // ---------------------------------------------------------------------------------------
-// L2: JWT sessions cannot be revoked, and the API says so
+// L2: JWT sessions are revoked for real (in this process), and the API says what it did
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
-async fn l2_revoking_jwt_sessions_is_an_error_not_ok_0() {
-    // JWT without an adapter, and JWT chosen explicitly beside an adapter.
-    let jwt = builder().build().unwrap();
-    assert_eq!(jwt.revoke_user_sessions("1", None).await, Err(RevokeError::JwtSessions));
-    let jwt_with_adapter = builder()
-        .adapter(MemoryAdapter::new())
-        .session_strategy(SessionStrategy::Jwt)
-        .build()
-        .unwrap();
-    let err = jwt_with_adapter.revoke_user_sessions("1", None).await.unwrap_err();
-    assert_eq!(err, RevokeError::JwtSessions);
-    assert!(err.to_string().contains("cannot be revoked"), "{err}");
+async fn l2_revoking_jwt_sessions_ends_them_0() {
+    // JWT without an adapter, and JWT chosen explicitly beside an adapter: the count is
+    // unknown (0), and the session really ends.
+    let mut jwt = Browser::new(builder().build().unwrap());
+    let mut jwt_with_adapter = Browser::new(
+        builder()
+            .adapter(MemoryAdapter::new())
+            .session_strategy(SessionStrategy::Jwt)
+            .build()
+            .unwrap(),
+    );
+    for b in [&mut jwt, &mut jwt_with_adapter] {
+        b.sign_in().await;
+        assert!(b.get("/api/auth/session").await.text().contains("Alice"));
+        assert_eq!(b.auth.revoke_user_sessions("1", None).await, Ok(0));
+        assert_eq!(b.get("/api/auth/session").await.text(), "{}");
+    }
 
     // Database sessions are revoked, and the count is real.
     let mut b = Browser::new(builder().adapter(MemoryAdapter::new()).build().unwrap());
@@ -49,6 +54,8 @@ async fn l2_revoking_jwt_sessions_is_an_error_not_ok_0() {
 
 #[tokio::test]
 async fn l2_session_management_routes_refuse_jwt_sessions_with_a_4xx() {
+    // The routes list and end database rows; JWT sessions end by sign-out and
+    // `Auth::revoke_user_sessions`.
     let mut b = Browser::new(builder().build().unwrap());
     b.sign_in().await;
     let r = b.get("/api/auth/sessions").await;
