@@ -1,0 +1,347 @@
+//! `RedisRevocations` against the real Redis at 127.0.0.1:6379 (or `TESSERA_TEST_REDIS_URL`):
+//! several engines in one process, each attached as if it were an instance of its own,
+//! each test under a random key prefix so tests can run beside each other.
+//!
+//! If Redis cannot be reached, the tests print a loud SKIP and pass, unless `CI=true`,
+//! where they fail.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../tessera/tests/it/common/service.rs"]
+mod service;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use http::{HeaderMap, Request};
+use tessera::providers::{Credentials, CredentialsProvider};
+use tessera::revocations::Revocation;
+use tessera::{Auth, User};
+use tessera_redis::RedisRevocations;
+
+const COOKIE: &str = "next-auth.session-token";
+/// The propagation the issue asks for.
+const WITHIN: Duration = Duration::from_millis(200);
+
+fn redis_url() -> String {
+    std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
+}
+
+/// Connects under a fresh key prefix, or reports Redis unavailable (`None`: skip).
+async fn connect(prefix: &str) -> Option<RedisRevocations> {
+    match RedisRevocations::connect(&redis_url(), prefix).await {
+        Ok(redis) => Some(redis),
+        Err(err) => {
+            service::unavailable(
+                "Redis",
+                &format!("cannot connect to {}: {err}", redis_url()),
+                "Start it (`redis-server --daemonize yes`, as scripts/test.sh does) or set TESSERA_TEST_REDIS_URL.",
+            );
+            None
+        }
+    }
+}
+
+fn prefix() -> String {
+    format!("tessera-test:{}:", uuid::Uuid::new_v4().simple())
+}
+
+fn init_logs() {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter("tessera_redis=debug")
+        .with_test_writer()
+        .try_init();
+}
+
+fn auth() -> Auth {
+    let credentials = CredentialsProvider::new(|c: Credentials| async move {
+        Ok((c.get("password") == Some("pw")).then(|| User::new("1").name("Alice").email("alice@example.com")))
+    })
+    .field("username", "Username", "text")
+    .field("password", "Password", "password");
+    Auth::builder()
+        .url("http://localhost:3000")
+        .secret("a tessera redis test secret")
+        .provider(credentials)
+        .build()
+        .expect("valid config")
+}
+
+/// Deletes the test's key (the set would otherwise live as long as its revocations).
+async fn clean_up(prefix: &str) {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let _: i64 = redis::cmd("DEL")
+        .arg(format!("{prefix}revocations"))
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+}
+
+/// A started instance: an engine attached to Redis under `prefix`.
+async fn instance(prefix: &str) -> Option<Auth> {
+    let redis = connect(prefix).await?;
+    let auth = auth();
+    redis.attach(&auth).await.expect("attach");
+    Some(auth)
+}
+
+fn headers(cookie: &str) -> HeaderMap {
+    let mut h = HeaderMap::new();
+    h.insert("cookie", format!("{COOKIE}={cookie}").parse().unwrap());
+    h
+}
+
+/// A tiny browser: a cookie jar in front of `Auth::handle`.
+struct Browser {
+    auth: Auth,
+    jar: BTreeMap<String, String>,
+}
+
+impl Browser {
+    fn new(auth: &Auth) -> Self {
+        Browser {
+            auth: auth.clone(),
+            jar: BTreeMap::new(),
+        }
+    }
+
+    async fn send(&mut self, req: http::request::Builder, body: String) -> String {
+        let cookie = self
+            .jar
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = req.header("cookie", cookie).body(Bytes::from(body)).unwrap();
+        let (parts, body) = self.auth.handle(req).await.into_parts();
+        for c in parts.headers.get_all(http::header::SET_COOKIE) {
+            let c = c.to_str().unwrap();
+            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
+            let (name, value) = pair.split_once('=').unwrap();
+            if attrs.contains("Max-Age=0") {
+                self.jar.remove(name);
+            } else {
+                self.jar.insert(name.to_owned(), value.to_owned());
+            }
+        }
+        String::from_utf8(body.to_vec()).unwrap()
+    }
+
+    async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> String {
+        let body = form
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let req = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
+        self.send(req, body).await
+    }
+
+    async fn csrf(&mut self) -> String {
+        let json: serde_json::Value =
+            serde_json::from_str(&self.send(Request::get("/api/auth/csrf"), String::new()).await).unwrap();
+        json["csrfToken"].as_str().unwrap().to_owned()
+    }
+
+    /// Signs in with credentials; returns the session cookie's value.
+    async fn sign_in(&mut self) -> String {
+        let csrf = self.csrf().await;
+        self.post_form(
+            "/api/auth/callback/credentials",
+            &[
+                ("username", "a"),
+                ("password", "pw"),
+                ("csrfToken", &csrf),
+                ("json", "true"),
+            ],
+        )
+        .await;
+        self.jar.get(COOKIE).expect("a session cookie").clone()
+    }
+
+    async fn sign_out(&mut self) {
+        let csrf = self.csrf().await;
+        self.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+            .await;
+        assert!(!self.jar.contains_key(COOKIE));
+    }
+
+    /// `GET /session` with (a copy of) `cookie`.
+    async fn session(auth: &Auth, cookie: &str) -> String {
+        let mut b = Browser::new(auth);
+        b.jar.insert(COOKIE.into(), cookie.into());
+        b.send(Request::get("/api/auth/session"), String::new()).await
+    }
+}
+
+/// Writes a measurement straight to stderr (libtest captures `eprintln!` of passing tests).
+fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr().lock(), "tessera-redis: {line}");
+}
+
+/// Waits until `auth` reads `cookie` as signed out; returns how long it took, failing past
+/// `WITHIN`.
+async fn signed_out_within(auth: &Auth, cookie: &str, since: Instant) -> Duration {
+    loop {
+        if auth.token(&headers(cookie)).is_none() {
+            let latency = since.elapsed();
+            assert_eq!(Browser::session(auth, cookie).await, "{}");
+            return latency;
+        }
+        assert!(since.elapsed() < WITHIN, "still signed in after {:?}", since.elapsed());
+        tokio::time::sleep(Duration::from_millis(1)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_out_on_one_instance_signs_out_everywhere() {
+    init_logs();
+    let prefix = prefix();
+    let Some(a) = instance(&prefix).await else {
+        return;
+    };
+    let b = instance(&prefix).await.expect("Redis still up");
+    let mut browser = Browser::new(&a);
+    let cookie = browser.sign_in().await;
+    let other = Browser::new(&a).sign_in().await;
+    assert!(Browser::session(&b, &cookie).await.contains("Alice"));
+
+    let since = Instant::now();
+    browser.sign_out().await;
+    let latency = signed_out_within(&b, &cookie, since).await;
+    report(&format!("sign-out on A reached B in {latency:?}"));
+    // Another session of the same user is untouched, on both.
+    assert!(Browser::session(&b, &other).await.contains("Alice"));
+    assert!(Browser::session(&a, &other).await.contains("Alice"));
+
+    // A third instance started afterwards loads it from the stored set.
+    let c = instance(&prefix).await.expect("Redis still up");
+    assert!(c.token(&headers(&cookie)).is_none());
+    assert_eq!(Browser::session(&c, &cookie).await, "{}");
+    assert!(Browser::session(&c, &other).await.contains("Alice"));
+    clean_up(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revoke_user_sessions_on_one_instance_reaches_the_others() {
+    init_logs();
+    let prefix = prefix();
+    let Some(a) = instance(&prefix).await else {
+        return;
+    };
+    let b = instance(&prefix).await.expect("Redis still up");
+    let laptop = Browser::new(&a).sign_in().await;
+    let phone = Browser::new(&b).sign_in().await;
+    // Minted the way next-auth mints them: no `sid`.
+    let alice = User::new("1").name("Alice");
+    let next_auth = a.encode_token(tessera::Token::for_user(&alice), Duration::from_secs(3600));
+    let bob = a.encode_token(tessera::Token::for_user(&User::new("2")), Duration::from_secs(3600));
+    for cookie in [&laptop, &phone, &next_auth, &bob] {
+        assert!(b.token(&headers(cookie)).is_some());
+    }
+
+    let since = Instant::now();
+    assert_eq!(a.revoke_user_sessions("1", Some(&phone)).await, Ok(0));
+    let latency = signed_out_within(&b, &laptop, since).await;
+    report(&format!("revoke_user_sessions on A reached B in {latency:?}"));
+    assert!(b.token(&headers(&next_auth)).is_none());
+    assert!(b.token(&headers(&phone)).is_some(), "the kept session stays");
+    assert!(b.token(&headers(&bob)).is_some(), "other users are untouched");
+
+    let c = instance(&prefix).await.expect("Redis still up");
+    assert!(c.token(&headers(&laptop)).is_none());
+    assert!(c.token(&headers(&next_auth)).is_none());
+    assert!(c.token(&headers(&phone)).is_some());
+    clean_up(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_message_is_ignored() {
+    init_logs();
+    let prefix = prefix();
+    let Some(redis) = connect(&prefix).await else {
+        return;
+    };
+    let b = auth();
+    redis.attach(&b).await.expect("attach");
+    assert_eq!(
+        redis.attach(&b).await.unwrap_err().to_string(),
+        "this engine already has a revocation publisher"
+    );
+
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let publish = |payload: Vec<u8>| {
+        let mut connection = connection.clone();
+        let key = redis.key().to_owned();
+        async move {
+            let _: i64 = redis::cmd("PUBLISH")
+                .arg(key)
+                .arg(payload)
+                .query_async(&mut connection)
+                .await
+                .unwrap();
+        }
+    };
+    publish(b"not json".to_vec()).await;
+    publish(br#"{"kind":"session"}"#.to_vec()).await;
+    publish(vec![0xff, 0xfe]).await;
+    // The subscriber survived them: a valid one still arrives.
+    let cookie = Browser::new(&b).sign_in().await;
+    let sid = b.token(&headers(&cookie)).unwrap().get_str("sid").unwrap().to_owned();
+    let revocation = Revocation::Session {
+        sid,
+        until: i64::try_from(std::time::SystemTime::UNIX_EPOCH.elapsed().unwrap().as_secs()).unwrap() + 3600,
+    };
+    let since = Instant::now();
+    publish(serde_json::to_vec(&revocation).unwrap()).await;
+    signed_out_within(&b, &cookie, since).await;
+    assert_eq!(b.revocations().len(), 1);
+
+    // Stored malformed entries are skipped on load too.
+    let _: i64 = redis::cmd("ZADD")
+        .arg(redis.key())
+        .arg(i64::MAX / 2)
+        .arg("garbage")
+        .query_async(&mut connection)
+        .await
+        .unwrap();
+    let c = instance(&prefix).await.expect("Redis still up");
+    assert!(c.revocations().is_empty());
+    clean_up(&prefix).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_stored_set_expires_with_its_last_revocation() {
+    init_logs();
+    let prefix = prefix();
+    let Some(a) = instance(&prefix).await else {
+        return;
+    };
+    let redis = connect(&prefix).await.expect("Redis still up");
+    let cookie = Browser::new(&a).sign_in().await;
+    let mut b = Browser::new(&a);
+    b.jar.insert(COOKIE.into(), cookie);
+    b.sign_out().await;
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(2);
+    loop {
+        let ttl: i64 = redis::cmd("TTL")
+            .arg(redis.key())
+            .query_async(&mut connection)
+            .await
+            .unwrap();
+        if ttl > 0 {
+            // The session's lifetime (30 days by default) plus the clock tolerance, at most.
+            assert!(ttl <= 30 * 86_400 + 120, "{ttl}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "no expiry on {} (TTL {ttl})", redis.key());
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    clean_up(&prefix).await;
+}
