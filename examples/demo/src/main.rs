@@ -7,8 +7,10 @@
 //! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
 //! PostgreSQL), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
 //! for real email (otherwise sign-in links are printed on stderr), and
-//! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in, and
-//! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …).
+//! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in,
+//! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …),
+//! and `REDIS_URL` (`redis://host:6379`) to share revocations of JWT sessions with the other
+//! instances ([`tessera_redis::RedisRevocations`], key prefix `tessera:`).
 
 mod pages;
 
@@ -103,6 +105,24 @@ async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
         .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
     eprintln!("demo: database {shown}");
     Ok(adapter)
+}
+
+/// When `REDIS_URL` is set, shares `auth`'s revocations with the other instances through
+/// Redis (key prefix `tessera:`); otherwise they hold in this process only.
+async fn share_revocations(auth: &Auth) -> Result<(), String> {
+    let Some(url) = env("REDIS_URL") else {
+        return Ok(());
+    };
+    let shown = if url.contains('@') { "(REDIS_URL)" } else { url.as_str() };
+    let redis = tessera_redis::RedisRevocations::connect(&url, "tessera:")
+        .await
+        .map_err(|e| format!("cannot connect to Redis {shown}: {e}"))?;
+    redis
+        .attach(auth)
+        .await
+        .map_err(|e| format!("cannot share revocations through Redis {shown}: {e}"))?;
+    eprintln!("demo: Redis {shown}: revocations shared with the other instances (key prefix tessera:)");
+    Ok(())
 }
 
 /// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link.
@@ -274,6 +294,10 @@ async fn main() {
             std::process::exit(2);
         }
     };
+    if let Err(e) = share_revocations(&auth).await {
+        eprintln!("demo: {e}");
+        std::process::exit(2);
+    }
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,
