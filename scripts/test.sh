@@ -56,10 +56,20 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then
 fi
 if (exec 3<>/dev/tcp/127.0.0.1/5432) 2>/dev/null; then echo "PostgreSQL is up"; else echo "PostgreSQL is not reachable: its tests fail under CI=true and skip otherwise" >&2; fi
 
+step "Services: Redis on 127.0.0.1:6379"
+if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
+  if command -v redis-server >/dev/null 2>&1; then
+    # No snapshots: nothing written to the working directory.
+    redis-server --daemonize yes --bind 127.0.0.1 --port 6379 --save '' || true
+    for _ in 1 2 3 4 5 6 7 8 9 10; do (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null && break; sleep 0.2; done
+  fi
+fi
+if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "Redis is up"; else echo "Redis is not reachable: its tests fail under CI=true and skip otherwise" >&2; fi
+
 step "SMTP test server (aiosmtpd from PyPI, in a venv under target/)"
 bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not install aiosmtpd: the SMTP tests fail under CI=true and skip otherwise" >&2
 
-step "Rust tests (unit, routes, security, interop, adapters, SMTP, client, CLI, axum)"
+step "Rust tests (unit, routes, security, interop, adapters, SMTP, Redis, client, CLI, axum)"
 # No test needs a binary built beforehand: the client's tests serve the engine in process, and
 # this step builds target/debug/demo (examples/demo has integration tests), which the proxy
 # and browser steps below run.
