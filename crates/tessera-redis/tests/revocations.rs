@@ -345,3 +345,128 @@ async fn the_stored_set_expires_with_its_last_revocation() {
     }
     clean_up(&prefix).await;
 }
+
+/// A `redis-server` of the test's own, on a free port, so stopping it disturbs no other test.
+struct OwnRedis {
+    port: u16,
+    child: std::process::Child,
+}
+
+impl OwnRedis {
+    /// Starts one on `port` (a free one when 0); `None` when `redis-server` cannot run.
+    fn start(port: u16) -> Option<OwnRedis> {
+        let port = if port == 0 {
+            std::net::TcpListener::bind("127.0.0.1:0")
+                .unwrap()
+                .local_addr()
+                .unwrap()
+                .port()
+        } else {
+            port
+        };
+        let child = std::process::Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+            ])
+            .stdout(std::process::Stdio::null())
+            .spawn();
+        let child = match child {
+            Ok(child) => child,
+            Err(err) => {
+                service::unavailable(
+                    "redis-server",
+                    &format!("cannot start it: {err}"),
+                    "Install Debian's redis-server.",
+                );
+                return None;
+            }
+        };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(Instant::now() < deadline, "redis-server did not open port {port}");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        Some(OwnRedis { port, child })
+    }
+
+    fn url(&self) -> String {
+        format!("redis://127.0.0.1:{}", self.port)
+    }
+
+    fn stop(mut self) -> u16 {
+        self.child.kill().unwrap();
+        self.child.wait().unwrap();
+        self.port
+    }
+}
+
+impl Drop for OwnRedis {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn revocations_survive_redis_stopping_and_catch_up_when_it_returns() {
+    init_logs();
+    let Some(server) = OwnRedis::start(0) else {
+        return;
+    };
+    let attach = |url: String| async move {
+        let redis = RedisRevocations::connect(&url, "tessera:").await.expect("connect");
+        let auth = auth();
+        redis.attach(&auth).await.expect("attach");
+        auth
+    };
+    let (a, b) = (attach(server.url()).await, attach(server.url()).await);
+    let mut first = Browser::new(&a);
+    let first_cookie = first.sign_in().await;
+    let second_cookie = Browser::new(&a).sign_in().await;
+    let mut second = Browser::new(&a);
+    second.jar.insert(COOKIE.into(), second_cookie.clone());
+    let since = Instant::now();
+    first.sign_out().await;
+    signed_out_within(&b, &first_cookie, since).await;
+
+    let port = server.stop();
+    // Redis down: requests are unaffected, and what each instance knows still holds.
+    assert_eq!(Browser::session(&b, &first_cookie).await, "{}");
+    assert!(Browser::session(&b, &second_cookie).await.contains("Alice"));
+    // A revocation made meanwhile holds at once where it was made.
+    second.sign_out().await;
+    assert_eq!(Browser::session(&a, &second_cookie).await, "{}");
+    assert!(b.token(&headers(&second_cookie)).is_some(), "B cannot know yet");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+
+    // Redis returns, empty: A's queued write goes through, B resubscribes and catches up.
+    let _server = OwnRedis::start(port).expect("redis-server restarts");
+    let back = Instant::now();
+    let deadline = back + Duration::from_secs(15);
+    while b.token(&headers(&second_cookie)).is_some() {
+        assert!(
+            Instant::now() < deadline,
+            "B never learnt of the revocation made while Redis was down"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    report(&format!(
+        "a revocation made while Redis was down reached B {:?} after Redis returned",
+        back.elapsed()
+    ));
+    // And new revocations flow again within the bound.
+    let third_cookie = Browser::new(&a).sign_in().await;
+    let mut third = Browser::new(&a);
+    third.jar.insert(COOKIE.into(), third_cookie.clone());
+    let since = Instant::now();
+    third.sign_out().await;
+    let latency = signed_out_within(&b, &third_cookie, since).await;
+    report(&format!("after the outage, sign-out on A reached B in {latency:?}"));
+}
