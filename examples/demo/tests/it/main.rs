@@ -1,0 +1,8 @@
+//! The demo's integration tests: several demo processes sharing their state (one test
+//! binary, see `common` for the process and HTTP helpers).
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+mod common;
+mod shared_postgres;
+mod shared_redis;

@@ -1,0 +1,72 @@
+//! Two demo processes with JWT sessions sharing revocations through Redis (`REDIS_URL`): a
+//! sign-out on one ends the session on the other, a kept copy of the cookie included,
+//! within 200 ms. The Redis is a `redis-server` of the test's own, on a free port.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{Process, assert_signed_in, free_port, http, service, sign_in, sign_out, start_demo, wait_for};
+
+#[test]
+fn sign_out_on_one_process_ends_the_jwt_session_on_the_other() {
+    let redis_port = free_port();
+    let redis = Command::new("redis-server")
+        .args([
+            "--port",
+            &redis_port.to_string(),
+            "--bind",
+            "127.0.0.1",
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+        ])
+        .stdout(Stdio::null())
+        .spawn();
+    let _redis = match redis {
+        Ok(child) => Process(child),
+        Err(e) => {
+            service::unavailable(
+                "redis-server (two demo processes sharing revocations)",
+                &format!("cannot start it ({e})"),
+                "Install Debian's redis-server.",
+            );
+            return;
+        }
+    };
+    wait_for(redis_port, "redis-server");
+    let (pa, pb) = (free_port(), free_port());
+    let env = [
+        ("DATABASE_URL", "sqlite::memory:".to_owned()),
+        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
+    ];
+    let _a = start_demo(pa, &env);
+    let _b = start_demo(pb, &env);
+
+    // Sign in on A: valid on B.
+    let browser = sign_in(pa);
+    assert!(browser.session.len() > 100, "a JWT session cookie");
+    assert_signed_in(pb, &browser.cookie);
+
+    // Sign out on A: this copy of the cookie is refused on B within 200 ms.
+    let since = Instant::now();
+    sign_out(pa, &browser);
+    loop {
+        let r = http(pb, "GET", "/api/auth/session", &browser.cookie, None);
+        if r.body == "{}" {
+            break;
+        }
+        assert!(
+            since.elapsed() < Duration::from_millis(200),
+            "still signed in on B after {:?}",
+            since.elapsed()
+        );
+    }
+    let latency = since.elapsed();
+    let _ = writeln!(
+        std::io::stderr().lock(),
+        "demo: sign-out on process A reached process B in {latency:?} (HTTP round trips included)"
+    );
+}
