@@ -10,15 +10,19 @@
 #[path = "../../tessera/tests/it/common/service.rs"]
 mod service;
 
-use std::collections::BTreeMap;
+#[path = "../../tessera/tests/it/common/browser.rs"]
+#[allow(dead_code, reason = "the engine's tests use all of it, these part")]
+mod browser;
+
 use std::time::{Duration, Instant};
 
-use bytes::Bytes;
-use http::{HeaderMap, Request};
+use http::HeaderMap;
 use tessera::providers::{Credentials, CredentialsProvider};
 use tessera::revocations::Revocation;
 use tessera::{Auth, User};
 use tessera_redis::RedisRevocations;
+
+use browser::Browser;
 
 const COOKIE: &str = "next-auth.session-token";
 /// The propagation the issue asks for.
@@ -93,87 +97,25 @@ fn headers(cookie: &str) -> HeaderMap {
     h
 }
 
-/// A tiny browser: a cookie jar in front of `Auth::handle`.
-struct Browser {
-    auth: Auth,
-    jar: BTreeMap<String, String>,
+/// Signs in with credentials through `browser`; returns the session cookie's value.
+async fn sign_in(browser: &mut Browser) -> String {
+    browser.sign_in().await;
+    browser.jar.get(COOKIE).expect("a session cookie").clone()
 }
 
-impl Browser {
-    fn new(auth: &Auth) -> Self {
-        Browser {
-            auth: auth.clone(),
-            jar: BTreeMap::new(),
-        }
-    }
-
-    async fn send(&mut self, req: http::request::Builder, body: String) -> String {
-        let cookie = self
-            .jar
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("; ");
-        let req = req.header("cookie", cookie).body(Bytes::from(body)).unwrap();
-        let (parts, body) = self.auth.handle(req).await.into_parts();
-        for c in parts.headers.get_all(http::header::SET_COOKIE) {
-            let c = c.to_str().unwrap();
-            let (pair, attrs) = c.split_once(';').unwrap_or((c, ""));
-            let (name, value) = pair.split_once('=').unwrap();
-            if attrs.contains("Max-Age=0") {
-                self.jar.remove(name);
-            } else {
-                self.jar.insert(name.to_owned(), value.to_owned());
-            }
-        }
-        String::from_utf8(body.to_vec()).unwrap()
-    }
-
-    async fn post_form(&mut self, path: &str, form: &[(&str, &str)]) -> String {
-        let body = form
-            .iter()
-            .map(|(k, v)| format!("{k}={v}"))
-            .collect::<Vec<_>>()
-            .join("&");
-        let req = Request::post(path).header("content-type", "application/x-www-form-urlencoded");
-        self.send(req, body).await
-    }
-
-    async fn csrf(&mut self) -> String {
-        let json: serde_json::Value =
-            serde_json::from_str(&self.send(Request::get("/api/auth/csrf"), String::new()).await).unwrap();
-        json["csrfToken"].as_str().unwrap().to_owned()
-    }
-
-    /// Signs in with credentials; returns the session cookie's value.
-    async fn sign_in(&mut self) -> String {
-        let csrf = self.csrf().await;
-        self.post_form(
-            "/api/auth/callback/credentials",
-            &[
-                ("username", "a"),
-                ("password", "pw"),
-                ("csrfToken", &csrf),
-                ("json", "true"),
-            ],
-        )
+async fn sign_out(browser: &mut Browser) {
+    let csrf = browser.csrf().await;
+    browser
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
         .await;
-        self.jar.get(COOKIE).expect("a session cookie").clone()
-    }
+    assert!(!browser.jar.contains_key(COOKIE));
+}
 
-    async fn sign_out(&mut self) {
-        let csrf = self.csrf().await;
-        self.post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
-            .await;
-        assert!(!self.jar.contains_key(COOKIE));
-    }
-
-    /// `GET /session` with (a copy of) `cookie`.
-    async fn session(auth: &Auth, cookie: &str) -> String {
-        let mut b = Browser::new(auth);
-        b.jar.insert(COOKIE.into(), cookie.into());
-        b.send(Request::get("/api/auth/session"), String::new()).await
-    }
+/// `GET /session` on `auth` with (a copy of) `cookie`.
+async fn session(auth: &Auth, cookie: &str) -> String {
+    let mut b = Browser::new(auth.clone());
+    b.jar.insert(COOKIE.into(), cookie.into());
+    b.get("/api/auth/session").await.text().to_owned()
 }
 
 /// Writes a measurement straight to stderr (libtest captures `eprintln!` of passing tests).
@@ -188,7 +130,7 @@ async fn signed_out_within(auth: &Auth, cookie: &str, since: Instant) -> Duratio
     loop {
         if auth.token(&headers(cookie)).is_none() {
             let latency = since.elapsed();
-            assert_eq!(Browser::session(auth, cookie).await, "{}");
+            assert_eq!(session(auth, cookie).await, "{}");
             return latency;
         }
         assert!(since.elapsed() < WITHIN, "still signed in after {:?}", since.elapsed());
@@ -204,24 +146,24 @@ async fn sign_out_on_one_instance_signs_out_everywhere() {
         return;
     };
     let b = instance(&prefix).await.expect("Redis still up");
-    let mut browser = Browser::new(&a);
-    let cookie = browser.sign_in().await;
-    let other = Browser::new(&a).sign_in().await;
-    assert!(Browser::session(&b, &cookie).await.contains("Alice"));
+    let mut browser = Browser::new(a.clone());
+    let cookie = sign_in(&mut browser).await;
+    let other = sign_in(&mut Browser::new(a.clone())).await;
+    assert!(session(&b, &cookie).await.contains("Alice"));
 
     let since = Instant::now();
-    browser.sign_out().await;
+    sign_out(&mut browser).await;
     let latency = signed_out_within(&b, &cookie, since).await;
     report(&format!("sign-out on A reached B in {latency:?}"));
     // Another session of the same user is untouched, on both.
-    assert!(Browser::session(&b, &other).await.contains("Alice"));
-    assert!(Browser::session(&a, &other).await.contains("Alice"));
+    assert!(session(&b, &other).await.contains("Alice"));
+    assert!(session(&a, &other).await.contains("Alice"));
 
     // A third instance started afterwards loads it from the stored set.
     let c = instance(&prefix).await.expect("Redis still up");
     assert!(c.token(&headers(&cookie)).is_none());
-    assert_eq!(Browser::session(&c, &cookie).await, "{}");
-    assert!(Browser::session(&c, &other).await.contains("Alice"));
+    assert_eq!(session(&c, &cookie).await, "{}");
+    assert!(session(&c, &other).await.contains("Alice"));
     clean_up(&prefix).await;
 }
 
@@ -233,8 +175,8 @@ async fn revoke_user_sessions_on_one_instance_reaches_the_others() {
         return;
     };
     let b = instance(&prefix).await.expect("Redis still up");
-    let laptop = Browser::new(&a).sign_in().await;
-    let phone = Browser::new(&b).sign_in().await;
+    let laptop = sign_in(&mut Browser::new(a.clone())).await;
+    let phone = sign_in(&mut Browser::new(b.clone())).await;
     // Minted the way next-auth mints them: no `sid`.
     let alice = User::new("1").name("Alice");
     let next_auth = a.encode_token(tessera::Token::for_user(&alice), Duration::from_secs(3600));
@@ -290,7 +232,7 @@ async fn a_malformed_message_is_ignored() {
     publish(br#"{"kind":"session"}"#.to_vec()).await;
     publish(vec![0xff, 0xfe]).await;
     // The subscriber survived them: a valid one still arrives.
-    let cookie = Browser::new(&b).sign_in().await;
+    let cookie = sign_in(&mut Browser::new(b.clone())).await;
     let sid = b.token(&headers(&cookie)).unwrap().get_str("sid").unwrap().to_owned();
     let revocation = Revocation::Session {
         sid,
@@ -322,10 +264,10 @@ async fn the_stored_set_expires_with_its_last_revocation() {
         return;
     };
     let redis = connect(&prefix).await.expect("Redis still up");
-    let cookie = Browser::new(&a).sign_in().await;
-    let mut b = Browser::new(&a);
+    let cookie = sign_in(&mut Browser::new(a.clone())).await;
+    let mut b = Browser::new(a.clone());
     b.jar.insert(COOKIE.into(), cookie);
-    b.sign_out().await;
+    sign_out(&mut b).await;
     let client = redis::Client::open(redis_url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let deadline = Instant::now() + Duration::from_secs(2);
@@ -427,22 +369,22 @@ async fn revocations_survive_redis_stopping_and_catch_up_when_it_returns() {
         auth
     };
     let (a, b) = (attach(server.url()).await, attach(server.url()).await);
-    let mut first = Browser::new(&a);
-    let first_cookie = first.sign_in().await;
-    let second_cookie = Browser::new(&a).sign_in().await;
-    let mut second = Browser::new(&a);
+    let mut first = Browser::new(a.clone());
+    let first_cookie = sign_in(&mut first).await;
+    let second_cookie = sign_in(&mut Browser::new(a.clone())).await;
+    let mut second = Browser::new(a.clone());
     second.jar.insert(COOKIE.into(), second_cookie.clone());
     let since = Instant::now();
-    first.sign_out().await;
+    sign_out(&mut first).await;
     signed_out_within(&b, &first_cookie, since).await;
 
     let port = server.stop();
     // Redis down: requests are unaffected, and what each instance knows still holds.
-    assert_eq!(Browser::session(&b, &first_cookie).await, "{}");
-    assert!(Browser::session(&b, &second_cookie).await.contains("Alice"));
+    assert_eq!(session(&b, &first_cookie).await, "{}");
+    assert!(session(&b, &second_cookie).await.contains("Alice"));
     // A revocation made meanwhile holds at once where it was made.
-    second.sign_out().await;
-    assert_eq!(Browser::session(&a, &second_cookie).await, "{}");
+    sign_out(&mut second).await;
+    assert_eq!(session(&a, &second_cookie).await, "{}");
     assert!(b.token(&headers(&second_cookie)).is_some(), "B cannot know yet");
     tokio::time::sleep(Duration::from_millis(500)).await;
 
@@ -462,11 +404,11 @@ async fn revocations_survive_redis_stopping_and_catch_up_when_it_returns() {
         back.elapsed()
     ));
     // And new revocations flow again within the bound.
-    let third_cookie = Browser::new(&a).sign_in().await;
-    let mut third = Browser::new(&a);
+    let third_cookie = sign_in(&mut Browser::new(a.clone())).await;
+    let mut third = Browser::new(a.clone());
     third.jar.insert(COOKIE.into(), third_cookie.clone());
     let since = Instant::now();
-    third.sign_out().await;
+    sign_out(&mut third).await;
     let latency = signed_out_within(&b, &third_cookie, since).await;
     report(&format!("after the outage, sign-out on A reached B in {latency:?}"));
 }
