@@ -249,13 +249,16 @@ pub(crate) struct Config {
     pub theme: Theme,
     pub max_body_bytes: usize,
     pub rate_limits: crate::rate_limit::RateLimits,
-    pub limiter: crate::rate_limit::Limiter,
+    /// The counters: in memory, and in the shared store when one is set.
+    pub limits: crate::rate_limit::Limits,
     /// Whose forwarded headers name the client (`AUTH_TRUSTED_PROXIES`).
     pub proxies: crate::client_addr::TrustedProxies,
     /// Provider token refreshes: the OAuth providers, the HTTP client, the flights.
     pub refresher: crate::refresh::Refresher,
     /// The revoked JWT sessions (`session::revocations`).
     pub revocations: Arc<crate::session::revocations::RevocationList>,
+    /// Database-session reads kept in memory (`session::cache`).
+    pub session_cache: Arc<crate::session::cache::SessionCache>,
 }
 
 impl std::fmt::Debug for Config {
@@ -320,6 +323,8 @@ pub struct AuthBuilder {
     theme: Theme,
     max_body_bytes: usize,
     rate_limits: crate::rate_limit::RateLimits,
+    rate_limit_store: Option<Arc<dyn crate::rate_limit::RateLimitStore>>,
+    session_cache_ttl: Duration,
     allow_test_vector_secret: bool,
     trusted_proxies: Option<Vec<String>>,
 }
@@ -356,6 +361,8 @@ impl Default for AuthBuilder {
             theme: Theme::default(),
             max_body_bytes: 64 * 1024,
             rate_limits: crate::rate_limit::RateLimits::default(),
+            rate_limit_store: None,
+            session_cache_ttl: crate::session::cache::DEFAULT_TTL,
             allow_test_vector_secret: false,
             trusted_proxies: None,
         }
@@ -618,9 +625,27 @@ impl AuthBuilder {
         self
     }
 
+    /// Keeps the rate-limit counts in a store shared by every instance (Redis, with
+    /// `tessera-redis`), so that limits hold across a load balancer; without one, each
+    /// process counts alone. When the store fails, the engine counts in memory until it
+    /// answers again: see [`crate::rate_limit`]'s "Shared across instances".
+    pub fn rate_limit_store(mut self, store: impl crate::rate_limit::RateLimitStore) -> Self {
+        self.rate_limit_store = Some(Arc::new(store));
+        self
+    }
+
+    /// How long a database-session read may be served from memory (default 30 s;
+    /// `Duration::ZERO` turns the cache off). The cache serves only once enabled, which
+    /// `tessera-redis` does while it receives the other instances' invalidations: see
+    /// [`SessionCache`](crate::session_cache::SessionCache).
+    pub fn session_cache_ttl(mut self, ttl: Duration) -> Self {
+        self.session_cache_ttl = ttl;
+        self
+    }
+
     /// Validates everything and derives the keys: the body of [`AuthBuilder::build`] (in
     /// `lib.rs`, the facade, which owns `Auth`).
-    pub(crate) fn into_config(self) -> Result<Config, ConfigError> {
+    pub(crate) fn into_config(mut self) -> Result<Config, ConfigError> {
         check_secrets(&self.secrets, self.allow_test_vector_secret)?;
         let raw_url = self.url.as_deref().unwrap_or("http://localhost:3000");
         let url = BaseUrl::parse(raw_url).map_err(|reason| ConfigError::InvalidUrl {
@@ -698,9 +723,18 @@ impl AuthBuilder {
         } else {
             SessionStrategy::Jwt
         });
-        let store = match (strategy, &self.adapter) {
+        let session_cache = Arc::new(crate::session::cache::SessionCache::new(self.session_cache_ttl));
+        let store = match (strategy, &mut self.adapter) {
             (SessionStrategy::Jwt, _) => crate::session::SessionStore::Jwt,
-            (SessionStrategy::Database, Some(adapter)) => crate::session::SessionStore::Database(adapter.clone()),
+            (SessionStrategy::Database, Some(adapter)) => {
+                // Every engine read and write of sessions goes through the cache.
+                let cached: Arc<dyn Adapter> = Arc::new(crate::session::cache::CachedSessions {
+                    inner: adapter.clone(),
+                    cache: session_cache.clone(),
+                });
+                *adapter = cached.clone();
+                crate::session::SessionStore::Database(cached)
+            }
             (SessionStrategy::Database, None) => return Err(ConfigError::DatabaseWithoutAdapter),
         };
         if self.adapter.is_none()
@@ -764,10 +798,11 @@ impl AuthBuilder {
             theme: self.theme,
             max_body_bytes: self.max_body_bytes,
             rate_limits: self.rate_limits,
-            limiter: Default::default(),
+            limits: crate::rate_limit::Limits::new(self.rate_limit_store),
             proxies,
             refresher,
             revocations: Arc::default(),
+            session_cache,
             secrets: self.secrets,
         };
         Ok(config)

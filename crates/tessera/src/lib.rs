@@ -73,6 +73,7 @@ pub use compat::Compat;
 pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
+pub use session::cache as session_cache;
 /// `Date.toISOString()` of a time, as next-auth writes `expires` (for `tessera-cli` and tests).
 #[doc(hidden)]
 pub use session::iso8601;
@@ -186,6 +187,16 @@ impl Auth {
     /// other instances through [`apply`](revocations::RevocationList::apply).
     pub fn revocations(&self) -> &revocations::RevocationList {
         &self.config.revocations
+    }
+
+    /// The cache of database-session reads: off until a shared backend (`tessera-redis`)
+    /// [enables](session_cache::SessionCache::enable) it while it receives the other
+    /// instances' [invalidations](session_cache::Invalidation), which it feeds to
+    /// [`apply`](session_cache::SessionCache::apply), and broadcasts this instance's own
+    /// through a [publisher](session_cache::SessionCache::set_publisher). With JWT sessions it
+    /// is never used. See [`session_cache`].
+    pub fn session_cache(&self) -> &session_cache::SessionCache {
+        &self.config.session_cache
     }
 
     /// A live, unrevoked JWT of this engine, from either cookie profile's codec.

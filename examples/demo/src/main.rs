@@ -9,8 +9,9 @@
 //! for real email (otherwise sign-in links are printed on stderr), and
 //! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in,
 //! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …),
-//! and `REDIS_URL` (`redis://host:6379`) to share revocations of JWT sessions with the other
-//! instances ([`tessera_redis::RedisRevocations`], key prefix `tessera:`).
+//! and `REDIS_URL` (`redis://host:6379`) to share rate limits, revocations and the
+//! database-session cache with the other instances ([`tessera_redis::Redis`], key prefix
+//! `REDIS_PREFIX`, default `tessera:`).
 
 mod pages;
 
@@ -107,22 +108,22 @@ async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
     Ok(adapter)
 }
 
-/// When `REDIS_URL` is set, shares `auth`'s revocations with the other instances through
-/// Redis (key prefix `tessera:`); otherwise they hold in this process only.
-async fn share_revocations(auth: &Auth) -> Result<(), String> {
+/// When `REDIS_URL` is set, Redis, shared with the other instances under `REDIS_PREFIX`
+/// (default `tessera:`): rate limits, revocations and the database-session cache.
+/// Otherwise each process keeps them alone.
+async fn connect_redis() -> Result<Option<tessera_redis::Redis>, String> {
     let Some(url) = env("REDIS_URL") else {
-        return Ok(());
+        return Ok(None);
     };
     let shown = if url.contains('@') { "(REDIS_URL)" } else { url.as_str() };
-    let redis = tessera_redis::RedisRevocations::connect(&url, "tessera:")
+    let prefix = env("REDIS_PREFIX").unwrap_or_else(|| "tessera:".into());
+    let redis = tessera_redis::Redis::connect(&url, &prefix)
         .await
         .map_err(|e| format!("cannot connect to Redis {shown}: {e}"))?;
-    redis
-        .attach(auth)
-        .await
-        .map_err(|e| format!("cannot share revocations through Redis {shown}: {e}"))?;
-    eprintln!("demo: Redis {shown}: revocations shared with the other instances (key prefix tessera:)");
-    Ok(())
+    eprintln!(
+        "demo: Redis {shown}: rate limits, revocations and the session cache shared with the other instances (key prefix {prefix})"
+    );
+    Ok(Some(redis))
 }
 
 /// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link.
@@ -156,7 +157,7 @@ fn oidc_provider() -> Option<OAuthProvider> {
     )
 }
 
-async fn build_auth(port: u16) -> Result<Auth, String> {
+async fn build_auth(port: u16, redis: Option<&tessera_redis::Redis>) -> Result<Auth, String> {
     let adapter = open_adapter().await?;
     let username = env("DEMO_USERNAME").unwrap_or_else(|| "demo".into());
     let password = env("DEMO_PASSWORD").unwrap_or_else(|| "demo".into());
@@ -194,6 +195,9 @@ async fn build_auth(port: u16) -> Result<Auth, String> {
     for preset in tessera::providers::presets::from_env() {
         eprintln!("demo: sign-in with {}", preset.display_name());
         builder = builder.provider(preset);
+    }
+    if let Some(redis) = redis {
+        builder = builder.rate_limit_store(redis.rate_limits());
     }
     builder
         .adapter(adapter.clone())
@@ -287,17 +291,24 @@ async fn main() {
         .with_writer(std::io::stderr)
         .init();
     let port: u16 = env("PORT").and_then(|p| p.parse().ok()).unwrap_or(3000);
-    let auth = match build_auth(port).await {
+    let started = async {
+        let redis = connect_redis().await?;
+        let auth = build_auth(port, redis.as_ref()).await?;
+        if let Some(redis) = redis {
+            redis
+                .attach(&auth)
+                .await
+                .map_err(|e| format!("cannot share revocations and invalidations through Redis: {e}"))?;
+        }
+        Ok::<_, String>(auth)
+    };
+    let auth = match started.await {
         Ok(auth) => auth,
         Err(e) => {
             eprintln!("demo: {e}");
             std::process::exit(2);
         }
     };
-    if let Err(e) = share_revocations(&auth).await {
-        eprintln!("demo: {e}");
-        std::process::exit(2);
-    }
     let addr = SocketAddr::from((Ipv4Addr::UNSPECIFIED, port));
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => l,

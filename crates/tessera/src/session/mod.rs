@@ -1,6 +1,7 @@
 //! Sessions: the JWT claim set ([`Token`]), the JWE codec, and the ISO timestamps the
 //! session JSON uses.
 
+pub mod cache;
 pub(crate) mod database;
 pub mod jwt;
 pub(crate) mod jwt_strategy;

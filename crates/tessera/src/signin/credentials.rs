@@ -51,7 +51,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         let url = with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", &provider.id);
         AuthResponse::redirect(url)
     };
-    let reservation = match ctx.config.limiter.acquire(&buckets, std::time::Instant::now()) {
+    let reservation = match ctx.config.limits.acquire(&buckets).await {
         Ok(r) => r,
         Err(refused) => {
             tracing::warn!(provider = %provider.id, "credentials sign-in rate limited");
@@ -60,7 +60,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
     };
     let user = match provider.authorize.authorize(Credentials(ctx.req.body.clone())).await {
         Ok(Some(user)) => {
-            ctx.config.limiter.refund(reservation);
+            ctx.config.limits.refund(reservation).await;
             user
         }
         Ok(None) => return wrong_credentials().status(StatusCode::UNAUTHORIZED),

@@ -127,7 +127,7 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
         client_subject: None,
     };
     let buckets = rate_limit::buckets("email", ctx.client, Some(&email), scopes);
-    if let Err(refused) = ctx.config.limiter.acquire(&buckets, std::time::Instant::now()) {
+    if let Err(refused) = ctx.config.limits.acquire(&buckets).await {
         tracing::warn!("email sign-in rate limited");
         return Err(Refusal::RateLimited(refused));
     }

@@ -55,7 +55,7 @@ const TABLE: &[(&str, usize)] = &[
     ("callbacks.rs", MODELS),
     ("events.rs", MODELS),
     ("refresh.rs", MODELS),
-    ("rate_limit.rs", MODELS),
+    ("rate_limit/", MODELS),
     ("session/", MODELS),
     ("session/revocations.rs", MODELS),
     // 4. Configuration: the builder's validated `Config`, and `Ctx`, the configuration

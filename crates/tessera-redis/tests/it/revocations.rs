@@ -1,18 +1,4 @@
-//! `RedisRevocations` against the real Redis at 127.0.0.1:6379 (or `TESSERA_TEST_REDIS_URL`):
-//! several engines in one process, each attached as if it were an instance of its own,
-//! each test under a random key prefix so tests can run beside each other.
-//!
-//! If Redis cannot be reached, the tests print a loud SKIP and pass, unless `CI=true`,
-//! where they fail.
-
-#![allow(clippy::unwrap_used, clippy::expect_used)]
-
-#[path = "../../tessera/tests/it/common/service.rs"]
-mod service;
-
-#[path = "../../tessera/tests/it/common/browser.rs"]
-#[allow(dead_code, reason = "the engine's tests use all of it, these part")]
-mod browser;
+//! Revocations of JWT sessions shared through Redis.
 
 use std::time::{Duration, Instant};
 
@@ -20,43 +6,14 @@ use http::HeaderMap;
 use tessera::providers::{Credentials, CredentialsProvider};
 use tessera::revocations::Revocation;
 use tessera::{Auth, User};
-use tessera_redis::RedisRevocations;
+use tessera_redis::Redis;
 
-use browser::Browser;
+use crate::browser::Browser;
+use crate::common::{OwnRedis, clean_up, connect, init_logs, prefix, redis_url, report};
 
 const COOKIE: &str = "next-auth.session-token";
 /// The propagation the issue asks for.
 const WITHIN: Duration = Duration::from_millis(200);
-
-fn redis_url() -> String {
-    std::env::var("TESSERA_TEST_REDIS_URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// Connects under a fresh key prefix, or reports Redis unavailable (`None`: skip).
-async fn connect(prefix: &str) -> Option<RedisRevocations> {
-    match RedisRevocations::connect(&redis_url(), prefix).await {
-        Ok(redis) => Some(redis),
-        Err(err) => {
-            service::unavailable(
-                "Redis",
-                &format!("cannot connect to {}: {err}", redis_url()),
-                "Start it (`redis-server --daemonize yes`, as scripts/test.sh does) or set TESSERA_TEST_REDIS_URL.",
-            );
-            None
-        }
-    }
-}
-
-fn prefix() -> String {
-    format!("tessera-test:{}:", uuid::Uuid::new_v4().simple())
-}
-
-fn init_logs() {
-    let _ = tracing_subscriber::fmt()
-        .with_env_filter("tessera_redis=debug")
-        .with_test_writer()
-        .try_init();
-}
 
 fn auth() -> Auth {
     let credentials = CredentialsProvider::new(|c: Credentials| async move {
@@ -70,17 +27,6 @@ fn auth() -> Auth {
         .provider(credentials)
         .build()
         .expect("valid config")
-}
-
-/// Deletes the test's key (the set would otherwise live as long as its revocations).
-async fn clean_up(prefix: &str) {
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut connection = client.get_multiplexed_async_connection().await.unwrap();
-    let _: i64 = redis::cmd("DEL")
-        .arg(format!("{prefix}revocations"))
-        .query_async(&mut connection)
-        .await
-        .unwrap();
 }
 
 /// A started instance: an engine attached to Redis under `prefix`.
@@ -116,12 +62,6 @@ async fn session(auth: &Auth, cookie: &str) -> String {
     let mut b = Browser::new(auth.clone());
     b.jar.insert(COOKIE.into(), cookie.into());
     b.get("/api/auth/session").await.text().to_owned()
-}
-
-/// Writes a measurement straight to stderr (libtest captures `eprintln!` of passing tests).
-fn report(line: &str) {
-    use std::io::Write;
-    let _ = writeln!(std::io::stderr().lock(), "tessera-redis: {line}");
 }
 
 /// Waits until `auth` reads `cookie` as signed out; returns how long it took, failing past
@@ -211,14 +151,14 @@ async fn a_malformed_message_is_ignored() {
     redis.attach(&b).await.expect("attach");
     assert_eq!(
         redis.attach(&b).await.unwrap_err().to_string(),
-        "this engine already has a revocation publisher"
+        "this engine already has a revocation or invalidation publisher (attached twice?)"
     );
 
     let client = redis::Client::open(redis_url()).unwrap();
     let mut connection = client.get_multiplexed_async_connection().await.unwrap();
     let publish = |payload: Vec<u8>| {
         let mut connection = connection.clone();
-        let key = redis.key().to_owned();
+        let key = redis.revocations_key();
         async move {
             let _: i64 = redis::cmd("PUBLISH")
                 .arg(key)
@@ -245,7 +185,7 @@ async fn a_malformed_message_is_ignored() {
 
     // Stored malformed entries are skipped on load too.
     let _: i64 = redis::cmd("ZADD")
-        .arg(redis.key())
+        .arg(redis.revocations_key())
         .arg(i64::MAX / 2)
         .arg("garbage")
         .query_async(&mut connection)
@@ -273,7 +213,7 @@ async fn the_stored_set_expires_with_its_last_revocation() {
     let deadline = Instant::now() + Duration::from_secs(2);
     loop {
         let ttl: i64 = redis::cmd("TTL")
-            .arg(redis.key())
+            .arg(redis.revocations_key())
             .query_async(&mut connection)
             .await
             .unwrap();
@@ -282,78 +222,14 @@ async fn the_stored_set_expires_with_its_last_revocation() {
             assert!(ttl <= 30 * 86_400 + 120, "{ttl}");
             break;
         }
-        assert!(Instant::now() < deadline, "no expiry on {} (TTL {ttl})", redis.key());
+        assert!(
+            Instant::now() < deadline,
+            "no expiry on {} (TTL {ttl})",
+            redis.revocations_key()
+        );
         tokio::time::sleep(Duration::from_millis(5)).await;
     }
     clean_up(&prefix).await;
-}
-
-/// A `redis-server` of the test's own, on a free port, so stopping it disturbs no other test.
-struct OwnRedis {
-    port: u16,
-    child: std::process::Child,
-}
-
-impl OwnRedis {
-    /// Starts one on `port` (a free one when 0); `None` when `redis-server` cannot run.
-    fn start(port: u16) -> Option<OwnRedis> {
-        let port = if port == 0 {
-            std::net::TcpListener::bind("127.0.0.1:0")
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port()
-        } else {
-            port
-        };
-        let child = std::process::Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-            ])
-            .stdout(std::process::Stdio::null())
-            .spawn();
-        let child = match child {
-            Ok(child) => child,
-            Err(err) => {
-                service::unavailable(
-                    "redis-server",
-                    &format!("cannot start it: {err}"),
-                    "Install Debian's redis-server.",
-                );
-                return None;
-            }
-        };
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(Instant::now() < deadline, "redis-server did not open port {port}");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        Some(OwnRedis { port, child })
-    }
-
-    fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
-    }
-
-    fn stop(mut self) -> u16 {
-        self.child.kill().unwrap();
-        self.child.wait().unwrap();
-        self.port
-    }
-}
-
-impl Drop for OwnRedis {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -363,7 +239,7 @@ async fn revocations_survive_redis_stopping_and_catch_up_when_it_returns() {
         return;
     };
     let attach = |url: String| async move {
-        let redis = RedisRevocations::connect(&url, "tessera:").await.expect("connect");
+        let redis = Redis::connect(&url, "tessera:").await.expect("connect");
         let auth = auth();
         redis.attach(&auth).await.expect("attach");
         auth

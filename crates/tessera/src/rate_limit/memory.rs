@@ -1,163 +1,12 @@
-//! Abuse limits (security invariant 9): email sign-in requests per address and per client,
-//! failed credentials attempts per client, per identifier and per (client, identifier).
-//! In memory, fixed windows; on by default.
-//!
-//! * Client addresses are canonical: IPv4-mapped IPv6 folds to IPv4 and IPv6 is grouped by
-//!   /64, so rotating addresses inside one network share a bucket. Behind a reverse proxy,
-//!   the client is found through the trusted proxies ([`crate::AuthBuilder::trusted_proxies`]).
-//! * An attempt is counted before it runs, atomically across its buckets, and a successful
-//!   credentials sign-in gives its count back: concurrent attempts cannot all pass one check.
-//! * Memory is bounded: buckets are keyed by a 16-byte hash of what they count, expire with
-//!   their window (removed a few at a time as requests come in, never by a full scan), and
-//!   the table holds at most 100 000 buckets. When it is full of live buckets, the one
-//!   whose window ends soonest is dropped, so an attacker who creates that many buckets
-//!   within a window shortens windows (the limits still apply, per shorter window); refusing
-//!   new buckets instead would let the same attacker either lock everyone out or switch
-//!   the limits off.
+//! This process's own counters: fixed windows in a bounded table (see the
+//! [module docs](super)).
 
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap};
-use std::net::IpAddr;
 use std::sync::{Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use http::HeaderValue;
-use sha2::{Digest, Sha256};
-
-use crate::response::AuthResponse;
-
-/// `max` events per `window`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Limit {
-    /// Events allowed in one window.
-    pub max: u32,
-    /// Window length.
-    pub window: Duration,
-}
-
-impl Limit {
-    /// `max` per `window`.
-    pub const fn new(max: u32, window: Duration) -> Self {
-        Limit { max, window }
-    }
-}
-
-/// Which limits apply; `None` turns one off.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct RateLimits {
-    /// Email links requested for one address (default 5 per hour).
-    pub email_per_address: Option<Limit>,
-    /// Email links requested by one client (default 20 per hour).
-    pub email_per_client: Option<Limit>,
-    /// Failed credentials attempts from one client (default 20 per 15 minutes).
-    pub credentials_per_client: Option<Limit>,
-    /// Failed credentials attempts for one `username`/`email` (default 10 per 15 minutes).
-    /// It blocks the right password too, from anywhere, until the window ends: the price of
-    /// stopping password guessing spread over many addresses.
-    pub credentials_per_identifier: Option<Limit>,
-    /// Failed credentials attempts from one client for one `username`/`email` (default 5 per
-    /// 15 minutes): below the per-identifier limit, so one client alone cannot lock an
-    /// account out for everyone else.
-    pub credentials_per_client_identifier: Option<Limit>,
-}
-
-impl Default for RateLimits {
-    fn default() -> Self {
-        const HOUR: Duration = Duration::from_secs(3600);
-        const QUARTER: Duration = Duration::from_secs(900);
-        RateLimits {
-            email_per_address: Some(Limit::new(5, HOUR)),
-            email_per_client: Some(Limit::new(20, HOUR)),
-            credentials_per_client: Some(Limit::new(20, QUARTER)),
-            credentials_per_identifier: Some(Limit::new(10, QUARTER)),
-            credentials_per_client_identifier: Some(Limit::new(5, QUARTER)),
-        }
-    }
-}
-
-impl RateLimits {
-    /// Every limit off.
-    pub const fn disabled() -> Self {
-        RateLimits {
-            email_per_address: None,
-            email_per_client: None,
-            credentials_per_client: None,
-            credentials_per_identifier: None,
-            credentials_per_client_identifier: None,
-        }
-    }
-}
-
-/// The connection's peer address, put in the request extensions by the framework
-/// integration (`tessera-axum` does it from axum's `ConnectInfo`, unless the app has put
-/// one there already). When it is a trusted proxy ([`crate::AuthBuilder::trusted_proxies`]),
-/// the client is the address that proxy reports; otherwise it is the client. Without it,
-/// the per-client limits are off (and a warning says so once).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct ClientIp(pub IpAddr);
-
-/// The bucket key of an address: IPv4-mapped addresses as IPv4, IPv6 grouped by /64.
-pub(crate) fn client_key(ip: IpAddr) -> String {
-    match ip {
-        IpAddr::V4(v4) => v4.to_string(),
-        IpAddr::V6(v6) => match v6.to_ipv4_mapped() {
-            Some(v4) => v4.to_string(),
-            None => {
-                let s = v6.segments();
-                format!("{:x}:{:x}:{:x}:{:x}::/64", s[0], s[1], s[2], s[3])
-            }
-        },
-    }
-}
-
-/// A bucket's key: the first 16 bytes of the SHA-256 of what it counts, so a key's size
-/// does not depend on the request.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub(crate) struct Key([u8; 16]);
-
-impl Key {
-    /// The key of `parts` (each length-prefixed, so no two lists share a key).
-    fn new(parts: &[&[u8]]) -> Key {
-        let mut h = Sha256::new();
-        for p in parts {
-            h.update((p.len() as u64).to_le_bytes());
-            h.update(p);
-        }
-        let digest = h.finalize();
-        let mut key = [0; 16];
-        key.copy_from_slice(&digest[..16]);
-        Key(key)
-    }
-}
-
-/// The limits of one kind of event, by what they key on.
-#[derive(Debug, Clone, Copy)]
-pub(crate) struct Scopes {
-    /// Per client address.
-    pub client: Option<Limit>,
-    /// Per subject (an identifier or an email address).
-    pub subject: Option<Limit>,
-    /// Per (client, subject).
-    pub client_subject: Option<Limit>,
-}
-
-/// The buckets one `kind` event counts against: its client's, its subject's and the pair's,
-/// each when its limit is on and what it keys on is known.
-pub(crate) fn buckets(kind: &str, client: Option<IpAddr>, subject: Option<&str>, scopes: Scopes) -> Vec<(Key, Limit)> {
-    let client = client.map(client_key);
-    let kind = kind.as_bytes();
-    let mut out = Vec::with_capacity(3);
-    if let (Some(c), Some(l)) = (&client, scopes.client) {
-        out.push((Key::new(&[kind, b"client", c.as_bytes()]), l));
-    }
-    if let (Some(s), Some(l)) = (subject, scopes.subject) {
-        out.push((Key::new(&[kind, b"subject", s.as_bytes()]), l));
-    }
-    if let (Some(c), Some(s), Some(l)) = (&client, subject, scopes.client_subject) {
-        out.push((Key::new(&[kind, b"client+subject", c.as_bytes(), s.as_bytes()]), l));
-    }
-    out
-}
+use super::{Key, Limit, Refused};
 
 /// How many buckets the table holds at most.
 const CAPACITY: usize = 100_000;
@@ -264,13 +113,6 @@ impl Default for Limiter {
 #[derive(Debug)]
 pub(crate) struct Reservation(Vec<(Key, Instant)>);
 
-/// Why [`Limiter::acquire`] refused: a bucket is at its limit.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct Refused {
-    /// Until the last blocking window ends.
-    pub retry_after: Duration,
-}
-
 impl Limiter {
     /// A limiter holding at most `capacity` buckets.
     pub(crate) fn with_capacity(capacity: usize) -> Self {
@@ -343,17 +185,11 @@ impl Limiter {
     }
 }
 
-/// A rate-limited answer: 429 with `Retry-After` (whole seconds, at least 1).
-pub(crate) fn too_many(response: AuthResponse, refused: Refused) -> AuthResponse {
-    let secs = refused.retry_after.as_secs() + u64::from(refused.retry_after.subsec_nanos() > 0);
-    response
-        .status(http::StatusCode::TOO_MANY_REQUESTS)
-        .header(http::header::RETRY_AFTER, HeaderValue::from(secs.max(1)))
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::{Scopes, buckets, client_key};
     use super::*;
+    use std::net::IpAddr;
 
     #[test]
     fn client_keys_map_ipv4_and_group_ipv6_by_64() {
