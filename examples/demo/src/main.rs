@@ -10,7 +10,8 @@
 //! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in,
 //! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …),
 //! and `REDIS_URL` (`redis://host:6379`) to share revocations of JWT sessions with the other
-//! instances ([`tessera_redis::RedisRevocations`], key prefix `tessera:`).
+//! instances ([`tessera_redis::RedisRevocations`]) under the key prefix `REDIS_PREFIX`
+//! (default `tessera:`; instances that work together share it).
 
 mod pages;
 
@@ -107,21 +108,28 @@ async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
     Ok(adapter)
 }
 
+/// The Redis key prefix (`REDIS_PREFIX`, default `tessera:`): instances that work together
+/// share it, and deployments (or tests) that share one Redis keep apart with their own.
+fn redis_prefix() -> String {
+    env("REDIS_PREFIX").unwrap_or_else(|| "tessera:".into())
+}
+
 /// When `REDIS_URL` is set, shares `auth`'s revocations with the other instances through
-/// Redis (key prefix `tessera:`); otherwise they hold in this process only.
+/// Redis (key prefix [`redis_prefix`]); otherwise they hold in this process only.
 async fn share_revocations(auth: &Auth) -> Result<(), String> {
     let Some(url) = env("REDIS_URL") else {
         return Ok(());
     };
     let shown = if url.contains('@') { "(REDIS_URL)" } else { url.as_str() };
-    let redis = tessera_redis::RedisRevocations::connect(&url, "tessera:")
+    let prefix = redis_prefix();
+    let redis = tessera_redis::RedisRevocations::connect(&url, &prefix)
         .await
         .map_err(|e| format!("cannot connect to Redis {shown}: {e}"))?;
     redis
         .attach(auth)
         .await
         .map_err(|e| format!("cannot share revocations through Redis {shown}: {e}"))?;
-    eprintln!("demo: Redis {shown}: revocations shared with the other instances (key prefix tessera:)");
+    eprintln!("demo: Redis {shown}: revocations shared with the other instances (key prefix {prefix})");
     Ok(())
 }
 
