@@ -89,6 +89,10 @@ fn sessions_across_instances(strategy: &str) {
 
     // Sign-out through nginx: the kept cookie is refused by every instance within 200 ms.
     let kept = sign_in(cluster.port);
+    for &port in &cluster.demo_ports {
+        let r = http(port, "GET", "/api/auth/session", &kept.cookie, None);
+        assert!(signed_in(&r), "before the sign-out: {}", r.body);
+    }
     let since = Instant::now();
     sign_out(cluster.port, &kept);
     let signed_out = Instant::now();
