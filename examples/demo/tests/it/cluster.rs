@@ -368,7 +368,10 @@ impl Cluster {
         ];
         // One after the other: the first creates the tables.
         for _ in 0..INSTANCES {
-            let port = free_port();
+            let mut port = free_port();
+            while port == cluster.port || cluster.demo_ports.contains(&port) {
+                port = free_port();
+            }
             cluster.demos.push(Some(start_demo(port, &env)));
             cluster.demo_ports.push(port);
         }
