@@ -38,7 +38,7 @@ export function freePort() {
   });
 }
 
-async function waitForHttp(url, child, name, timeoutMs = 15_000) {
+export async function waitForHttp(url, child, name, timeoutMs = 15_000) {
   const deadline = Date.now() + timeoutMs;
   let lastErr;
   while (Date.now() < deadline) {
@@ -74,6 +74,14 @@ function spawnLogged(name, cmd, args, env) {
 }
 
 const live = new Set();
+
+/** A logged child process (`logs()`), killed by the last-resort cleanup if still running. */
+export function spawnTracked(name, cmd, args, env) {
+  const child = spawnLogged(name, cmd, args, env);
+  live.add(child);
+  return child;
+}
+
 function killAllSync() {
   for (const child of live) {
     try {
@@ -91,7 +99,8 @@ for (const sig of ["SIGINT", "SIGTERM"]) {
   });
 }
 
-async function stopChild(child) {
+/** Stops `child`: SIGTERM, then SIGKILL after 3 s. */
+export async function stopChild(child) {
   if (!child || child.exitCode !== null || child.signalCode !== null) {
     live.delete(child);
     return;

@@ -6,7 +6,10 @@
 #                 `cargo build -p demo` when that default is missing and cargo exists)
 #      CHROMIUM_BIN  browser (default /usr/bin/chromium; Debian's `chromium` is installed
 #                 with apt-get when missing)
-#      CI=true    a missing node/chromium is an error instead of a SKIP
+#      NGINX_BIN  nginx, for cluster.test.mjs (default: nginx on PATH or /usr/sbin/nginx;
+#                 Debian's `nginx` is installed with apt-get when missing)
+#      CI=true    a missing node/chromium (or nginx/Redis for cluster.test.mjs) is an error
+#                 instead of a SKIP
 #      E2E_VERBOSE=1  stream demo/proxy logs to stderr
 set -euo pipefail
 
@@ -36,17 +39,28 @@ if (( NODE_MAJOR < 20 )); then
   skip_or_fail "Node $(node --version) is too old (>= 20 required)"
 fi
 
+# Installs Debian package $1 with apt-get (through sudo when not root), if it can.
+apt_install() {
+  local sudo=""
+  if [[ "$(id -u)" != "0" ]] && command -v sudo >/dev/null 2>&1; then sudo="sudo -n"; fi
+  if command -v apt-get >/dev/null 2>&1; then
+    $sudo apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq "$1" || true
+  fi
+}
+
 # --- chromium (Debian package; never a browser download) ---------------------------
 export CHROMIUM_BIN="${CHROMIUM_BIN:-/usr/bin/chromium}"
 if [[ ! -x "$CHROMIUM_BIN" ]]; then
   echo "e2e: $CHROMIUM_BIN not found; installing Debian's chromium"
-  SUDO=""
-  if [[ "$(id -u)" != "0" ]] && command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; fi
-  if command -v apt-get >/dev/null 2>&1; then
-    $SUDO apt-get update -qq || true
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq chromium || true
-  fi
+  apt_install chromium
   [[ -x "$CHROMIUM_BIN" ]] || skip_or_fail "chromium not found at $CHROMIUM_BIN and could not be installed (apt-get install -y chromium)"
+fi
+
+# --- nginx, for cluster.test.mjs (which skips, or fails under CI=true, without it) ----
+if [[ -z "${NGINX_BIN:-}" ]] && ! command -v nginx >/dev/null 2>&1 && [[ ! -x /usr/sbin/nginx ]]; then
+  echo "e2e: nginx not found; installing Debian's nginx"
+  apt_install nginx
 fi
 
 # --- npm dependencies (exact versions from package-lock.json) ---------------------

@@ -51,8 +51,20 @@ pub(crate) fn start_demo(port: u16, env: &[(&str, String)]) -> Process {
 
 pub(crate) struct Reply {
     pub(crate) status: u16,
+    /// Every header line, as `(name, value)`.
+    pub(crate) headers: Vec<(String, String)>,
     pub(crate) cookies: Vec<String>,
     pub(crate) body: String,
+}
+
+impl Reply {
+    /// The first header called `name` (case-insensitive).
+    pub(crate) fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+    }
 }
 
 pub(crate) fn http(port: u16, method: &str, path: &str, cookie: &str, form: Option<&str>) -> Reply {
@@ -76,6 +88,12 @@ pub(crate) fn http(port: u16, method: &str, path: &str, cookie: &str, form: Opti
     s.read_to_string(&mut raw).unwrap();
     let (head, body) = raw.split_once("\r\n\r\n").unwrap();
     let status = head.split(' ').nth(1).unwrap().parse().unwrap();
+    let headers = head
+        .lines()
+        .skip(1)
+        .filter_map(|l| l.split_once(':'))
+        .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+        .collect();
     let cookies = head
         .lines()
         .filter_map(|l| {
@@ -86,12 +104,13 @@ pub(crate) fn http(port: u16, method: &str, path: &str, cookie: &str, form: Opti
         .collect();
     Reply {
         status,
+        headers,
         cookies,
         body: body.to_owned(),
     }
 }
 
-fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
+pub(crate) fn cookie_value(cookies: &[String], name: &str) -> Option<String> {
     cookies
         .iter()
         .find_map(|c| c.strip_prefix(&format!("{name}=")).map(str::to_owned))
