@@ -66,6 +66,18 @@ if ! (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then
 fi
 if (exec 3<>/dev/tcp/127.0.0.1/6379) 2>/dev/null; then echo "Redis is up"; else echo "Redis is not reachable: its tests fail under CI=true and skip otherwise" >&2; fi
 
+step "Tools: nginx (the demo's cluster tests, the proxy tests)"
+if ! command -v nginx >/dev/null 2>&1 && [ ! -x /usr/sbin/nginx ]; then
+  echo "nginx not found; installing Debian's nginx"
+  SUDO=""
+  if [ "$(id -u)" != "0" ] && command -v sudo >/dev/null 2>&1; then SUDO="sudo -n"; fi
+  if command -v apt-get >/dev/null 2>&1; then
+    $SUDO apt-get update -qq || true
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq nginx >/dev/null || true
+  fi
+fi
+if command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ]; then echo "nginx is installed"; else echo "nginx could not be installed: its tests fail under CI=true and skip otherwise" >&2; fi
+
 step "SMTP test server (aiosmtpd from PyPI, in a venv under target/)"
 bash crates/tessera-smtp/tests/smtp-server.sh --install || echo "could not install aiosmtpd: the SMTP tests fail under CI=true and skip otherwise" >&2
 
