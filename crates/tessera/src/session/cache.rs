@@ -388,6 +388,9 @@ impl Adapter for CachedSessions {
         self.inner.create_session(session).await
     }
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        if !self.cache.is_enabled() {
+            return self.inner.get_session_and_user(session_token).await;
+        }
         let key = key_of(session_token);
         let now = Instant::now();
         if let Some(hit) = self.cache.get(&key, now) {
