@@ -38,11 +38,22 @@ impl fmt::Debug for PostgresAdapter {
 }
 
 impl PostgresAdapter {
+    /// How long a request waits for a connection from the pool (a free one, or a new one
+    /// while the server refuses or is restarting) before its call fails with
+    /// [`AdapterError::Backend`]: long enough to ride out a burst or a quick restart, short
+    /// enough that requests fail fast (GET /session says signed out, writes answer 503)
+    /// rather than pile up while the server is down.
+    pub const ACQUIRE_TIMEOUT: Duration = Duration::from_secs(2);
+
     /// Connects to `url` (`postgres://user:password@host:port/database?sslmode=…`) with a
-    /// pool of up to 10 connections and brings Tessera's tables up to date.
+    /// pool of up to 10 connections and brings Tessera's tables up to date. Fails at once
+    /// if the server cannot be reached or refuses (bad URL, authentication, unknown
+    /// database), and if it does not answer within 30 s.
     ///
-    /// While the server refuses connections (still starting, say) sqlx keeps trying, for
-    /// up to 30 s; other errors (bad URL, authentication, unknown database) fail at once.
+    /// Afterwards the pool survives the server: while it is down (or restarting) each call
+    /// waits at most [`ACQUIRE_TIMEOUT`](Self::ACQUIRE_TIMEOUT) for a connection, then fails; every connection is
+    /// checked before use, so once the server is back the pool reconnects by itself, with
+    /// no restart. For other settings, build the pool yourself ([`from_pool`](Self::from_pool)).
     ///
     /// TLS (`sslmode=require` and stricter) needs this crate's `rustls` feature; without
     /// it the default `sslmode=prefer` connects in plain text.
@@ -64,14 +75,16 @@ impl PostgresAdapter {
         }
         let pool = PgPoolOptions::new()
             .max_connections(10)
-            .acquire_timeout(CONNECT_TIMEOUT)
+            .acquire_timeout(Self::ACQUIRE_TIMEOUT)
+            // sqlx's default, relied on to reconnect after a restart: said here.
+            .test_before_acquire(true)
             .connect(url)
             .await
             .map_err(|e| match e {
                 sqlx::Error::PoolTimedOut => AdapterError::Backend(format!(
                     "connect to postgres: no connection within {} s (is the server up and \
                      accepting connections?)",
-                    CONNECT_TIMEOUT.as_secs()
+                    Self::ACQUIRE_TIMEOUT.as_secs()
                 )),
                 e => AdapterError::Backend(format!("connect to postgres: {e}")),
             })?;

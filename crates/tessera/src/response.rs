@@ -39,6 +39,9 @@ pub(crate) struct AuthResponse {
     pub cookies: Vec<HeaderValue>,
     pub body: Body,
     pub redirect: Option<String>,
+    /// For a browser's navigation (no JSON redirect asked), this page answers, with the
+    /// response's status, instead of the redirect.
+    pub browser_page: Option<String>,
     /// Whether the preamble's Set-Cookies go out with this response.
     pub preamble_cookies: bool,
 }
@@ -51,6 +54,7 @@ impl AuthResponse {
             cookies: Vec::new(),
             body,
             redirect: None,
+            browser_page: None,
             preamble_cookies: true,
         }
     }
@@ -85,6 +89,14 @@ impl AuthResponse {
         }
     }
 
+    /// For a redirect: a browser's navigation gets `html` with the response's status
+    /// instead (an error page whose status matters, such as a 503); a client that asked
+    /// for JSON still gets `{"url": …}`.
+    pub(crate) fn or_page(mut self, html: String) -> Self {
+        self.browser_page = Some(html);
+        self
+    }
+
     pub(crate) fn status(mut self, status: StatusCode) -> Self {
         self.status = Some(status);
         self
@@ -116,11 +128,18 @@ impl AuthResponse {
     /// `{"url": …}` (body `json` = `"true"`, or v5's `X-Auth-Return-Redirect`).
     /// `fallback` replaces a redirect target that cannot be a header value.
     pub(crate) fn finish(
-        self,
+        mut self,
         preamble: Vec<HeaderValue>,
         json_redirect: bool,
         fallback: &str,
     ) -> http::Response<Bytes> {
+        if !json_redirect
+            && self.redirect.is_some()
+            && let Some(html) = self.browser_page.take()
+        {
+            self.redirect = None;
+            self.body = Body::Html(html);
+        }
         let page = self.redirect.is_none() && matches!(self.body, Body::Html(_));
         let mut builder = http::Response::builder();
         let mut headers = builder.headers_mut();
@@ -194,6 +213,26 @@ mod tests {
         assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
         assert_eq!(res.headers()[http::header::SET_COOKIE], "a=b");
         assert_eq!(res.body().as_ref(), br#"{"url":"http://x/y"}"#);
+    }
+
+    #[test]
+    fn a_redirect_with_a_page_is_the_page_for_a_browser_and_json_for_a_client() {
+        let r = || {
+            AuthResponse::redirect("http://x/error?error=E")
+                .or_page("<p>down</p>".into())
+                .status(StatusCode::SERVICE_UNAVAILABLE)
+        };
+        let res = r().finish(vec![], false, "http://x");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert!(res.headers().get(LOCATION).is_none());
+        assert_eq!(res.headers()[CONTENT_TYPE], "text/html; charset=utf-8");
+        assert_eq!(res.headers()[X_FRAME_OPTIONS], "DENY");
+        assert_eq!(res.body().as_ref(), b"<p>down</p>");
+
+        let res = r().finish(vec![], true, "http://x");
+        assert_eq!(res.status(), StatusCode::SERVICE_UNAVAILABLE);
+        assert_eq!(res.headers()[CONTENT_TYPE], "application/json");
+        assert_eq!(res.body().as_ref(), br#"{"url":"http://x/error?error=E"}"#);
     }
 
     #[test]

@@ -4,6 +4,7 @@
 
 pub(crate) mod html;
 pub(crate) mod theme;
+pub(crate) mod unavailable;
 
 pub use theme::{ColorScheme, Theme};
 
@@ -242,6 +243,12 @@ pub(crate) fn render_error(ctx: &Ctx<'_>, error: &str) -> (StatusCode, String) {
         .into_iter()
         .find(|c| c.as_str().eq_ignore_ascii_case(error));
     let (status, heading, message, link) = match code {
+        None if error.eq_ignore_ascii_case(unavailable::SERVICE_UNAVAILABLE) => (
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Service unavailable",
+            "Signing in and out is unavailable for a moment. Please try again shortly.",
+            Some((ctx.url.origin.clone(), ctx.url.host())),
+        ),
         Some(ErrorCode::Configuration) => (
             StatusCode::INTERNAL_SERVER_ERROR,
             "Server error",

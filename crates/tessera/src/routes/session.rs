@@ -8,8 +8,9 @@ use crate::config::Config;
 use crate::cookies;
 use crate::ctx::Ctx;
 use crate::events::SessionEvent;
+use crate::pages::unavailable;
 use crate::response::AuthResponse;
-use crate::session::database::{self, Access};
+use crate::session::database::{self, Access, LookupError};
 use crate::session::{SessionStore, after, jwt_strategy, unix};
 
 pub(crate) async fn get(ctx: &Ctx<'_>) -> AuthResponse {
@@ -64,9 +65,15 @@ async fn refresh(ctx: &Ctx<'_>, access: Access<'_>) -> AuthResponse {
                 AuthResponse::json_value(&session).cookies(set)
             }
             Ok(None) => clear(),
+            // The cookie is kept: the session may well be valid once the database is back.
+            // A read says "no session" (a client shows the visitor signed out meanwhile);
+            // an `update()` was not applied, and says so (503).
             Err(e) => {
                 tracing::error!(error = %e, "database session read failed");
-                no_session(config)
+                match (access, e) {
+                    (Access::Update(_), LookupError::Adapter(_)) => unavailable::with_retry(no_session(config)),
+                    _ => no_session(config),
+                }
             }
         },
         SessionStore::Jwt => {

@@ -88,7 +88,10 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> AuthResponse {
     .await;
     result.unwrap_or_else(|e| {
         tracing::error!(error = %e, "session management: adapter failed");
-        message(StatusCode::SERVICE_UNAVAILABLE, "The session store is unavailable")
+        crate::pages::unavailable::with_retry(message(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "The session store is unavailable",
+        ))
     })
 }
 

@@ -1,4 +1,6 @@
-//! `GET /signout` (confirmation page) and `POST /signout`, spec §2.8–2.9.
+//! `GET /signout` (confirmation page) and `POST /signout`, spec §2.8–2.9. A database
+//! session whose row cannot be deleted (the database is down) is not signed out: 503, the
+//! cookie kept (NextAuth logs the error and clears the cookie, leaving the row valid).
 
 use http::StatusCode;
 
@@ -26,10 +28,15 @@ pub(crate) async fn submit(ctx: &Ctx<'_>) -> AuthResponse {
     let event = match &ctx.config.store {
         SessionStore::Database(adapter) => {
             let deleted = match database::is_token_shaped(&raw) {
-                true => adapter.delete_session(&raw).await.unwrap_or_else(|e| {
-                    tracing::error!(error = %e, "deleting the session failed");
-                    None
-                }),
+                true => match adapter.delete_session(&raw).await {
+                    Ok(deleted) => deleted,
+                    // The row outlives a cleared cookie (and any copy of it): keep the
+                    // cookie and say so, so that the client can sign out again.
+                    Err(e) => {
+                        tracing::error!(error = %e, "sign-out: deleting the session failed");
+                        return crate::pages::unavailable::response(ctx);
+                    }
+                },
                 false => None,
             };
             SignOutEvent {

@@ -56,10 +56,7 @@ pub(crate) async fn issue_session(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Res
             let def = &ctx.profile.cookies.session_token;
             database::create(ctx.config, adapter.as_ref(), def, &ctx.req.cookies, &user.id, ctx.now)
                 .await
-                .map_err(|e| {
-                    tracing::error!(error = %e, "creating the session failed");
-                    ErrorCode::Callback.into()
-                })
+                .map_err(|e| SignInError::adapter("creating the session", &e, ErrorCode::Callback))
         }
         SessionStore::Jwt => issue_jwt(ctx, signed_in).await,
     }

@@ -133,8 +133,7 @@ async fn sign_in(
             return Err(ErrorCode::OAuthAccountNotLinked.into());
         }
         Err(StoredUserError::Adapter(e)) => {
-            tracing::error!(error = %e, "credentials sign-in: adapter failed");
-            return Err(ErrorCode::Callback.into());
+            return Err(SignInError::adapter("credentials sign-in", &e, ErrorCode::Callback));
         }
     };
     issue_session(ctx, signed_in(&stored)).await

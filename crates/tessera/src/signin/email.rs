@@ -81,7 +81,7 @@ async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), Ad
 }
 
 /// `POST /signin/:id` (CSRF verified): validates the address, stores the hashed token and
-/// sends the link. Every failure is `EmailSignin`.
+/// sends the link. Every failure is `EmailSignin`, but a failed store (a 503).
 pub(crate) async fn request(ctx: &Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
     match send_link(ctx, provider).await {
         Ok(()) => {
@@ -131,10 +131,9 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
         tracing::warn!("email sign-in rate limited");
         return Err(Refusal::RateLimited(refused));
     }
-    let (user, _) = user_or_stub(adapter, &email).await.map_err(|e| {
-        tracing::error!(error = %e, "email sign-in: adapter failed");
-        fail()
-    })?;
+    let (user, _) = user_or_stub(adapter, &email)
+        .await
+        .map_err(|e| SignInError::adapter("email sign-in: reading the user", &e, ErrorCode::EmailSignin))?;
     let acct = account(provider, &email, Some(&user.id));
     let args = SignInArgs {
         user: &user,
@@ -164,8 +163,8 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
     };
     // Store first: a failed store sends nothing. A failed send deletes the token again.
     if let Err(e) = adapter.create_verification_token(stored.clone()).await {
-        tracing::error!(error = %e, "email sign-in: storing the token failed");
-        return Err(fail());
+        let what = "email sign-in: storing the token";
+        return Err(SignInError::adapter(what, &e, ErrorCode::EmailSignin).into());
     }
     crate::adapter::purge_if_due(&ctx.config.purge, adapter, ctx.now).await;
     let request = VerificationRequest {
@@ -204,17 +203,14 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
     let Some(Ok(email)) = ctx.req.query("email").map(normalize_email) else {
         return Err(ErrorCode::Verification.into());
     };
-    let failed = |what: &str, e: &AdapterError| {
-        tracing::error!(error = %e, "email callback: {what} failed");
-        SignInError::from(ErrorCode::Callback)
-    };
+    let failed = |what: &str, e: &AdapterError| SignInError::adapter(what, e, ErrorCode::Callback);
     // A token is bound to the address it was issued for; any listed secret may have hashed it.
     let mut used = None;
     for secret in &ctx.config.secrets {
         let found = adapter
             .use_verification_token(&email, &hash_token(token, secret))
             .await
-            .map_err(|e| failed("using the token", &e))?;
+            .map_err(|e| failed("email callback: using the token", &e))?;
         if found.is_some() {
             used = found;
             break;
@@ -227,7 +223,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
 
     let (user, exists) = user_or_stub(adapter, &email)
         .await
-        .map_err(|e| failed("reading the user", &e))?;
+        .map_err(|e| failed("email callback: reading the user", &e))?;
     let acct = account(provider, &email, exists.then_some(user.id.as_str()));
     let args = SignInArgs {
         user: &user,
@@ -241,7 +237,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
     if exists && user.email_verified.is_none() {
         release_unverified(adapter, &user)
             .await
-            .map_err(|e| failed("releasing the unverified user", &e))?;
+            .map_err(|e| failed("email callback: releasing the unverified user", &e))?;
     }
     let (user, is_new_user) = if exists {
         let update = UserUpdate {
@@ -251,7 +247,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
         };
         let user = update_user(ctx, adapter, update)
             .await
-            .map_err(|e| failed("updating the user", &e))?;
+            .map_err(|e| failed("email callback: updating the user", &e))?;
         (user, false)
     } else {
         let new = NewUser {
@@ -260,8 +256,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
             ..Default::default()
         };
         let user = create_user(ctx, adapter, new).await.map_err(|e| {
-            tracing::error!(error = %e, "email callback: creating the user failed");
-            SignInError::from(ErrorCode::EmailCreateAccount)
+            SignInError::adapter("email callback: creating the user", &e, ErrorCode::EmailCreateAccount)
         })?;
         (user, true)
     };

@@ -11,6 +11,7 @@ pub(crate) mod oauth;
 
 use tessera_protocol::ErrorCode;
 
+use crate::adapter::AdapterError;
 use crate::callbacks::CallbackError;
 use crate::ctx::Ctx;
 use crate::response::AuthResponse;
@@ -35,6 +36,9 @@ pub(crate) enum SignInError {
     Redirect(String),
     /// A link without a token ([`EMAIL_LINK_INCOMPLETE`]).
     EmailLinkIncomplete,
+    /// The store failed (the adapter's database is down): 503, nothing signed in
+    /// ([`pages::unavailable::response`](crate::pages::unavailable::response)).
+    Unavailable,
 }
 
 impl From<ErrorCode> for SignInError {
@@ -50,9 +54,22 @@ impl From<CallbackError> for SignInError {
 }
 
 impl SignInError {
-    /// The redirect that tells the client.
+    /// What a failed adapter call means for a sign-in, logged with `what` was being done:
+    /// a failed store ([`AdapterError::Backend`]: connection, query) is
+    /// [`Unavailable`](Self::Unavailable); any other error (a conflict, a missing row) is
+    /// `code`, as NextAuth reports it.
+    pub(crate) fn adapter(what: &str, e: &AdapterError, code: ErrorCode) -> Self {
+        tracing::error!(error = %e, "{what}: adapter failed");
+        match e {
+            AdapterError::Backend(_) => SignInError::Unavailable,
+            _ => SignInError::Code(code),
+        }
+    }
+
+    /// The redirect that tells the client (the 503 of [`Unavailable`](Self::Unavailable)).
     pub(crate) fn into_response(self, ctx: &Ctx<'_>) -> AuthResponse {
         AuthResponse::redirect(match self {
+            SignInError::Unavailable => return crate::pages::unavailable::response(ctx),
             SignInError::Code(code) => ctx.error_url(code),
             SignInError::App(message) => ctx.error_url_with(&message),
             SignInError::Redirect(target) => target,

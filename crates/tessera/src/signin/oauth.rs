@@ -435,8 +435,7 @@ async fn sign_in(ctx: &Ctx<'_>, p: &OAuthProvider) -> Result<(AuthResponse, Vec<
 }
 
 fn backend(e: &AdapterError) -> SignInError {
-    tracing::error!(error = %e, "OAuth callback: adapter failed");
-    ErrorCode::Callback.into()
+    SignInError::adapter("OAuth callback", e, ErrorCode::Callback)
 }
 
 /// The signed-in user, from the session cookie of the request.
@@ -551,8 +550,7 @@ async fn link(
         let user = create_user_and_link(ctx, adapter, new, account, Some(raw))
             .await
             .map_err(|e| {
-                tracing::error!(error = %e, "OAuth callback: creating the user failed");
-                SignInError::from(ErrorCode::OAuthCreateAccount)
+                SignInError::adapter("OAuth callback: creating the user", &e, ErrorCode::OAuthCreateAccount)
             })?;
         return Ok((user, true));
     };

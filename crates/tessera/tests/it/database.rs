@@ -321,9 +321,10 @@ async fn a_failed_token_store_sends_no_mail() {
             &[("csrfToken", &csrf), ("email", "a@example.com"), ("json", "true")],
         )
         .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(
         r.json()["url"],
-        "http://localhost:3000/api/auth/error?error=EmailSignin"
+        "http://localhost:3000/api/auth/error?error=ServiceUnavailable"
     );
     assert_eq!(*sent.0.lock().unwrap(), 0, "no mail without a stored token");
     // Once the store works again, the same request sends one mail.
@@ -339,4 +340,78 @@ async fn a_failed_token_store_sends_no_mail() {
         "http://localhost:3000/api/auth/verify-request?provider=email&type=email"
     );
     assert_eq!(*sent.0.lock().unwrap(), 1);
+}
+
+/// Issue 13 item 5, in process: while the database is down nobody is signed out and
+/// nothing is half done. `GET /session` says "no session" but keeps the cookie; the routes
+/// that write answer 503 with `Retry-After` (JSON `{url}` to the error page for the
+/// next-auth client, the error page itself for a browser); once the database is back the
+/// same cookie is signed in again. (`examples/demo/tests/it/faults.rs` does the same to a
+/// real PostgreSQL under load.)
+#[tokio::test]
+async fn a_database_outage_signs_nobody_out_and_writes_answer_503() {
+    let (mut b, db) = setup(SessionOptions::default());
+    b.sign_in().await;
+    let token = b.jar[TOKEN].clone();
+    let csrf = b.csrf().await;
+    let unavailable = json!({"url": "http://localhost:3000/api/auth/error?error=ServiceUnavailable"});
+    db.down.store(true, std::sync::atomic::Ordering::SeqCst);
+
+    let r = b.get("/api/auth/session").await;
+    assert_eq!((r.status, r.text()), (StatusCode::OK, "{}"));
+    assert!(
+        r.set_cookies().iter().all(|c| !c.starts_with(TOKEN)),
+        "{:?}",
+        r.set_cookies()
+    );
+
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "B"}}))
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header("retry-after"), Some("5"));
+
+    // Sign-out: the next-auth client (json=true), then a browser's form.
+    let r = b
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert_eq!(r.json(), unavailable);
+    let r = b.post_form("/api/auth/signout", &[("csrfToken", &csrf)]).await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header("content-type"), Some("text/html; charset=utf-8"));
+    assert!(r.text().contains("Service unavailable"), "{}", r.text());
+    assert!(
+        r.set_cookies().iter().all(|c| !c.starts_with(TOKEN)),
+        "{:?}",
+        r.set_cookies()
+    );
+    assert_eq!(b.jar[TOKEN], token, "the cookie is kept");
+
+    // A new sign-in: no session, no cookie.
+    let mut other = Browser::new(b.auth.clone());
+    let r = other.sign_in().await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json(), unavailable);
+    assert!(!other.jar.contains_key(TOKEN));
+    // Where the client is sent: the error page, 503 too.
+    let r = other.get("/api/auth/error?error=ServiceUnavailable").await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().contains("Service unavailable"), "{}", r.text());
+
+    db.down.store(false, std::sync::atomic::Ordering::SeqCst);
+    let r = b.get("/api/auth/session").await;
+    assert_eq!(
+        r.json()["user"]["email"],
+        "alice@example.com",
+        "signed in again, same cookie"
+    );
+    assert_eq!(b.jar[TOKEN], token);
+    assert_eq!(other.sign_in().await.status, StatusCode::OK);
+    let r = b
+        .post_form("/api/auth/signout", &[("csrfToken", &csrf), ("json", "true")])
+        .await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert!(db.inner.get_session_and_user(&token).await.unwrap().is_none());
 }

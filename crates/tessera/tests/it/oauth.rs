@@ -1086,13 +1086,17 @@ async fn events_report_created_users_and_linked_accounts() {
 }
 
 #[tokio::test]
-async fn a_failed_user_creation_is_oauth_create_account_and_leaves_nothing_behind() {
+async fn a_failed_user_creation_is_a_503_and_leaves_nothing_behind() {
     let idp = idp_with(&[&rsa()]);
     let db = Arc::new(common::counting::Counting::default());
     db.fail_create_user.store(true, std::sync::atomic::Ordering::SeqCst);
     let mut b = Browser::new(base(&idp).provider(demo("demo")).adapter(db.clone()).build().unwrap());
+    // The store failed (not a conflict, which would be `OAuthCreateAccount`): the browser
+    // gets the error page with status 503.
     let r = sign_in_as(&mut b, &idp, "demo", "u-1", json!({})).await;
-    assert_error(&r, "OAuthCreateAccount");
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.header("retry-after"), Some("5"));
+    assert!(r.text().contains("Service unavailable"), "{}", r.text());
     assert!(db.take().contains(&"create_user"));
     assert!(db.inner.get_user_by_account("demo", "u-1").await.unwrap().is_none());
     assert!(!b.jar.contains_key("next-auth.session-token"), "no session");

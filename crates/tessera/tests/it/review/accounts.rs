@@ -628,11 +628,14 @@ async fn l11_a_failed_link_leaves_no_user_behind() {
     db.fail_link.store(true, Ordering::SeqCst);
     let profile = json!({"id": "o-1", "email": "new@corp.com"});
     let mut b = app.browser();
+    // A failed store is a 503: the error page for the browser, its URL for a JSON client.
     let r = oauth_sign_in(&mut b, &app.idp, profile.clone()).await;
-    assert_eq!(r.location(), Some(error_url("OAuthCreateAccount").as_str()));
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert!(r.text().contains("Service unavailable"), "{}", r.text());
     assert!(db.inner.get_user_by_email("new@corp.com").await.unwrap().is_none());
     let r = credentials_sign_in(&mut b, &[("username", "c-1"), ("email", "cred@corp.com")]).await;
-    assert_eq!(r.json(), json!({"url": error_url("Callback")}));
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json(), json!({"url": error_url("ServiceUnavailable")}));
     assert!(db.inner.get_user_by_email("cred@corp.com").await.unwrap().is_none());
     assert!(log.0.lock().unwrap().is_empty(), "no event for what was rolled back");
 
