@@ -53,6 +53,7 @@ pub(crate) struct Reply {
     pub(crate) status: u16,
     /// Every header line, as `(name, value)`.
     pub(crate) headers: Vec<(String, String)>,
+    /// Each Set-Cookie's `name=value`.
     pub(crate) cookies: Vec<String>,
     pub(crate) body: String,
 }
@@ -64,6 +65,11 @@ impl Reply {
             .iter()
             .find(|(n, _)| n.eq_ignore_ascii_case(name))
             .map(|(_, v)| v.as_str())
+    }
+
+    /// Whether it clears the session cookie (`next-auth.session-token=` with no value).
+    pub(crate) fn clears_session(&self) -> bool {
+        self.cookies.iter().any(|c| c == "next-auth.session-token=")
     }
 }
 

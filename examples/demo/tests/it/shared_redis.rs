@@ -3,29 +3,16 @@
 //! within 200 ms. The Redis is a `redis-server` of the test's own, on a free port.
 
 use std::io::Write;
-use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{Process, assert_signed_in, free_port, http, service, sign_in, sign_out, start_demo, wait_for};
+use crate::common::{assert_signed_in, free_port, http, service, sign_in, sign_out, start_demo};
+use crate::redis_server::RedisServer;
 
 #[test]
 fn sign_out_on_one_process_ends_the_jwt_session_on_the_other() {
     let redis_port = free_port();
-    let redis = Command::new("redis-server")
-        .args([
-            "--port",
-            &redis_port.to_string(),
-            "--bind",
-            "127.0.0.1",
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-        ])
-        .stdout(Stdio::null())
-        .spawn();
-    let _redis = match redis {
-        Ok(child) => Process(child),
+    let _redis = match RedisServer::start(redis_port, None) {
+        Ok(redis) => redis,
         Err(e) => {
             service::unavailable(
                 "redis-server (two demo processes sharing revocations)",
@@ -35,7 +22,6 @@ fn sign_out_on_one_process_ends_the_jwt_session_on_the_other() {
             return;
         }
     };
-    wait_for(redis_port, "redis-server");
     let (pa, pb) = (free_port(), free_port());
     let env = [
         ("DATABASE_URL", "sqlite::memory:".to_owned()),
