@@ -51,8 +51,8 @@ fn redacted(url: &str) -> String {
 /// outside CI.
 async fn postgres() -> Option<PostgresAdapter> {
     let url = std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
-    // A single direct connection first: it reports the real error (the pool behind
-    // `PostgresAdapter::connect` retries a refused connection for 30 s, then times out).
+    // A single direct connection first: it reports the real error, whatever
+    // `PostgresAdapter::connect` makes of it.
     let probe = tokio::time::timeout(
         Duration::from_secs(10),
         <sqlx::PgConnection as sqlx::Connection>::connect(&url),
