@@ -400,6 +400,24 @@ async fn a_database_outage_signs_nobody_out_and_writes_answer_503() {
     assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
     assert!(r.text().contains("Service unavailable"), "{}", r.text());
 
+    // An app with its own error page: the browser is sent there (a redirect, so not a 503).
+    let pages = tessera::Pages {
+        error: Some("/oops".into()),
+        ..Default::default()
+    };
+    let custom = builder().adapter(db.clone()).pages(pages).build().unwrap();
+    let mut c = Browser::new(custom);
+    let r = c.sign_in().await;
+    assert_eq!(r.status, StatusCode::SERVICE_UNAVAILABLE);
+    assert_eq!(r.json(), unavailable);
+    let c_csrf = c.csrf().await;
+    let form = [("username", "a"), ("password", "pw"), ("csrfToken", c_csrf.as_str())];
+    let r = c.post_form("/api/auth/callback/credentials", &form).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(r.location(), unavailable["url"].as_str());
+    let r = c.get("/api/auth/error?error=ServiceUnavailable").await;
+    assert_eq!(r.location(), Some("/oops?error=ServiceUnavailable"));
+
     db.down.store(false, std::sync::atomic::Ordering::SeqCst);
     let r = b.get("/api/auth/session").await;
     assert_eq!(
