@@ -20,7 +20,10 @@ const UNAVAILABLE_PAGE: &str = "/api/auth/error?error=ServiceUnavailable";
 const LATENCY_BOUND: Duration = Duration::from_secs(5);
 
 /// How long PostgreSQL stays down: longer than the pool's acquire timeout (2 s).
-const OUTAGE: Duration = Duration::from_secs(3);
+const PG_OUTAGE: Duration = Duration::from_secs(3);
+
+/// How long Redis stays down: long enough for the retries to reach their 1 s cap.
+const REDIS_OUTAGE: Duration = Duration::from_millis(2_000);
 
 fn say(line: &str) {
     let _ = writeln!(std::io::stderr().lock(), "faults: {line}");
@@ -157,7 +160,7 @@ fn postgres_restart_under_load_signs_nobody_out_and_everything_resumes() {
     assert!(!read.clears_session(), "{:?}", read.cookies);
     // Down long enough for the load's requests to fail, not only to wait: a request waits
     // for the pool up to 2 s, and succeeds if the server is back by then.
-    std::thread::sleep(OUTAGE.saturating_sub(stopped.elapsed()));
+    std::thread::sleep(PG_OUTAGE.saturating_sub(stopped.elapsed()));
 
     pg.resume().expect("start PostgreSQL again");
     let resumed = Instant::now();
@@ -277,6 +280,8 @@ fn redis_outage_under_load_keeps_revocations_and_catches_up() {
     // ...and reaches the other instances only once Redis is back (the README says so).
     std::thread::sleep(Duration::from_millis(300));
     assert_signed_in(pa, &kept.cookie);
+    // Down long enough for the instances' retries to back off to their longest wait (1 s).
+    std::thread::sleep(REDIS_OUTAGE.saturating_sub(stopped.elapsed()));
 
     let _redis = RedisServer::start(redis_port, Some(&dir)).expect("start redis-server again");
     let resumed = Instant::now();
