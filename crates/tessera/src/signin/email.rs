@@ -81,7 +81,7 @@ async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), Ad
 }
 
 /// `POST /signin/:id` (CSRF verified): validates the address, stores the hashed token and
-/// sends the link. Every failure is `EmailSignin`, but a failed store (a 503).
+/// sends the link. Every failure is `EmailSignin`, except a failed store (a 503).
 pub(crate) async fn request(ctx: &Ctx<'_>, provider: &EmailProvider) -> AuthResponse {
     match send_link(ctx, provider).await {
         Ok(()) => {
