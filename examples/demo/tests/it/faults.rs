@@ -1,5 +1,6 @@
 //! Issue 13 item 5, "faults survived, nothing lost": the demo under a modest load of
-//! `GET /session` while its PostgreSQL, or its Redis, stops and comes back. Each test
+//! `GET /session` while its PostgreSQL, or its Redis, stops and comes back, and its rate
+//! limits while Redis is away (per process) and back (shared again). Each test
 //! starts its own server on a port of its own (a throw-away PostgreSQL cluster, a second
 //! `redis-server`), so stopping it disturbs no other test and none of the machine's own
 //! services.
@@ -7,7 +8,9 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::common::{Reply, SignedIn, assert_signed_in, free_port, http, service, sign_in, sign_out, start_demo};
+use crate::common::{
+    Reply, SignedIn, assert_signed_in, cookie_value, free_port, http, service, sign_in, sign_out, start_demo,
+};
 use crate::load::{Load, Sample};
 use crate::pg_cluster::{self, PgCluster};
 use crate::redis_server::RedisServer;
@@ -304,5 +307,104 @@ fn redis_outage_under_load_keeps_revocations_and_catches_up() {
          reached the other process {catch_up:?} after Redis returned; all: {}",
         summary(&during),
         summary(&samples.iter().collect::<Vec<_>>())
+    ));
+}
+
+/// The demo's limit on failed credentials attempts by one client for one username (its
+/// other limits, per client and per username, are higher).
+const PER_CLIENT_IDENTIFIER: usize = 5;
+
+/// Failed credentials sign-ins as one browser (one CSRF token, valid on every process).
+struct Attempts {
+    jar: String,
+    token: String,
+}
+
+impl Attempts {
+    fn new(port: u16) -> Attempts {
+        let r = http(port, "GET", "/api/auth/csrf", "", None);
+        let cookie = cookie_value(&r.cookies, "next-auth.csrf-token").expect("the CSRF cookie");
+        let body: serde_json::Value = serde_json::from_str(&r.body).expect("the CSRF JSON");
+        Attempts {
+            jar: format!("next-auth.csrf-token={cookie}"),
+            token: body["csrfToken"].as_str().expect("csrfToken").to_owned(),
+        }
+    }
+
+    /// One sign-in as `username` with `password` on `port`: its status (401 wrong, 429
+    /// refused by the limit, 200 signed in).
+    fn status(&self, port: u16, username: &str, password: &str) -> u16 {
+        let form = format!(
+            "username={username}&password={password}&csrfToken={}&json=true",
+            self.token
+        );
+        http(port, "POST", "/api/auth/callback/credentials", &self.jar, Some(&form)).status
+    }
+
+    /// Whether `PER_CLIENT_IDENTIFIER` failures for `username`, alternating between `ports`,
+    /// are counted together: the next attempt, with the right password, is refused.
+    fn counted_together(&self, ports: [u16; 2], username: &str) -> bool {
+        for n in 0..PER_CLIENT_IDENTIFIER {
+            let status = self.status(ports[n % 2], username, "wrong");
+            assert_eq!(status, 401, "failed attempt {n} for {username}");
+        }
+        self.status(ports[PER_CLIENT_IDENTIFIER % 2], username, "demo") == 429
+    }
+}
+
+#[test]
+fn redis_outage_rate_limits_fall_back_to_each_process_and_are_shared_again() {
+    let redis_port = free_port();
+    let redis = match RedisServer::start(redis_port, None) {
+        Ok(redis) => redis,
+        Err(e) => {
+            service::unavailable(
+                "redis-server (the Redis fault test of rate limits)",
+                &format!("cannot start it ({e})"),
+                "Install Debian's redis-server.",
+            );
+            return;
+        }
+    };
+    let env = [
+        ("DATABASE_URL", "sqlite::memory:".to_owned()),
+        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
+    ];
+    let (pa, pb) = (free_port(), free_port());
+    let _a = start_demo(pa, &env);
+    let _b = start_demo(pb, &env);
+    let attempts = Attempts::new(pa);
+    assert!(attempts.counted_together([pa, pb], "before"), "shared through Redis");
+
+    redis.stop();
+    // Per process: A refuses after its own failures, B has counted none of them.
+    for n in 0..PER_CLIENT_IDENTIFIER {
+        assert_eq!(attempts.status(pa, "during", "wrong"), 401, "failed attempt {n} on A");
+    }
+    assert_eq!(attempts.status(pa, "during", "demo"), 429, "A counts in its own memory");
+    assert_eq!(attempts.status(pb, "during", "wrong"), 401, "B counts apart");
+    assert!(!attempts.counted_together([pa, pb], "apart"), "not shared meanwhile");
+
+    let _redis = RedisServer::start(redis_port, None).expect("start redis-server again");
+    let resumed = Instant::now();
+    // Each process tries Redis again a second after its last failure; poll with fresh
+    // usernames (three rounds at most, well within the per-client limit of 20 failures).
+    let mut rounds = 0;
+    loop {
+        rounds += 1;
+        if attempts.counted_together([pa, pb], &format!("after-{rounds}")) {
+            break;
+        }
+        assert!(
+            rounds < 3,
+            "limits not shared again {:?} after Redis returned",
+            resumed.elapsed()
+        );
+        std::thread::sleep(Duration::from_millis(1_100));
+    }
+    say(&format!(
+        "rate limits: per process while Redis was down, shared again {:?} after it returned ({rounds} round(s))",
+        resumed.elapsed()
     ));
 }
