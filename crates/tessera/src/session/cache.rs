@@ -30,7 +30,7 @@
 //!
 //! # Races
 //!
-//! A read that misses starts at a [generation](SessionCache::generation); every eviction
+//! A read that misses starts at a generation (a counter); every eviction
 //! moves the generation on, and a read stores what it found only if no eviction happened
 //! meanwhile, so a session ended while another request was reading it is not brought back.
 //!
