@@ -103,8 +103,9 @@ pub enum Error {
 ///   ones are dropped with a warning; one whose tokens have all expired meanwhile is dropped
 ///   as moot). Revocations made elsewhere meanwhile are not received; the subscription is
 ///   retried with the same backoff, and on reconnecting the instance loads every stored
-///   revocation still in force, so it catches up on all that reached Redis, within about a
-///   second of Redis returning (measured: 0.99 s, after an outage of half a second);
+///   revocation still in force, so it catches up on all that reached Redis, within one to
+///   two seconds of Redis returning (measured: 0.99 s after an outage of half a second,
+///   1.5 s after one of two seconds);
 /// * **database sessions**: the session cache is turned off (and emptied) the moment the
 ///   subscription drops, so every read goes to the database, as without Redis, until the
 ///   instance has resubscribed; then it starts again, empty. No session ended elsewhere
