@@ -232,7 +232,11 @@ fn app(auth: Auth) -> Router {
             }),
         )
         .route("/api/me", get(|AuthSession(s): AuthSession| async move { Json(s) }))
-        .route("/health", get(|| async { "ok" }))
+        // A bare route answering `{}`: the baseline of `scripts/load.sh`.
+        .route(
+            "/health",
+            get(|| async { ([(axum::http::header::CONTENT_TYPE, "application/json")], "{}") }),
+        )
         .route(
             "/leptos",
             get(|| async { axum::response::Redirect::permanent("/leptos/") }),
