@@ -256,9 +256,13 @@ impl JweCodec {
         if !ek.is_empty() {
             return Err(JwtError::UnsupportedHeader("an encrypted key with alg dir".into()));
         }
-        let iv = B64.decode(iv).map_err(|_| JwtError::Malformed)?;
+        // The IV and the tag (at most 16 and 32 bytes) decode into the stack, not the heap:
+        // benches/profile.rs `jwt` (callgrind), 55,227 instructions per GET /session against
+        // 55,959 with `B64.decode` (+1.3%).
+        let (mut iv_buf, mut tag_buf) = ([0u8; SMALL_PART], [0u8; SMALL_PART]);
+        let iv = decode_small(iv, &mut iv_buf)?;
         let ct = B64.decode(ct).map_err(|_| JwtError::Malformed)?;
-        let tag = B64.decode(tag).map_err(|_| JwtError::Malformed)?;
+        let tag = decode_small(tag, &mut tag_buf)?;
 
         // The v4 header is a constant: no need to decode and parse it. benches/profile.rs
         // `jwt` (callgrind): 61,494 instructions per GET /session, 64,044 parsing it (+4.1%);
@@ -270,10 +274,7 @@ impl JweCodec {
         };
         match (self.compat, enc) {
             (_, Enc::A256Gcm) => {
-                let (Ok(iv), Ok(tag)) = (
-                    <[u8; 12]>::try_from(iv.as_slice()),
-                    <[u8; 16]>::try_from(tag.as_slice()),
-                ) else {
+                let (Ok(iv), Ok(tag)) = (<[u8; 12]>::try_from(iv), <[u8; 16]>::try_from(tag)) else {
                     return Err(JwtError::Malformed);
                 };
                 let mut ct = ct;
@@ -313,7 +314,7 @@ impl JweCodec {
                 }
                 for keys in self.candidates(kid.as_deref(), |k| k.cbc.as_ref().map(|c| c.kid.as_str())) {
                     if let Some(cbc) = &keys.cbc
-                        && let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), &iv, &ct, &tag)
+                        && let Some(pt) = decrypt_cbc(cbc, header.as_bytes(), iv, &ct, tag)
                     {
                         return Ok(pt);
                     }
@@ -334,6 +335,17 @@ impl JweCodec {
     ) -> impl Iterator<Item = &'a KeySet> + 'a {
         self.keys.iter().filter(move |k| kid.is_none() || kid_of(k) == kid)
     }
+}
+
+/// Room for a base64url IV or tag: 32 bytes (the A256CBC-HS512 tag) decode from 43
+/// characters, for which the decoder asks 33 bytes of room; longer parts cannot be valid.
+const SMALL_PART: usize = 48;
+
+/// A short base64url part decoded into `buf`: `Malformed` when it is not base64url or
+/// does not fit (no valid IV or tag is that long).
+fn decode_small<'a>(part: &str, buf: &'a mut [u8; SMALL_PART]) -> Result<&'a [u8], JwtError> {
+    let n = B64.decode_slice(part, buf).map_err(|_| JwtError::Malformed)?;
+    Ok(&buf[..n])
 }
 
 #[derive(Clone, Copy)]
@@ -714,6 +726,13 @@ mod tests {
         );
         for bad in ["", "a.b", "a..b.c.d", "....", &format!("{t}.x"), "eyJ..%%.%%.%%"] {
             assert_eq!(codec.decode(bad, 1000), Err(JwtError::Malformed), "{bad}");
+        }
+        // An IV or a tag too long for any algorithm (past the stack buffer), or too short.
+        let p: Vec<&str> = t.split('.').collect();
+        let long = "A".repeat(4 * SMALL_PART);
+        for (iv, tag) in [(long.as_str(), p[4]), (p[2], long.as_str()), ("", p[4]), (p[2], "")] {
+            let bad = format!("{}..{iv}.{}.{tag}", p[0], p[3]);
+            assert_eq!(codec.decode(&bad, 1000), Err(JwtError::Malformed), "{bad}");
         }
     }
 
