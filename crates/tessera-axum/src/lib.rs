@@ -81,9 +81,18 @@ impl<S: Clone + Send + Sync + 'static> RouterExt<S> for Router<S> {
 pub fn routes<S: Clone + Send + Sync + 'static>(auth: &Auth) -> Router<S> {
     let base = auth.base_path().to_owned();
     let service = AuthService { auth: auth.clone() };
-    Router::new()
+    // Each action's own path as a static route (`GET /session` above all), the wildcard for
+    // the rest (`/signin/{provider}`, `/callback/{provider}`, unknown paths): a static match
+    // has no path parameters for axum to allocate and insert into the request. The demo
+    // under callgrind: 67,216 instructions per GET /api/auth/session against 67,782 (+0.8%),
+    // and two allocations fewer.
+    let mut router = Router::new()
         .route_service(&format!("{base}/{{*rest}}"), service.clone())
-        .route_service(&base, service)
+        .route_service(&base, service.clone());
+    for action in tessera::protocol::Action::ALL {
+        router = router.route_service(&format!("{base}/{}", action.as_str()), service.clone());
+    }
+    router
 }
 
 /// Puts the [`Auth`] in every request's extensions, for [`AuthSession`] and

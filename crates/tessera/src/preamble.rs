@@ -169,7 +169,10 @@ impl Config {
         // The app's target may leave the origin on purpose (as in NextAuth), but must be
         // an http(s) URL or a path: anything else falls back to the origin.
         let target = self.callbacks.redirect(url, origin).await;
-        if redirect::is_app_target(&target) {
+        // The steady state (the callback is the origin, itself a parsed http(s) URL)
+        // needs no parse: benches/profile.rs `jwt` (callgrind), 59,464 instructions per
+        // GET /session against 61,530 parsing it (+3.5%).
+        if target == origin || redirect::is_app_target(&target) {
             target
         } else {
             tracing::warn!(
