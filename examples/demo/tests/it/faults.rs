@@ -13,7 +13,7 @@ use crate::common::{
 };
 use crate::load::{Load, Sample};
 use crate::pg_cluster::{self, PgCluster};
-use crate::redis_server::RedisServer;
+use crate::redis_server::{RedisServer, jwt_demo_env, start_or_skip, two_jwt_demos};
 
 /// Where a write that failed because the database did sends the next-auth client.
 const UNAVAILABLE_PAGE: &str = "/api/auth/error?error=ServiceUnavailable";
@@ -242,25 +242,11 @@ fn redis_outage_under_load_keeps_revocations_and_catches_up() {
         }
     }
     let _remove = Remove(dir.clone());
-    let redis = match RedisServer::start(redis_port, Some(&dir)) {
-        Ok(redis) => redis,
-        Err(e) => {
-            service::unavailable(
-                "redis-server (the Redis fault test)",
-                &format!("cannot start it ({e})"),
-                "Install Debian's redis-server.",
-            );
-            return;
-        }
+    let Some(redis) = start_or_skip(redis_port, Some(&dir), "the Redis fault test") else {
+        return;
     };
-    let env = [
-        ("DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
-        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
-    ];
-    let (pa, pb) = (free_port(), free_port());
-    let _a = start_demo(pa, &env);
-    let _b = start_demo(pb, &env);
+    let env = jwt_demo_env(redis_port);
+    let ([pa, pb], _demos) = two_jwt_demos(redis_port);
 
     // A revocation made before the outage, known to both.
     let revoked = sign_in_everywhere(pa, &[pb]);
@@ -355,25 +341,10 @@ impl Attempts {
 #[test]
 fn redis_outage_rate_limits_fall_back_to_each_process_and_are_shared_again() {
     let redis_port = free_port();
-    let redis = match RedisServer::start(redis_port, None) {
-        Ok(redis) => redis,
-        Err(e) => {
-            service::unavailable(
-                "redis-server (the Redis fault test of rate limits)",
-                &format!("cannot start it ({e})"),
-                "Install Debian's redis-server.",
-            );
-            return;
-        }
+    let Some(redis) = start_or_skip(redis_port, None, "the Redis fault test of rate limits") else {
+        return;
     };
-    let env = [
-        ("DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
-        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
-    ];
-    let (pa, pb) = (free_port(), free_port());
-    let _a = start_demo(pa, &env);
-    let _b = start_demo(pb, &env);
+    let ([pa, pb], _demos) = two_jwt_demos(redis_port);
     let attempts = Attempts::new(pa);
     assert!(attempts.counted_together([pa, pb], "before"), "shared through Redis");
 

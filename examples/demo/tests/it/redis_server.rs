@@ -4,7 +4,7 @@
 use std::path::Path;
 use std::process::{Command, Stdio};
 
-use crate::common::{Process, wait_for};
+use crate::common::{Process, free_port, service, start_demo, wait_for};
 
 /// A running `redis-server`, killed when dropped.
 pub(crate) struct RedisServer {
@@ -39,4 +39,37 @@ impl RedisServer {
         let exited = self.process.0.wait().expect("wait for redis-server");
         assert!(exited.success(), "redis-server stopped with {exited}");
     }
+}
+
+/// Starts one (as [`RedisServer::start`]), or reports it unavailable for `what` (`None`:
+/// the test skips, or fails under `CI=true`).
+pub(crate) fn start_or_skip(port: u16, dir: Option<&Path>, what: &str) -> Option<RedisServer> {
+    match RedisServer::start(port, dir) {
+        Ok(redis) => Some(redis),
+        Err(e) => {
+            service::unavailable(
+                &format!("redis-server ({what})"),
+                &format!("cannot start it ({e})"),
+                "Install Debian's redis-server.",
+            );
+            None
+        }
+    }
+}
+
+/// Two demo processes with JWT sessions sharing the Redis on `redis_port`: their ports and
+/// processes (killed when dropped).
+pub(crate) fn two_jwt_demos(redis_port: u16) -> ([u16; 2], [Process; 2]) {
+    let env = jwt_demo_env(redis_port);
+    let (pa, pb) = (free_port(), free_port());
+    ([pa, pb], [start_demo(pa, &env), start_demo(pb, &env)])
+}
+
+/// The environment of a demo with JWT sessions sharing the Redis on `redis_port`.
+pub(crate) fn jwt_demo_env(redis_port: u16) -> [(&'static str, String); 3] {
+    [
+        ("DATABASE_URL", "sqlite::memory:".to_owned()),
+        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
+        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
+    ]
 }

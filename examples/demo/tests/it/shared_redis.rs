@@ -5,31 +5,16 @@
 use std::io::Write;
 use std::time::{Duration, Instant};
 
-use crate::common::{assert_signed_in, free_port, http, service, sign_in, sign_out, start_demo};
-use crate::redis_server::RedisServer;
+use crate::common::{assert_signed_in, free_port, http, sign_in, sign_out};
+use crate::redis_server::{start_or_skip, two_jwt_demos};
 
 #[test]
 fn sign_out_on_one_process_ends_the_jwt_session_on_the_other() {
     let redis_port = free_port();
-    let _redis = match RedisServer::start(redis_port, None) {
-        Ok(redis) => redis,
-        Err(e) => {
-            service::unavailable(
-                "redis-server (two demo processes sharing revocations)",
-                &format!("cannot start it ({e})"),
-                "Install Debian's redis-server.",
-            );
-            return;
-        }
+    let Some(_redis) = start_or_skip(redis_port, None, "two demo processes sharing revocations") else {
+        return;
     };
-    let (pa, pb) = (free_port(), free_port());
-    let env = [
-        ("DATABASE_URL", "sqlite::memory:".to_owned()),
-        ("DEMO_SESSION_STRATEGY", "jwt".to_owned()),
-        ("REDIS_URL", format!("redis://127.0.0.1:{redis_port}")),
-    ];
-    let _a = start_demo(pa, &env);
-    let _b = start_demo(pb, &env);
+    let ([pa, pb], _demos) = two_jwt_demos(redis_port);
 
     // Sign in on A: valid on B.
     let browser = sign_in(pa);
