@@ -638,6 +638,23 @@ impl AuthBuilder {
     /// `Duration::ZERO` turns the cache off). The cache serves only once enabled, which
     /// `tessera-redis` does while it receives the other instances' invalidations: see
     /// [`SessionCache`](crate::session_cache::SessionCache).
+    ///
+    /// A single process, whose own writes are the only ones, may turn the cache on itself:
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera::adapter::MemoryAdapter;
+    ///
+    /// let auth = tessera::Auth::builder()
+    ///     .secret("0123456789abcdef")
+    ///     .adapter(MemoryAdapter::new())
+    ///     .session_cache_ttl(Duration::from_secs(10))
+    ///     .build()
+    ///     .expect("valid configuration");
+    /// assert!(!auth.session_cache().is_enabled()); // off until enabled
+    /// auth.session_cache().enable();
+    /// assert_eq!(auth.session_cache().ttl(), Duration::from_secs(10));
+    /// ```
     pub fn session_cache_ttl(mut self, ttl: Duration) -> Self {
         self.session_cache_ttl = ttl;
         self
