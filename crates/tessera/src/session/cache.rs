@@ -14,8 +14,11 @@
 //! | `update_session`, `delete_session` | that session ([`Invalidation::Session`]) |
 //! | `update_user`, `delete_user`, `delete_user_sessions` | every session of the user ([`Invalidation::User`]) |
 //!
-//! A write made behind the engine's back (SQL from the app, another service) is seen when
-//! an entry's time to live ends.
+//! An `update()` (`POST /session`) also evicts the user's sessions once the `session`
+//! callback has run, since apps commonly write the user there, through an adapter handle of
+//! their own. Any other write made behind the engine's back (SQL from the app, another
+//! service, an adapter handle other than [`Auth::adapter`](crate::Auth::adapter)) is seen
+//! when an entry's time to live ends.
 //!
 //! # Only while invalidations arrive
 //!
@@ -279,6 +282,13 @@ impl SessionCache {
             }
             Invalidation::User { user_id } => state.remove_user(user_id),
         }
+    }
+
+    /// Evicts every cached session of `user_id`, here and (published) everywhere.
+    pub(crate) fn evict_user(&self, user_id: &str) {
+        self.invalidate(&Invalidation::User {
+            user_id: user_id.to_owned(),
+        });
     }
 
     /// Evicts here and publishes.

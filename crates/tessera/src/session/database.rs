@@ -102,6 +102,11 @@ pub(crate) async fn lookup(
         trigger,
     };
     let session = config.callbacks.session(args).await?;
+    if trigger.is_some() {
+        // Apps write the user in the `session` callback on `update()`, often through an
+        // adapter handle of their own that the cache cannot see (`session::cache`).
+        config.session_cache.evict_user(&row.user_id);
+    }
     Ok(Some((session, row)))
 }
 

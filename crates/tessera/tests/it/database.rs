@@ -433,3 +433,55 @@ async fn a_database_outage_signs_nobody_out_and_writes_answer_503() {
     assert_eq!(r.status, StatusCode::OK);
     assert!(db.inner.get_session_and_user(&token).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn an_update_evicts_the_users_cached_sessions_the_callback_may_have_changed() {
+    use tessera::adapter::UserUpdate;
+    use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
+    /// Renames the user on `update()` through its own handle on the database, as the demo
+    /// does: the cache does not see that write.
+    struct Renames(Arc<MemoryAdapter>);
+    #[tessera::async_trait]
+    impl Callbacks for Renames {
+        async fn session(&self, mut args: SessionArgs<'_>) -> Result<tessera::Session, CallbackError> {
+            if args.trigger == Some(JwtTrigger::Update)
+                && let (Some(user), Some(name)) = (args.user, args.new_session.and_then(|d| d["name"].as_str()))
+            {
+                let update = UserUpdate {
+                    id: user.id.clone(),
+                    name: Some(Some(name.to_owned())),
+                    ..Default::default()
+                };
+                self.0
+                    .update_user(update)
+                    .await
+                    .map_err(|e| CallbackError::new(e.to_string()))?;
+                if let Some(u) = args.session.user.as_mut() {
+                    u.name = Some(name.to_owned());
+                }
+            }
+            Ok(args.session)
+        }
+    }
+    let db = Arc::new(MemoryAdapter::new());
+    let auth = builder()
+        .adapter(db.clone())
+        .callbacks(Renames(db.clone()))
+        .build()
+        .unwrap();
+    auth.session_cache().enable();
+    let mut b = Browser::new(auth);
+    b.sign_in().await;
+    assert_eq!(b.get("/api/auth/session").await.json()["user"]["name"], "Alice");
+    assert_eq!(b.auth.session_cache().len(), 1, "cached");
+    let csrf = b.csrf().await;
+    let r = b
+        .post_json("/api/auth/session", json!({"csrfToken": csrf, "data": {"name": "Bob"}}))
+        .await;
+    assert_eq!(r.json()["user"]["name"], "Bob");
+    assert_eq!(
+        b.get("/api/auth/session").await.json()["user"]["name"],
+        "Bob",
+        "the next read sees the callback's write, not the cached user"
+    );
+}
