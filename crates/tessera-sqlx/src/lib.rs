@@ -60,7 +60,9 @@
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
 mod common;
+mod pg_adapter;
 mod postgres;
+mod schema;
 mod sqlite;
 
 use std::str::FromStr;
@@ -69,6 +71,7 @@ use std::sync::Arc;
 use tessera::adapter::{Adapter, AdapterError};
 
 pub use postgres::PostgresAdapter;
+pub use schema::{Schema, UnknownSchema};
 pub use sqlite::SqliteAdapter;
 /// The sqlx version this crate is built on, for [`SqliteAdapter::from_pool`],
 /// [`PostgresAdapter::from_pool`] and [`SqliteAdapter::connect_with`].
