@@ -10,6 +10,9 @@
 //!   [`Account::extra`](tessera::Account) (or a known one whose value does not fit its
 //!   column, such as an array `scope`) is not stored, exactly as `@auth/pg-adapter` drops
 //!   it.
+//! * An account of type `oidc` (as Auth.js v5 records OIDC sign-ins) reads as `oauth`;
+//!   `webauthn` accounts are not supported (listing them is a backend error, as for any
+//!   type Tessera does not know).
 //! * The constraints are checked by the statements themselves (a user must exist before
 //!   an account or session names it; emails, provider accounts and session tokens are
 //!   unique), so the tables also work as the adapter's doc comment shows them, without
@@ -101,7 +104,10 @@ const UNLINK_ACCOUNT: &str = "DELETE FROM accounts WHERE provider = $1 AND \"pro
 const UPDATE_ACCOUNT: &str = "UPDATE accounts SET access_token = $3, refresh_token = $4, expires_at = $5, \
      token_type = $6, scope = $7, id_token = $8, session_state = $9 \
      WHERE provider = $1 AND \"providerAccountId\" = $2";
-const LIST_ACCOUNTS: &str = "SELECT \"userId\"::TEXT AS user_id, type::TEXT AS type, \
+// Auth.js v5 records OIDC providers' accounts as `oidc`, read here as `oauth` (which
+// Tessera's OIDC providers are); `update_account` never writes the type, so the row keeps it.
+const LIST_ACCOUNTS: &str = "SELECT \"userId\"::TEXT AS user_id, \
+     CASE WHEN type = 'oidc' THEN 'oauth' ELSE type::TEXT END AS type, \
      provider::TEXT AS provider, \"providerAccountId\"::TEXT AS provider_account_id, access_token, \
      refresh_token, expires_at, token_type, scope, id_token, session_state, '{}'::TEXT AS extra \
      FROM accounts WHERE \"userId\" = $1 ORDER BY provider, \"providerAccountId\"";

@@ -317,6 +317,15 @@ async fn rows_written_by_next_auth_are_read_by_tessera() {
     .execute(&mut conn)
     .await
     .expect("linkAccount");
+    // An OIDC account as Auth.js v5 records it.
+    sqlx::query(
+        "insert into accounts (\"userId\", provider, type, \"providerAccountId\", id_token) \
+         values ($1, 'keycloak', 'oidc', 'kc-1', 'idt')",
+    )
+    .bind(id)
+    .execute(&mut conn)
+    .await
+    .expect("linkAccount (oidc)");
     // createSession
     sqlx::query("insert into sessions (\"userId\", expires, \"sessionToken\") values ($1, to_timestamp($2), $3)")
         .bind(id)
@@ -357,11 +366,25 @@ async fn rows_written_by_next_auth_are_read_by_tessera() {
     let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
     assert_eq!(by_account.as_ref(), Some(&user));
     let accounts = db.list_accounts(&user.id).await.expect("list_accounts");
-    assert_eq!(accounts.len(), 1);
+    assert_eq!(accounts.len(), 2);
     assert_eq!(
         serde_json::Value::Object(accounts[0].extra.clone()),
         json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
     );
+    assert_eq!(
+        (
+            accounts[1].provider.as_str(),
+            accounts[1].kind,
+            accounts[1].user_id.as_deref()
+        ),
+        ("keycloak", AccountType::OAuth, Some(user.id.as_str())),
+        "an `oidc` account reads as OAuth"
+    );
+    let by_oidc = db
+        .get_user_by_account("keycloak", "kc-1")
+        .await
+        .expect("by oidc account");
+    assert_eq!(by_oidc.as_ref(), Some(&user));
     let (session, owner) = db
         .get_session_and_user("next-auth-session-token")
         .await
@@ -534,6 +557,7 @@ async fn ids_that_are_not_integers_are_not_found() {
         return;
     };
     let db = adapter_on(&schema).await;
+    assert_eq!(db.schema(), Schema::PgAdapter);
     for id in [
         "",
         "abc",
@@ -577,9 +601,10 @@ async fn ids_that_are_not_integers_are_not_found() {
 #[tokio::test]
 async fn missing_tables_are_refused_and_nothing_is_created() {
     let Some(schema) = schema_with("").await else { return };
-    let err = PostgresAdapter::connect_with_schema(&schema.url(), Schema::PgAdapter)
+    let err = tessera_sqlx::connect_with_schema(&schema.url(), Schema::PgAdapter)
         .await
-        .expect_err("no tables");
+        .err()
+        .expect("no tables");
     let shown = err.to_string();
     assert!(shown.contains("@auth/pg-adapter table users"), "{shown}");
 
