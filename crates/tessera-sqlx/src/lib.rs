@@ -24,6 +24,18 @@
 //!
 //! All queries are built at run time: no database is needed to build this crate.
 //!
+//! # next-auth's tables
+//!
+//! [`PostgresAdapter`] can instead read and write the tables of next-auth's official
+//! `@auth/pg-adapter` as the application already has them ([`Schema::PgAdapter`],
+//! `AUTH_DB_SCHEMA=pg-adapter`; [`connect_with_schema`] or
+//! [`PostgresAdapter::connect_with_schema`]): `users`, `accounts`, `sessions` and
+//! `verification_token` with their camel-case columns and integer ids, so the sessions,
+//! accounts and pending magic links next-auth made stay valid. Nothing is created or
+//! altered there (the tables are checked at connect); every [`Adapter`] method works,
+//! but token-set fields other than the seven account columns are not stored, as
+//! `@auth/pg-adapter` drops them too. See [`Schema::PgAdapter`] for the details.
+//!
 //! # Example
 //!
 //! ```
@@ -60,7 +72,9 @@
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
 mod common;
+mod pg_adapter;
 mod postgres;
+mod schema;
 mod sqlite;
 
 use std::str::FromStr;
@@ -69,6 +83,7 @@ use std::sync::Arc;
 use tessera::adapter::{Adapter, AdapterError};
 
 pub use postgres::PostgresAdapter;
+pub use schema::{Schema, UnknownSchema};
 pub use sqlite::SqliteAdapter;
 /// The sqlx version this crate is built on, for [`SqliteAdapter::from_pool`],
 /// [`PostgresAdapter::from_pool`] and [`SqliteAdapter::connect_with`].
@@ -90,8 +105,28 @@ pub use sqlx;
 /// # }).unwrap();
 /// ```
 pub async fn connect(url: &str) -> Result<Arc<dyn Adapter>, AdapterError> {
+    connect_with_schema(url, Schema::Tessera).await
+}
+
+/// As [`connect`], on the tables of `schema` (for instance parsed from `AUTH_DB_SCHEMA`).
+/// [`Schema::PgAdapter`] is PostgreSQL only: with an SQLite URL it fails with
+/// [`AdapterError::Backend`] saying so, and creates nothing.
+///
+/// ```
+/// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+/// use tessera_sqlx::Schema;
+/// let err = tessera_sqlx::connect_with_schema("sqlite::memory:", Schema::PgAdapter).await.err();
+/// assert!(err.is_some_and(|e| e.to_string().contains("PostgreSQL only")));
+/// # });
+/// ```
+pub async fn connect_with_schema(url: &str, schema: Schema) -> Result<Arc<dyn Adapter>, AdapterError> {
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        return Ok(Arc::new(PostgresAdapter::connect(url).await?));
+        return Ok(Arc::new(PostgresAdapter::connect_with_schema(url, schema).await?));
+    }
+    if schema != Schema::Tessera {
+        return Err(AdapterError::Backend(format!(
+            "the {schema} database schema is PostgreSQL only: use a postgres:// URL"
+        )));
     }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let target = rest.trim_start_matches("//");

@@ -1,20 +1,33 @@
-//! [`PostgresAdapter`]: Tessera's tables in PostgreSQL.
+//! [`PostgresAdapter`]: Tessera's tables in PostgreSQL, or those of next-auth's
+//! `@auth/pg-adapter` ([`Schema`]).
 
 use std::fmt;
 use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use tessera::adapter::AdapterError;
+use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::{Account, User};
 
+use crate::Schema;
 use crate::common::{Sql, impl_adapter, impl_cols};
+use crate::pg_adapter::{self, PgAdapterTables};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
 /// Stores users, accounts, sessions and verification tokens in PostgreSQL.
 ///
-/// Tables are prefixed `tessera_` (in the connection's current schema); timestamps are
+/// With [`Schema::Tessera`] (the default) the tables are prefixed `tessera_` (in the
+/// connection's current schema) and created by the migrations; timestamps are
 /// `TIMESTAMPTZ` (kept to the millisecond), the accounts' extra token fields `JSONB`.
+///
+/// With [`Schema::PgAdapter`] ([`connect_with_schema`](Self::connect_with_schema)) it
+/// reads and writes the tables of next-auth's `@auth/pg-adapter` as they are, so sessions,
+/// accounts and pending magic links made by next-auth stay valid: integer ids cross as
+/// their decimal text (a non-numeric id names no row), token-set fields other than the
+/// seven account columns are not stored (as `@auth/pg-adapter` drops them), and nothing
+/// is ever created or altered: the application owns the tables.
+///
 /// Cheap to clone (the pool is shared).
 ///
 /// ```no_run
@@ -26,12 +39,44 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct PostgresAdapter {
     pool: PgPool,
+    tables: Tables,
+}
+
+/// The statements of one [`Schema`], over the same pool.
+#[derive(Clone)]
+enum Tables {
+    Tessera(TesseraTables),
+    PgAdapter(PgAdapterTables),
+}
+
+impl Tables {
+    fn new(pool: &PgPool, schema: Schema) -> Self {
+        let pool = pool.clone();
+        match schema {
+            Schema::PgAdapter => Tables::PgAdapter(PgAdapterTables { pool }),
+            Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
+        }
+    }
+
+    fn adapter(&self) -> &dyn Adapter {
+        match self {
+            Tables::Tessera(t) => t,
+            Tables::PgAdapter(t) => t,
+        }
+    }
+}
+
+/// [`Adapter`] over Tessera's own tables.
+#[derive(Clone)]
+struct TesseraTables {
+    pool: PgPool,
 }
 
 impl fmt::Debug for PostgresAdapter {
     // Not derived: the pool's connect options hold the password.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("PostgresAdapter")
+            .field("schema", &self.schema())
             .field("connections", &self.pool.size())
             .finish_non_exhaustive()
     }
@@ -58,6 +103,22 @@ impl PostgresAdapter {
     /// TLS (`sslmode=require` and stricter) needs this crate's `rustls` feature; without
     /// it the default `sslmode=prefer` connects in plain text.
     pub async fn connect(url: &str) -> Result<Self, AdapterError> {
+        Self::connect_with_schema(url, Schema::Tessera).await
+    }
+
+    /// As [`connect`](Self::connect), on the tables of `schema`. For
+    /// [`Schema::PgAdapter`] nothing is created: the four tables of `@auth/pg-adapter` must
+    /// exist with their columns, or this fails naming the first table that does not match.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), tessera::adapter::AdapterError> {
+    /// use tessera_sqlx::{PostgresAdapter, Schema};
+    /// let schema = std::env::var(Schema::ENV).ok().map_or(Ok(Schema::Tessera), |s| s.parse())
+    ///     .map_err(|e| tessera::adapter::AdapterError::Backend(e.to_string()))?;
+    /// let db = PostgresAdapter::connect_with_schema("postgres://postgres@127.0.0.1:5432/app", schema).await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn connect_with_schema(url: &str, schema: Schema) -> Result<Self, AdapterError> {
         // One direct connection first: a refused or misconfigured server is reported at
         // once with its real error, instead of after the pool's retries time out.
         use sqlx::Connection;
@@ -88,20 +149,42 @@ impl PostgresAdapter {
                 )),
                 e => AdapterError::Backend(format!("connect to postgres: {e}")),
             })?;
-        let adapter = Self { pool };
+        let adapter = Self::from_pool(pool).with_schema(schema);
         adapter.migrate().await?;
         Ok(adapter)
     }
 
-    /// Wraps an existing pool, without migrating: call [`migrate`](Self::migrate).
+    /// Wraps an existing pool, on Tessera's tables, without migrating: call
+    /// [`migrate`](Self::migrate). [`with_schema`](Self::with_schema) picks other tables.
     pub fn from_pool(pool: PgPool) -> Self {
-        Self { pool }
+        let tables = Tables::new(&pool, Schema::Tessera);
+        Self { pool, tables }
     }
 
-    /// Creates or upgrades Tessera's tables. Idempotent and safe to run from several
-    /// processes at once (sqlx takes an advisory lock); applied migrations are recorded
-    /// in `_tessera_migrations`.
+    /// The same pool, on the tables of `schema`.
+    pub fn with_schema(self, schema: Schema) -> Self {
+        let tables = Tables::new(&self.pool, schema);
+        Self { tables, ..self }
+    }
+
+    /// The tables this adapter reads and writes.
+    pub fn schema(&self) -> Schema {
+        match self.tables {
+            Tables::Tessera(_) => Schema::Tessera,
+            Tables::PgAdapter(_) => Schema::PgAdapter,
+        }
+    }
+
+    /// [`Schema::Tessera`]: creates or upgrades Tessera's tables. Idempotent and safe to
+    /// run from several processes at once (sqlx takes an advisory lock); applied
+    /// migrations are recorded in `_tessera_migrations`.
+    ///
+    /// [`Schema::PgAdapter`]: creates and alters nothing; checks that `@auth/pg-adapter`'s
+    /// four tables exist with the columns Tessera uses (reading none of their rows).
     pub async fn migrate(&self) -> Result<(), AdapterError> {
+        if let Tables::PgAdapter(_) = self.tables {
+            return pg_adapter::check(&self.pool).await;
+        }
         migrator()
             .run(&self.pool)
             .await
@@ -121,7 +204,85 @@ fn migrator() -> Migrator {
 }
 
 impl_cols!(PgRow);
-impl_adapter!(PostgresAdapter, SQL);
+impl_adapter!(TesseraTables, SQL);
+
+#[async_trait::async_trait]
+impl Adapter for PostgresAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
+        self.tables.adapter().create_user(user).await
+    }
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        self.tables.adapter().get_user(id).await
+    }
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
+        self.tables.adapter().get_user_by_email(email).await
+    }
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>, AdapterError> {
+        self.tables
+            .adapter()
+            .get_user_by_account(provider, provider_account_id)
+            .await
+    }
+    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
+        self.tables.adapter().update_user(update).await
+    }
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        self.tables.adapter().delete_user(id).await
+    }
+    async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
+        self.tables.adapter().link_account(account).await
+    }
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
+        self.tables
+            .adapter()
+            .unlink_account(provider, provider_account_id)
+            .await
+    }
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        self.tables.adapter().update_account(account).await
+    }
+    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
+        self.tables.adapter().list_accounts(user_id).await
+    }
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        self.tables.adapter().create_session(session).await
+    }
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        self.tables.adapter().get_session_and_user(session_token).await
+    }
+    async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
+        self.tables.adapter().update_session(session_token, expires).await
+    }
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
+        self.tables.adapter().delete_session(session_token).await
+    }
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        self.tables.adapter().list_sessions(user_id).await
+    }
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        self.tables.adapter().delete_user_sessions(user_id, keep).await
+    }
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
+        self.tables.adapter().create_verification_token(token).await
+    }
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>, AdapterError> {
+        self.tables.adapter().use_verification_token(identifier, token).await
+    }
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        self.tables.adapter().create_user_and_link(user, account).await
+    }
+    async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
+        self.tables.adapter().delete_expired(now).await
+    }
+}
 
 // Timestamps cross the wire as BIGINT epoch milliseconds, as on SQLite, converted here:
 // in with `to_timestamp($n::FLOAT8 / 1000)`, out with `FLOOR(EXTRACT(EPOCH FROM c) * 1000)`.

@@ -5,7 +5,8 @@
 //! `PORT` (3000), `NEXTAUTH_URL`/`AUTH_URL`, `NEXTAUTH_SECRET`/`AUTH_SECRET` (generated
 //! when unset), `DEMO_USERNAME`/`DEMO_PASSWORD` (`demo`/`demo`), `DATABASE_URL` (default
 //! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
-//! PostgreSQL), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
+//! PostgreSQL; `AUTH_DB_SCHEMA=pg-adapter` to use next-auth's `@auth/pg-adapter` tables
+//! there instead of Tessera's), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
 //! for real email (otherwise sign-in links are printed on stderr), and
 //! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in,
 //! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …),
@@ -102,7 +103,8 @@ fn env(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.is_empty())
 }
 
-/// The database: `DATABASE_URL`, or a SQLite file in the working directory.
+/// The database: `DATABASE_URL`, or a SQLite file in the working directory, with the
+/// tables `AUTH_DB_SCHEMA` names (`tessera` by default, or `pg-adapter`).
 async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
     let url = env("DATABASE_URL").unwrap_or_else(|| "tessera-demo.db".into());
     let shown = if url.contains('@') {
@@ -110,10 +112,16 @@ async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
     } else {
         url.clone()
     };
-    let adapter = tessera_sqlx::connect(&url)
+    let schema = match env(tessera_sqlx::Schema::ENV) {
+        Some(name) => name
+            .parse::<tessera_sqlx::Schema>()
+            .map_err(|e| format!("{}: {e}", tessera_sqlx::Schema::ENV))?,
+        None => tessera_sqlx::Schema::Tessera,
+    };
+    let adapter = tessera_sqlx::connect_with_schema(&url, schema)
         .await
         .map_err(|e| format!("cannot open the database {shown}: {e}"))?;
-    eprintln!("demo: database {shown}");
+    eprintln!("demo: database {shown} ({schema} tables)");
     Ok(adapter)
 }
 

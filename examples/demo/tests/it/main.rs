@@ -7,6 +7,7 @@ mod cluster;
 mod common;
 mod faults;
 mod load;
+mod pg_adapter_tables;
 mod pg_cluster;
 mod redis_server;
 mod shared_postgres;
