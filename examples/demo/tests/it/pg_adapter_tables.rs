@@ -13,7 +13,7 @@ use crate::common::{assert_signed_in, free_port, http, service, sign_in, sign_ou
 
 const PG: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const SCHEMA_SQL: &str = include_str!("../../../../crates/tessera-sqlx/tests/pg_adapter/schema.sql");
+const SCHEMA_SQL: &str = include_str!("../../../../crates/tessera-sqlx/tests/it/pg_adapter/schema.sql");
 
 /// Runs `f` on a connection whose `search_path` is `schema` (or the default when empty).
 fn with_conn<T>(

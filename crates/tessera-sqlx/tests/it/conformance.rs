@@ -4,10 +4,8 @@
 //! PostgreSQL: `postgres://postgres@127.0.0.1:5432/test`, or `TESSERA_TEST_POSTGRES_URL`.
 //! When it is unreachable the PostgreSQL tests fail if `CI=true` and are skipped (loudly)
 //! otherwise.
-#![allow(clippy::unwrap_used, clippy::expect_used)]
 
-#[path = "../../tessera/tests/it/common/service.rs"]
-mod service;
+use crate::service;
 
 use std::path::PathBuf;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

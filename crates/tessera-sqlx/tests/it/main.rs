@@ -1,0 +1,11 @@
+//! `tessera-sqlx` against real databases: SQLite files in the temp dir and the PostgreSQL at
+//! `postgres://postgres@127.0.0.1:5432/test` (or `TESSERA_TEST_POSTGRES_URL`). When
+//! PostgreSQL is unreachable its tests fail if `CI=true` and are skipped (loudly) otherwise.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+#[path = "../../../tessera/tests/it/common/service.rs"]
+mod service;
+
+mod conformance;
+mod pg_adapter;
