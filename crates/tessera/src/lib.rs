@@ -69,7 +69,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 pub use async_trait::async_trait;
-pub use compat::Compat;
+pub use compat::{Compat, UnknownCompat};
 pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
