@@ -1,7 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The `?error=` codes of NextAuth v4 (spec §8.1).
+/// The `?error=` codes of NextAuth v4 (spec §8.1), and those Auth.js v5 adds where Tessera
+/// speaks them ([`ErrorCode::MissingCSRF`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// Server misconfiguration.
@@ -30,11 +31,14 @@ pub enum ErrorCode {
     CredentialsSignin,
     /// The page requires a session.
     SessionRequired,
+    /// Auth.js v5: the CSRF token of a sign-in or sign-out was missing or wrong
+    /// (`<base>/signin?error=MissingCSRF`; next-auth 4 sends `?csrf=true` instead).
+    MissingCSRF,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 14] = [
         ErrorCode::Configuration,
         ErrorCode::AccessDenied,
         ErrorCode::Verification,
@@ -48,6 +52,7 @@ impl ErrorCode {
         ErrorCode::EmailSignin,
         ErrorCode::CredentialsSignin,
         ErrorCode::SessionRequired,
+        ErrorCode::MissingCSRF,
     ];
 
     /// The wire spelling.
@@ -66,6 +71,7 @@ impl ErrorCode {
             ErrorCode::EmailSignin => "EmailSignin",
             ErrorCode::CredentialsSignin => "CredentialsSignin",
             ErrorCode::SessionRequired => "SessionRequired",
+            ErrorCode::MissingCSRF => "MissingCSRF",
         }
     }
 
@@ -117,6 +123,6 @@ mod tests {
             assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(c));
         }
         assert_eq!("verification".parse::<ErrorCode>(), Err(UnknownErrorCode));
-        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 10);
+        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 11);
     }
 }

@@ -3,13 +3,14 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use crate::ErrorCode;
 use crate::config::{Config, CookieProfile};
 use crate::csrf::Csrf;
 use crate::providers::Provider;
 use crate::redirect;
 use crate::request::AuthRequest;
+use crate::response::AuthResponse;
 use crate::url::BaseUrl;
+use crate::{Compat, ErrorCode};
 
 /// The state one request carries through its route: built once by the preamble, then
 /// only read.
@@ -45,9 +46,27 @@ impl Ctx<'_> {
         redirect::with_param(&self.base_url("error"), "error", value)
     }
 
-    /// `<base>/<page>?csrf=true`: where a request with a missing or wrong CSRF token goes.
-    pub(crate) fn csrf_retry_url(&self, page: &str) -> String {
-        redirect::with_param(&self.base_url(page), "csrf", "true")
+    /// `<base>/signin?error=<code>` (or the app's sign-in page with `error`): where Auth.js
+    /// v5 sends the errors it counts as sign-in errors (`kind = "signIn"` in `@auth/core`'s
+    /// `errors.ts`; `Auth()` in `index.ts` builds the URL from the origin and
+    /// `pages.signIn`). Always absolute: the v5 client parses it with `new URL(url)`.
+    pub(crate) fn sign_in_error_url(&self, code: ErrorCode) -> String {
+        let page = match &self.config.pages.sign_in {
+            Some(custom) if custom.starts_with('/') => format!("{}{custom}", self.url.origin),
+            Some(custom) => custom.clone(),
+            None => self.base_url("signin"),
+        };
+        redirect::with_param(&page, "error", code.as_str())
+    }
+
+    /// The answer to a request with a missing or wrong CSRF token on `page` (`signin` or
+    /// `signout`): next-auth 4 redirects to `<base>/<page>?csrf=true`; Auth.js v5 throws
+    /// `MissingCSRF`, a sign-in error: `<base>/signin?error=MissingCSRF`.
+    pub(crate) fn csrf_refused(&self, page: &str) -> AuthResponse {
+        AuthResponse::redirect(match self.config.compat {
+            Compat::NextAuthV4 => redirect::with_param(&self.base_url(page), "csrf", "true"),
+            Compat::AuthJsV5 => self.sign_in_error_url(ErrorCode::MissingCSRF),
+        })
     }
 
     pub(crate) fn csrf_verified(&self) -> bool {

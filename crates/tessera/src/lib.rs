@@ -235,9 +235,13 @@ impl Auth {
                 ctx,
                 cookies,
                 json_redirect,
-            }) => routes::dispatch(&ctx)
-                .await
-                .finish(cookies, json_redirect, &ctx.url.origin),
+            }) => {
+                let mut response = routes::dispatch(&ctx).await;
+                if json_redirect && self.config.compat == Compat::AuthJsV5 {
+                    response = response.v5_json_redirect();
+                }
+                response.finish(cookies, json_redirect, &ctx.url.origin)
+            }
         }
     }
 
