@@ -98,6 +98,45 @@ describe("next-auth/react 5 against the Tessera demo in v5 mode", { timeout: 110
     await e2e.closeContext(ctx);
   });
 
+  test("two tabs stay in step through BroadcastChannel('next-auth'): getSession(), update() and signOut() in one reach the other", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await e2e.newContext();
+    await e2e.withDiagnostics(ctx, async () => {
+      const a = await e2e.openApp(ctx);
+      const b = await e2e.openApp(ctx);
+      const good = await signInRedirectFalse(a, "demo");
+      assert.equal(good.ok, true);
+      await waitStatus(a, "authenticated", "Demo User");
+      // signIn(redirect:false) refetches only in its own tab; getSession() broadcasts.
+      await a.evaluate(() => window.nextAuth.getSession());
+      await waitStatus(b, "authenticated", "Demo User");
+      await a.evaluate(() => window.__update({ name: "Tab A" }));
+      await waitStatus(b, "authenticated", "Tab A");
+      await a.evaluate(() => window.nextAuth.signOut({ redirect: false }));
+      await waitStatus(a, "unauthenticated");
+      await waitStatus(b, "unauthenticated");
+    });
+    await e2e.closeContext(ctx);
+  });
+
+  test("polling (refetchInterval) sees a sign-out the tab was not told of", { timeout: TEST_TIMEOUT }, async () => {
+    const ctx = await e2e.newContext();
+    await e2e.withDiagnostics(ctx, async () => {
+      const page = await e2e.openApp(ctx, "/app/?refetch_interval=1");
+      assert.equal((await signInRedirectFalse(page, "demo")).ok, true);
+      await waitStatus(page, "authenticated", "Demo User");
+      // Sign out with the context's own HTTP client (same cookies, no page, no broadcast).
+      const csrf = await (await ctx.request.get(`${stack.origin}/api/auth/csrf`)).json();
+      const r = await ctx.request.post(`${stack.origin}/api/auth/signout`, {
+        form: { csrfToken: csrf.csrfToken },
+        headers: { "X-Auth-Return-Redirect": "1" },
+      });
+      assert.equal(r.status(), 200);
+      assert.equal(await cookie(ctx, "authjs.session-token"), undefined);
+      await waitStatus(page, "unauthenticated");
+    });
+    await e2e.closeContext(ctx);
+  });
+
   test("signIn() with redirect: a wrong password lands on the sign-in page with its code", { timeout: TEST_TIMEOUT }, async () => {
     const ctx = await e2e.newContext();
     await e2e.withDiagnostics(ctx, async () => {

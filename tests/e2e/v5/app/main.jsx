@@ -5,6 +5,7 @@
 //   window.__session        latest {status, data} seen by useSession()
 //   window.__update         the current `update` function from useSession()
 //   window.__appReady       true once the component has mounted
+// `?refetch_interval=<seconds>` sets the provider's polling interval.
 import React, { useEffect, useRef } from "react";
 import { createRoot } from "react-dom/client";
 import { SessionProvider, getCsrfToken, getProviders, getSession, signIn, signOut, useSession } from "next-auth/react";
@@ -40,8 +41,10 @@ function SessionView() {
   );
 }
 
+const refetchInterval = Number(new URLSearchParams(window.location.search).get("refetch_interval") ?? 0);
+
 createRoot(document.getElementById("root")).render(
-  <SessionProvider>
+  <SessionProvider refetchInterval={refetchInterval}>
     <SessionView />
   </SessionProvider>,
 );
