@@ -3,6 +3,7 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
+use crate::compat::{V5ErrorPage, v5_error};
 use crate::config::{Config, CookieProfile};
 use crate::csrf::Csrf;
 use crate::providers::Provider;
@@ -35,9 +36,16 @@ impl Ctx<'_> {
         format!("{}/{path}", self.url.base)
     }
 
-    /// `<base>/error?error=<code>`.
+    /// Where a flow's error sends the client: next-auth 4's `<base>/error?error=<code>`;
+    /// in Auth.js v5 the page and code [`v5_error`] gives.
     pub(crate) fn error_url(&self, code: ErrorCode) -> String {
-        self.error_url_with(code.as_str())
+        match self.config.compat {
+            Compat::NextAuthV4 => self.error_url_with(code.as_str()),
+            Compat::AuthJsV5 => match v5_error(code) {
+                (V5ErrorPage::SignIn, code) => self.sign_in_error_url(code),
+                (V5ErrorPage::Error, code) => self.error_url_with(code.as_str()),
+            },
+        }
     }
 
     /// `<base>/error?error=<value>` for a value that is not one of the codes (an app

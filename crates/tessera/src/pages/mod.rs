@@ -143,6 +143,7 @@ pub(crate) fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
             ErrorCode::Signin
             | ErrorCode::OAuthSignin
             | ErrorCode::OAuthCallback
+            | ErrorCode::OAuthCallbackError
             | ErrorCode::OAuthCreateAccount
             | ErrorCode::EmailCreateAccount
             | ErrorCode::Callback,

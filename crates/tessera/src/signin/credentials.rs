@@ -51,11 +51,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
     let wrong_credentials = || {
         let url = match ctx.config.compat {
             Compat::NextAuthV4 => with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", &provider.id),
-            Compat::AuthJsV5 => with_param(
-                &ctx.sign_in_error_url(ErrorCode::CredentialsSignin),
-                "code",
-                "credentials",
-            ),
+            Compat::AuthJsV5 => v5_credentials_signin(ctx, "credentials"),
         };
         AuthResponse::redirect(url)
     };
@@ -73,9 +69,13 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         }
         Ok(None) => return wrong_credentials().status(StatusCode::UNAUTHORIZED),
         Err(e) => {
-            return SignInError::App(e.0)
-                .into_response(ctx)
-                .status(StatusCode::UNAUTHORIZED);
+            let response = match ctx.config.compat {
+                Compat::NextAuthV4 => SignInError::App(e.0).into_response(ctx),
+                // The message is the code, as when v5's `authorize` throws a
+                // `CredentialsSignin` whose `code` the app set.
+                Compat::AuthJsV5 => AuthResponse::redirect(v5_credentials_signin(ctx, &e.0)),
+            };
+            return response.status(StatusCode::UNAUTHORIZED);
         }
     };
     let account = Account {
@@ -102,6 +102,12 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         }
         Err(e) => e.into_response(ctx),
     }
+}
+
+/// Auth.js v5's answer to refused credentials: `<sign-in page>?error=CredentialsSignin&code=<code>`
+/// (`CredentialsSignin` in `@auth/core`'s `errors.ts`, `Auth()` in its `index.ts`).
+fn v5_credentials_signin(ctx: &Ctx<'_>, code: &str) -> String {
+    with_param(&ctx.sign_in_error_url(ErrorCode::CredentialsSignin), "code", code)
 }
 
 /// The `sign_in` callback, then the session: a JWT for `authorize`'s user, or a session

@@ -8,6 +8,7 @@
 
 use http::StatusCode;
 use serde_json::json;
+use tessera::callbacks::{CallbackError, Callbacks, SignInArgs, SignInDecision};
 use tessera::{Compat, Pages};
 
 use crate::common::{Browser, Reply, builder};
@@ -221,5 +222,85 @@ async fn v5_sign_in_errors_go_to_the_apps_sign_in_page_made_absolute() {
     assert_eq!(
         answer(&r),
         json_url(StatusCode::OK, &format!("{ORIGIN}/login?error=MissingCSRF"))
+    );
+}
+
+#[tokio::test]
+async fn an_authorize_error_is_its_code_on_the_sign_in_page_in_v5_and_the_error_in_v4() {
+    for (compat, status, url) in [
+        (
+            Compat::AuthJsV5,
+            StatusCode::OK,
+            "/api/auth/signin?error=CredentialsSignin&code=Bad%20thing",
+        ),
+        (
+            Compat::NextAuthV4,
+            StatusCode::UNAUTHORIZED,
+            "/api/auth/error?error=Bad%20thing",
+        ),
+    ] {
+        let mut b = browser(compat);
+        let csrf = b.csrf().await;
+        let mut form = vec![("password", "throw".to_owned()), ("csrfToken", csrf)];
+        ask_for_json(&mut b, compat, &mut form);
+        let r = post(&mut b, "/api/auth/callback/credentials", &form).await;
+        assert_eq!(answer(&r), json_url(status, &format!("{ORIGIN}{url}")), "{compat:?}");
+    }
+}
+
+struct Deny;
+
+#[tessera::async_trait]
+impl Callbacks for Deny {
+    async fn sign_in(&self, _args: SignInArgs<'_>) -> Result<SignInDecision, CallbackError> {
+        Ok(SignInDecision::Deny)
+    }
+}
+
+struct Throw;
+
+#[tessera::async_trait]
+impl Callbacks for Throw {
+    async fn sign_in(&self, _args: SignInArgs<'_>) -> Result<SignInDecision, CallbackError> {
+        Err(CallbackError("the directory is down".into()))
+    }
+}
+
+#[tokio::test]
+async fn a_denied_or_failed_sign_in_callback_is_access_denied_with_200_in_v5() {
+    let access_denied = format!("{ORIGIN}/api/auth/error?error=AccessDenied");
+    let run = |compat: Compat, throw: bool| async move {
+        let b = builder().compat(compat);
+        let b = if throw { b.callbacks(Throw) } else { b.callbacks(Deny) };
+        let mut b = Browser::new(b.build().unwrap());
+        let csrf = b.csrf().await;
+        let mut form = vec![
+            ("username", "a".to_owned()),
+            ("password", "pw".to_owned()),
+            ("csrfToken", csrf),
+        ];
+        ask_for_json(&mut b, compat, &mut form);
+        let r = post(&mut b, "/api/auth/callback/credentials", &form).await;
+        assert!(!b.jar.keys().any(|k| k.ends_with("session-token")));
+        r
+    };
+    // `@auth/core` throws `AccessDenied` for both (`lib/actions/callback/index.ts`).
+    assert_eq!(
+        answer(&run(Compat::AuthJsV5, false).await),
+        json_url(StatusCode::OK, &access_denied)
+    );
+    assert_eq!(
+        answer(&run(Compat::AuthJsV5, true).await),
+        json_url(StatusCode::OK, &access_denied)
+    );
+    // next-auth 4: 403 for a denial; a thrown error's message is the code.
+    assert_eq!(
+        answer(&run(Compat::NextAuthV4, false).await),
+        json_url(StatusCode::FORBIDDEN, &access_denied)
+    );
+    let r = run(Compat::NextAuthV4, true).await;
+    assert_eq!(
+        r.json(),
+        json!({"url": format!("{ORIGIN}/api/auth/error?error=the%20directory%20is%20down")})
     );
 }
