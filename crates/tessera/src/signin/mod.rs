@@ -79,7 +79,11 @@ impl SignInError {
                 crate::Compat::AuthJsV5 => ctx.error_url(ErrorCode::AccessDenied),
             },
             SignInError::Redirect(target) => target,
-            SignInError::EmailLinkIncomplete => ctx.error_url_with(EMAIL_LINK_INCOMPLETE),
+            // Auth.js v5 throws an error named `Configuration` (`lib/actions/callback/index.ts`).
+            SignInError::EmailLinkIncomplete => match ctx.config.compat {
+                crate::Compat::NextAuthV4 => ctx.error_url_with(EMAIL_LINK_INCOMPLETE),
+                crate::Compat::AuthJsV5 => ctx.error_url(ErrorCode::Configuration),
+            },
         })
     }
 }
