@@ -148,9 +148,10 @@ async function startOidcProvider(redirectUris) {
  * Returns {origin, demoOrigin, issuer, stop(), logs()}; `origin` is what the browser uses.
  *
  * Options: `env`, extra environment for the demo (DEMO_SESSION_STRATEGY=jwt, say);
- * `oidc: true`, also start a real OpenID Connect provider and offer it as provider "oidc".
+ * `oidc: true`, also start a real OpenID Connect provider and offer it as provider "oidc";
+ * `distDir`, the app bundle the proxy serves at /app/ (default tests/e2e/dist).
  */
-export async function startStack({ env = {}, oidc = false } = {}) {
+export async function startStack({ env = {}, oidc = false, distDir } = {}) {
   const bin = demoBinPath();
   if (!existsSync(bin)) {
     throw new Error(
@@ -200,6 +201,7 @@ export async function startStack({ env = {}, oidc = false } = {}) {
       PORT: String(proxyPort),
       HOST: "127.0.0.1",
       UPSTREAM: demoOrigin,
+      ...(distDir ? { DIST_DIR: distDir } : {}),
     });
     children.push(proxy);
     live.add(proxy);

@@ -73,11 +73,18 @@ if [[ ! -d ../oidc/node_modules ]]; then
   echo "e2e: installing oidc-provider (npm ci --prefix tests/oidc)"
   npm ci --prefix ../oidc --no-audit --no-fund --loglevel=error
 fi
+# next-auth 5 (beta) for v5/ (its own directory: one next-auth per node_modules; its
+# .npmrc skips the peer `next`, which the bundle does not use).
+if [[ ! -d v5/node_modules ]] || [[ v5/package-lock.json -nt v5/node_modules/.package-lock.json ]]; then
+  echo "e2e: installing next-auth 5 for v5/ (npm ci in tests/e2e/v5)"
+  (cd v5 && npm ci --no-audit --no-fund --loglevel=error)
+fi
 # No browser download: playwright-core (not playwright) is used with CHROMIUM_BIN.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD=1
 
 # --- bundle ----------------------------------------------------------------------
 node build.mjs
+node v5/build.mjs
 
 # --- demo binary -----------------------------------------------------------------
 if [[ -z "${DEMO_BIN:-}" ]]; then
@@ -108,4 +115,4 @@ fi
 echo "e2e: demo=$DEMO_BIN chromium=$CHROMIUM_BIN node=$(node --version)"
 TIMEOUT=()
 if command -v timeout >/dev/null 2>&1; then TIMEOUT=(timeout -k 10 480); fi
-exec "${TIMEOUT[@]}" node --test ./*.test.mjs
+exec "${TIMEOUT[@]}" node --test ./*.test.mjs ./v5/*.test.mjs

@@ -77,7 +77,8 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     process.exit(2);
   }
   const host = process.env.HOST ?? "127.0.0.1";
-  const server = createServer({ upstream });
+  // DIST_DIR: another app bundle (tests/e2e/v5 serves the next-auth 5 one).
+  const server = createServer({ upstream, distDir: process.env.DIST_DIR || undefined });
   server.listen(port, host, () => {
     console.log(`e2e proxy listening on http://localhost:${port} -> ${upstream}`);
   });

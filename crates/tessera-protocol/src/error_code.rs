@@ -1,7 +1,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The `?error=` codes of NextAuth v4 (spec §8.1).
+/// The `?error=` codes of NextAuth v4 (spec §8.1), and those Auth.js v5 adds where Tessera
+/// speaks them ([`ErrorCode::MissingCSRF`], [`ErrorCode::OAuthCallbackError`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum ErrorCode {
     /// Server misconfiguration.
@@ -30,11 +31,17 @@ pub enum ErrorCode {
     CredentialsSignin,
     /// The page requires a session.
     SessionRequired,
+    /// Auth.js v5: the CSRF token of a sign-in or sign-out was missing or wrong
+    /// (`<base>/signin?error=MissingCSRF`; next-auth 4 sends `?csrf=true` instead).
+    MissingCSRF,
+    /// Auth.js v5's name for [`ErrorCode::OAuthCallback`]: the identity provider's answer
+    /// was an error or failed its checks.
+    OAuthCallbackError,
 }
 
 impl ErrorCode {
     /// Every code.
-    pub const ALL: [ErrorCode; 13] = [
+    pub const ALL: [ErrorCode; 15] = [
         ErrorCode::Configuration,
         ErrorCode::AccessDenied,
         ErrorCode::Verification,
@@ -48,6 +55,8 @@ impl ErrorCode {
         ErrorCode::EmailSignin,
         ErrorCode::CredentialsSignin,
         ErrorCode::SessionRequired,
+        ErrorCode::MissingCSRF,
+        ErrorCode::OAuthCallbackError,
     ];
 
     /// The wire spelling.
@@ -66,6 +75,8 @@ impl ErrorCode {
             ErrorCode::EmailSignin => "EmailSignin",
             ErrorCode::CredentialsSignin => "CredentialsSignin",
             ErrorCode::SessionRequired => "SessionRequired",
+            ErrorCode::MissingCSRF => "MissingCSRF",
+            ErrorCode::OAuthCallbackError => "OAuthCallbackError",
         }
     }
 
@@ -117,6 +128,6 @@ mod tests {
             assert_eq!(c.as_str().parse::<ErrorCode>(), Ok(c));
         }
         assert_eq!("verification".parse::<ErrorCode>(), Err(UnknownErrorCode));
-        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 10);
+        assert_eq!(ErrorCode::ALL.iter().filter(|c| c.shown_on_signin_page()).count(), 12);
     }
 }

@@ -103,6 +103,9 @@ pub enum ConfigError {
     /// address nor a CIDR.
     #[error("invalid trusted proxy {0:?}: use an IP address (127.0.0.1, ::1) or a CIDR (10.0.0.0/8)")]
     InvalidTrustedProxy(String),
+    /// `AUTH_COMPAT` is neither `v4` nor `v5`.
+    #[error("invalid AUTH_COMPAT {0:?}: use v4 (next-auth 4, the default) or v5 (Auth.js v5, next-auth 5)")]
+    InvalidCompat(String),
 }
 
 pub use crate::session::MAX_DURATION_SECS;
@@ -308,7 +311,10 @@ pub struct AuthBuilder {
     trust_host: bool,
     allowed_hosts: Vec<String>,
     secrets: Vec<Secret>,
-    compat: Compat,
+    /// Set in code; wins over `AUTH_COMPAT`.
+    compat: Option<Compat>,
+    /// `AUTH_COMPAT` as read by `from_env`, parsed (or refused) in `build`.
+    compat_env: Option<String>,
     use_secure_cookies: Option<bool>,
     cookies: Option<CookieSet>,
     providers: Vec<Provider>,
@@ -346,7 +352,8 @@ impl Default for AuthBuilder {
             trust_host: false,
             allowed_hosts: Vec::new(),
             secrets: Vec::new(),
-            compat: Compat::NextAuthV4,
+            compat: None,
+            compat_env: None,
             use_secure_cookies: None,
             cookies: None,
             providers: Vec::new(),
@@ -377,9 +384,11 @@ impl AuthBuilder {
     /// Reads NextAuth's environment variables: `NEXTAUTH_URL` / `AUTH_URL`,
     /// `NEXTAUTH_SECRET` / `AUTH_SECRET` (plus `AUTH_SECRET_1` … `AUTH_SECRET_3`, older
     /// secrets still accepted for decoding), `AUTH_TRUST_HOST` / `VERCEL`, and Tessera's own
-    /// `AUTH_ALLOWED_HOSTS` (comma-separated `host[:port]`, see [`AuthBuilder::allowed_hosts`])
-    /// and `AUTH_TRUSTED_PROXIES` (comma-separated IPs and CIDRs, see
-    /// [`AuthBuilder::trusted_proxies`]).
+    /// `AUTH_ALLOWED_HOSTS` (comma-separated `host[:port]`, see [`AuthBuilder::allowed_hosts`]),
+    /// `AUTH_TRUSTED_PROXIES` (comma-separated IPs and CIDRs, see
+    /// [`AuthBuilder::trusted_proxies`]) and `AUTH_COMPAT` (`v4` or `v5`, see
+    /// [`AuthBuilder::compat`]; any other value fails `build` with
+    /// [`ConfigError::InvalidCompat`]).
     /// Values set in code before or after this call win over unset ones.
     pub fn from_env(mut self) -> Self {
         if self.url.is_none() {
@@ -407,6 +416,9 @@ impl AuthBuilder {
             && let Some(list) = env("AUTH_TRUSTED_PROXIES")
         {
             self.trusted_proxies = Some(split_list(&list));
+        }
+        if self.compat.is_none() {
+            self.compat_env = env("AUTH_COMPAT");
         }
         self
     }
@@ -522,9 +534,10 @@ impl AuthBuilder {
         self
     }
 
-    /// Which protocol generation to speak (default next-auth v4).
+    /// Which protocol generation to speak (default next-auth v4); `AUTH_COMPAT=v4|v5` in
+    /// [`AuthBuilder::from_env`].
     pub fn compat(mut self, compat: Compat) -> Self {
-        self.compat = compat;
+        self.compat = Some(compat);
         self
     }
 
@@ -664,6 +677,11 @@ impl AuthBuilder {
     /// `lib.rs`, the facade, which owns `Auth`).
     pub(crate) fn into_config(mut self) -> Result<Config, ConfigError> {
         check_secrets(&self.secrets, self.allow_test_vector_secret)?;
+        let compat = match (self.compat, self.compat_env.as_deref()) {
+            (Some(compat), _) => compat,
+            (None, Some(raw)) => raw.parse().map_err(|_| ConfigError::InvalidCompat(raw.to_owned()))?,
+            (None, None) => Compat::default(),
+        };
         let raw_url = self.url.as_deref().unwrap_or("http://localhost:3000");
         let url = BaseUrl::parse(raw_url).map_err(|reason| ConfigError::InvalidUrl {
             url: raw_url.to_owned(),
@@ -764,8 +782,8 @@ impl AuthBuilder {
             let set = self
                 .cookies
                 .clone()
-                .unwrap_or_else(|| CookieSet::defaults(self.compat, secure));
-            CookieProfile::new(self.compat, set, &self.secrets)
+                .unwrap_or_else(|| CookieSet::defaults(compat, secure));
+            CookieProfile::new(compat, set, &self.secrets)
         };
         let (plain_profile, secure_profile) = (profile(false), profile(true));
         for p in [&plain_profile, &secure_profile] {
@@ -794,7 +812,7 @@ impl AuthBuilder {
             url,
             trust_host,
             allowed_hosts,
-            compat: self.compat,
+            compat,
             use_secure_cookies: self.use_secure_cookies,
             plain_profile,
             secure_profile,
@@ -923,6 +941,45 @@ mod tests {
             Err(ConfigError::InvalidDuration("session.max_age"))
         ));
         assert!(ok().build().is_ok());
+    }
+
+    #[test]
+    fn auth_compat_from_the_environment_is_parsed_at_build() {
+        let ok = || Auth::builder().secret("0123456789abcdef");
+        let with_env = |raw: &str| {
+            let mut b = ok();
+            b.compat_env = Some(raw.to_owned());
+            b
+        };
+        assert_eq!(
+            with_env("v5").build().unwrap().session_cookie_name(),
+            "authjs.session-token"
+        );
+        assert_eq!(
+            with_env("v4").build().unwrap().session_cookie_name(),
+            "next-auth.session-token"
+        );
+        assert_eq!(
+            with_env("V5").build().unwrap_err(),
+            ConfigError::InvalidCompat("V5".into())
+        );
+        assert_eq!(
+            with_env("5").build().unwrap_err().to_string(),
+            "invalid AUTH_COMPAT \"5\": use v4 (next-auth 4, the default) or v5 (Auth.js v5, next-auth 5)"
+        );
+        // Set in code, before or after `from_env`, it wins over the environment.
+        assert_eq!(
+            with_env("nonsense")
+                .compat(Compat::AuthJsV5)
+                .build()
+                .unwrap()
+                .session_cookie_name(),
+            "authjs.session-token"
+        );
+        let set_first = ok().compat(Compat::AuthJsV5).from_env();
+        assert_eq!(set_first.compat_env, None);
+        assert_eq!(set_first.build().unwrap().session_cookie_name(), "authjs.session-token");
+        assert_eq!(ok().build().unwrap().session_cookie_name(), "next-auth.session-token");
     }
 
     #[test]

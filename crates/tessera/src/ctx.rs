@@ -3,13 +3,15 @@
 use std::borrow::Cow;
 use std::time::SystemTime;
 
-use crate::ErrorCode;
+use crate::compat::{V5ErrorPage, v5_error};
 use crate::config::{Config, CookieProfile};
 use crate::csrf::Csrf;
 use crate::providers::Provider;
 use crate::redirect;
 use crate::request::AuthRequest;
+use crate::response::AuthResponse;
 use crate::url::BaseUrl;
+use crate::{Compat, ErrorCode};
 
 /// The state one request carries through its route: built once by the preamble, then
 /// only read.
@@ -34,9 +36,16 @@ impl Ctx<'_> {
         format!("{}/{path}", self.url.base)
     }
 
-    /// `<base>/error?error=<code>`.
+    /// Where a flow's error sends the client: next-auth 4's `<base>/error?error=<code>`;
+    /// in Auth.js v5 the page and code [`v5_error`] gives.
     pub(crate) fn error_url(&self, code: ErrorCode) -> String {
-        self.error_url_with(code.as_str())
+        match self.config.compat {
+            Compat::NextAuthV4 => self.error_url_with(code.as_str()),
+            Compat::AuthJsV5 => match v5_error(code) {
+                (V5ErrorPage::SignIn, code) => self.sign_in_error_url(code),
+                (V5ErrorPage::Error, code) => self.error_url_with(code.as_str()),
+            },
+        }
     }
 
     /// `<base>/error?error=<value>` for a value that is not one of the codes (an app
@@ -45,9 +54,27 @@ impl Ctx<'_> {
         redirect::with_param(&self.base_url("error"), "error", value)
     }
 
-    /// `<base>/<page>?csrf=true`: where a request with a missing or wrong CSRF token goes.
-    pub(crate) fn csrf_retry_url(&self, page: &str) -> String {
-        redirect::with_param(&self.base_url(page), "csrf", "true")
+    /// `<base>/signin?error=<code>` (or the app's sign-in page with `error`): where Auth.js
+    /// v5 sends the errors it counts as sign-in errors (`kind = "signIn"` in `@auth/core`'s
+    /// `errors.ts`; `Auth()` in `index.ts` builds the URL from the origin and
+    /// `pages.signIn`). Always absolute: the v5 client parses it with `new URL(url)`.
+    pub(crate) fn sign_in_error_url(&self, code: ErrorCode) -> String {
+        let page = match &self.config.pages.sign_in {
+            Some(custom) if custom.starts_with('/') => format!("{}{custom}", self.url.origin),
+            Some(custom) => custom.clone(),
+            None => self.base_url("signin"),
+        };
+        redirect::with_param(&page, "error", code.as_str())
+    }
+
+    /// The answer to a request with a missing or wrong CSRF token on `page` (`signin` or
+    /// `signout`): next-auth 4 redirects to `<base>/<page>?csrf=true`; Auth.js v5 throws
+    /// `MissingCSRF`, a sign-in error: `<base>/signin?error=MissingCSRF`.
+    pub(crate) fn csrf_refused(&self, page: &str) -> AuthResponse {
+        AuthResponse::redirect(match self.config.compat {
+            Compat::NextAuthV4 => redirect::with_param(&self.base_url(page), "csrf", "true"),
+            Compat::AuthJsV5 => self.sign_in_error_url(ErrorCode::MissingCSRF),
+        })
     }
 
     pub(crate) fn csrf_verified(&self) -> bool {

@@ -69,7 +69,7 @@ use bytes::Bytes;
 use http::HeaderMap;
 
 pub use async_trait::async_trait;
-pub use compat::Compat;
+pub use compat::{Compat, UnknownCompat};
 pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
@@ -235,9 +235,13 @@ impl Auth {
                 ctx,
                 cookies,
                 json_redirect,
-            }) => routes::dispatch(&ctx)
-                .await
-                .finish(cookies, json_redirect, &ctx.url.origin),
+            }) => {
+                let mut response = routes::dispatch(&ctx).await;
+                if json_redirect && self.config.compat == Compat::AuthJsV5 {
+                    response = response.v5_json_redirect();
+                }
+                response.finish(cookies, json_redirect, &ctx.url.origin)
+            }
         }
     }
 

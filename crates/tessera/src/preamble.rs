@@ -39,7 +39,7 @@ pub(crate) struct Ready<'a> {
     /// The preamble's Set-Cookies (a new CSRF cookie, the callback URL).
     pub cookies: Vec<HeaderValue>,
     /// The client asked for redirects as JSON (`json=true`, or Auth.js v5's
-    /// `X-Auth-Return-Redirect: 1`).
+    /// `X-Auth-Return-Redirect`, whatever its value: `@auth/core` only asks whether it is there).
     pub json_redirect: bool,
 }
 
@@ -116,7 +116,7 @@ pub(crate) async fn run(config: &Config, req: http::Request<Bytes>) -> Preamble<
         cookies.push(profile.cookies.callback_url.set(&callback_url, None));
     }
     let json_redirect = req.body_str("json") == Some("true")
-        || (config.compat == Compat::AuthJsV5 && req.headers.get("x-auth-return-redirect").is_some_and(|v| v == "1"));
+        || (config.compat == Compat::AuthJsV5 && req.headers.contains_key("x-auth-return-redirect"));
     Preamble::Ready(Ready {
         ctx: Ctx {
             config,

@@ -119,6 +119,22 @@ impl AuthResponse {
             .header(EXPIRES, HeaderValue::from_static("0"))
     }
 
+    /// Auth.js v5 answers a redirect asked for as JSON (`X-Auth-Return-Redirect`) with
+    /// `{"url": …}` and status 200, refusals included (`Response.json({ url })` in
+    /// `@auth/core`'s `Auth()`): the 401/403 next-auth 4 gives them go. Tessera's own
+    /// statuses stay, so that a client can tell them: 429 (rate limited, with
+    /// `Retry-After`) and 5xx (the database is unavailable).
+    pub(crate) fn v5_json_redirect(mut self) -> Self {
+        if self.redirect.is_some()
+            && self
+                .status
+                .is_some_and(|s| s.is_client_error() && s != StatusCode::TOO_MANY_REQUESTS)
+        {
+            self.status = None;
+        }
+        self
+    }
+
     pub(crate) fn without_preamble(mut self) -> Self {
         self.preamble_cookies = false;
         self

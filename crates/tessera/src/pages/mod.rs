@@ -143,6 +143,7 @@ pub(crate) fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
             ErrorCode::Signin
             | ErrorCode::OAuthSignin
             | ErrorCode::OAuthCallback
+            | ErrorCode::OAuthCallbackError
             | ErrorCode::OAuthCreateAccount
             | ErrorCode::EmailCreateAccount
             | ErrorCode::Callback,
@@ -153,9 +154,9 @@ pub(crate) fn sign_in_error_message(error: Option<ErrorCode>) -> &'static str {
         Some(ErrorCode::EmailSignin) => "The e-mail could not be sent.",
         Some(ErrorCode::CredentialsSignin) => "Sign in failed. Check the details you provided are correct.",
         Some(ErrorCode::SessionRequired) => "Please sign in to access this page.",
-        Some(ErrorCode::Configuration | ErrorCode::AccessDenied | ErrorCode::Verification) | None => {
-            "Unable to sign in."
-        }
+        // `@auth/core`'s sign-in page has no message of its own for `MissingCSRF`.
+        Some(ErrorCode::Configuration | ErrorCode::AccessDenied | ErrorCode::Verification | ErrorCode::MissingCSRF)
+        | None => "Unable to sign in.",
     }
 }
 

@@ -35,7 +35,10 @@ impl Credentials {
     }
 }
 
-/// `authorize` failed with a message: the client sees `?error=<message>` (status 401).
+/// `authorize` failed with a message: the client sees `?error=<message>` (status 401); in
+/// Auth.js v5 mode, `?error=CredentialsSignin&code=<message>` on the sign-in page, as when
+/// v5's `authorize` throws a `CredentialsSignin` with that `code`. Keep it free of
+/// anything a visitor should not learn: it goes into the URL.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{0}")]
 pub struct AuthorizeError(pub String);

@@ -26,7 +26,7 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
 
 pub(crate) async fn start(ctx: &Ctx<'_>) -> AuthResponse {
     let Some(provider) = ctx.provider.filter(|_| ctx.csrf_verified()) else {
-        return AuthResponse::redirect(ctx.csrf_retry_url("signin"));
+        return ctx.csrf_refused("signin");
     };
     match provider {
         // Credentials sign in through POST /callback/:id, not here.

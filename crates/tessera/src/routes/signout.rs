@@ -19,7 +19,7 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
 
 pub(crate) async fn submit(ctx: &Ctx<'_>) -> AuthResponse {
     if !ctx.csrf_verified() {
-        return AuthResponse::redirect(ctx.csrf_retry_url("signout"));
+        return ctx.csrf_refused("signout");
     }
     let def = &ctx.profile.cookies.session_token;
     let Some(raw) = ctx.req.cookies.chunked(&def.name) else {

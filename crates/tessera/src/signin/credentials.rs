@@ -16,7 +16,7 @@ use crate::redirect::with_param;
 use crate::response::AuthResponse;
 use crate::session::SessionStore;
 use crate::user::{Account, AccountType};
-use crate::{ErrorCode, User};
+use crate::{Compat, ErrorCode, User};
 
 /// `POST /callback/:id` for a credentials provider.
 pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> AuthResponse {
@@ -29,7 +29,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         .header(ALLOW, HeaderValue::from_static("POST"));
     }
     if !ctx.csrf_verified() {
-        return AuthResponse::redirect(ctx.csrf_retry_url("signin"));
+        return ctx.csrf_refused("signin");
     }
     // Failed attempts are limited per client, per identifier and per both (security
     // invariant 9). Each attempt is counted before `authorize` runs, atomically, and given
@@ -46,9 +46,13 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         client_subject: limits.credentials_per_client_identifier,
     };
     let buckets = rate_limit::buckets("credentials", ctx.client, identifier.as_deref(), scopes);
-    // NextAuth names the provider beside `CredentialsSignin`.
+    // next-auth 4 names the provider beside `CredentialsSignin` on the error page; Auth.js
+    // v5 sends the sign-in page the code of its `CredentialsSignin` (default `credentials`).
     let wrong_credentials = || {
-        let url = with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", &provider.id);
+        let url = match ctx.config.compat {
+            Compat::NextAuthV4 => with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", &provider.id),
+            Compat::AuthJsV5 => v5_credentials_signin(ctx, "credentials"),
+        };
         AuthResponse::redirect(url)
     };
     let reservation = match ctx.config.limits.acquire(&buckets).await {
@@ -65,9 +69,13 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         }
         Ok(None) => return wrong_credentials().status(StatusCode::UNAUTHORIZED),
         Err(e) => {
-            return SignInError::App(e.0)
-                .into_response(ctx)
-                .status(StatusCode::UNAUTHORIZED);
+            let response = match ctx.config.compat {
+                Compat::NextAuthV4 => SignInError::App(e.0).into_response(ctx),
+                // The message is the code, as when v5's `authorize` throws a
+                // `CredentialsSignin` whose `code` the app set.
+                Compat::AuthJsV5 => AuthResponse::redirect(v5_credentials_signin(ctx, &e.0)),
+            };
+            return response.status(StatusCode::UNAUTHORIZED);
         }
     };
     let account = Account {
@@ -94,6 +102,12 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         }
         Err(e) => e.into_response(ctx),
     }
+}
+
+/// Auth.js v5's answer to refused credentials: `<sign-in page>?error=CredentialsSignin&code=<code>`
+/// (`CredentialsSignin` in `@auth/core`'s `errors.ts`, `Auth()` in its `index.ts`).
+fn v5_credentials_signin(ctx: &Ctx<'_>, code: &str) -> String {
+    with_param(&ctx.sign_in_error_url(ErrorCode::CredentialsSignin), "code", code)
 }
 
 /// The `sign_in` callback, then the session: a JWT for `authorize`'s user, or a session

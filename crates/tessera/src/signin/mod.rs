@@ -71,9 +71,19 @@ impl SignInError {
         AuthResponse::redirect(match self {
             SignInError::Unavailable => return crate::pages::unavailable::response(ctx),
             SignInError::Code(code) => ctx.error_url(code),
-            SignInError::App(message) => ctx.error_url_with(&message),
+            // Auth.js v5 never shows the client an app's message: a throwing `signIn`
+            // callback is `AccessDenied` there (`lib/actions/callback/index.ts`). (A
+            // throwing `jwt` callback would be `Configuration`; both arrive here alike.)
+            SignInError::App(message) => match ctx.config.compat {
+                crate::Compat::NextAuthV4 => ctx.error_url_with(&message),
+                crate::Compat::AuthJsV5 => ctx.error_url(ErrorCode::AccessDenied),
+            },
             SignInError::Redirect(target) => target,
-            SignInError::EmailLinkIncomplete => ctx.error_url_with(EMAIL_LINK_INCOMPLETE),
+            // Auth.js v5 throws an error named `Configuration` (`lib/actions/callback/index.ts`).
+            SignInError::EmailLinkIncomplete => match ctx.config.compat {
+                crate::Compat::NextAuthV4 => ctx.error_url_with(EMAIL_LINK_INCOMPLETE),
+                crate::Compat::AuthJsV5 => ctx.error_url(ErrorCode::Configuration),
+            },
         })
     }
 }

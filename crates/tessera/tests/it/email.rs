@@ -95,6 +95,36 @@ async fn the_transcript_flow() {
 }
 
 #[tokio::test]
+async fn v5_a_bad_or_incomplete_link_is_verification_or_configuration() {
+    // `@auth/core`'s email callback: no token is an error named `Configuration`, a token
+    // that does not match is `Verification` (`lib/actions/callback/index.ts`).
+    let outbox = Outbox::default();
+    let db = Arc::new(MemoryAdapter::new());
+    let auth = builder()
+        .compat(tessera::Compat::AuthJsV5)
+        .adapter(db)
+        .provider(EmailProvider::new(outbox.clone()))
+        .build()
+        .unwrap();
+    let mut b = Browser::new(auth);
+    request_link(&mut b, "a@example.com").await;
+    let link = outbox.last_link();
+    let r = b.get("/api/auth/callback/email?email=a%40example.com").await;
+    assert_eq!(
+        r.location(),
+        Some("http://localhost:3000/api/auth/error?error=Configuration")
+    );
+    let wrong = link.replace("token=", "token=0");
+    assert_eq!(
+        b.get(&path_of(&wrong)).await.location(),
+        Some("http://localhost:3000/api/auth/error?error=Verification")
+    );
+    let r = b.get(&path_of(&link)).await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert!(b.jar.contains_key("authjs.session-token"));
+}
+
+#[tokio::test]
 async fn tokens_are_bound_to_their_address_and_checked() {
     let outbox = Outbox::default();
     let (mut b, _) = setup(&outbox);

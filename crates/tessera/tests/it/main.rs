@@ -7,6 +7,8 @@
 
 mod common;
 
+mod compat_v5;
+
 mod database;
 mod email;
 mod interop_node;

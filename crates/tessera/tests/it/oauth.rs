@@ -555,6 +555,29 @@ async fn form_post_on_https_sends_the_check_and_callback_cookies_cross_site() {
 // ---------------------------------------------------------------------------------------
 
 #[tokio::test]
+async fn v5_a_failed_oauth_callback_is_oauth_callback_error_on_the_sign_in_page() {
+    // `@auth/core` throws `OAuthCallbackError`, a sign-in error (`errors.ts`).
+    let idp = idp_with(&[&rsa()]);
+    let mut b = browser(&idp, |b| b.compat(Compat::AuthJsV5));
+    let r = b.get("/api/auth/callback/demo?code=abc&state=zzz").await;
+    assert_eq!(r.status, StatusCode::FOUND);
+    assert_eq!(
+        r.location(),
+        Some("http://localhost:3000/api/auth/signin?error=OAuthCallbackError")
+    );
+    b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
+    let r = b.get("/api/auth/callback/demo?code=abc&state=zzz").await;
+    assert_eq!(
+        (r.status, r.json()),
+        (
+            StatusCode::OK,
+            json!({"url": "http://localhost:3000/api/auth/signin?error=OAuthCallbackError"})
+        )
+    );
+    assert!(idp.requests_to(&at("/token")).is_empty());
+}
+
+#[tokio::test]
 async fn missing_or_mismatched_state_is_oauth_callback() {
     let idp = idp_with(&[&rsa()]);
     // The transcript: no state cookie at all.

@@ -5,6 +5,7 @@
 
 mod cluster;
 mod common;
+mod compat_env;
 mod faults;
 mod load;
 mod pg_adapter_tables;
