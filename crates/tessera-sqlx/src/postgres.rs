@@ -10,8 +10,9 @@ use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdat
 use tessera::{Account, User};
 
 use crate::Schema;
+use crate::app_tables::AppTables;
 use crate::common::{Sql, impl_adapter, impl_cols};
-use crate::pg_adapter::{self, PgAdapterTables};
+use crate::{pg_adapter, prisma};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -46,14 +47,15 @@ pub struct PostgresAdapter {
 #[derive(Clone)]
 enum Tables {
     Tessera(TesseraTables),
-    PgAdapter(PgAdapterTables),
+    App(AppTables),
 }
 
 impl Tables {
     fn new(pool: &PgPool, schema: Schema) -> Self {
         let pool = pool.clone();
         match schema {
-            Schema::PgAdapter => Tables::PgAdapter(PgAdapterTables { pool }),
+            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::TABLES)),
+            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::TABLES)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }
@@ -61,7 +63,7 @@ impl Tables {
     fn adapter(&self) -> &dyn Adapter {
         match self {
             Tables::Tessera(t) => t,
-            Tables::PgAdapter(t) => t,
+            Tables::App(t) => t,
         }
     }
 }
@@ -169,9 +171,9 @@ impl PostgresAdapter {
 
     /// The tables this adapter reads and writes.
     pub fn schema(&self) -> Schema {
-        match self.tables {
+        match &self.tables {
             Tables::Tessera(_) => Schema::Tessera,
-            Tables::PgAdapter(_) => Schema::PgAdapter,
+            Tables::App(t) => t.layout().schema,
         }
     }
 
@@ -182,8 +184,8 @@ impl PostgresAdapter {
     /// [`Schema::PgAdapter`]: creates and alters nothing; checks that `@auth/pg-adapter`'s
     /// four tables exist with the columns Tessera uses (reading none of their rows).
     pub async fn migrate(&self) -> Result<(), AdapterError> {
-        if let Tables::PgAdapter(_) = self.tables {
-            return pg_adapter::check(&self.pool).await;
+        if let Tables::App(t) = &self.tables {
+            return t.check().await;
         }
         migrator()
             .run(&self.pool)
