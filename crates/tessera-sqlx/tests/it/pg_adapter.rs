@@ -8,117 +8,20 @@
 //! `TESSERA_TEST_POSTGRES_URL`; when it is unreachable the tests fail if `CI=true` and
 //! are skipped (loudly) otherwise.
 
-use crate::service;
+use crate::pg_schema::{PgSchema, schema_with};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, AccountType};
-use tessera_sqlx::sqlx::{self, AssertSqlSafe, Connection, PgConnection, Row};
+use tessera_sqlx::sqlx::{self, Connection, Row};
 use tessera_sqlx::{PostgresAdapter, Schema};
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// `@auth/pg-adapter`'s `schema.sql`.
 const SCHEMA_SQL: &str = include_str!("pg_adapter/schema.sql");
 /// The tables as `@auth/pg-adapter`'s doc comment shows them: no constraints.
 const UNCONSTRAINED_SQL: &str = include_str!("pg_adapter/schema_unconstrained.sql");
-
-fn base_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// The URL without its password, for messages.
-fn redacted(url: &str) -> String {
-    match (url.split_once("://"), url.rsplit_once('@')) {
-        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://…@{host}"),
-        _ => url.to_owned(),
-    }
-}
-
-/// A PostgreSQL schema of the test's own, dropped (with its tables) on drop.
-struct PgSchema {
-    base: String,
-    name: String,
-}
-
-impl PgSchema {
-    /// The test database's URL with this schema first on the `search_path`.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options[search_path]={}", self.base, self.name)
-    }
-
-    /// A direct connection on this schema, for the statements next-auth runs.
-    async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url())
-            .await
-            .expect("connect to the test schema")
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // On a thread of its own: drop may run inside (or after) the test's runtime.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime for the cleanup");
-            rt.block_on(async {
-                let mut conn = PgConnection::connect(&base).await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("could not drop the test schema: {e}");
-        }
-    }
-}
-
-/// A new schema holding the tables `ddl` creates (none if empty), or `None` (after a
-/// loud SKIP) when PostgreSQL is unreachable outside CI.
-async fn schema_with(ddl: &'static str) -> Option<PgSchema> {
-    let base = base_url();
-    let probe = tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(&base)).await;
-    let mut conn = match probe {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return unreachable_postgres(&base, &e.to_string()),
-        Err(_) => return unreachable_postgres(&base, "no answer within 10 s"),
-    };
-    let name = format!("tessera_pga_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create the test schema");
-    let _ = conn.close().await;
-    let schema = PgSchema { base, name };
-    if !ddl.is_empty() {
-        let mut conn = schema.conn().await;
-        sqlx::raw_sql(ddl)
-            .execute(&mut conn)
-            .await
-            .expect("create the pg-adapter tables");
-        let _ = conn.close().await;
-    }
-    Some(schema)
-}
-
-fn unreachable_postgres<T>(url: &str, err: &str) -> Option<T> {
-    service::unavailable(
-        "PostgreSQL (the @auth/pg-adapter tables tests)",
-        &format!("{} is unreachable ({err})", redacted(url)),
-        "Start PostgreSQL, or set TESSERA_TEST_POSTGRES_URL to a reachable database.",
-    );
-    None
-}
 
 /// Tessera on the pg-adapter tables of `schema`.
 async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
@@ -172,7 +75,7 @@ mod unconstrained {
     }
 }
 
-fn token_set() -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn token_set() -> serde_json::Map<String, serde_json::Value> {
     json!({
         "access_token": "at", "refresh_token": "rt", "expires_at": 1_900_000_000,
         "token_type": "bearer", "scope": "openid email", "id_token": "idt", "session_state": "ss"
@@ -185,7 +88,7 @@ fn token_set() -> serde_json::Map<String, serde_json::Value> {
 /// The conformance suite's `accounts` case on the pg-adapter's columns: the seven
 /// token-set fields round-trip, any other field is not stored (as `@auth/pg-adapter`
 /// drops it).
-async fn accounts(db: &dyn Adapter) {
+pub(crate) async fn accounts(db: &dyn Adapter) {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let provider = format!("prov-{tag}");
     let user = |name: &str| NewUser {
@@ -268,7 +171,7 @@ async fn accounts(db: &dyn Adapter) {
     assert!(db.list_accounts(&alice.id).await.expect("after delete").is_empty());
 }
 
-fn secs(t: SystemTime) -> i64 {
+pub(crate) fn secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
