@@ -328,42 +328,8 @@ async fn rows_written_by_tessera_are_read_by_next_auth() {
         return;
     };
     let db = adapter_on(&schema).await;
-    let expires = UNIX_EPOCH + Duration::from_millis(1_900_000_000_123);
-    let user = db
-        .create_user(NewUser {
-            name: Some("Grace".into()),
-            email: Some("grace@example.com".into()),
-            image: None,
-            email_verified: Some(UNIX_EPOCH + Duration::from_secs(1_760_000_000)),
-        })
-        .await
-        .expect("create_user");
+    let user = tessera_writes_grace(&db).await;
     let id: i32 = user.id.parse().expect("an integer id, as the SERIAL column gives");
-    let mut extra = token_set();
-    extra.insert("custom_field".into(), json!("not stored"));
-    db.link_account(Account {
-        provider: "google".into(),
-        kind: AccountType::OAuth,
-        provider_account_id: "g-1".into(),
-        user_id: Some(user.id.clone()),
-        extra,
-    })
-    .await
-    .expect("link_account");
-    db.create_session(AdapterSession {
-        session_token: "tessera-session-token".into(),
-        user_id: user.id.clone(),
-        expires,
-    })
-    .await
-    .expect("create_session");
-    db.create_verification_token(VerificationToken {
-        identifier: "grace@example.com".into(),
-        token: "hashed".into(),
-        expires,
-    })
-    .await
-    .expect("create_verification_token");
 
     let mut conn = schema.conn().await;
     // getSessionAndUser: two selects, by "sessionToken" then by the session's "userId".
@@ -459,41 +425,20 @@ async fn ids_that_are_not_integers_are_not_found() {
     };
     let db = adapter_on(&schema).await;
     assert_eq!(db.schema(), Schema::PgAdapter);
-    for id in [
-        "",
-        "abc",
-        "042",
-        "+1",
-        "1.0",
-        "99999999999",
-        "-0",
-        "12345678901234567890",
-    ] {
-        assert!(db.get_user(id).await.expect("get_user").is_none(), "{id:?}");
-        let update = db
-            .update_user(UserUpdate {
-                id: id.into(),
-                name: Some(Some("x".into())),
-                ..Default::default()
-            })
-            .await;
-        assert!(matches!(update, Err(AdapterError::NotFound(_))), "{id:?}: {update:?}");
-        db.delete_user(id).await.expect("delete_user of nothing");
-        assert!(db.list_accounts(id).await.expect("list_accounts").is_empty());
-        assert!(db.list_sessions(id).await.expect("list_sessions").is_empty());
-        assert_eq!(
-            db.delete_user_sessions(id, None).await.expect("delete_user_sessions"),
-            0
-        );
-        let session = db
-            .create_session(AdapterSession {
-                session_token: format!("t-{id}"),
-                user_id: id.into(),
-                expires: SystemTime::now(),
-            })
-            .await;
-        assert!(matches!(session, Err(AdapterError::NotFound(_))), "{id:?}: {session:?}");
-    }
+    ids_name_no_row(
+        &db,
+        &[
+            "",
+            "abc",
+            "042",
+            "+1",
+            "1.0",
+            "99999999999",
+            "-0",
+            "12345678901234567890",
+        ],
+    )
+    .await;
     db.pool().close().await;
 }
 
@@ -538,4 +483,76 @@ fn schema_names() {
     assert!(err.to_string().contains("\"pg_adapter\""), "{err}");
     assert_eq!(Schema::PgAdapter.to_string(), "pg-adapter");
     assert_eq!(Schema::default(), Schema::Tessera);
+}
+
+/// Tessera writes a user (Grace), her Google account (with a field no column holds), a
+/// session and a pending magic link, all expiring at 1 900 000 000.123 s; returns the user.
+pub(crate) async fn tessera_writes_grace(db: &dyn Adapter) -> tessera::User {
+    let expires = UNIX_EPOCH + Duration::from_millis(1_900_000_000_123);
+    let user = db
+        .create_user(NewUser {
+            name: Some("Grace".into()),
+            email: Some("grace@example.com".into()),
+            image: None,
+            email_verified: Some(UNIX_EPOCH + Duration::from_secs(1_760_000_000)),
+        })
+        .await
+        .expect("create_user");
+    let mut extra = token_set();
+    extra.insert("custom_field".into(), json!("not stored"));
+    db.link_account(Account {
+        provider: "google".into(),
+        kind: AccountType::OAuth,
+        provider_account_id: "g-1".into(),
+        user_id: Some(user.id.clone()),
+        extra,
+    })
+    .await
+    .expect("link_account");
+    db.create_session(AdapterSession {
+        session_token: "tessera-session-token".into(),
+        user_id: user.id.clone(),
+        expires,
+    })
+    .await
+    .expect("create_session");
+    db.create_verification_token(VerificationToken {
+        identifier: "grace@example.com".into(),
+        token: "hashed".into(),
+        expires,
+    })
+    .await
+    .expect("create_verification_token");
+    user
+}
+
+/// Every method taking a user id finds nothing for each of `ids` (and errs with
+/// `NotFound` where it must find a user): never a backend error.
+pub(crate) async fn ids_name_no_row(db: &dyn Adapter, ids: &[&str]) {
+    for &id in ids {
+        assert!(db.get_user(id).await.expect("get_user").is_none(), "{id:?}");
+        let update = db
+            .update_user(UserUpdate {
+                id: id.into(),
+                name: Some(Some("x".into())),
+                ..Default::default()
+            })
+            .await;
+        assert!(matches!(update, Err(AdapterError::NotFound(_))), "{id:?}: {update:?}");
+        db.delete_user(id).await.expect("delete_user of nothing");
+        assert!(db.list_accounts(id).await.expect("list_accounts").is_empty());
+        assert!(db.list_sessions(id).await.expect("list_sessions").is_empty());
+        assert_eq!(
+            db.delete_user_sessions(id, None).await.expect("delete_user_sessions"),
+            0
+        );
+        let session = db
+            .create_session(AdapterSession {
+                session_token: format!("t-{id}"),
+                user_id: id.into(),
+                expires: SystemTime::now(),
+            })
+            .await;
+        assert!(matches!(session, Err(AdapterError::NotFound(_))), "{id:?}: {session:?}");
+    }
 }

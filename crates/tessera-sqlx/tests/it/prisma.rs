@@ -3,13 +3,13 @@
 //! creates, and rows written as Prisma Client writes them read by Tessera and the other
 //! way round. Each test has a PostgreSQL schema of its own ([`crate::pg_schema`]).
 
-use crate::pg_adapter::{accounts, secs, token_set};
+use crate::pg_adapter::{accounts, ids_name_no_row, secs, tessera_writes_grace, token_set};
 use crate::pg_schema::{PgSchema, schema_with};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::adapter::{Adapter, NewUser};
 use tessera::{Account, AccountType};
 use tessera_sqlx::sqlx::postgres::PgPoolOptions;
 use tessera_sqlx::sqlx::{self, Connection, Row};
@@ -195,16 +195,7 @@ async fn rows_written_by_tessera_are_read_by_prisma() {
         return;
     };
     let db = adapter_on(&schema).await;
-    let expires = UNIX_EPOCH + Duration::from_millis(1_900_000_000_123);
-    let user = db
-        .create_user(NewUser {
-            name: Some("Grace".into()),
-            email: Some("grace@example.com".into()),
-            image: None,
-            email_verified: Some(UNIX_EPOCH + Duration::from_secs(1_760_000_000)),
-        })
-        .await
-        .expect("create_user");
+    let user = tessera_writes_grace(&db).await;
     assert!(uuid::Uuid::parse_str(&user.id).is_ok(), "a generated id: {}", user.id);
     let other = db
         .create_user(NewUser {
@@ -214,31 +205,6 @@ async fn rows_written_by_tessera_are_read_by_prisma() {
         .await
         .expect("create_user");
     assert_ne!(other.id, user.id, "each user its own id");
-    let mut extra = token_set();
-    extra.insert("custom_field".into(), json!("not stored"));
-    db.link_account(Account {
-        provider: "google".into(),
-        kind: AccountType::OAuth,
-        provider_account_id: "g-1".into(),
-        user_id: Some(user.id.clone()),
-        extra,
-    })
-    .await
-    .expect("link_account");
-    db.create_session(AdapterSession {
-        session_token: "tessera-session-token".into(),
-        user_id: user.id.clone(),
-        expires,
-    })
-    .await
-    .expect("create_session");
-    db.create_verification_token(VerificationToken {
-        identifier: "grace@example.com".into(),
-        token: "hashed".into(),
-        expires,
-    })
-    .await
-    .expect("create_verification_token");
 
     let mut conn = schema.conn().await;
     // getSessionAndUser: findUnique on "sessionToken", including the user.
@@ -338,33 +304,7 @@ async fn ids_and_values_that_fit_no_row_are_not_errors() {
     };
     let db = adapter_on(&schema).await;
     assert_eq!(db.schema(), Schema::Prisma);
-    for id in ["", "abc", "42", "a\0b", "' OR 1=1 --", "ünï"] {
-        assert!(db.get_user(id).await.expect("get_user").is_none(), "{id:?}");
-        let update = db
-            .update_user(UserUpdate {
-                id: id.into(),
-                name: Some(Some("x".into())),
-                ..Default::default()
-            })
-            .await;
-        assert!(matches!(update, Err(AdapterError::NotFound(_))), "{id:?}: {update:?}");
-        db.delete_user(id).await.expect("delete_user of nothing");
-        assert!(db.list_accounts(id).await.expect("list_accounts").is_empty());
-        assert!(db.list_sessions(id).await.expect("list_sessions").is_empty());
-        assert_eq!(
-            db.delete_user_sessions(id, None).await.expect("delete_user_sessions"),
-            0
-        );
-        let session = db
-            .create_session(AdapterSession {
-                session_token: format!("t-{}", id.len()),
-                user_id: id.into(),
-                expires: SystemTime::now(),
-            })
-            .await;
-        assert!(matches!(session, Err(AdapterError::NotFound(_))), "{id:?}: {session:?}");
-    }
-    // `expires_at` beyond Prisma's `Int` (an INTEGER): not stored, as a value that does
+    ids_name_no_row(&db, &["", "abc", "42", "a\0b", "' OR 1=1 --", "ünï"]).await;
     // not fit its column.
     let user = db
         .create_user(NewUser {
