@@ -50,29 +50,14 @@ async fn with_unconstrained(case: impl AsyncFnOnce(&dyn Adapter)) {
     db.pool().close().await;
 }
 
-/// Every conformance case but `accounts`, which stores a token-set field
-/// (`custom_field`) that the pg-adapter's `accounts` table has no column for: see
-/// [`accounts`] for that case as these tables allow it.
+/// The conformance suite on the tables as `schema.sql` creates them.
 mod schema_sql {
-    tessera::adapter_conformance_tests!(@cases super::with_pg_adapter;
-        users, create_user_and_link, sessions, deleting_a_user_cascades,
-        verification_tokens, verification_token_race, delete_expired);
-
-    #[tokio::test]
-    async fn accounts() {
-        super::with_pg_adapter(async |db: &dyn tessera::adapter::Adapter| super::accounts(db).await).await;
-    }
+    crate::pg_schema::app_tables_conformance!(super::with_pg_adapter);
 }
 
+/// The conformance suite on the tables without constraints.
 mod unconstrained {
-    tessera::adapter_conformance_tests!(@cases super::with_unconstrained;
-        users, create_user_and_link, sessions, deleting_a_user_cascades,
-        verification_tokens, verification_token_race, delete_expired);
-
-    #[tokio::test]
-    async fn accounts() {
-        super::with_unconstrained(async |db: &dyn tessera::adapter::Adapter| super::accounts(db).await).await;
-    }
+    crate::pg_schema::app_tables_conformance!(super::with_unconstrained);
 }
 
 pub(crate) fn token_set() -> serde_json::Map<String, serde_json::Value> {

@@ -105,3 +105,21 @@ fn unreachable_postgres<T>(url: &str, err: &str) -> Option<T> {
     );
     None
 }
+
+/// The adapter conformance suite through `$with_tables` (a function running a case on
+/// fresh tables): every case but `accounts`, which stores a token-set field that
+/// next-auth's account tables have no column for, and [`accounts`](crate::pg_adapter::accounts)
+/// in its place, that case as these tables allow it.
+macro_rules! app_tables_conformance {
+    ($with_tables:path) => {
+        tessera::adapter_conformance_tests!(@cases $with_tables;
+            users, create_user_and_link, sessions, deleting_a_user_cascades,
+            verification_tokens, verification_token_race, delete_expired);
+
+        #[tokio::test]
+        async fn accounts() {
+            $with_tables(async |db: &dyn tessera::adapter::Adapter| crate::pg_adapter::accounts(db).await).await;
+        }
+    };
+}
+pub(crate) use app_tables_conformance;

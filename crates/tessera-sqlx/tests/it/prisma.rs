@@ -3,7 +3,7 @@
 //! creates, and rows written as Prisma Client writes them read by Tessera and the other
 //! way round. Each test has a PostgreSQL schema of its own ([`crate::pg_schema`]).
 
-use crate::pg_adapter::{accounts, ids_name_no_row, secs, tessera_writes_grace, token_set};
+use crate::pg_adapter::{ids_name_no_row, secs, tessera_writes_grace, token_set};
 use crate::pg_schema::{PgSchema, schema_with};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -47,17 +47,9 @@ async fn with_prisma(case: impl AsyncFnOnce(&dyn Adapter)) {
     db.pool().close().await;
 }
 
-/// Every conformance case but `accounts`, which stores a token-set field the `"Account"`
-/// table has no column for: [`accounts`] is that case as these tables allow it.
+/// The conformance suite on the Prisma tables.
 mod conformance {
-    tessera::adapter_conformance_tests!(@cases super::with_prisma;
-        users, create_user_and_link, sessions, deleting_a_user_cascades,
-        verification_tokens, verification_token_race, delete_expired);
-
-    #[tokio::test]
-    async fn accounts() {
-        super::with_prisma(async |db: &dyn tessera::adapter::Adapter| super::accounts(db).await).await;
-    }
+    crate::pg_schema::app_tables_conformance!(super::with_prisma);
 }
 
 /// Rows inserted as Prisma Client inserts them for the adapter's createUser, linkAccount,
