@@ -431,33 +431,14 @@ async fn ids_that_are_not_integers_are_not_found() {
 /// and no table or migration record is left behind.
 #[tokio::test]
 async fn missing_tables_are_refused_and_nothing_is_created() {
-    let Some(schema) = schema_with("").await else { return };
-    let err = tessera_sqlx::connect_with_schema(&schema.url(), Schema::PgAdapter)
-        .await
-        .err()
-        .expect("no tables");
-    let shown = err.to_string();
-    assert!(shown.contains("@auth/pg-adapter table users"), "{shown}");
-
-    // Tables with a column missing: refused, naming the table.
-    let mut conn = schema.conn().await;
-    sqlx::raw_sql(SCHEMA_SQL).execute(&mut conn).await.expect("tables");
-    sqlx::raw_sql("ALTER TABLE sessions RENAME COLUMN \"sessionToken\" TO session_token")
-        .execute(&mut conn)
-        .await
-        .expect("rename");
-    let err = PostgresAdapter::connect_with_schema(&schema.url(), Schema::PgAdapter)
-        .await
-        .expect_err("a renamed column");
-    assert!(err.to_string().contains("@auth/pg-adapter table sessions"), "{err}");
-    let tables: Vec<String> =
-        sqlx::query_scalar("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1")
-            .bind(&schema.name)
-            .fetch_all(&mut conn)
-            .await
-            .expect("list tables");
-    assert_eq!(tables, ["accounts", "sessions", "users", "verification_token"]);
-    let _ = conn.close().await;
+    refused_and_nothing_created(
+        Schema::PgAdapter,
+        SCHEMA_SQL,
+        "ALTER TABLE sessions RENAME COLUMN \"sessionToken\" TO session_token",
+        ["@auth/pg-adapter table users", "@auth/pg-adapter table sessions"],
+        &["accounts", "sessions", "users", "verification_token"],
+    )
+    .await;
 }
 
 #[test]
@@ -540,4 +521,38 @@ pub(crate) async fn ids_name_no_row(db: &dyn Adapter, ids: &[&str]) {
             .await;
         assert!(matches!(session, Err(AdapterError::NotFound(_))), "{id:?}: {session:?}");
     }
+}
+
+/// Connecting on `kind` with no tables is refused naming `said[0]`; on the tables of
+/// `ddl` once `breaking` has changed one, naming `said[1]`; and only `tables` are left.
+pub(crate) async fn refused_and_nothing_created(
+    kind: Schema,
+    ddl: &'static str,
+    breaking: &'static str,
+    said: [&str; 2],
+    tables: &[&str],
+) {
+    let Some(schema) = schema_with("").await else { return };
+    let err = tessera_sqlx::connect_with_schema(&schema.url(), kind)
+        .await
+        .err()
+        .expect("no tables");
+    assert!(err.to_string().contains(said[0]), "{err}");
+
+    // Tables with a column missing: refused, naming the table.
+    let mut conn = schema.conn().await;
+    sqlx::raw_sql(ddl).execute(&mut conn).await.expect("tables");
+    sqlx::raw_sql(breaking).execute(&mut conn).await.expect("break a table");
+    let err = PostgresAdapter::connect_with_schema(&schema.url(), kind)
+        .await
+        .expect_err("a missing column");
+    assert!(err.to_string().contains(said[1]), "{err}");
+    let found: Vec<String> =
+        sqlx::query_scalar("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1")
+            .bind(&schema.name)
+            .fetch_all(&mut conn)
+            .await
+            .expect("list tables");
+    assert_eq!(found, tables);
+    let _ = conn.close().await;
 }
