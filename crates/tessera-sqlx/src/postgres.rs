@@ -1,5 +1,5 @@
 //! [`PostgresAdapter`]: Tessera's tables in PostgreSQL, or those of next-auth's
-//! `@auth/pg-adapter` ([`Schema`]).
+//! `@auth/pg-adapter` or `@auth/prisma-adapter` ([`Schema`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -27,7 +27,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// accounts and pending magic links made by next-auth stay valid: integer ids cross as
 /// their decimal text (a non-numeric id names no row), token-set fields other than the
 /// seven account columns are not stored (as `@auth/pg-adapter` drops them), and nothing
-/// is ever created or altered: the application owns the tables.
+/// is ever created or altered: the application owns the tables. [`Schema::Prisma`] does
+/// the same on `@auth/prisma-adapter`'s default schema, whose ids are text.
 ///
 /// Cheap to clone (the pool is shared).
 ///
@@ -109,8 +110,9 @@ impl PostgresAdapter {
     }
 
     /// As [`connect`](Self::connect), on the tables of `schema`. For
-    /// [`Schema::PgAdapter`] nothing is created: the four tables of `@auth/pg-adapter` must
-    /// exist with their columns, or this fails naming the first table that does not match.
+    /// [`Schema::PgAdapter`] and [`Schema::Prisma`] nothing is created: the four tables of
+    /// `@auth/pg-adapter` (or `@auth/prisma-adapter`) must exist with their columns, or this
+    /// fails naming the first table that does not match.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera::adapter::AdapterError> {
@@ -181,8 +183,9 @@ impl PostgresAdapter {
     /// run from several processes at once (sqlx takes an advisory lock); applied
     /// migrations are recorded in `_tessera_migrations`.
     ///
-    /// [`Schema::PgAdapter`]: creates and alters nothing; checks that `@auth/pg-adapter`'s
-    /// four tables exist with the columns Tessera uses (reading none of their rows).
+    /// [`Schema::PgAdapter`], [`Schema::Prisma`]: creates and alters nothing; checks that
+    /// the four tables of `@auth/pg-adapter` (or `@auth/prisma-adapter`) exist with the
+    /// columns Tessera uses (reading none of their rows).
     pub async fn migrate(&self) -> Result<(), AdapterError> {
         if let Tables::App(t) = &self.tables {
             return t.check().await;
