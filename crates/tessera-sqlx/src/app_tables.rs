@@ -51,6 +51,8 @@ pub(crate) struct Layout {
     /// The new user's id (column and value, each followed by `, `), or empty when the
     /// database assigns it.
     pub(crate) new_user_id: (&'static str, &'static str),
+    /// Whether the users' `email` is `NOT NULL`.
+    pub(crate) email_required: bool,
     /// Whether users, accounts and sessions have a `"updatedAt"` column to keep.
     pub(crate) updated_at: bool,
     /// Whether timestamps are `TIMESTAMPTZ` (else `TIMESTAMP`, in UTC).
@@ -103,6 +105,18 @@ impl Layout {
         } else {
             (!id.contains('\0')).then_some(id)
         }
+    }
+
+    /// A [`Conflict`](AdapterError::Conflict) if `email` is to be empty where the tables
+    /// require one: the row cannot be stored, which is no failure of the database.
+    fn email_allowed(&self, email: Option<&str>) -> Result<(), AdapterError> {
+        if self.email_required && email.is_none() {
+            return Err(AdapterError::Conflict(format!(
+                "the {} tables require a user's email",
+                self.package
+            )));
+        }
+        Ok(())
     }
 
     /// `expires_at` if the accounts' column holds it (else it is not stored, as a value
@@ -368,6 +382,7 @@ impl AppTables {
     where
         E: sqlx::PgExecutor<'c>,
     {
+        d.layout.email_allowed(user.email.as_deref())?;
         let rows = sqlx::query(d.create_user.as_str())
             .bind(&user.name)
             .bind(&user.email)
@@ -468,6 +483,9 @@ impl Adapter for AppTables {
         let Some(key) = self.key(&id) else {
             return Err(AdapterError::NotFound(format!("user {id}")));
         };
+        if let Some(new) = &email {
+            self.layout().email_allowed(new.as_deref())?;
+        }
         let verified = email_verified.map(|v| v.map(to_ms));
         let rows = sqlx::query(self.d.update_user.as_str())
             .bind(key)

@@ -19,6 +19,7 @@ pub(crate) static LAYOUT: Layout = Layout {
     tokens: "verification_token",
     integer_ids: true,
     new_user_id: ("", ""),
+    email_required: false,
     updated_at: false,
     timestamptz: true,
     expires_at_int4: false,

@@ -24,6 +24,7 @@ pub(crate) static LAYOUT: Layout = Layout {
     tokens: "\"VerificationToken\"",
     integer_ids: false,
     new_user_id: ("id, ", "gen_random_uuid()::TEXT, "),
+    email_required: true,
     updated_at: true,
     timestamptz: false,
     expires_at_int4: true,

@@ -33,7 +33,8 @@ pub enum Schema {
     /// (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`,
     /// `"createdAt"`, `"updatedAt"`), snake-case token columns on `"Account"`, text ids
     /// (Tessera gives new users a random UUID) and `TIMESTAMP(3)` times in UTC.
-    /// `"User".email` is `NOT NULL` there, so a user without an email cannot be stored.
+    /// `"User".email` is `NOT NULL` there, so a user without an email is refused
+    /// ([`AdapterError::Conflict`](tessera::adapter::AdapterError::Conflict)).
     /// The application owns the tables: Tessera never creates or alters them. PostgreSQL
     /// only.
     Prisma,

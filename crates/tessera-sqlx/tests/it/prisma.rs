@@ -9,7 +9,7 @@ use crate::pg_schema::{PgSchema, schema_with};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
-use tessera::adapter::{Adapter, NewUser};
+use tessera::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use tessera::{Account, AccountType};
 use tessera_sqlx::sqlx::postgres::PgPoolOptions;
 use tessera_sqlx::sqlx::{self, Connection, Row};
@@ -287,8 +287,9 @@ async fn rows_written_by_tessera_are_read_by_prisma() {
     db.pool().close().await;
 }
 
-/// Ids are text: any text names a user or none, never a backend error; values the
-/// columns cannot hold are not stored rather than failing.
+/// Ids are text: any text names a user or none, never a backend error; a user without an
+/// email is refused, and values the columns cannot hold are not stored, rather than
+/// failing.
 #[tokio::test]
 async fn ids_and_values_that_fit_no_row_are_not_errors() {
     let Some(schema) = schema_with(SCHEMA_SQL).await else {
@@ -297,6 +298,29 @@ async fn ids_and_values_that_fit_no_row_are_not_errors() {
     let db = adapter_on(&schema).await;
     assert_eq!(db.schema(), Schema::Prisma);
     ids_name_no_row(&db, &["", "abc", "42", "a\0b", "' OR 1=1 --", "ünï"]).await;
+    // `"User".email` is NOT NULL: a user without one is refused as a conflict (a sign-in
+    // error for the client, not the 503 of a failed database), and nothing is stored.
+    let nameless = db.create_user(NewUser::default()).await;
+    assert!(matches!(nameless, Err(AdapterError::Conflict(_))), "{nameless:?}");
+    let linked = db
+        .create_user_and_link(
+            NewUser::default(),
+            Account {
+                provider: "github".into(),
+                kind: AccountType::OAuth,
+                provider_account_id: "no-email".into(),
+                user_id: None,
+                extra: token_set(),
+            },
+        )
+        .await;
+    assert!(matches!(linked, Err(AdapterError::Conflict(_))), "{linked:?}");
+    assert!(
+        db.get_user_by_account("github", "no-email")
+            .await
+            .expect("by account")
+            .is_none()
+    );
     // `expires_at` beyond Prisma's `Int` (an INTEGER): not stored, as a value that does
     // not fit its column.
     let user = db
@@ -306,6 +330,14 @@ async fn ids_and_values_that_fit_no_row_are_not_errors() {
         })
         .await
         .expect("create_user");
+    let cleared = db
+        .update_user(UserUpdate {
+            id: user.id.clone(),
+            email: Some(None),
+            ..Default::default()
+        })
+        .await;
+    assert!(matches!(cleared, Err(AdapterError::Conflict(_))), "{cleared:?}");
     let mut extra = token_set();
     extra.insert("expires_at".into(), json!(4_102_444_800_i64));
     db.link_account(Account {
