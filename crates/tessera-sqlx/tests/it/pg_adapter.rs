@@ -231,77 +231,7 @@ async fn rows_written_by_next_auth_are_read_by_tessera() {
     let _ = conn.close().await;
 
     let db = adapter_on(&schema).await;
-    let user = db.get_user(&id.to_string()).await.expect("get_user").expect("found");
-    assert_eq!(
-        (
-            user.id.as_str(),
-            user.name.as_deref(),
-            user.email.as_deref(),
-            user.image.as_deref()
-        ),
-        (
-            id.to_string().as_str(),
-            Some("Ada"),
-            Some("ada@example.com"),
-            Some("https://img/ada.png")
-        )
-    );
-    assert_eq!(user.email_verified, Some(verified));
-    let by_email = db.get_user_by_email("ada@example.com").await.expect("by email");
-    assert_eq!(by_email.as_ref(), Some(&user));
-    let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
-    assert_eq!(by_account.as_ref(), Some(&user));
-    let accounts = db.list_accounts(&user.id).await.expect("list_accounts");
-    assert_eq!(accounts.len(), 2);
-    assert_eq!(
-        serde_json::Value::Object(accounts[0].extra.clone()),
-        json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
-    );
-    assert_eq!(
-        (
-            accounts[1].provider.as_str(),
-            accounts[1].kind,
-            accounts[1].user_id.as_deref()
-        ),
-        ("keycloak", AccountType::OAuth, Some(user.id.as_str())),
-        "an `oidc` account reads as OAuth"
-    );
-    let by_oidc = db
-        .get_user_by_account("keycloak", "kc-1")
-        .await
-        .expect("by oidc account");
-    assert_eq!(by_oidc.as_ref(), Some(&user));
-    let (session, owner) = db
-        .get_session_and_user("next-auth-session-token")
-        .await
-        .expect("get_session_and_user")
-        .expect("next-auth's session is valid");
-    assert_eq!(
-        (session.user_id.as_str(), secs(session.expires)),
-        (user.id.as_str(), secs(expires))
-    );
-    assert_eq!(owner, user);
-    assert_eq!(
-        db.list_sessions(&user.id).await.expect("list_sessions"),
-        vec![session.clone()]
-    );
-    let token = db
-        .use_verification_token("ada@example.com", "hashed-token")
-        .await
-        .expect("use_verification_token")
-        .expect("next-auth's pending magic link");
-    assert_eq!(secs(token.expires), secs(expires));
-    assert!(
-        db.use_verification_token("ada@example.com", "hashed-token")
-            .await
-            .expect("again")
-            .is_none()
-    );
-    // Tessera's sign-out of the session next-auth made.
-    assert_eq!(
-        db.delete_session("next-auth-session-token").await.expect("delete"),
-        Some(session)
-    );
+    tessera_reads_ada(&db, &id.to_string(), verified, expires).await;
     db.pool().close().await;
 }
 
@@ -555,4 +485,81 @@ pub(crate) async fn refused_and_nothing_created(
             .expect("list tables");
     assert_eq!(found, tables);
     let _ = conn.close().await;
+}
+
+/// Tessera reads what next-auth wrote: the user Ada (`id`, verified at `verified`), her
+/// `github` account `12345` and `keycloak` OIDC account `kc-1`, the session
+/// `next-auth-session-token` and the magic link `hashed-token`, both expiring at
+/// `expires`; then uses the link and signs the session out.
+pub(crate) async fn tessera_reads_ada(db: &dyn Adapter, id: &str, verified: SystemTime, expires: SystemTime) {
+    let user = db.get_user(id).await.expect("get_user").expect("found");
+    assert_eq!(
+        (
+            user.id.as_str(),
+            user.name.as_deref(),
+            user.email.as_deref(),
+            user.image.as_deref()
+        ),
+        (id, Some("Ada"), Some("ada@example.com"), Some("https://img/ada.png"))
+    );
+    assert_eq!(
+        user.email_verified,
+        Some(verified),
+        "to the second, whatever the session's zone"
+    );
+    let by_email = db.get_user_by_email("ada@example.com").await.expect("by email");
+    assert_eq!(by_email.as_ref(), Some(&user));
+    let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
+    assert_eq!(by_account.as_ref(), Some(&user));
+    let accounts = db.list_accounts(&user.id).await.expect("list_accounts");
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(
+        serde_json::Value::Object(accounts[0].extra.clone()),
+        json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
+    );
+    assert_eq!(
+        (
+            accounts[1].provider.as_str(),
+            accounts[1].kind,
+            accounts[1].user_id.as_deref()
+        ),
+        ("keycloak", AccountType::OAuth, Some(user.id.as_str())),
+        "an `oidc` account reads as OAuth"
+    );
+    let by_oidc = db
+        .get_user_by_account("keycloak", "kc-1")
+        .await
+        .expect("by oidc account");
+    assert_eq!(by_oidc.as_ref(), Some(&user));
+    let (session, owner) = db
+        .get_session_and_user("next-auth-session-token")
+        .await
+        .expect("get_session_and_user")
+        .expect("next-auth's session is valid");
+    assert_eq!(
+        (session.user_id.as_str(), secs(session.expires)),
+        (user.id.as_str(), secs(expires))
+    );
+    assert_eq!(owner, user);
+    assert_eq!(
+        db.list_sessions(&user.id).await.expect("list_sessions"),
+        vec![session.clone()]
+    );
+    let token = db
+        .use_verification_token("ada@example.com", "hashed-token")
+        .await
+        .expect("use_verification_token")
+        .expect("next-auth's pending magic link");
+    assert_eq!(secs(token.expires), secs(expires));
+    assert!(
+        db.use_verification_token("ada@example.com", "hashed-token")
+            .await
+            .expect("again")
+            .is_none()
+    );
+    // Tessera's sign-out of the session next-auth made.
+    assert_eq!(
+        db.delete_session("next-auth-session-token").await.expect("delete"),
+        Some(session)
+    );
 }

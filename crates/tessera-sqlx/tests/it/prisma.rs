@@ -3,7 +3,9 @@
 //! creates, and rows written as Prisma Client writes them read by Tessera and the other
 //! way round. Each test has a PostgreSQL schema of its own ([`crate::pg_schema`]).
 
-use crate::pg_adapter::{ids_name_no_row, refused_and_nothing_created, secs, tessera_writes_grace, token_set};
+use crate::pg_adapter::{
+    ids_name_no_row, refused_and_nothing_created, secs, tessera_reads_ada, tessera_writes_grace, token_set,
+};
 use crate::pg_schema::{PgSchema, schema_with};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -106,7 +108,7 @@ async fn rows_written_by_prisma_are_read_by_tessera() {
         "INSERT INTO \"Session\" (\"sessionToken\",\"userId\",\"expires\",\"updatedAt\") \
          VALUES ($1,$2,(to_timestamp($3) AT TIME ZONE 'UTC'),(now() AT TIME ZONE 'UTC'))",
     )
-    .bind("prisma-session-token")
+    .bind("next-auth-session-token")
     .bind(id)
     .bind(utc(expires))
     .execute(&mut conn)
@@ -130,50 +132,8 @@ async fn rows_written_by_prisma_are_read_by_tessera() {
         .await
         .expect("the session's time zone");
     assert_eq!(zone, "Asia/Kolkata");
-    let user = db.get_user(id).await.expect("get_user").expect("found");
-    assert_eq!(
-        (
-            user.id.as_str(),
-            user.name.as_deref(),
-            user.email.as_deref(),
-            user.image.as_deref()
-        ),
-        (id, Some("Ada"), Some("ada@example.com"), Some("https://img/ada.png"))
-    );
-    assert_eq!(user.email_verified, Some(verified), "UTC, whatever the session's zone");
-    let by_email = db.get_user_by_email("ada@example.com").await.expect("by email");
-    assert_eq!(by_email.as_ref(), Some(&user));
-    let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
-    assert_eq!(by_account.as_ref(), Some(&user));
-    let listed = db.list_accounts(id).await.expect("list_accounts");
-    assert_eq!(listed.len(), 2);
-    assert_eq!(
-        serde_json::Value::Object(listed[0].extra.clone()),
-        json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
-    );
-    assert_eq!(
-        (listed[1].provider.as_str(), listed[1].kind),
-        ("keycloak", AccountType::OAuth),
-        "an `oidc` account reads as OAuth"
-    );
-    let (session, owner) = db
-        .get_session_and_user("prisma-session-token")
-        .await
-        .expect("get_session_and_user")
-        .expect("Prisma's session is valid");
-    assert_eq!((session.user_id.as_str(), secs(session.expires)), (id, secs(expires)));
-    assert_eq!(owner, user);
-    let token = db
-        .use_verification_token("ada@example.com", "hashed-token")
-        .await
-        .expect("use_verification_token")
-        .expect("Prisma's pending magic link");
-    assert_eq!(secs(token.expires), secs(expires));
-    // Tessera's sign-out of the session Prisma made; deleting the user takes its accounts.
-    assert_eq!(
-        db.delete_session("prisma-session-token").await.expect("delete"),
-        Some(session)
-    );
+    tessera_reads_ada(&db, id, verified, expires).await;
+    // Deleting the user takes its accounts.
     db.delete_user(id).await.expect("delete_user");
     assert!(db.get_user_by_account("github", "12345").await.expect("gone").is_none());
     db.pool().close().await;
