@@ -36,6 +36,10 @@
 //! but token-set fields other than the seven account columns are not stored, as
 //! `@auth/pg-adapter` drops them too. See [`Schema::PgAdapter`] for the details.
 //!
+//! [`Schema::Prisma`] (`AUTH_DB_SCHEMA=prisma`) does the same on the default PostgreSQL
+//! schema of `@auth/prisma-adapter` (`"User"`, `"Account"`, `"Session"`,
+//! `"VerificationToken"`, text ids).
+//!
 //! # Example
 //!
 //! ```
@@ -71,9 +75,11 @@
 //! * `rustls`: TLS for PostgreSQL (rustls with ring and the webpki roots). Off by default;
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
+mod app_tables;
 mod common;
 mod pg_adapter;
 mod postgres;
+mod prisma;
 mod schema;
 mod sqlite;
 
@@ -109,7 +115,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Adapter>, AdapterError> {
 }
 
 /// As [`connect`], on the tables of `schema` (for instance parsed from `AUTH_DB_SCHEMA`).
-/// [`Schema::PgAdapter`] is PostgreSQL only: with an SQLite URL it fails with
+/// [`Schema::PgAdapter`] and [`Schema::Prisma`] are PostgreSQL only: with an SQLite URL it fails with
 /// [`AdapterError::Backend`] saying so, and creates nothing.
 ///
 /// ```

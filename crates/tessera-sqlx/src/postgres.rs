@@ -1,5 +1,5 @@
 //! [`PostgresAdapter`]: Tessera's tables in PostgreSQL, or those of next-auth's
-//! `@auth/pg-adapter` ([`Schema`]).
+//! `@auth/pg-adapter` or `@auth/prisma-adapter` ([`Schema`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -10,8 +10,9 @@ use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdat
 use tessera::{Account, User};
 
 use crate::Schema;
+use crate::app_tables::AppTables;
 use crate::common::{Sql, impl_adapter, impl_cols};
-use crate::pg_adapter::{self, PgAdapterTables};
+use crate::{pg_adapter, prisma};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -26,7 +27,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// accounts and pending magic links made by next-auth stay valid: integer ids cross as
 /// their decimal text (a non-numeric id names no row), token-set fields other than the
 /// seven account columns are not stored (as `@auth/pg-adapter` drops them), and nothing
-/// is ever created or altered: the application owns the tables.
+/// is ever created or altered: the application owns the tables. [`Schema::Prisma`] does
+/// the same on `@auth/prisma-adapter`'s default schema, whose ids are text.
 ///
 /// Cheap to clone (the pool is shared).
 ///
@@ -46,14 +48,15 @@ pub struct PostgresAdapter {
 #[derive(Clone)]
 enum Tables {
     Tessera(TesseraTables),
-    PgAdapter(PgAdapterTables),
+    App(AppTables),
 }
 
 impl Tables {
     fn new(pool: &PgPool, schema: Schema) -> Self {
         let pool = pool.clone();
         match schema {
-            Schema::PgAdapter => Tables::PgAdapter(PgAdapterTables { pool }),
+            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::TABLES)),
+            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::TABLES)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }
@@ -61,7 +64,7 @@ impl Tables {
     fn adapter(&self) -> &dyn Adapter {
         match self {
             Tables::Tessera(t) => t,
-            Tables::PgAdapter(t) => t,
+            Tables::App(t) => t,
         }
     }
 }
@@ -107,8 +110,9 @@ impl PostgresAdapter {
     }
 
     /// As [`connect`](Self::connect), on the tables of `schema`. For
-    /// [`Schema::PgAdapter`] nothing is created: the four tables of `@auth/pg-adapter` must
-    /// exist with their columns, or this fails naming the first table that does not match.
+    /// [`Schema::PgAdapter`] and [`Schema::Prisma`] nothing is created: the four tables of
+    /// `@auth/pg-adapter` (or `@auth/prisma-adapter`) must exist with their columns, or this
+    /// fails naming the first table that does not match.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera::adapter::AdapterError> {
@@ -169,9 +173,9 @@ impl PostgresAdapter {
 
     /// The tables this adapter reads and writes.
     pub fn schema(&self) -> Schema {
-        match self.tables {
+        match &self.tables {
             Tables::Tessera(_) => Schema::Tessera,
-            Tables::PgAdapter(_) => Schema::PgAdapter,
+            Tables::App(t) => t.layout().schema,
         }
     }
 
@@ -179,11 +183,12 @@ impl PostgresAdapter {
     /// run from several processes at once (sqlx takes an advisory lock); applied
     /// migrations are recorded in `_tessera_migrations`.
     ///
-    /// [`Schema::PgAdapter`]: creates and alters nothing; checks that `@auth/pg-adapter`'s
-    /// four tables exist with the columns Tessera uses (reading none of their rows).
+    /// [`Schema::PgAdapter`], [`Schema::Prisma`]: creates and alters nothing; checks that
+    /// the four tables of `@auth/pg-adapter` (or `@auth/prisma-adapter`) exist with the
+    /// columns Tessera uses (reading none of their rows).
     pub async fn migrate(&self) -> Result<(), AdapterError> {
-        if let Tables::PgAdapter(_) = self.tables {
-            return pg_adapter::check(&self.pool).await;
+        if let Tables::App(t) = &self.tables {
+            return t.check().await;
         }
         migrator()
             .run(&self.pool)

@@ -9,3 +9,5 @@ mod service;
 
 mod conformance;
 mod pg_adapter;
+mod pg_schema;
+mod prisma;

@@ -8,117 +8,20 @@
 //! `TESSERA_TEST_POSTGRES_URL`; when it is unreachable the tests fail if `CI=true` and
 //! are skipped (loudly) otherwise.
 
-use crate::service;
+use crate::pg_schema::{PgSchema, schema_with};
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use serde_json::json;
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, AccountType};
-use tessera_sqlx::sqlx::{self, AssertSqlSafe, Connection, PgConnection, Row};
+use tessera_sqlx::sqlx::{self, Connection, Row};
 use tessera_sqlx::{PostgresAdapter, Schema};
-
-const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
 
 /// `@auth/pg-adapter`'s `schema.sql`.
 const SCHEMA_SQL: &str = include_str!("pg_adapter/schema.sql");
 /// The tables as `@auth/pg-adapter`'s doc comment shows them: no constraints.
 const UNCONSTRAINED_SQL: &str = include_str!("pg_adapter/schema_unconstrained.sql");
-
-fn base_url() -> String {
-    std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned())
-}
-
-/// The URL without its password, for messages.
-fn redacted(url: &str) -> String {
-    match (url.split_once("://"), url.rsplit_once('@')) {
-        (Some((scheme, _)), Some((_, host))) => format!("{scheme}://…@{host}"),
-        _ => url.to_owned(),
-    }
-}
-
-/// A PostgreSQL schema of the test's own, dropped (with its tables) on drop.
-struct PgSchema {
-    base: String,
-    name: String,
-}
-
-impl PgSchema {
-    /// The test database's URL with this schema first on the `search_path`.
-    fn url(&self) -> String {
-        let sep = if self.base.contains('?') { '&' } else { '?' };
-        format!("{}{sep}options[search_path]={}", self.base, self.name)
-    }
-
-    /// A direct connection on this schema, for the statements next-auth runs.
-    async fn conn(&self) -> PgConnection {
-        PgConnection::connect(&self.url())
-            .await
-            .expect("connect to the test schema")
-    }
-}
-
-impl Drop for PgSchema {
-    fn drop(&mut self) {
-        let (base, name) = (self.base.clone(), self.name.clone());
-        // On a thread of its own: drop may run inside (or after) the test's runtime.
-        let dropped = std::thread::spawn(move || {
-            let rt = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("runtime for the cleanup");
-            rt.block_on(async {
-                let mut conn = PgConnection::connect(&base).await.map_err(|e| e.to_string())?;
-                sqlx::raw_sql(AssertSqlSafe(format!("DROP SCHEMA IF EXISTS {name} CASCADE")))
-                    .execute(&mut conn)
-                    .await
-                    .map_err(|e| e.to_string())?;
-                Ok::<_, String>(())
-            })
-        })
-        .join();
-        if let Ok(Err(e)) = dropped {
-            eprintln!("could not drop the test schema: {e}");
-        }
-    }
-}
-
-/// A new schema holding the tables `ddl` creates (none if empty), or `None` (after a
-/// loud SKIP) when PostgreSQL is unreachable outside CI.
-async fn schema_with(ddl: &'static str) -> Option<PgSchema> {
-    let base = base_url();
-    let probe = tokio::time::timeout(Duration::from_secs(10), PgConnection::connect(&base)).await;
-    let mut conn = match probe {
-        Ok(Ok(conn)) => conn,
-        Ok(Err(e)) => return unreachable_postgres(&base, &e.to_string()),
-        Err(_) => return unreachable_postgres(&base, "no answer within 10 s"),
-    };
-    let name = format!("tessera_pga_{}", uuid::Uuid::new_v4().simple());
-    sqlx::raw_sql(AssertSqlSafe(format!("CREATE SCHEMA {name}")))
-        .execute(&mut conn)
-        .await
-        .expect("create the test schema");
-    let _ = conn.close().await;
-    let schema = PgSchema { base, name };
-    if !ddl.is_empty() {
-        let mut conn = schema.conn().await;
-        sqlx::raw_sql(ddl)
-            .execute(&mut conn)
-            .await
-            .expect("create the pg-adapter tables");
-        let _ = conn.close().await;
-    }
-    Some(schema)
-}
-
-fn unreachable_postgres<T>(url: &str, err: &str) -> Option<T> {
-    service::unavailable(
-        "PostgreSQL (the @auth/pg-adapter tables tests)",
-        &format!("{} is unreachable ({err})", redacted(url)),
-        "Start PostgreSQL, or set TESSERA_TEST_POSTGRES_URL to a reachable database.",
-    );
-    None
-}
 
 /// Tessera on the pg-adapter tables of `schema`.
 async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
@@ -147,32 +50,17 @@ async fn with_unconstrained(case: impl AsyncFnOnce(&dyn Adapter)) {
     db.pool().close().await;
 }
 
-/// Every conformance case but `accounts`, which stores a token-set field
-/// (`custom_field`) that the pg-adapter's `accounts` table has no column for: see
-/// [`accounts`] for that case as these tables allow it.
+/// The conformance suite on the tables as `schema.sql` creates them.
 mod schema_sql {
-    tessera::adapter_conformance_tests!(@cases super::with_pg_adapter;
-        users, create_user_and_link, sessions, deleting_a_user_cascades,
-        verification_tokens, verification_token_race, delete_expired);
-
-    #[tokio::test]
-    async fn accounts() {
-        super::with_pg_adapter(async |db: &dyn tessera::adapter::Adapter| super::accounts(db).await).await;
-    }
+    crate::pg_schema::app_tables_conformance!(super::with_pg_adapter);
 }
 
+/// The conformance suite on the tables without constraints.
 mod unconstrained {
-    tessera::adapter_conformance_tests!(@cases super::with_unconstrained;
-        users, create_user_and_link, sessions, deleting_a_user_cascades,
-        verification_tokens, verification_token_race, delete_expired);
-
-    #[tokio::test]
-    async fn accounts() {
-        super::with_unconstrained(async |db: &dyn tessera::adapter::Adapter| super::accounts(db).await).await;
-    }
+    crate::pg_schema::app_tables_conformance!(super::with_unconstrained);
 }
 
-fn token_set() -> serde_json::Map<String, serde_json::Value> {
+pub(crate) fn token_set() -> serde_json::Map<String, serde_json::Value> {
     json!({
         "access_token": "at", "refresh_token": "rt", "expires_at": 1_900_000_000,
         "token_type": "bearer", "scope": "openid email", "id_token": "idt", "session_state": "ss"
@@ -185,7 +73,7 @@ fn token_set() -> serde_json::Map<String, serde_json::Value> {
 /// The conformance suite's `accounts` case on the pg-adapter's columns: the seven
 /// token-set fields round-trip, any other field is not stored (as `@auth/pg-adapter`
 /// drops it).
-async fn accounts(db: &dyn Adapter) {
+pub(crate) async fn accounts(db: &dyn Adapter) {
     let tag = uuid::Uuid::new_v4().simple().to_string();
     let provider = format!("prov-{tag}");
     let user = |name: &str| NewUser {
@@ -268,7 +156,7 @@ async fn accounts(db: &dyn Adapter) {
     assert!(db.list_accounts(&alice.id).await.expect("after delete").is_empty());
 }
 
-fn secs(t: SystemTime) -> i64 {
+pub(crate) fn secs(t: SystemTime) -> i64 {
     t.duration_since(UNIX_EPOCH).map(|d| d.as_secs() as i64).unwrap_or(0)
 }
 
@@ -343,77 +231,7 @@ async fn rows_written_by_next_auth_are_read_by_tessera() {
     let _ = conn.close().await;
 
     let db = adapter_on(&schema).await;
-    let user = db.get_user(&id.to_string()).await.expect("get_user").expect("found");
-    assert_eq!(
-        (
-            user.id.as_str(),
-            user.name.as_deref(),
-            user.email.as_deref(),
-            user.image.as_deref()
-        ),
-        (
-            id.to_string().as_str(),
-            Some("Ada"),
-            Some("ada@example.com"),
-            Some("https://img/ada.png")
-        )
-    );
-    assert_eq!(user.email_verified, Some(verified));
-    let by_email = db.get_user_by_email("ada@example.com").await.expect("by email");
-    assert_eq!(by_email.as_ref(), Some(&user));
-    let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
-    assert_eq!(by_account.as_ref(), Some(&user));
-    let accounts = db.list_accounts(&user.id).await.expect("list_accounts");
-    assert_eq!(accounts.len(), 2);
-    assert_eq!(
-        serde_json::Value::Object(accounts[0].extra.clone()),
-        json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
-    );
-    assert_eq!(
-        (
-            accounts[1].provider.as_str(),
-            accounts[1].kind,
-            accounts[1].user_id.as_deref()
-        ),
-        ("keycloak", AccountType::OAuth, Some(user.id.as_str())),
-        "an `oidc` account reads as OAuth"
-    );
-    let by_oidc = db
-        .get_user_by_account("keycloak", "kc-1")
-        .await
-        .expect("by oidc account");
-    assert_eq!(by_oidc.as_ref(), Some(&user));
-    let (session, owner) = db
-        .get_session_and_user("next-auth-session-token")
-        .await
-        .expect("get_session_and_user")
-        .expect("next-auth's session is valid");
-    assert_eq!(
-        (session.user_id.as_str(), secs(session.expires)),
-        (user.id.as_str(), secs(expires))
-    );
-    assert_eq!(owner, user);
-    assert_eq!(
-        db.list_sessions(&user.id).await.expect("list_sessions"),
-        vec![session.clone()]
-    );
-    let token = db
-        .use_verification_token("ada@example.com", "hashed-token")
-        .await
-        .expect("use_verification_token")
-        .expect("next-auth's pending magic link");
-    assert_eq!(secs(token.expires), secs(expires));
-    assert!(
-        db.use_verification_token("ada@example.com", "hashed-token")
-            .await
-            .expect("again")
-            .is_none()
-    );
-    // Tessera's sign-out of the session next-auth made.
-    assert_eq!(
-        db.delete_session("next-auth-session-token").await.expect("delete"),
-        Some(session)
-    );
+    tessera_reads_ada(&db, &id.to_string(), verified, expires).await;
     db.pool().close().await;
 }
 
@@ -425,42 +243,8 @@ async fn rows_written_by_tessera_are_read_by_next_auth() {
         return;
     };
     let db = adapter_on(&schema).await;
-    let expires = UNIX_EPOCH + Duration::from_millis(1_900_000_000_123);
-    let user = db
-        .create_user(NewUser {
-            name: Some("Grace".into()),
-            email: Some("grace@example.com".into()),
-            image: None,
-            email_verified: Some(UNIX_EPOCH + Duration::from_secs(1_760_000_000)),
-        })
-        .await
-        .expect("create_user");
+    let user = tessera_writes_grace(&db).await;
     let id: i32 = user.id.parse().expect("an integer id, as the SERIAL column gives");
-    let mut extra = token_set();
-    extra.insert("custom_field".into(), json!("not stored"));
-    db.link_account(Account {
-        provider: "google".into(),
-        kind: AccountType::OAuth,
-        provider_account_id: "g-1".into(),
-        user_id: Some(user.id.clone()),
-        extra,
-    })
-    .await
-    .expect("link_account");
-    db.create_session(AdapterSession {
-        session_token: "tessera-session-token".into(),
-        user_id: user.id.clone(),
-        expires,
-    })
-    .await
-    .expect("create_session");
-    db.create_verification_token(VerificationToken {
-        identifier: "grace@example.com".into(),
-        token: "hashed".into(),
-        expires,
-    })
-    .await
-    .expect("create_verification_token");
 
     let mut conn = schema.conn().await;
     // getSessionAndUser: two selects, by "sessionToken" then by the session's "userId".
@@ -556,16 +340,92 @@ async fn ids_that_are_not_integers_are_not_found() {
     };
     let db = adapter_on(&schema).await;
     assert_eq!(db.schema(), Schema::PgAdapter);
-    for id in [
-        "",
-        "abc",
-        "042",
-        "+1",
-        "1.0",
-        "99999999999",
-        "-0",
-        "12345678901234567890",
-    ] {
+    ids_name_no_row(
+        &db,
+        &[
+            "",
+            "abc",
+            "042",
+            "+1",
+            "1.0",
+            "99999999999",
+            "-0",
+            "12345678901234567890",
+        ],
+    )
+    .await;
+    db.pool().close().await;
+}
+
+/// With `Schema::PgAdapter` Tessera creates nothing: missing tables are refused by name,
+/// and no table or migration record is left behind.
+#[tokio::test]
+async fn missing_tables_are_refused_and_nothing_is_created() {
+    refused_and_nothing_created(
+        Schema::PgAdapter,
+        SCHEMA_SQL,
+        "ALTER TABLE sessions RENAME COLUMN \"sessionToken\" TO session_token",
+        ["@auth/pg-adapter table users", "@auth/pg-adapter table sessions"],
+        &["accounts", "sessions", "users", "verification_token"],
+    )
+    .await;
+}
+
+#[test]
+fn schema_names() {
+    assert_eq!("tessera".parse::<Schema>(), Ok(Schema::Tessera));
+    assert_eq!("pg-adapter".parse::<Schema>(), Ok(Schema::PgAdapter));
+    let err = "pg_adapter".parse::<Schema>().expect_err("not a name");
+    assert!(err.to_string().contains("\"pg_adapter\""), "{err}");
+    assert_eq!(Schema::PgAdapter.to_string(), "pg-adapter");
+    assert_eq!(Schema::default(), Schema::Tessera);
+}
+
+/// Tessera writes a user (Grace), her Google account (with a field no column holds), a
+/// session and a pending magic link, all expiring at 1 900 000 000.123 s; returns the user.
+pub(crate) async fn tessera_writes_grace(db: &dyn Adapter) -> tessera::User {
+    let expires = UNIX_EPOCH + Duration::from_millis(1_900_000_000_123);
+    let user = db
+        .create_user(NewUser {
+            name: Some("Grace".into()),
+            email: Some("grace@example.com".into()),
+            image: None,
+            email_verified: Some(UNIX_EPOCH + Duration::from_secs(1_760_000_000)),
+        })
+        .await
+        .expect("create_user");
+    let mut extra = token_set();
+    extra.insert("custom_field".into(), json!("not stored"));
+    db.link_account(Account {
+        provider: "google".into(),
+        kind: AccountType::OAuth,
+        provider_account_id: "g-1".into(),
+        user_id: Some(user.id.clone()),
+        extra,
+    })
+    .await
+    .expect("link_account");
+    db.create_session(AdapterSession {
+        session_token: "tessera-session-token".into(),
+        user_id: user.id.clone(),
+        expires,
+    })
+    .await
+    .expect("create_session");
+    db.create_verification_token(VerificationToken {
+        identifier: "grace@example.com".into(),
+        token: "hashed".into(),
+        expires,
+    })
+    .await
+    .expect("create_verification_token");
+    user
+}
+
+/// Every method taking a user id finds nothing for each of `ids` (and errs with
+/// `NotFound` where it must find a user): never a backend error.
+pub(crate) async fn ids_name_no_row(db: &dyn Adapter, ids: &[&str]) {
+    for &id in ids {
         assert!(db.get_user(id).await.expect("get_user").is_none(), "{id:?}");
         let update = db
             .update_user(UserUpdate {
@@ -591,48 +451,115 @@ async fn ids_that_are_not_integers_are_not_found() {
             .await;
         assert!(matches!(session, Err(AdapterError::NotFound(_))), "{id:?}: {session:?}");
     }
-    db.pool().close().await;
 }
 
-/// With `Schema::PgAdapter` Tessera creates nothing: missing tables are refused by name,
-/// and no table or migration record is left behind.
-#[tokio::test]
-async fn missing_tables_are_refused_and_nothing_is_created() {
+/// Connecting on `kind` with no tables is refused naming `said[0]`; on the tables of
+/// `ddl` once `breaking` has changed one, naming `said[1]`; and only `tables` are left.
+pub(crate) async fn refused_and_nothing_created(
+    kind: Schema,
+    ddl: &'static str,
+    breaking: &'static str,
+    said: [&str; 2],
+    tables: &[&str],
+) {
     let Some(schema) = schema_with("").await else { return };
-    let err = tessera_sqlx::connect_with_schema(&schema.url(), Schema::PgAdapter)
+    let err = tessera_sqlx::connect_with_schema(&schema.url(), kind)
         .await
         .err()
         .expect("no tables");
-    let shown = err.to_string();
-    assert!(shown.contains("@auth/pg-adapter table users"), "{shown}");
+    assert!(err.to_string().contains(said[0]), "{err}");
 
     // Tables with a column missing: refused, naming the table.
     let mut conn = schema.conn().await;
-    sqlx::raw_sql(SCHEMA_SQL).execute(&mut conn).await.expect("tables");
-    sqlx::raw_sql("ALTER TABLE sessions RENAME COLUMN \"sessionToken\" TO session_token")
-        .execute(&mut conn)
+    sqlx::raw_sql(ddl).execute(&mut conn).await.expect("tables");
+    sqlx::raw_sql(breaking).execute(&mut conn).await.expect("break a table");
+    let err = PostgresAdapter::connect_with_schema(&schema.url(), kind)
         .await
-        .expect("rename");
-    let err = PostgresAdapter::connect_with_schema(&schema.url(), Schema::PgAdapter)
-        .await
-        .expect_err("a renamed column");
-    assert!(err.to_string().contains("@auth/pg-adapter table sessions"), "{err}");
-    let tables: Vec<String> =
+        .expect_err("a missing column");
+    assert!(err.to_string().contains(said[1]), "{err}");
+    let found: Vec<String> =
         sqlx::query_scalar("SELECT table_name::TEXT FROM information_schema.tables WHERE table_schema = $1 ORDER BY 1")
             .bind(&schema.name)
             .fetch_all(&mut conn)
             .await
             .expect("list tables");
-    assert_eq!(tables, ["accounts", "sessions", "users", "verification_token"]);
+    assert_eq!(found, tables);
     let _ = conn.close().await;
 }
 
-#[test]
-fn schema_names() {
-    assert_eq!("tessera".parse::<Schema>(), Ok(Schema::Tessera));
-    assert_eq!("pg-adapter".parse::<Schema>(), Ok(Schema::PgAdapter));
-    let err = "pg_adapter".parse::<Schema>().expect_err("not a name");
-    assert!(err.to_string().contains("\"pg_adapter\""), "{err}");
-    assert_eq!(Schema::PgAdapter.to_string(), "pg-adapter");
-    assert_eq!(Schema::default(), Schema::Tessera);
+/// Tessera reads what next-auth wrote: the user Ada (`id`, verified at `verified`), her
+/// `github` account `12345` and `keycloak` OIDC account `kc-1`, the session
+/// `next-auth-session-token` and the magic link `hashed-token`, both expiring at
+/// `expires`; then uses the link and signs the session out.
+pub(crate) async fn tessera_reads_ada(db: &dyn Adapter, id: &str, verified: SystemTime, expires: SystemTime) {
+    let user = db.get_user(id).await.expect("get_user").expect("found");
+    assert_eq!(
+        (
+            user.id.as_str(),
+            user.name.as_deref(),
+            user.email.as_deref(),
+            user.image.as_deref()
+        ),
+        (id, Some("Ada"), Some("ada@example.com"), Some("https://img/ada.png"))
+    );
+    assert_eq!(
+        user.email_verified,
+        Some(verified),
+        "to the second, whatever the session's zone"
+    );
+    let by_email = db.get_user_by_email("ada@example.com").await.expect("by email");
+    assert_eq!(by_email.as_ref(), Some(&user));
+    let by_account = db.get_user_by_account("github", "12345").await.expect("by account");
+    assert_eq!(by_account.as_ref(), Some(&user));
+    let accounts = db.list_accounts(&user.id).await.expect("list_accounts");
+    assert_eq!(accounts.len(), 2);
+    assert_eq!(
+        serde_json::Value::Object(accounts[0].extra.clone()),
+        json!({"access_token": "gho_at", "expires_at": 1_900_000_000, "scope": "read:user user:email", "token_type": "bearer"})
+    );
+    assert_eq!(
+        (
+            accounts[1].provider.as_str(),
+            accounts[1].kind,
+            accounts[1].user_id.as_deref()
+        ),
+        ("keycloak", AccountType::OAuth, Some(user.id.as_str())),
+        "an `oidc` account reads as OAuth"
+    );
+    let by_oidc = db
+        .get_user_by_account("keycloak", "kc-1")
+        .await
+        .expect("by oidc account");
+    assert_eq!(by_oidc.as_ref(), Some(&user));
+    let (session, owner) = db
+        .get_session_and_user("next-auth-session-token")
+        .await
+        .expect("get_session_and_user")
+        .expect("next-auth's session is valid");
+    assert_eq!(
+        (session.user_id.as_str(), secs(session.expires)),
+        (user.id.as_str(), secs(expires))
+    );
+    assert_eq!(owner, user);
+    assert_eq!(
+        db.list_sessions(&user.id).await.expect("list_sessions"),
+        vec![session.clone()]
+    );
+    let token = db
+        .use_verification_token("ada@example.com", "hashed-token")
+        .await
+        .expect("use_verification_token")
+        .expect("next-auth's pending magic link");
+    assert_eq!(secs(token.expires), secs(expires));
+    assert!(
+        db.use_verification_token("ada@example.com", "hashed-token")
+            .await
+            .expect("again")
+            .is_none()
+    );
+    // Tessera's sign-out of the session next-auth made.
+    assert_eq!(
+        db.delete_session("next-auth-session-token").await.expect("delete"),
+        Some(session)
+    );
 }

@@ -1,8 +1,9 @@
-//! The demo on next-auth's `@auth/pg-adapter` tables (`AUTH_DB_SCHEMA=pg-adapter`): a
+//! The demo on next-auth's `@auth/pg-adapter` tables (`AUTH_DB_SCHEMA=pg-adapter`) and on
+//! `@auth/prisma-adapter`'s default PostgreSQL schema (`AUTH_DB_SCHEMA=prisma`): a
 //! credentials sign-in writes a session row next-auth can read, a session row written as
 //! next-auth writes it signs its browser in, and sign-out deletes the row. The tables are
-//! created (from `@auth/pg-adapter`'s `schema.sql`) in a PostgreSQL schema of the test's
-//! own, dropped at the end; the demo creates nothing.
+//! created (from `@auth/pg-adapter`'s `schema.sql`, or as `prisma migrate` creates them) in
+//! a PostgreSQL schema of the test's own, dropped at the end; the demo creates nothing.
 
 use std::net::TcpStream;
 use std::time::Duration;
@@ -13,7 +14,44 @@ use crate::common::{assert_signed_in, free_port, http, service, sign_in, sign_ou
 
 const PG: &str = "127.0.0.1:5432";
 const PG_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
-const SCHEMA_SQL: &str = include_str!("../../../../crates/tessera-sqlx/tests/it/pg_adapter/schema.sql");
+
+/// One layout of next-auth's tables, and the statements next-auth runs on it.
+struct Tables {
+    /// `AUTH_DB_SCHEMA`.
+    setting: &'static str,
+    /// The tables' DDL.
+    ddl: &'static str,
+    /// getSessionAndUser: the user's id (as text) and email of session `$1`.
+    find: &'static str,
+    /// createSession: the session `made-by-next-auth` of user `$1` (as text).
+    create: &'static str,
+    /// Every session token.
+    tokens: &'static str,
+    /// Every table there is.
+    tables: &'static [&'static str],
+}
+
+const PG_ADAPTER: Tables = Tables {
+    setting: "pg-adapter",
+    ddl: include_str!("../../../../crates/tessera-sqlx/tests/it/pg_adapter/schema.sql"),
+    find: "select u.id::TEXT as id, u.email from sessions s join users u on u.id = s.\"userId\" \
+           where s.\"sessionToken\" = $1",
+    create: "insert into sessions (\"userId\", expires, \"sessionToken\") \
+             values ($1::INTEGER, now() + interval '30 days', 'made-by-next-auth')",
+    tokens: "select \"sessionToken\"::TEXT from sessions order by 1",
+    tables: &["accounts", "sessions", "users", "verification_token"],
+};
+
+const PRISMA: Tables = Tables {
+    setting: "prisma",
+    ddl: include_str!("../../../../crates/tessera-sqlx/tests/it/prisma/schema.sql"),
+    find: "SELECT u.\"id\", u.\"email\" FROM \"Session\" s JOIN \"User\" u ON u.\"id\" = s.\"userId\" \
+           WHERE s.\"sessionToken\" = $1",
+    create: "INSERT INTO \"Session\" (\"sessionToken\",\"userId\",\"expires\",\"updatedAt\") \
+             VALUES ('made-by-next-auth',$1,(now() AT TIME ZONE 'UTC') + interval '30 days',(now() AT TIME ZONE 'UTC'))",
+    tokens: "SELECT \"sessionToken\" FROM \"Session\" ORDER BY 1",
+    tables: &["Account", "Authenticator", "Session", "User", "VerificationToken"],
+};
 
 /// Runs `f` on a connection whose `search_path` is `schema` (or the default when empty).
 fn with_conn<T>(
@@ -53,9 +91,18 @@ impl Drop for Schema {
 
 #[test]
 fn the_demo_runs_on_next_auths_pg_adapter_tables() {
+    the_demo_runs_on(&PG_ADAPTER);
+}
+
+#[test]
+fn the_demo_runs_on_next_auths_prisma_tables() {
+    the_demo_runs_on(&PRISMA);
+}
+
+fn the_demo_runs_on(t: &Tables) {
     if let Err(e) = TcpStream::connect(PG) {
         service::unavailable(
-            "PostgreSQL (the demo on @auth/pg-adapter's tables)",
+            &format!("PostgreSQL (the demo on next-auth's {} tables)", t.setting),
             &format!("nothing answers at {PG} ({e})"),
             "Start PostgreSQL on 127.0.0.1:5432 with a database `test`.",
         );
@@ -65,11 +112,11 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
     let schema = Schema(format!("tessera_demo_pga_{}_{port}", std::process::id()));
     let create = format!("CREATE SCHEMA {}", schema.0);
     with_conn("", async |c| sqlx::raw_sql(AssertSqlSafe(create)).execute(c).await).expect("create the schema");
-    with_conn(&schema.0, async |c| sqlx::raw_sql(SCHEMA_SQL).execute(c).await).expect("create the tables");
+    with_conn(&schema.0, async |c| sqlx::raw_sql(t.ddl).execute(c).await).expect("create the tables");
 
     let env = [
         ("DATABASE_URL", format!("{PG_URL}?options[search_path]={}", schema.0)),
-        ("AUTH_DB_SCHEMA", "pg-adapter".to_owned()),
+        ("AUTH_DB_SCHEMA", t.setting.to_owned()),
     ];
     let _demo = start_demo(port, &env);
 
@@ -77,13 +124,8 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
     let browser = sign_in(port);
     assert_signed_in(port, &browser.cookie);
     let token = browser.session.clone();
-    let (user_id, email): (i32, String) = with_conn(&schema.0, async |c| {
-        let row = sqlx::query(
-            "select u.id, u.email from sessions s join users u on u.id = s.\"userId\" where s.\"sessionToken\" = $1",
-        )
-        .bind(&token)
-        .fetch_one(c)
-        .await?;
+    let (user_id, email): (String, String) = with_conn(&schema.0, async |c| {
+        let row = sqlx::query(t.find).bind(&token).fetch_one(c).await?;
         Ok((row.get("id"), row.get("email")))
     })
     .expect("next-auth finds the session Tessera made");
@@ -91,13 +133,7 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
 
     // A session next-auth made (createSession) signs its browser in.
     with_conn(&schema.0, async |c| {
-        sqlx::query(
-            "insert into sessions (\"userId\", expires, \"sessionToken\") \
-             values ($1, now() + interval '30 days', 'made-by-next-auth')",
-        )
-        .bind(user_id)
-        .execute(c)
-        .await
+        sqlx::query(t.create).bind(&user_id).execute(c).await
     })
     .expect("createSession");
     let next_auth_cookie = "next-auth.session-token=made-by-next-auth";
@@ -107,12 +143,8 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
     sign_out(port, &browser);
     let r = http(port, "GET", "/api/auth/session", &browser.cookie, None);
     assert_eq!(r.body, "{}");
-    let tokens: Vec<String> = with_conn(&schema.0, async |c| {
-        sqlx::query_scalar("select \"sessionToken\"::TEXT from sessions order by 1")
-            .fetch_all(c)
-            .await
-    })
-    .expect("list sessions");
+    let tokens: Vec<String> =
+        with_conn(&schema.0, async |c| sqlx::query_scalar(t.tokens).fetch_all(c).await).expect("list sessions");
     assert_eq!(tokens, ["made-by-next-auth"]);
     assert_signed_in(port, next_auth_cookie);
 
@@ -124,5 +156,5 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
             .await
     })
     .expect("list tables");
-    assert_eq!(tables, ["accounts", "sessions", "users", "verification_token"]);
+    assert_eq!(tables, t.tables);
 }

@@ -1,0 +1,746 @@
+//! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, or the
+//! default schema of `@auth/prisma-adapter`), read and written as they are. The two
+//! differ in table names, id types, timestamp types and bookkeeping columns: a [`Layout`]
+//! names those differences, and every statement is rendered once per layout from one
+//! template.
+//!
+//! Common to both (see [`Schema`](crate::Schema)):
+//!
+//! * Ids cross Tessera's API as text; an id the layout cannot hold names no row (not
+//!   found, never an error).
+//! * `accounts` has the seven token-set columns and nothing else: any other field of
+//!   [`Account::extra`](tessera::Account) (or a known one whose value does not fit its
+//!   column, such as an array `scope`) is not stored, exactly as the next-auth adapters
+//!   drop it.
+//! * An account of type `oidc` (as Auth.js v5 records OIDC sign-ins) reads as `oauth`;
+//!   `webauthn` accounts are not supported (listing them is a backend error, as for any
+//!   type Tessera does not know).
+//! * The constraints are checked by the statements themselves (a user must exist before
+//!   an account or session names it; emails, provider accounts and session tokens are
+//!   unique), so the tables also work without `UNIQUE` or `REFERENCES`; where the
+//!   constraints are present they also hold under concurrency. Deleting a user deletes
+//!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
+//!
+//! Tessera never creates or alters these tables; [`AppTables::check`] only reads their
+//! columns.
+
+use std::sync::LazyLock;
+
+use sqlx::postgres::{PgPool, PgRow};
+use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::{Account, User};
+
+use crate::common::{
+    account_from_row, account_type_str, backend, classify, session_from_row, split_account, to_ms, token_from_row,
+    user_from_row,
+};
+
+/// How one application-owned schema spells what Tessera uses.
+pub(crate) struct Layout {
+    /// The schema these tables are.
+    pub(crate) schema: crate::Schema,
+    /// The next-auth package the tables come from, for messages.
+    pub(crate) package: &'static str,
+    /// The tables (quoted where they must be): users, accounts, sessions, tokens.
+    pub(crate) users: &'static str,
+    pub(crate) accounts: &'static str,
+    pub(crate) sessions: &'static str,
+    pub(crate) tokens: &'static str,
+    /// Whether ids are `INTEGER`s (else text).
+    pub(crate) integer_ids: bool,
+    /// The new user's id (column and value, each followed by `, `), or empty when the
+    /// database assigns it.
+    pub(crate) new_user_id: (&'static str, &'static str),
+    /// Whether the users' `email` is `NOT NULL`.
+    pub(crate) email_required: bool,
+    /// Whether users, accounts and sessions have a `"updatedAt"` column to keep.
+    pub(crate) updated_at: bool,
+    /// Whether timestamps are `TIMESTAMPTZ` (else `TIMESTAMP`, in UTC).
+    pub(crate) timestamptz: bool,
+    /// Whether the accounts' `expires_at` is an `INTEGER` (else a `BIGINT`).
+    pub(crate) expires_at_int4: bool,
+    /// One statement per table reading every column Tessera uses, and none of the rows.
+    pub(crate) checks: [(&'static str, &'static str); 4],
+}
+
+impl Layout {
+    /// `template` with this layout's names.
+    fn render(&self, template: &str) -> String {
+        let (ts, ts_end, now) = if self.timestamptz {
+            ("to_timestamp(", "::FLOAT8 / 1000)", "now()")
+        } else {
+            (
+                "(to_timestamp(",
+                "::FLOAT8 / 1000) AT TIME ZONE 'UTC')",
+                "(now() AT TIME ZONE 'UTC')",
+            )
+        };
+        let stamp = |s: &str| {
+            if self.updated_at {
+                s.replace("{now}", now)
+            } else {
+                String::new()
+            }
+        };
+        template
+            .replace("{users}", self.users)
+            .replace("{accounts}", self.accounts)
+            .replace("{sessions}", self.sessions)
+            .replace("{tokens}", self.tokens)
+            .replace("{id}", if self.integer_ids { "::INTEGER" } else { "::TEXT" })
+            .replace("{ts}", ts)
+            .replace("{/ts}", ts_end)
+            .replace("{new_id_col}", self.new_user_id.0)
+            .replace("{new_id_val}", self.new_user_id.1)
+            .replace("{stamp_col}", &stamp("\"updatedAt\", "))
+            .replace("{stamp_val}", &stamp("{now}, "))
+            .replace("{stamp_set}", &stamp("\"updatedAt\" = {now}, "))
+    }
+
+    /// `id` as this layout's key, or `None` when it names no row: for integer ids, the
+    /// canonical decimal text of an `INTEGER`; for text ids, any text PostgreSQL can hold.
+    pub(crate) fn key<'a>(&self, id: &'a str) -> Option<&'a str> {
+        if self.integer_ids {
+            id.parse::<i32>().ok().filter(|n| n.to_string() == id).map(|_| id)
+        } else {
+            (!id.contains('\0')).then_some(id)
+        }
+    }
+
+    /// A [`Conflict`](AdapterError::Conflict) if `email` is to be empty where the tables
+    /// require one: the row cannot be stored, which is no failure of the database.
+    fn email_allowed(&self, email: Option<&str>) -> Result<(), AdapterError> {
+        if self.email_required && email.is_none() {
+            return Err(AdapterError::Conflict(format!(
+                "the {} tables require a user's email",
+                self.package
+            )));
+        }
+        Ok(())
+    }
+
+    /// `expires_at` if the accounts' column holds it (else it is not stored, as a value
+    /// that does not fit its column).
+    fn expires_at(&self, expires_at: Option<i64>) -> Option<i64> {
+        expires_at.filter(|&v| !self.expires_at_int4 || i32::try_from(v).is_ok())
+    }
+}
+
+/// The user columns, named and typed as [`user_from_row`] reads them.
+macro_rules! user_cols {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".id::TEXT AS id, ",
+            $t,
+            ".name::TEXT AS name, ",
+            $t,
+            ".email::TEXT AS email, ",
+            "FLOOR(EXTRACT(EPOCH FROM ",
+            $t,
+            ".\"emailVerified\") * 1000)::BIGINT AS email_verified, ",
+            $t,
+            ".image"
+        )
+    };
+}
+
+/// The session columns, named and typed as [`session_from_row`] reads them.
+macro_rules! session_cols {
+    ($t:literal) => {
+        concat!(
+            $t,
+            ".\"sessionToken\"::TEXT AS session_token, ",
+            $t,
+            ".\"userId\"::TEXT AS user_id, ",
+            "FLOOR(EXTRACT(EPOCH FROM ",
+            $t,
+            ".expires) * 1000)::BIGINT AS expires"
+        )
+    };
+}
+
+// The statements' templates, rendered by `Layout::render`: `{users}` … `{tokens}` are the
+// tables, `{id}` casts an id parameter to the ids' type, `{ts}$n{/ts}` is the timestamp of
+// `$n` milliseconds, `{new_id_*}` the new user's id where Tessera assigns it and
+// `{stamp_*}` the `"updatedAt"` bookkeeping where the tables have it.
+const CREATE_USER: &str = concat!(
+    "INSERT INTO {users} AS u ({new_id_col}{stamp_col}name, email, \"emailVerified\", image) \
+     SELECT {new_id_val}{stamp_val}$1, $2, {ts}$3{/ts}, $4 \
+     WHERE $2::TEXT IS NULL OR NOT EXISTS (SELECT 1 FROM {users} o WHERE o.email = $2) \
+     RETURNING ",
+    user_cols!("u")
+);
+const GET_USER: &str = concat!("SELECT ", user_cols!("u"), " FROM {users} u WHERE u.id = $1{id}");
+const GET_USER_BY_EMAIL: &str = concat!("SELECT ", user_cols!("u"), " FROM {users} u WHERE u.email = $1");
+const GET_USER_BY_ACCOUNT: &str = concat!(
+    "SELECT ",
+    user_cols!("u"),
+    " FROM {accounts} a JOIN {users} u ON u.id = a.\"userId\" \
+     WHERE a.provider = $1 AND a.\"providerAccountId\" = $2"
+);
+const UPDATE_USER: &str = concat!(
+    "UPDATE {users} AS u SET {stamp_set}\
+     name = CASE WHEN $2 THEN $3 ELSE u.name END, \
+     email = CASE WHEN $4 THEN $5 ELSE u.email END, \
+     image = CASE WHEN $6 THEN $7 ELSE u.image END, \
+     \"emailVerified\" = CASE WHEN $8 THEN {ts}$9{/ts} \
+     WHEN $4 AND u.email IS DISTINCT FROM $5::TEXT THEN NULL \
+     ELSE u.\"emailVerified\" END \
+     WHERE u.id = $1{id} AND NOT ($4 AND $5::TEXT IS NOT NULL AND EXISTS \
+     (SELECT 1 FROM {users} o WHERE o.email = $5 AND o.id <> $1{id})) \
+     RETURNING ",
+    user_cols!("u")
+);
+const USER_EXISTS: &str = "SELECT 1 AS one FROM {users} WHERE id = $1{id}";
+const DELETE_USER: [&str; 3] = [
+    "DELETE FROM {sessions} WHERE \"userId\" = $1{id}",
+    "DELETE FROM {accounts} WHERE \"userId\" = $1{id}",
+    "DELETE FROM {users} WHERE id = $1{id}",
+];
+const LINK_ACCOUNT: &str = "INSERT INTO {accounts} ({stamp_col}\"userId\", type, provider, \"providerAccountId\", \
+     access_token, refresh_token, expires_at, token_type, scope, id_token, session_state) \
+     SELECT {stamp_val}$1{id}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+     WHERE EXISTS (SELECT 1 FROM {users} WHERE id = $1{id}) \
+     AND NOT EXISTS (SELECT 1 FROM {accounts} WHERE provider = $3 AND \"providerAccountId\" = $4)";
+const ACCOUNT_EXISTS: &str = "SELECT 1 AS one FROM {accounts} WHERE provider = $1 AND \"providerAccountId\" = $2";
+const UNLINK_ACCOUNT: &str = "DELETE FROM {accounts} WHERE provider = $1 AND \"providerAccountId\" = $2";
+const UPDATE_ACCOUNT: &str = "UPDATE {accounts} SET {stamp_set}access_token = $3, refresh_token = $4, \
+     expires_at = $5, token_type = $6, scope = $7, id_token = $8, session_state = $9 \
+     WHERE provider = $1 AND \"providerAccountId\" = $2";
+// Auth.js v5 records OIDC providers' accounts as `oidc`, read here as `oauth` (which
+// Tessera's OIDC providers are); `update_account` never writes the type, so the row keeps it.
+const LIST_ACCOUNTS: &str = "SELECT \"userId\"::TEXT AS user_id, \
+     CASE WHEN type = 'oidc' THEN 'oauth' ELSE type::TEXT END AS type, \
+     provider::TEXT AS provider, \"providerAccountId\"::TEXT AS provider_account_id, access_token, \
+     refresh_token, expires_at::BIGINT AS expires_at, token_type, scope, id_token, session_state, \
+     '{}'::TEXT AS extra \
+     FROM {accounts} WHERE \"userId\" = $1{id} ORDER BY provider, \"providerAccountId\"";
+const CREATE_SESSION: &str = concat!(
+    "INSERT INTO {sessions} AS s ({stamp_col}\"userId\", expires, \"sessionToken\") \
+     SELECT {stamp_val}$1{id}, {ts}$2{/ts}, $3 \
+     WHERE EXISTS (SELECT 1 FROM {users} WHERE id = $1{id}) \
+     AND NOT EXISTS (SELECT 1 FROM {sessions} o WHERE o.\"sessionToken\" = $3) \
+     RETURNING ",
+    session_cols!("s")
+);
+const SESSION_EXISTS: &str = "SELECT 1 AS one FROM {sessions} WHERE \"sessionToken\" = $1";
+const GET_SESSION_AND_USER: &str = concat!(
+    "SELECT ",
+    session_cols!("s"),
+    ", ",
+    user_cols!("u"),
+    " FROM {sessions} s JOIN {users} u ON u.id = s.\"userId\" WHERE s.\"sessionToken\" = $1"
+);
+const UPDATE_SESSION: &str = "UPDATE {sessions} SET {stamp_set}expires = {ts}$2{/ts} WHERE \"sessionToken\" = $1";
+const DELETE_SESSION: &str = concat!(
+    "DELETE FROM {sessions} s WHERE s.\"sessionToken\" = $1 RETURNING ",
+    session_cols!("s")
+);
+const LIST_SESSIONS: &str = concat!(
+    "SELECT ",
+    session_cols!("s"),
+    " FROM {sessions} s WHERE s.\"userId\" = $1{id} ORDER BY s.expires, s.\"sessionToken\""
+);
+const DELETE_USER_SESSIONS: &str =
+    "DELETE FROM {sessions} WHERE \"userId\" = $1{id} AND ($2::TEXT IS NULL OR \"sessionToken\" <> $2)";
+const CREATE_VERIFICATION_TOKEN: &str =
+    "INSERT INTO {tokens} (identifier, expires, token) VALUES ($1, {ts}$2{/ts}, $3)";
+const USE_VERIFICATION_TOKEN: &str = "DELETE FROM {tokens} WHERE identifier = $1 AND token = $2 \
+     RETURNING identifier, token, FLOOR(EXTRACT(EPOCH FROM expires) * 1000)::BIGINT AS expires";
+const DELETE_EXPIRED: [&str; 2] = [
+    "DELETE FROM {sessions} WHERE expires < {ts}$1{/ts}",
+    "DELETE FROM {tokens} WHERE expires < {ts}$1{/ts}",
+];
+
+/// Every statement, rendered for one [`Layout`].
+pub(crate) struct Dialect {
+    layout: &'static Layout,
+    create_user: String,
+    get_user: String,
+    get_user_by_email: String,
+    get_user_by_account: String,
+    update_user: String,
+    user_exists: String,
+    delete_user: [String; 3],
+    link_account: String,
+    account_exists: String,
+    unlink_account: String,
+    update_account: String,
+    list_accounts: String,
+    create_session: String,
+    session_exists: String,
+    get_session_and_user: String,
+    update_session: String,
+    delete_session: String,
+    list_sessions: String,
+    delete_user_sessions: String,
+    create_verification_token: String,
+    use_verification_token: String,
+    delete_expired: [String; 2],
+}
+
+impl Dialect {
+    /// The statements of `layout`.
+    pub(crate) fn new(layout: &'static Layout) -> Self {
+        let r = |t: &str| layout.render(t);
+        Self {
+            layout,
+            create_user: r(CREATE_USER),
+            get_user: r(GET_USER),
+            get_user_by_email: r(GET_USER_BY_EMAIL),
+            get_user_by_account: r(GET_USER_BY_ACCOUNT),
+            update_user: r(UPDATE_USER),
+            user_exists: r(USER_EXISTS),
+            delete_user: DELETE_USER.map(r),
+            link_account: r(LINK_ACCOUNT),
+            account_exists: r(ACCOUNT_EXISTS),
+            unlink_account: r(UNLINK_ACCOUNT),
+            update_account: r(UPDATE_ACCOUNT),
+            list_accounts: r(LIST_ACCOUNTS),
+            create_session: r(CREATE_SESSION),
+            session_exists: r(SESSION_EXISTS),
+            get_session_and_user: r(GET_SESSION_AND_USER),
+            update_session: r(UPDATE_SESSION),
+            delete_session: r(DELETE_SESSION),
+            list_sessions: r(LIST_SESSIONS),
+            delete_user_sessions: r(DELETE_USER_SESSIONS),
+            create_verification_token: r(CREATE_VERIFICATION_TOKEN),
+            use_verification_token: r(USE_VERIFICATION_TOKEN),
+            delete_expired: DELETE_EXPIRED.map(r),
+        }
+    }
+}
+
+/// The rendered statements of `layout`, kept for the life of the process.
+pub(crate) type Rendered = LazyLock<Dialect>;
+
+const EMAIL_TAKEN: &str = "a user with this email exists";
+const ACCOUNT_TAKEN: &str = "this provider account is already linked";
+
+/// Whether `query` finds a row.
+async fn exists<'q>(
+    pool: &PgPool,
+    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
+    op: &'static str,
+) -> Result<bool, AdapterError> {
+    Ok(query.fetch_optional(pool).await.map_err(backend(op))?.is_some())
+}
+
+fn first_user(rows: &[PgRow], op: &'static str) -> Result<Option<User>, AdapterError> {
+    rows.first().map(user_from_row).transpose().map_err(backend(op))
+}
+
+/// [`Adapter`] over an application's tables, as its [`Layout`] spells them.
+#[derive(Clone)]
+pub(crate) struct AppTables {
+    pool: PgPool,
+    d: &'static Dialect,
+}
+
+impl AppTables {
+    /// The tables of `dialect` through `pool`.
+    pub(crate) fn new(pool: PgPool, dialect: &'static Rendered) -> Self {
+        Self { pool, d: dialect }
+    }
+
+    /// The layout of the tables.
+    pub(crate) fn layout(&self) -> &'static Layout {
+        self.d.layout
+    }
+
+    /// Reads the columns of the four tables (no rows), so a database without them, or with
+    /// other columns, is refused with the table and PostgreSQL's message.
+    pub(crate) async fn check(&self) -> Result<(), AdapterError> {
+        let layout = self.layout();
+        for (table, sql) in layout.checks {
+            sqlx::query(sql).execute(&self.pool).await.map_err(|e| {
+                classify(
+                    &format!("the {} table {table} is missing or has other columns", layout.package),
+                    &e,
+                    None,
+                    None,
+                )
+            })?;
+        }
+        Ok(())
+    }
+
+    /// `id` as a key of these tables, or `None` when it names no row.
+    fn key<'a>(&self, id: &'a str) -> Option<&'a str> {
+        self.layout().key(id)
+    }
+
+    /// Inserts `user` (on the pool or in a transaction) and reads it back; a taken email is
+    /// a [`Conflict`](AdapterError::Conflict).
+    async fn insert_user<'c, E>(
+        d: &'static Dialect,
+        executor: E,
+        user: &NewUser,
+        op: &'static str,
+    ) -> Result<User, AdapterError>
+    where
+        E: sqlx::PgExecutor<'c>,
+    {
+        d.layout.email_allowed(user.email.as_deref())?;
+        let rows = sqlx::query(d.create_user.as_str())
+            .bind(&user.name)
+            .bind(&user.email)
+            .bind(user.email_verified.map(to_ms))
+            .bind(&user.image)
+            .fetch_all(executor)
+            .await
+            .map_err(|e| classify(op, &e, Some(EMAIL_TAKEN), None))?;
+        match first_user(&rows, op)? {
+            Some(created) => Ok(created),
+            None => Err(AdapterError::Conflict(EMAIL_TAKEN.into())),
+        }
+    }
+
+    /// Inserts `account` for the user `user_id`; `false` when nothing was inserted (no such
+    /// user, or the provider account is linked already).
+    async fn insert_account<'c, E>(
+        d: &'static Dialect,
+        executor: E,
+        user_id: &str,
+        account: &Account,
+        op: &'static str,
+    ) -> Result<bool, AdapterError>
+    where
+        E: sqlx::PgExecutor<'c>,
+    {
+        let cols = split_account(&account.extra);
+        let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
+        let expires_at = d.layout.expires_at(cols.expires_at);
+        let done = sqlx::query(d.link_account.as_str())
+            .bind(user_id)
+            .bind(account_type_str(account.kind))
+            .bind(&account.provider)
+            .bind(&account.provider_account_id)
+            .bind(access)
+            .bind(refresh)
+            .bind(expires_at)
+            .bind(token_type)
+            .bind(scope)
+            .bind(id_token)
+            .bind(session_state)
+            .execute(executor)
+            .await
+            .map_err(|e| classify(op, &e, Some(ACCOUNT_TAKEN), Some("the account's user does not exist")))?;
+        Ok(done.rows_affected() == 1)
+    }
+}
+
+#[async_trait::async_trait]
+impl Adapter for AppTables {
+    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
+        Self::insert_user(self.d, &self.pool, &user, "create_user").await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        let Some(id) = self.key(id) else { return Ok(None) };
+        let rows = sqlx::query(self.d.get_user.as_str())
+            .bind(id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("get_user"))?;
+        first_user(&rows, "get_user")
+    }
+
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
+        // `fetch_all`: without a UNIQUE constraint two rows may share an email; the first wins.
+        let rows = sqlx::query(self.d.get_user_by_email.as_str())
+            .bind(email)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("get_user_by_email"))?;
+        first_user(&rows, "get_user_by_email")
+    }
+
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>, AdapterError> {
+        let rows = sqlx::query(self.d.get_user_by_account.as_str())
+            .bind(provider)
+            .bind(provider_account_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("get_user_by_account"))?;
+        first_user(&rows, "get_user_by_account")
+    }
+
+    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
+        const OP: &str = "update_user";
+        let UserUpdate {
+            id,
+            name,
+            email,
+            image,
+            email_verified,
+        } = update;
+        let Some(key) = self.key(&id) else {
+            return Err(AdapterError::NotFound(format!("user {id}")));
+        };
+        if let Some(new) = &email {
+            self.layout().email_allowed(new.as_deref())?;
+        }
+        let verified = email_verified.map(|v| v.map(to_ms));
+        let rows = sqlx::query(self.d.update_user.as_str())
+            .bind(key)
+            .bind(name.is_some())
+            .bind(name.flatten())
+            .bind(email.is_some())
+            .bind(email.flatten())
+            .bind(image.is_some())
+            .bind(image.flatten())
+            .bind(verified.is_some())
+            .bind(verified.flatten())
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| classify(OP, &e, Some(EMAIL_TAKEN), None))?;
+        if let Some(user) = first_user(&rows, OP)? {
+            return Ok(user);
+        }
+        // No row: the user is missing, or the new email belongs to someone else.
+        if exists(&self.pool, sqlx::query(self.d.user_exists.as_str()).bind(key), OP).await? {
+            Err(AdapterError::Conflict(EMAIL_TAKEN.into()))
+        } else {
+            Err(AdapterError::NotFound(format!("user {id}")))
+        }
+    }
+
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        const OP: &str = "delete_user";
+        let Some(id) = self.key(id) else { return Ok(()) };
+        // Sessions and accounts first, in one transaction: the tables may have no cascade.
+        let mut tx = self.pool.begin().await.map_err(backend(OP))?;
+        let d = self.d;
+        for sql in &d.delete_user {
+            sqlx::query(sql.as_str())
+                .bind(id)
+                .execute(&mut *tx)
+                .await
+                .map_err(backend(OP))?;
+        }
+        tx.commit().await.map_err(backend(OP))
+    }
+
+    async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
+        const OP: &str = "link_account";
+        let missing = || AdapterError::NotFound("the account's user does not exist".into());
+        let Some(user_id) = account.user_id.as_deref() else {
+            return Err(AdapterError::NotFound("account without user_id".into()));
+        };
+        let user_id = self.key(user_id).ok_or_else(missing)?;
+        if Self::insert_account(self.d, &self.pool, user_id, &account, OP).await? {
+            return Ok(());
+        }
+        let linked = sqlx::query(self.d.account_exists.as_str())
+            .bind(&account.provider)
+            .bind(&account.provider_account_id);
+        if exists(&self.pool, linked, OP).await? {
+            Err(AdapterError::Conflict(ACCOUNT_TAKEN.into()))
+        } else {
+            Err(missing())
+        }
+    }
+
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
+        sqlx::query(self.d.unlink_account.as_str())
+            .bind(provider)
+            .bind(provider_account_id)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("unlink_account"))?;
+        Ok(())
+    }
+
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        let cols = split_account(&account.extra);
+        let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
+        let expires_at = self.layout().expires_at(cols.expires_at);
+        let done = sqlx::query(self.d.update_account.as_str())
+            .bind(&account.provider)
+            .bind(&account.provider_account_id)
+            .bind(access)
+            .bind(refresh)
+            .bind(expires_at)
+            .bind(token_type)
+            .bind(scope)
+            .bind(id_token)
+            .bind(session_state)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("update_account"))?;
+        if done.rows_affected() == 0 {
+            return Err(AdapterError::NotFound(format!(
+                "account {}/{}",
+                account.provider, account.provider_account_id
+            )));
+        }
+        Ok(())
+    }
+
+    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
+        let Some(user_id) = self.key(user_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(self.d.list_accounts.as_str())
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("list_accounts"))?;
+        rows.iter().map(account_from_row).collect()
+    }
+
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        const OP: &str = "create_session";
+        let missing = || AdapterError::NotFound("the session's user does not exist".into());
+        let user_id = self.key(&session.user_id).ok_or_else(missing)?;
+        let rows = sqlx::query(self.d.create_session.as_str())
+            .bind(user_id)
+            .bind(to_ms(session.expires))
+            .bind(&session.session_token)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(|e| {
+                classify(
+                    OP,
+                    &e,
+                    Some("session token exists"),
+                    Some("the session's user does not exist"),
+                )
+            })?;
+        if let Some(row) = rows.first() {
+            return session_from_row(row).map_err(backend(OP));
+        }
+        let taken = sqlx::query(self.d.session_exists.as_str()).bind(&session.session_token);
+        if exists(&self.pool, taken, OP).await? {
+            Err(AdapterError::Conflict("session token exists".into()))
+        } else {
+            Err(missing())
+        }
+    }
+
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        const OP: &str = "get_session_and_user";
+        let rows = sqlx::query(self.d.get_session_and_user.as_str())
+            .bind(session_token)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend(OP))?;
+        let Some(row) = rows.first() else { return Ok(None) };
+        let session = session_from_row(row).map_err(backend(OP))?;
+        let user = user_from_row(row).map_err(backend(OP))?;
+        Ok(Some((session, user)))
+    }
+
+    async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
+        sqlx::query(self.d.update_session.as_str())
+            .bind(session_token)
+            .bind(to_ms(expires))
+            .execute(&self.pool)
+            .await
+            .map_err(backend("update_session"))?;
+        Ok(())
+    }
+
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
+        let rows = sqlx::query(self.d.delete_session.as_str())
+            .bind(session_token)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("delete_session"))?;
+        rows.first()
+            .map(session_from_row)
+            .transpose()
+            .map_err(backend("delete_session"))
+    }
+
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        let Some(user_id) = self.key(user_id) else {
+            return Ok(Vec::new());
+        };
+        let rows = sqlx::query(self.d.list_sessions.as_str())
+            .bind(user_id)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("list_sessions"))?;
+        rows.iter()
+            .map(session_from_row)
+            .collect::<Result<_, _>>()
+            .map_err(backend("list_sessions"))
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        let Some(user_id) = self.key(user_id) else { return Ok(0) };
+        let done = sqlx::query(self.d.delete_user_sessions.as_str())
+            .bind(user_id)
+            .bind(keep)
+            .execute(&self.pool)
+            .await
+            .map_err(backend("delete_user_sessions"))?;
+        Ok(done.rows_affected())
+    }
+
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
+        sqlx::query(self.d.create_verification_token.as_str())
+            .bind(&token.identifier)
+            .bind(to_ms(token.expires))
+            .bind(&token.token)
+            .execute(&self.pool)
+            .await
+            .map_err(|e| classify("create_verification_token", &e, Some("verification token exists"), None))?;
+        Ok(())
+    }
+
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>, AdapterError> {
+        // One DELETE … RETURNING: of two concurrent uses, exactly one gets the row.
+        let rows = sqlx::query(self.d.use_verification_token.as_str())
+            .bind(identifier)
+            .bind(token)
+            .fetch_all(&self.pool)
+            .await
+            .map_err(backend("use_verification_token"))?;
+        rows.first()
+            .map(token_from_row)
+            .transpose()
+            .map_err(backend("use_verification_token"))
+    }
+
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        const OP: &str = "create_user_and_link";
+        // Both inserts in one transaction: an error drops `tx`, which rolls back.
+        let mut tx = self.pool.begin().await.map_err(backend(OP))?;
+        let created = Self::insert_user(self.d, &mut *tx, &user, OP).await?;
+        let id = self
+            .key(&created.id)
+            .ok_or_else(|| AdapterError::Backend(format!("{OP}: new id {} is not a key", created.id)))?;
+        if !Self::insert_account(self.d, &mut *tx, id, &account, OP).await? {
+            // The user was inserted in this transaction: the account is the one taken.
+            return Err(AdapterError::Conflict(ACCOUNT_TAKEN.into()));
+        }
+        tx.commit().await.map_err(backend(OP))?;
+        Ok(created)
+    }
+
+    async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
+        let mut deleted = 0;
+        let d = self.d;
+        for statement in &d.delete_expired {
+            let done = sqlx::query(statement.as_str())
+                .bind(to_ms(now))
+                .execute(&self.pool)
+                .await
+                .map_err(backend("delete_expired"))?;
+            deleted += done.rows_affected();
+        }
+        Ok(deleted)
+    }
+}
