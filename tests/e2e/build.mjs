@@ -8,12 +8,15 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = dirname(fileURLToPath(import.meta.url));
-const dist = join(here, "dist");
 
-export async function buildBundle({ mode = process.env.E2E_BUNDLE_MODE ?? "production" } = {}) {
+// Bundles `<root>/app/main.jsx` into `<root>/dist/` with the page `app/index.html`: this
+// directory's app by default, next-auth 5's from `v5/build.mjs` (its packages resolve from
+// `<root>/node_modules`, so each bundle holds one React).
+export async function buildBundle({ mode = process.env.E2E_BUNDLE_MODE ?? "production", root = here } = {}) {
+  const dist = join(root, "dist");
   await mkdir(dist, { recursive: true });
   await build({
-    entryPoints: [join(here, "app", "main.jsx")],
+    entryPoints: [join(root, "app", "main.jsx")],
     outfile: join(dist, "bundle.js"),
     bundle: true,
     format: "iife",
