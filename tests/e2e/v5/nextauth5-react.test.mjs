@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { after, before, describe, test } from "node:test";
-import { E2E, session, states, waitStatus } from "../harness.mjs";
+import { E2E, evalNavigating, session, states, waitStatus } from "../harness.mjs";
 
 const here = dirname(fileURLToPath(import.meta.url));
 const TEST_TIMEOUT = 30_000;
@@ -143,7 +143,8 @@ describe("next-auth/react 5 against the Tessera demo in v5 mode", { timeout: 110
       const page = await e2e.openApp(ctx);
       await Promise.all([
         page.waitForURL((u) => u.pathname === "/api/auth/signin", { timeout: 10_000 }),
-        page.evaluate(() => window.nextAuth.signIn("credentials", { username: "demo", password: "wrong" })),
+        // signIn() navigates before its promise settles: the page is gone when it would.
+        evalNavigating(page, () => window.nextAuth.signIn("credentials", { username: "demo", password: "wrong" })),
       ]);
       const url = new URL(page.url());
       assert.equal(url.searchParams.get("error"), "CredentialsSignin");
