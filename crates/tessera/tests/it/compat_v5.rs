@@ -46,6 +46,18 @@ fn location(url: &str) -> (StatusCode, Option<serde_json::Value>, Option<String>
     (StatusCode::FOUND, None, Some(url.to_owned()))
 }
 
+/// A wrong password posted through `b` with the header next-auth 5 sends, whatever the mode.
+async fn wrong_password_v5_header(b: &mut Browser) -> Reply {
+    let csrf = b.csrf().await;
+    b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
+    let form = [
+        ("username", "a".to_owned()),
+        ("password", "nope".to_owned()),
+        ("csrfToken", csrf),
+    ];
+    post(b, "/api/auth/callback/credentials", &form).await
+}
+
 async fn wrong_password(compat: Compat, json: bool) -> (Reply, Browser) {
     let mut b = browser(compat);
     let csrf = b.csrf().await;
@@ -94,14 +106,7 @@ async fn v5_asks_for_json_with_the_header_whatever_its_value_and_v4_ignores_it()
     assert!(b.jar.contains_key("authjs.session-token"));
 
     let mut b = browser(Compat::NextAuthV4);
-    let csrf = b.csrf().await;
-    b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
-    let form = [
-        ("username", "a".to_owned()),
-        ("password", "nope".to_owned()),
-        ("csrfToken", csrf),
-    ];
-    let r = post(&mut b, "/api/auth/callback/credentials", &form).await;
+    let r = wrong_password_v5_header(&mut b).await;
     assert_eq!(
         answer(&r),
         location(&format!(
@@ -202,14 +207,7 @@ async fn v5_sign_in_errors_go_to_the_apps_sign_in_page_made_absolute() {
         ..Default::default()
     };
     let mut b = Browser::new(builder().compat(Compat::AuthJsV5).pages(pages).build().unwrap());
-    let csrf = b.csrf().await;
-    b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
-    let form = [
-        ("username", "a".to_owned()),
-        ("password", "nope".to_owned()),
-        ("csrfToken", csrf),
-    ];
-    let r = post(&mut b, "/api/auth/callback/credentials", &form).await;
+    let r = wrong_password_v5_header(&mut b).await;
     assert_eq!(
         answer(&r),
         json_url(
