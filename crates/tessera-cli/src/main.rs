@@ -1,6 +1,7 @@
 //! `tessera`: the command-line companion.
 //!
 //! ```text
+//! tessera serve [--config <file>]      run the auth server (tessera.toml, environment)
 //! tessera secret                       print a new random secret
 //! tessera migrate [<database url>]     create or upgrade Tessera's tables (default: $DATABASE_URL)
 //! tessera jwt decode <token|->         decrypt a session cookie and print its claims
@@ -17,6 +18,9 @@ use std::process::ExitCode;
 
 const USAGE: &str = "\
 usage:
+  tessera serve [--config <file>]  run the auth server: the file (default ./tessera.toml, optional)
+                                  with the environment overriding it (NEXTAUTH_URL, NEXTAUTH_SECRET,
+                                  DATABASE_URL, REDIS_URL, PORT, AUTH_<PROVIDER>_ID/_SECRET, …)
   tessera secret                  print a new random secret (base64, 32 bytes)
   tessera migrate [<database url>]  create or upgrade Tessera's tables (default: $DATABASE_URL;
                                   postgres://… or a SQLite file path / sqlite: URL)
@@ -43,6 +47,13 @@ fn main() -> ExitCode {
             }
         },
         ["migrate", rest @ ..] => migrate(rest.first().copied()),
+        ["serve", rest @ ..] => match config_path(rest) {
+            Ok(path) => serve(path.as_deref()),
+            Err(e) => {
+                eprintln!("tessera: {e}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+        },
         ["help" | "--help" | "-h"] => {
             println!("{USAGE}");
             ExitCode::SUCCESS
@@ -77,6 +88,41 @@ fn migrate(url: Option<&str>) -> ExitCode {
         }
         Err(e) => {
             eprintln!("tessera: migration failed: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `--config <file>` (or `--config=<file>`), the only option of `serve`.
+fn config_path(args: &[&str]) -> Result<Option<std::path::PathBuf>, String> {
+    match args {
+        [] => Ok(None),
+        ["--config", path] => Ok(Some(path.into())),
+        [one] if one.starts_with("--config=") => Ok(Some(one["--config=".len()..].into())),
+        _ => Err(format!("unexpected arguments: {}", args.join(" "))),
+    }
+}
+
+fn serve(path: Option<&std::path::Path>) -> ExitCode {
+    let config = match tessera_server::Config::load(path, &tessera_server::process_env) {
+        Ok(config) => config,
+        Err(e) => {
+            eprintln!("tessera: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    tessera_server::logging::init(&config);
+    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("tessera: cannot start the runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(tessera_server::serve(config)) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("tessera: {e}");
             ExitCode::FAILURE
         }
     }

@@ -108,3 +108,85 @@ fn migrate_creates_a_sqlite_database_and_is_idempotent() {
     let (code, _, err) = tessera(&["migrate"]);
     assert_eq!(code, 2, "{err}");
 }
+
+/// `tessera serve` as a container runs it: from the environment, JSON logs, stopped by
+/// SIGTERM with exit status 0.
+#[test]
+#[cfg(unix)]
+fn serve_runs_from_the_environment_and_stops_on_sigterm() {
+    use std::io::{Read, Write};
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let dir = std::env::temp_dir().join(format!("tessera-cli-serve-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let child = Command::new(env!("CARGO_BIN_EXE_tessera"))
+        .arg("serve")
+        .current_dir(&dir)
+        .env_clear()
+        .env("PORT", port.to_string())
+        .env("NEXTAUTH_SECRET", "0123456789abcdef-cli-serve")
+        .env("NEXTAUTH_URL", format!("http://localhost:{port}"))
+        .env("TESSERA_LOG_FORMAT", "json")
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut answer = String::new();
+    for _ in 0..200 {
+        if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            write!(
+                stream,
+                "GET /healthz HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            stream.read_to_string(&mut answer).unwrap();
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    assert!(answer.starts_with("HTTP/1.1 200"), "{answer}");
+    assert!(answer.ends_with(r#"{"status":"ok"}"#), "{answer}");
+    let killed = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let out = child.wait_with_output().unwrap();
+    let logs = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{logs}");
+    let lines: Vec<serde_json::Value> = logs
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().any(|l| l["message"] == "tessera serve: listening"),
+        "{logs}"
+    );
+    assert_eq!(lines.last().unwrap()["message"], "tessera serve: stopped", "{logs}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn serve_refuses_a_bad_file_before_anything_starts() {
+    let dir = std::env::temp_dir().join(format!("tessera-cli-badconf-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let file = dir.join("tessera.toml");
+    std::fs::write(
+        &file,
+        "url = \"https://app.example.com\"\n\n[sesion]\nstrategy = \"jwt\"\n",
+    )
+    .unwrap();
+    let (code, out, err) = tessera(&["serve", "--config", file.to_str().unwrap()]);
+    assert_eq!(code, 2, "{err}");
+    assert!(out.is_empty());
+    assert!(err.contains("tessera.toml:3: sesion: unknown field `sesion`"), "{err}");
+    let (code, _, err) = tessera(&["serve", "--config", dir.join("missing.toml").to_str().unwrap()]);
+    assert_eq!(code, 2);
+    assert!(err.contains("missing.toml: cannot read"), "{err}");
+    let (code, _, err) = tessera(&["serve", "--port", "3000"]);
+    assert_eq!(code, 2);
+    assert!(err.contains("unexpected arguments: --port 3000"), "{err}");
+    std::fs::remove_dir_all(&dir).unwrap();
+}

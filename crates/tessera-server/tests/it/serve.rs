@@ -1,0 +1,203 @@
+//! The server on a real socket: from the environment alone, on PostgreSQL, refusing a
+//! database whose tables are not what the file says, and stopping gracefully.
+
+use std::time::{Duration, SystemTime};
+
+use tessera::adapter::{AdapterSession, NewUser};
+use tessera_server::{Config, StartError};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::pg_schema::schema_with;
+
+const SECRET: &str = "0123456789abcdef-serve-test";
+
+/// A server started by [`start`]; stopped (gracefully) by [`Running::stop`].
+struct Running {
+    base: String,
+    stop: oneshot::Sender<()>,
+    task: JoinHandle<Result<(), StartError>>,
+}
+
+impl Running {
+    async fn get(&self, path: &str, cookie: Option<&str>) -> reqwest::Response {
+        let mut request = client().get(format!("{}{path}", self.base));
+        if let Some(cookie) = cookie {
+            request = request.header("cookie", cookie);
+        }
+        request.send().await.expect("the server answers")
+    }
+
+    async fn stop(self) {
+        let _ = self.stop.send(());
+        let result = tokio::time::timeout(Duration::from_secs(10), self.task)
+            .await
+            .expect("the server stops within 10 s");
+        result.expect("the server task").expect("the server ran cleanly");
+    }
+}
+
+fn client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .unwrap()
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port()
+}
+
+/// Runs `file` with the environment `vars` (plus `PORT`, and `NEXTAUTH_URL` unless given)
+/// until it answers `/healthz`.
+async fn start(file: &str, vars: &[(&str, &str)]) -> Running {
+    let port = free_port();
+    let mut vars: Vec<(String, String)> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+    vars.push(("PORT".into(), port.to_string()));
+    if !vars.iter().any(|(k, _)| k == "NEXTAUTH_URL") {
+        vars.push(("NEXTAUTH_URL".into(), format!("http://localhost:{port}")));
+    }
+    let env = move |name: &str| vars.iter().find(|(k, _)| k == name).map(|(_, v)| v.clone());
+    let config = Config::parse(file, "test.toml", &env).expect("a valid configuration");
+    let (stop, stopped) = oneshot::channel::<()>();
+    let task = tokio::spawn(tessera_server::serve_until(config, async {
+        let _ = stopped.await;
+    }));
+    let base = format!("http://127.0.0.1:{port}");
+    for _ in 0..200 {
+        if let Ok(r) = client().get(format!("{base}/healthz")).send().await {
+            assert_eq!(r.status(), 200);
+            assert_eq!(r.text().await.unwrap(), r#"{"status":"ok"}"#);
+            return Running { base, stop, task };
+        }
+        assert!(!task.is_finished(), "the server stopped: {:?}", task.await);
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the server did not answer /healthz within 10 s");
+}
+
+fn set_cookie_names(response: &reqwest::Response) -> Vec<String> {
+    response
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split('=').next().map(str::to_owned))
+        .collect()
+}
+
+#[tokio::test]
+async fn from_the_environment_alone_it_speaks_next_auth_4_and_5() {
+    let vars = [
+        ("NEXTAUTH_SECRET", SECRET),
+        ("AUTH_GITHUB_ID", "gh-id"),
+        ("AUTH_GITHUB_SECRET", "gh-secret"),
+    ];
+    let server = start("", &vars).await;
+    let providers: serde_json::Value = server.get("/api/auth/providers", None).await.json().await.unwrap();
+    assert_eq!(providers["github"]["type"], "oauth");
+    assert!(
+        providers["github"]["signinUrl"]
+            .as_str()
+            .unwrap()
+            .ends_with("/api/auth/signin/github")
+    );
+    let csrf = server.get("/api/auth/csrf", None).await;
+    assert_eq!(
+        set_cookie_names(&csrf),
+        ["next-auth.csrf-token", "next-auth.callback-url"]
+    );
+    assert_eq!(server.get("/api/auth/session", None).await.text().await.unwrap(), "{}");
+    server.stop().await;
+
+    let v5 = [("AUTH_SECRET", SECRET), ("AUTH_COMPAT", "v5")];
+    let server = start("", &v5).await;
+    assert_eq!(
+        server.get("/api/auth/session", None).await.text().await.unwrap(),
+        "null"
+    );
+    let csrf = server.get("/api/auth/csrf", None).await;
+    assert_eq!(set_cookie_names(&csrf), ["authjs.csrf-token", "authjs.callback-url"]);
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn database_sessions_on_postgres_are_read_by_the_server() {
+    let Some(schema) = schema_with("").await else { return };
+    let file = format!("[database]\nurl = \"{}\"\n", schema.url());
+    let server = start(&file, &[("NEXTAUTH_SECRET", SECRET)]).await;
+
+    // A session as the app (or next-auth) left it in the database.
+    let db = tessera_sqlx::connect(&schema.url()).await.unwrap();
+    let user = db
+        .create_user(NewUser {
+            name: Some("Ada".into()),
+            email: Some("ada@example.com".into()),
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let token = format!("serve-test-{}", uuid::Uuid::new_v4());
+    db.create_session(AdapterSession {
+        session_token: token.clone(),
+        user_id: user.id.clone(),
+        expires: SystemTime::now() + Duration::from_secs(3600),
+    })
+    .await
+    .unwrap();
+
+    let cookie = format!("next-auth.session-token={token}");
+    let session: serde_json::Value = server
+        .get("/api/auth/session", Some(&cookie))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(session["user"]["email"], "ada@example.com", "{session}");
+    assert_eq!(session["user"]["name"], "Ada");
+    let forged: serde_json::Value = server
+        .get("/api/auth/session", Some("next-auth.session-token=not-a-session"))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(forged, serde_json::json!({}));
+    server.stop().await;
+}
+
+#[tokio::test]
+async fn tables_that_are_not_what_the_file_says_are_refused_and_nothing_is_written() {
+    let Some(schema) = schema_with("").await else { return };
+    let file = format!("[database]\nurl = \"{}\"\nschema = \"pg-adapter\"\n", schema.url());
+    let env = |name: &str| (name == "NEXTAUTH_SECRET").then(|| SECRET.to_owned());
+    let config = Config::parse(&file, "test.toml", &env).unwrap();
+    let error = tessera_server::serve_until(config, std::future::pending())
+        .await
+        .unwrap_err();
+    assert!(matches!(error, StartError::Database(_)), "{error:?}");
+    assert!(error.to_string().contains("users"), "{error}");
+
+    let mut conn = schema.conn().await;
+    let tables: i64 = tessera_sqlx::sqlx::query_scalar(
+        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
+    )
+    .fetch_one(&mut conn)
+    .await
+    .unwrap();
+    assert_eq!(tables, 0, "nothing may be created in the app's database");
+}
+
+#[tokio::test]
+async fn requests_in_flight_finish_and_then_it_stops() {
+    let server = start("", &[("NEXTAUTH_SECRET", SECRET)]).await;
+    let base = server.base.clone();
+    server.stop().await;
+    assert!(
+        client().get(format!("{base}/healthz")).send().await.is_err(),
+        "nothing listens after the stop"
+    );
+}
