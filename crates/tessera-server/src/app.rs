@@ -103,7 +103,7 @@ impl App {
 }
 
 /// The engine, configured as the file says.
-fn build_auth(
+pub(crate) fn build_auth(
     config: &Config,
     adapter: Option<&Arc<dyn Adapter>>,
     redis: Option<&tessera_redis::Redis>,

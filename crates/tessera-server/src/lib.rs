@@ -18,6 +18,7 @@
 
 mod app;
 mod config;
+pub mod doctor;
 pub mod logging;
 mod serve;
 

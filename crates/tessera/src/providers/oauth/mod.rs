@@ -394,6 +394,13 @@ impl OAuthProvider {
         self.issuer.is_some() && (self.authorization.is_none() || self.token.is_none())
     }
 
+    /// Where the endpoints are discovered from: the issuer's
+    /// `/.well-known/openid-configuration`, when the provider has an issuer and no static
+    /// authorization and token endpoints (`tessera doctor` fetches it before going live).
+    pub fn discovery_issuer(&self) -> Option<&str> {
+        if self.discovers() { self.issuer.as_deref() } else { None }
+    }
+
     /// Whether this is OpenID Connect (validates an ID token).
     pub fn is_oidc(&self) -> bool {
         self.id_token.unwrap_or_else(|| {
