@@ -5,3 +5,5 @@
 //! The app keeps its `next-auth/react` front end and sends `/api/auth/*` to this server
 //! (a Next.js `rewrites` entry); its own logic (checking a password, allowing a sign-in,
 //! adding claims) is reached over HTTP through signed hooks.
+
+pub mod hooks;
