@@ -252,6 +252,44 @@ mod tests {
     }
 
     #[test]
+    fn the_account_goes_without_provider_tokens_unless_configured() {
+        let mut account = Account {
+            provider: "github".into(),
+            kind: tessera::AccountType::OAuth,
+            provider_account_id: "42".into(),
+            user_id: None,
+            extra: Map::new(),
+        };
+        for (key, value) in [
+            ("access_token", json!("gho_live")),
+            ("refresh_token", json!("ghr_live")),
+            ("id_token", json!("eyJ")),
+            ("token_type", json!("bearer")),
+            ("expires_at", json!(1_700_000_000)),
+            ("scope", json!("read:user")),
+        ] {
+            account.extra.insert(key.into(), value);
+        }
+        let hooks = |send_provider_tokens| {
+            let mut settings = crate::hooks::HookSettings::new("0123456789abcdef");
+            settings.send_provider_tokens = send_provider_tokens;
+            Hooks::new(settings).expect("valid settings")
+        };
+        assert_eq!(
+            hooks(false).account_json(&account),
+            json!({
+                "provider": "github",
+                "type": "oauth",
+                "providerAccountId": "42",
+                "token_type": "bearer",
+                "expires_at": 1_700_000_000,
+                "scope": "read:user",
+            })
+        );
+        assert_eq!(hooks(true).account_json(&account)["access_token"], "gho_live");
+    }
+
+    #[test]
     fn provider_tokens_are_recognised() {
         for key in [
             "access_token",
