@@ -1,12 +1,13 @@
 //! One configured hook: its URL, checked once, and the call that logs its failures.
 
+use std::fmt;
+
 use serde_json::{Map, Value};
 
 use super::HookConfigError;
 use super::client::{HookClient, HookFailure};
 
-/// A hook's URL and the names it is logged by.
-#[derive(Debug)]
+/// A hook's URL and the names it is logged by. `Debug` shows the URL without its query.
 pub(super) struct Endpoint {
     /// `authorize`, `sign_in`, `jwt` or `session`.
     hook: &'static str,
@@ -14,6 +15,15 @@ pub(super) struct Endpoint {
     url: String,
     /// The URL as logged: without its query (which may carry a key).
     shown: String,
+}
+
+impl fmt::Debug for Endpoint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Endpoint")
+            .field("hook", &self.hook)
+            .field("url", &self.shown)
+            .finish()
+    }
 }
 
 impl Endpoint {

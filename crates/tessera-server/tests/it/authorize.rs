@@ -212,3 +212,38 @@ async fn a_long_chunked_answer_fails_closed() {
     assert!(!signed_in(&b));
     server.await.unwrap();
 }
+
+/// Auth.js 5 (`signIn("credentials", {redirect: false})` asks for JSON with a header): a
+/// failed hook is its wrong-credentials answer, an `error` answer the `code`.
+#[tokio::test]
+async fn auth_js_5_sees_the_code_or_credentials() {
+    use tessera::Compat;
+    use tessera_server::hooks::Hooks;
+
+    let server = HookServer::start().await;
+    for (path, password, code) in [
+        ("/authorize", "locked", "AccountLocked"),
+        ("/authorize", "wrong", "credentials"),
+        ("/authorize/status-500", "pw", "credentials"),
+    ] {
+        let mut s = settings();
+        s.authorize = Some(server.url(path));
+        let hooks = Hooks::new(s).unwrap();
+        let mut b = crate::browser::Browser::new(crate::harness::engine(&hooks, |b| b.compat(Compat::AuthJsV5)));
+        b.extra_headers.push(("x-auth-return-redirect".into(), "1".into()));
+        let csrf = b.csrf().await;
+        let r = b
+            .post_form(
+                "/api/auth/callback/credentials",
+                &[("username", "alice"), ("password", password), ("csrfToken", &csrf)],
+            )
+            .await;
+        assert_eq!(r.status, StatusCode::OK, "{path} {password}");
+        assert_eq!(
+            r.json(),
+            json!({"url": format!("http://localhost:3000/api/auth/signin?error=CredentialsSignin&code={code}")}),
+            "{path} {password}"
+        );
+        assert!(!b.jar.contains_key("authjs.session-token"));
+    }
+}
