@@ -19,6 +19,7 @@
 mod app;
 mod config;
 pub mod doctor;
+pub mod hooks;
 pub mod logging;
 mod serve;
 
