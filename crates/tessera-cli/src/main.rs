@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! tessera serve [--config <file>]      run the auth server (tessera.toml, environment)
+//! tessera doctor [--config <file>]     check that configuration before it goes live
 //! tessera secret                       print a new random secret
 //! tessera migrate [<database url>]     create or upgrade Tessera's tables (default: $DATABASE_URL)
 //! tessera jwt decode <token|->         decrypt a session cookie and print its claims
@@ -21,6 +22,9 @@ usage:
   tessera serve [--config <file>]  run the auth server: the file (default ./tessera.toml, optional)
                                   with the environment overriding it (NEXTAUTH_URL, NEXTAUTH_SECRET,
                                   DATABASE_URL, REDIS_URL, PORT, AUTH_<PROVIDER>_ID/_SECRET, …)
+  tessera doctor [--config <file>] check that configuration before it goes live: secret, URL and
+                                  cookies, database and tables, Redis, SMTP, OpenID Connect, hooks
+                                  (exit status 1 when something must be fixed)
   tessera secret                  print a new random secret (base64, 32 bytes)
   tessera migrate [<database url>]  create or upgrade Tessera's tables (default: $DATABASE_URL;
                                   postgres://… or a SQLite file path / sqlite: URL)
@@ -47,8 +51,9 @@ fn main() -> ExitCode {
             }
         },
         ["migrate", rest @ ..] => migrate(rest.first().copied()),
-        ["serve", rest @ ..] => match config_path(rest) {
-            Ok(path) => serve(path.as_deref()),
+        [command @ ("serve" | "doctor"), rest @ ..] => match config_path(rest) {
+            Ok(path) if *command == "serve" => serve(path.as_deref()),
+            Ok(path) => doctor(path.as_deref()),
             Err(e) => {
                 eprintln!("tessera: {e}\n\n{USAGE}");
                 ExitCode::from(2)
@@ -93,7 +98,7 @@ fn migrate(url: Option<&str>) -> ExitCode {
     }
 }
 
-/// `--config <file>` (or `--config=<file>`), the only option of `serve`.
+/// `--config <file>` (or `--config=<file>`), the only option of `serve` and `doctor`.
 fn config_path(args: &[&str]) -> Result<Option<std::path::PathBuf>, String> {
     match args {
         [] => Ok(None),
@@ -103,22 +108,43 @@ fn config_path(args: &[&str]) -> Result<Option<std::path::PathBuf>, String> {
     }
 }
 
+/// The configuration at `path` (or the default), and a runtime to use it in; or the exit
+/// status of the failure, already reported.
+fn load(path: Option<&std::path::Path>) -> Result<(tessera_server::Config, tokio::runtime::Runtime), ExitCode> {
+    let config = tessera_server::Config::load(path, &tessera_server::process_env).map_err(|e| {
+        eprintln!("tessera: {e}");
+        ExitCode::from(2)
+    })?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| {
+            eprintln!("tessera: cannot start the runtime: {e}");
+            ExitCode::FAILURE
+        })?;
+    Ok((config, runtime))
+}
+
+fn doctor(path: Option<&std::path::Path>) -> ExitCode {
+    let (config, runtime) = match load(path) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
+    };
+    let report = runtime.block_on(tessera_server::doctor::check(&config));
+    println!("{report}");
+    if report.has_errors() {
+        ExitCode::FAILURE
+    } else {
+        ExitCode::SUCCESS
+    }
+}
+
 fn serve(path: Option<&std::path::Path>) -> ExitCode {
-    let config = match tessera_server::Config::load(path, &tessera_server::process_env) {
-        Ok(config) => config,
-        Err(e) => {
-            eprintln!("tessera: {e}");
-            return ExitCode::from(2);
-        }
+    let (config, runtime) = match load(path) {
+        Ok(loaded) => loaded,
+        Err(code) => return code,
     };
     tessera_server::logging::init(&config);
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tessera: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
     match runtime.block_on(tessera_server::serve(config)) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {

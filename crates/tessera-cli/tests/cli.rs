@@ -190,3 +190,34 @@ fn serve_refuses_a_bad_file_before_anything_starts() {
     assert!(err.contains("unexpected arguments: --port 3000"), "{err}");
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn doctor_exits_1_when_something_must_be_fixed() {
+    let run = |vars: &[(&str, &str)]| {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_tessera"));
+        command.args(["doctor", "--config", "/dev/null"]).env_clear();
+        for (k, v) in vars {
+            command.env(k, v);
+        }
+        let out = command.output().unwrap();
+        (out.status.code(), String::from_utf8_lossy(&out.stdout).into_owned())
+    };
+    let good = [
+        ("NEXTAUTH_SECRET", "kP3v9Qx7Lm2Zt8Rw5Ys1Nb6Hc4Jd0Fg+AeUoIiEe="),
+        ("NEXTAUTH_URL", "https://app.example.com"),
+        ("AUTH_GITHUB_ID", "id"),
+        ("AUTH_GITHUB_SECRET", "secret"),
+    ];
+    let (code, out) = run(&good);
+    assert_eq!(code, Some(0), "{out}");
+    assert!(out.ends_with("0 error(s), 0 warning(s)\n"), "{out}");
+    let (code, out) = run(&[good[0], ("NEXTAUTH_URL", "http://app.example.com"), good[2], good[3]]);
+    assert_eq!(code, Some(1), "{out}");
+    assert!(
+        out.contains("ERROR    url: http://app.example.com/ is http, not https"),
+        "{out}"
+    );
+    assert!(out.contains("fix: serve the site over https"), "{out}");
+    let (code, _) = run(&[("PORT", "x")]);
+    assert_eq!(code, Some(2), "a configuration that cannot be read");
+}

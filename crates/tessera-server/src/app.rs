@@ -6,11 +6,13 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use tessera::adapter::Adapter;
+use tessera::providers::CredentialsProvider;
 use tessera::providers::email::EmailProvider;
 use tessera::{Auth, SessionStrategy};
 use tessera_axum::RouterExt;
 
 use crate::config::{Config, ProviderConfig};
+use crate::hooks::{HookSettings, Hooks, UpdateField};
 
 /// Why the server could not start (after the configuration was read).
 #[derive(Debug, thiserror::Error)]
@@ -149,6 +151,10 @@ pub(crate) fn build_auth(
     if let Some(adapter) = adapter {
         builder = builder.adapter(adapter.clone());
     }
+    let hooks = hooks(config, adapter)?;
+    if let Some(hooks) = &hooks {
+        builder = builder.callbacks(hooks.clone());
+    }
     for provider in &config.providers {
         builder = match provider {
             ProviderConfig::OAuth(p) => builder.provider((**p).clone()),
@@ -177,10 +183,18 @@ pub(crate) fn build_auth(
                 }
                 builder.provider(email)
             }
-            ProviderConfig::Credentials { id, .. } => {
-                return Err(StartError::Hooks(format!(
-                    "the credentials provider {id:?} needs the authorize hook, which this build does not have yet"
-                )));
+            ProviderConfig::Credentials { id, name, fields } => {
+                let authorize = hooks.as_ref().and_then(|h| h.authorizer(id.clone())).ok_or_else(|| {
+                    StartError::Hooks(format!("the credentials provider {id:?} needs the authorize hook"))
+                })?;
+                let mut credentials = CredentialsProvider::new(authorize).id(id);
+                if let Some(name) = name {
+                    credentials = credentials.name(name);
+                }
+                for (field, label, input_type) in fields {
+                    credentials = credentials.field(field, label, input_type);
+                }
+                builder.provider(credentials)
             }
         };
     }
@@ -188,4 +202,33 @@ pub(crate) fn build_auth(
         return Err(StartError::Database("the database strategy needs a database".into()));
     }
     Ok(builder.build()?)
+}
+
+/// The hooks of `[hooks]`, plus the `update()` fields of `[session] update`; `None` when
+/// there is neither.
+fn hooks(config: &Config, adapter: Option<&Arc<dyn Adapter>>) -> Result<Option<Hooks>, StartError> {
+    let mut settings = match &config.hooks {
+        Some(h) => {
+            let mut s = HookSettings::new(h.secret.clone());
+            s.timeout = h.timeout;
+            s.authorize.clone_from(&h.authorize);
+            s.sign_in.clone_from(&h.sign_in);
+            s.jwt.clone_from(&h.jwt);
+            s.session.clone_from(&h.session);
+            s
+        }
+        // Only `update()` fields: no request is ever signed, the key is a formality.
+        None if !config.update_fields.is_empty() => HookSettings::new(tessera::Secret::generate()),
+        None => return Ok(None),
+    };
+    settings.update_fields = config
+        .update_fields
+        .iter()
+        .map(|(name, max)| UpdateField::new(name.clone(), *max))
+        .collect();
+    let hooks = Hooks::new(settings).map_err(|e| StartError::Hooks(e.to_string()))?;
+    Ok(Some(match adapter {
+        Some(adapter) => hooks.with_adapter(adapter.clone()),
+        None => hooks,
+    }))
 }

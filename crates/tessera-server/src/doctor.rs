@@ -107,7 +107,12 @@ impl fmt::Display for Report {
             }
         }
         let count = |level| self.findings.iter().filter(|f| f.level == level).count();
-        write!(f, "{} error(s), {} warning(s)", count(Level::Error), count(Level::Warning))
+        write!(
+            f,
+            "{} error(s), {} warning(s)",
+            count(Level::Error),
+            count(Level::Warning)
+        )
     }
 }
 
@@ -144,11 +149,23 @@ fn secrets(config: &Config, report: &mut Report) {
         let mut distinct: Vec<u8> = bytes.to_vec();
         distinct.sort_unstable();
         distinct.dedup();
-        let placeholder = ["secret", "changeme", "change-me", "password", "your-secret", "supersecret", "development"]
-            .iter()
-            .any(|p| secret.expose().to_ascii_lowercase().contains(p));
+        let placeholder = [
+            "secret",
+            "changeme",
+            "change-me",
+            "password",
+            "your-secret",
+            "supersecret",
+            "development",
+        ]
+        .iter()
+        .any(|p| secret.expose().to_ascii_lowercase().contains(p));
         if bytes.len() < 16 {
-            report.error(&topic, format!("{} bytes: too short", bytes.len()), "use `tessera secret` (32 random bytes)");
+            report.error(
+                &topic,
+                format!("{} bytes: too short", bytes.len()),
+                "use `tessera secret` (32 random bytes)",
+            );
         } else if placeholder || distinct.len() < 8 {
             report.error(
                 &topic,
@@ -177,7 +194,10 @@ fn url_and_cookies(config: &Config, report: &mut Report) {
                     "list the site's hosts in allowed_hosts (AUTH_ALLOWED_HOSTS), or set url",
                 );
             } else {
-                report.ok("url", format!("taken from the request, for {}", config.allowed_hosts.join(", ")));
+                report.ok(
+                    "url",
+                    format!("taken from the request, for {}", config.allowed_hosts.join(", ")),
+                );
             }
         } else {
             report.error(
@@ -192,7 +212,11 @@ fn url_and_cookies(config: &Config, report: &mut Report) {
         return;
     };
     let Ok(url) = reqwest::Url::parse(raw) else {
-        report.error("url", format!("{raw:?} is not a URL"), "an absolute URL such as https://app.example.com");
+        report.error(
+            "url",
+            format!("{raw:?} is not a URL"),
+            "an absolute URL such as https://app.example.com",
+        );
         return;
     };
     let local = url
@@ -261,7 +285,10 @@ async fn database(config: &Config, report: &mut Report) {
                 "use a postgres:// URL, or schema = \"tessera\"",
             );
         } else {
-            report.ok("database", "SQLite (one process only: use PostgreSQL for several instances)");
+            report.ok(
+                "database",
+                "SQLite (one process only: use PostgreSQL for several instances)",
+            );
         }
         return;
     }
@@ -288,9 +315,10 @@ async fn database(config: &Config, report: &mut Report) {
     };
     match db.schema {
         Schema::Tessera => {
-            let exists: Result<Option<String>, _> = tessera_sqlx::sqlx::query_scalar("SELECT to_regclass('tessera_users')::text")
-                .fetch_one(&mut conn)
-                .await;
+            let exists: Result<Option<String>, _> =
+                tessera_sqlx::sqlx::query_scalar("SELECT to_regclass('tessera_users')::text")
+                    .fetch_one(&mut conn)
+                    .await;
             match exists {
                 Ok(Some(_)) => report.ok("database", "PostgreSQL, Tessera's tables present (upgraded at start if needed)"),
                 Ok(None) => report.warn(
@@ -326,10 +354,23 @@ async fn redis(config: &Config, report: &mut Report) {
         }
         return;
     };
-    match tokio::time::timeout(CHECK_TIMEOUT, tessera_redis::Redis::connect(redis.url.expose(), &redis.prefix)).await {
+    match tokio::time::timeout(
+        CHECK_TIMEOUT,
+        tessera_redis::Redis::connect(redis.url.expose(), &redis.prefix),
+    )
+    .await
+    {
         Ok(Ok(_)) => report.ok("redis", format!("reachable, keys under {}", redis.prefix)),
-        Ok(Err(e)) => report.error("redis", format!("cannot connect: {e}"), "check REDIS_URL and that Redis runs"),
-        Err(_) => report.error("redis", format!("no answer within {CHECK_TIMEOUT:?}"), "check REDIS_URL"),
+        Ok(Err(e)) => report.error(
+            "redis",
+            format!("cannot connect: {e}"),
+            "check REDIS_URL and that Redis runs",
+        ),
+        Err(_) => report.error(
+            "redis",
+            format!("no answer within {CHECK_TIMEOUT:?}"),
+            "check REDIS_URL",
+        ),
     }
 }
 
@@ -356,7 +397,11 @@ async fn providers(config: &Config, report: &mut Report) {
                 match mailer {
                     Ok(mailer) => match mailer.check_connection().await {
                         Ok(()) => report.ok(topic, format!("SMTP {}:{} answers", mailer.host(), mailer.port())),
-                        Err(e) => report.error(topic, e.to_string(), "check EMAIL_SERVER (host, port, TLS, user, password)"),
+                        Err(e) => report.error(
+                            topic,
+                            e.to_string(),
+                            "check EMAIL_SERVER (host, port, TLS, user, password)",
+                        ),
                     },
                     Err(e) => report.error(topic, e.to_string(), "correct EMAIL_SERVER / EMAIL_FROM"),
                 }
@@ -377,7 +422,10 @@ async fn discovery(issuer: &str, topic: &str, report: &mut Report) {
         if !response.status().is_success() {
             return Err(format!("{url} answered {}", response.status()));
         }
-        response.json::<serde_json::Value>().await.map_err(|e| format!("{url}: not JSON: {e}"))
+        response
+            .json::<serde_json::Value>()
+            .await
+            .map_err(|e| format!("{url}: not JSON: {e}"))
     };
     let document = match tokio::time::timeout(CHECK_TIMEOUT, fetched).await {
         Ok(Ok(document)) => document,
@@ -388,7 +436,10 @@ async fn discovery(issuer: &str, topic: &str, report: &mut Report) {
     if field("issuer").map(|i| i.trim_end_matches('/')) != Some(issuer.trim_end_matches('/')) {
         return report.error(
             topic,
-            format!("the document's issuer is {:?}, not {issuer:?}", field("issuer").unwrap_or("")),
+            format!(
+                "the document's issuer is {:?}, not {issuer:?}",
+                field("issuer").unwrap_or("")
+            ),
             fix,
         );
     }
@@ -399,7 +450,11 @@ async fn discovery(issuer: &str, topic: &str, report: &mut Report) {
     if missing.is_empty() {
         report.ok(topic, format!("OpenID Connect discovery at {issuer} answers"));
     } else {
-        report.error(topic, format!("the discovery document lacks {}", missing.join(", ")), fix);
+        report.error(
+            topic,
+            format!("the discovery document lacks {}", missing.join(", ")),
+            fix,
+        );
     }
 }
 
@@ -442,7 +497,11 @@ async fn hooks(config: &Config, report: &mut Report) {
                 format!("{url} is plain http to another host: requests are signed, but readable on the way"),
                 "use https, or keep the app on this host or a private network",
             ),
-            Ok(Err(e)) => report.error(topic, format!("{host}:{port}: {e}"), "start the app, or correct the hook's URL"),
+            Ok(Err(e)) => report.error(
+                topic,
+                format!("{host}:{port}: {e}"),
+                "start the app, or correct the hook's URL",
+            ),
             Err(_) => report.error(
                 topic,
                 format!("{host}:{port}: no answer within {CHECK_TIMEOUT:?}"),

@@ -44,10 +44,6 @@ pub(crate) use resolve::{DatabaseConfig, HooksConfig, ProviderConfig, RedisConfi
 /// The server's configuration, resolved: the file's values, overridden by the environment,
 /// checked. Build it with [`Config::load`] (a file path) or [`Config::parse`] (a string).
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "`update_fields` and `hooks` are read by the HTTP hooks, in the next commit"
-)]
 pub struct Config {
     pub(crate) url: Option<String>,
     pub(crate) secrets: Vec<tessera::Secret>,

@@ -31,10 +31,6 @@ pub(crate) struct RedisConfig {
 /// One provider, ready for the builder (OAuth) or for the pieces the server adds (the
 /// credentials provider's hook, the email provider's mailer).
 #[derive(Debug)]
-#[expect(
-    dead_code,
-    reason = "the credentials provider is built with the HTTP hooks, in the next commit"
-)]
 pub(crate) enum ProviderConfig {
     OAuth(Box<OAuthProvider>),
     Credentials {
@@ -54,7 +50,6 @@ pub(crate) enum ProviderConfig {
 
 /// `[hooks]`, resolved.
 #[derive(Debug)]
-#[expect(dead_code, reason = "read by the HTTP hooks, in the next commit")]
 pub(crate) struct HooksConfig {
     pub secret: Secret,
     pub timeout: Duration,

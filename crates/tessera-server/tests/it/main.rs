@@ -21,6 +21,7 @@ mod browser;
 mod authorize;
 mod callbacks;
 mod config;
+mod doctor;
 mod harness;
 mod hook_server;
 mod hook_settings;

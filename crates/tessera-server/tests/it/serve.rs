@@ -201,3 +201,59 @@ async fn requests_in_flight_finish_and_then_it_stops() {
         "nothing listens after the stop"
     );
 }
+
+/// The file's credentials provider, `[hooks]` and `[session] update`, wired as
+/// `tessera serve` wires them: a password checked by the app's `authorize` hook, and a
+/// `name` that `update()` may change.
+#[tokio::test]
+async fn the_files_credentials_provider_signs_in_through_the_authorize_hook() {
+    use crate::harness::{sign_in, signed_in, update};
+    use crate::hook_server::{HOOK_SECRET, HookServer};
+
+    let hooks = HookServer::start().await;
+    let file = format!(
+        r#"
+[session]
+strategy = "jwt"
+update = {{ name = 8 }}
+
+[[providers]]
+id = "credentials"
+type = "credentials"
+name = "Password"
+
+[hooks]
+secret = "{HOOK_SECRET}"
+authorize = "{}"
+"#,
+        hooks.url("/authorize")
+    );
+    let env = |name: &str| match name {
+        "NEXTAUTH_SECRET" => Some(SECRET.to_owned()),
+        "NEXTAUTH_URL" => Some("http://localhost:3000".to_owned()),
+        _ => None,
+    };
+    let config = Config::parse(&file, "test.toml", &env).unwrap();
+    let app = tessera_server::App::start(&config).await.unwrap();
+    let mut browser = crate::browser::Browser::new(app.auth().clone());
+
+    let wrong = sign_in(&mut browser, "alice", "guess").await;
+    assert_eq!(wrong.status, 401);
+    assert!(wrong.text().contains("error=CredentialsSignin"), "{}", wrong.text());
+    assert!(!signed_in(&browser));
+
+    let right = sign_in(&mut browser, "alice", "pw").await;
+    assert_eq!(right.status, 200, "{}", right.text());
+    assert!(signed_in(&browser));
+    let session: serde_json::Value = serde_json::from_str(&browser.get("/api/auth/session").await.text()).unwrap();
+    assert_eq!(session["user"]["email"], "alice@example.com");
+    assert!(hooks.received().iter().all(|r| r.verified), "every hook call is signed");
+
+    update(&mut browser, serde_json::json!({"name": "Ada"})).await;
+    update(&mut browser, serde_json::json!({"name": "Far too long"})).await;
+    let session: serde_json::Value = serde_json::from_str(&browser.get("/api/auth/session").await.text()).unwrap();
+    assert_eq!(
+        session["user"]["name"], "Ada",
+        "the 8-character limit of the file holds: {session}"
+    );
+}
