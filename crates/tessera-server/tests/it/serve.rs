@@ -245,13 +245,13 @@ authorize = "{}"
     let right = sign_in(&mut browser, "alice", "pw").await;
     assert_eq!(right.status, 200, "{}", right.text());
     assert!(signed_in(&browser));
-    let session: serde_json::Value = serde_json::from_str(&browser.get("/api/auth/session").await.text()).unwrap();
+    let session: serde_json::Value = serde_json::from_str(browser.get("/api/auth/session").await.text()).unwrap();
     assert_eq!(session["user"]["email"], "alice@example.com");
     assert!(hooks.received().iter().all(|r| r.verified), "every hook call is signed");
 
     update(&mut browser, serde_json::json!({"name": "Ada"})).await;
     update(&mut browser, serde_json::json!({"name": "Far too long"})).await;
-    let session: serde_json::Value = serde_json::from_str(&browser.get("/api/auth/session").await.text()).unwrap();
+    let session: serde_json::Value = serde_json::from_str(browser.get("/api/auth/session").await.text()).unwrap();
     assert_eq!(
         session["user"]["name"], "Ada",
         "the 8-character limit of the file holds: {session}"
