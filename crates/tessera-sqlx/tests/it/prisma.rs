@@ -18,7 +18,7 @@ use tessera_sqlx::sqlx::{self, Connection, Row};
 use tessera_sqlx::{PostgresAdapter, Schema};
 
 /// What `prisma migrate` creates from `@auth/prisma-adapter`'s documented schema.
-const SCHEMA_SQL: &str = include_str!("prisma/schema.sql");
+const SCHEMA_SQL: &str = include_str!("prisma/authjs/schema.sql");
 
 /// Tessera on the Prisma tables of `schema`, its connections in a time zone other than
 /// UTC (sqlx starts them in UTC; the `TIMESTAMP` columns hold UTC whatever the zone).
