@@ -75,6 +75,7 @@
 //! * `rustls`: TLS for PostgreSQL (rustls with ring and the webpki roots). Off by default;
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
+mod app_shape;
 mod app_tables;
 mod common;
 mod pg_adapter;

@@ -7,7 +7,7 @@
 //! database assigns new ids. Timestamps are `TIMESTAMPTZ`.
 
 use crate::Schema;
-use crate::app_tables::{Dialect, Layout, Rendered};
+use crate::app_tables::Layout;
 
 /// `users`, `accounts`, `sessions`, `verification_token`.
 pub(crate) static LAYOUT: Layout = Layout {
@@ -18,34 +18,7 @@ pub(crate) static LAYOUT: Layout = Layout {
     sessions: "sessions",
     tokens: "verification_token",
     integer_ids: true,
-    new_user_id: ("", ""),
-    email_required: false,
-    updated_at: false,
-    timestamptz: true,
-    expires_at_int4: false,
-    checks: [
-        (
-            "users",
-            "SELECT id, name, email, \"emailVerified\", image FROM users LIMIT 0",
-        ),
-        (
-            "accounts",
-            "SELECT id, \"userId\", type, provider, \"providerAccountId\", refresh_token, access_token, \
-             expires_at, id_token, scope, session_state, token_type FROM accounts LIMIT 0",
-        ),
-        (
-            "sessions",
-            "SELECT id, \"userId\", expires, \"sessionToken\" FROM sessions LIMIT 0",
-        ),
-        (
-            "verification_token",
-            "SELECT identifier, expires, token FROM verification_token LIMIT 0",
-        ),
-    ],
 };
-
-/// The statements on these tables.
-pub(crate) static TABLES: Rendered = Rendered::new(|| Dialect::new(&LAYOUT));
 
 #[cfg(test)]
 mod tests {

@@ -55,8 +55,8 @@ impl Tables {
     fn new(pool: &PgPool, schema: Schema) -> Self {
         let pool = pool.clone();
         match schema {
-            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::TABLES)),
-            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::TABLES)),
+            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::LAYOUT)),
+            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::LAYOUT)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }
