@@ -1,10 +1,11 @@
 //! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, or the
-//! default schema of `@auth/prisma-adapter`), read and written as they are. The two
-//! differ in table names, id types, timestamp types and bookkeeping columns: a [`Layout`]
-//! names those differences, and every statement is rendered once per layout from one
-//! template.
+//! schema of a Prisma adapter: Auth.js's or next-auth v4's), read and written as they are.
+//! They differ in table names and id types, which a [`Layout`] names, and in what Tessera
+//! must write (ids, `"updatedAt"`) and the timestamps' type, which the database's catalog
+//! tells at connect ([`Shape`]); every statement is rendered from one template once per
+//! layout and shape.
 //!
-//! Common to both (see [`Schema`](crate::Schema)):
+//! Common to all (see [`Schema`](crate::Schema)):
 //!
 //! * Ids cross Tessera's API as text; an id the layout cannot hold names no row (not
 //!   found, never an error).
@@ -22,7 +23,7 @@
 //!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
 //!
 //! Tessera never creates or alters these tables; [`AppTables::check`] only reads their
-//! columns.
+//! columns from the catalog.
 
 use std::sync::{Arc, PoisonError, RwLock};
 

@@ -4,7 +4,8 @@
 //!
 //! Ids are `SERIAL` integers: they cross Tessera's API as their decimal text (`"42"`); an
 //! id that is not the canonical text of a PostgreSQL `INTEGER` names no row, and the
-//! database assigns new ids. Timestamps are `TIMESTAMPTZ`.
+//! database assigns new ids. Timestamps are `TIMESTAMPTZ` (or, in tables made otherwise,
+//! all `TIMESTAMP` holding UTC: read at connect).
 
 use crate::Schema;
 use crate::app_tables::Layout;
