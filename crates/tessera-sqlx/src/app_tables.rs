@@ -1,10 +1,11 @@
 //! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, or the
-//! default schema of `@auth/prisma-adapter`), read and written as they are. The two
-//! differ in table names, id types, timestamp types and bookkeeping columns: a [`Layout`]
-//! names those differences, and every statement is rendered once per layout from one
-//! template.
+//! schema of a Prisma adapter: Auth.js's or next-auth v4's), read and written as they are.
+//! They differ in table names and id types, which a [`Layout`] names, and in what Tessera
+//! must write (ids, `"updatedAt"`) and the timestamps' type, which the database's catalog
+//! tells at connect ([`Shape`]); every statement is rendered from one template once per
+//! layout and shape.
 //!
-//! Common to both (see [`Schema`](crate::Schema)):
+//! Common to all (see [`Schema`](crate::Schema)):
 //!
 //! * Ids cross Tessera's API as text; an id the layout cannot hold names no row (not
 //!   found, never an error).
@@ -22,79 +23,42 @@
 //!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
 //!
 //! Tessera never creates or alters these tables; [`AppTables::check`] only reads their
-//! columns.
+//! columns from the catalog.
 
-use std::sync::LazyLock;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use sqlx::postgres::{PgPool, PgRow};
+use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, User};
 
+use crate::app_shape::Shape;
 use crate::common::{
     account_from_row, account_type_str, backend, classify, session_from_row, split_account, to_ms, token_from_row,
     user_from_row,
 };
 
-/// How one application-owned schema spells what Tessera uses.
+/// How one application-owned schema spells what Tessera uses; the variants it covers
+/// (which columns Tessera must write, the timestamps' type) are read from the database at
+/// connect ([`Shape`]).
 pub(crate) struct Layout {
     /// The schema these tables are.
     pub(crate) schema: crate::Schema,
     /// The next-auth package the tables come from, for messages.
     pub(crate) package: &'static str,
-    /// The tables (quoted where they must be): users, accounts, sessions, tokens.
+    /// The tables, unquoted: users, accounts, sessions, tokens.
     pub(crate) users: &'static str,
     pub(crate) accounts: &'static str,
     pub(crate) sessions: &'static str,
     pub(crate) tokens: &'static str,
     /// Whether ids are `INTEGER`s (else text).
     pub(crate) integer_ids: bool,
-    /// The new user's id (column and value, each followed by `, `), or empty when the
-    /// database assigns it.
-    pub(crate) new_user_id: (&'static str, &'static str),
-    /// Whether the users' `email` is `NOT NULL`.
-    pub(crate) email_required: bool,
-    /// Whether users, accounts and sessions have a `"updatedAt"` column to keep.
-    pub(crate) updated_at: bool,
-    /// Whether timestamps are `TIMESTAMPTZ` (else `TIMESTAMP`, in UTC).
-    pub(crate) timestamptz: bool,
-    /// Whether the accounts' `expires_at` is an `INTEGER` (else a `BIGINT`).
-    pub(crate) expires_at_int4: bool,
-    /// One statement per table reading every column Tessera uses, and none of the rows.
-    pub(crate) checks: [(&'static str, &'static str); 4],
 }
 
 impl Layout {
-    /// `template` with this layout's names.
-    fn render(&self, template: &str) -> String {
-        let (ts, ts_end, now) = if self.timestamptz {
-            ("to_timestamp(", "::FLOAT8 / 1000)", "now()")
-        } else {
-            (
-                "(to_timestamp(",
-                "::FLOAT8 / 1000) AT TIME ZONE 'UTC')",
-                "(now() AT TIME ZONE 'UTC')",
-            )
-        };
-        let stamp = |s: &str| {
-            if self.updated_at {
-                s.replace("{now}", now)
-            } else {
-                String::new()
-            }
-        };
-        template
-            .replace("{users}", self.users)
-            .replace("{accounts}", self.accounts)
-            .replace("{sessions}", self.sessions)
-            .replace("{tokens}", self.tokens)
-            .replace("{id}", if self.integer_ids { "::INTEGER" } else { "::TEXT" })
-            .replace("{ts}", ts)
-            .replace("{/ts}", ts_end)
-            .replace("{new_id_col}", self.new_user_id.0)
-            .replace("{new_id_val}", self.new_user_id.1)
-            .replace("{stamp_col}", &stamp("\"updatedAt\", "))
-            .replace("{stamp_val}", &stamp("{now}, "))
-            .replace("{stamp_set}", &stamp("\"updatedAt\" = {now}, "))
+    /// The tables, unquoted: users, accounts, sessions, tokens.
+    pub(crate) fn tables(&self) -> [&'static str; 4] {
+        [self.users, self.accounts, self.sessions, self.tokens]
     }
 
     /// `id` as this layout's key, or `None` when it names no row: for integer ids, the
@@ -106,24 +70,45 @@ impl Layout {
             (!id.contains('\0')).then_some(id)
         }
     }
+}
 
-    /// A [`Conflict`](AdapterError::Conflict) if `email` is to be empty where the tables
-    /// require one: the row cannot be stored, which is no failure of the database.
-    fn email_allowed(&self, email: Option<&str>) -> Result<(), AdapterError> {
-        if self.email_required && email.is_none() {
-            return Err(AdapterError::Conflict(format!(
-                "the {} tables require a user's email",
-                self.package
-            )));
+/// `template` with the names of `layout` and what `shape` says to write.
+fn render(layout: &Layout, shape: &Shape, template: &str) -> String {
+    let (ts, ts_end, now) = if shape.timestamptz {
+        ("to_timestamp(", "::FLOAT8 / 1000)", "now()")
+    } else {
+        (
+            "(to_timestamp(",
+            "::FLOAT8 / 1000) AT TIME ZONE 'UTC')",
+            "(now() AT TIME ZONE 'UTC')",
+        )
+    };
+    let mut sql = template.to_owned();
+    for (key, table, writes) in [
+        ("users", layout.users, shape.users),
+        ("accounts", layout.accounts, shape.accounts),
+        ("sessions", layout.sessions, shape.sessions),
+        ("tokens", layout.tokens, shape.tokens),
+    ] {
+        let (mut cols, mut vals, mut set) = (String::new(), String::new(), String::new());
+        if writes.id {
+            cols.push_str("id, ");
+            vals.push_str("gen_random_uuid()::TEXT, ");
         }
-        Ok(())
+        if writes.updated_at {
+            cols.push_str("\"updatedAt\", ");
+            vals.push_str(&format!("{now}, "));
+            set.push_str(&format!("\"updatedAt\" = {now}, "));
+        }
+        sql = sql
+            .replace(&format!("{{{key}}}"), &format!("\"{table}\""))
+            .replace(&format!("{{{key}:cols}}"), &cols)
+            .replace(&format!("{{{key}:vals}}"), &vals)
+            .replace(&format!("{{{key}:set}}"), &set);
     }
-
-    /// `expires_at` if the accounts' column holds it (else it is not stored, as a value
-    /// that does not fit its column).
-    fn expires_at(&self, expires_at: Option<i64>) -> Option<i64> {
-        expires_at.filter(|&v| !self.expires_at_int4 || i32::try_from(v).is_ok())
-    }
+    sql.replace("{id}", if layout.integer_ids { "::INTEGER" } else { "::TEXT" })
+        .replace("{ts}", ts)
+        .replace("{/ts}", ts_end)
 }
 
 /// The user columns, named and typed as [`user_from_row`] reads them.
@@ -160,13 +145,14 @@ macro_rules! session_cols {
     };
 }
 
-// The statements' templates, rendered by `Layout::render`: `{users}` … `{tokens}` are the
+// The statements' templates, rendered by [`render`]: `{users}` … `{tokens}` are the
 // tables, `{id}` casts an id parameter to the ids' type, `{ts}$n{/ts}` is the timestamp of
-// `$n` milliseconds, `{new_id_*}` the new user's id where Tessera assigns it and
-// `{stamp_*}` the `"updatedAt"` bookkeeping where the tables have it.
+// `$n` milliseconds, and `{users:cols}`/`{users:vals}` (and the same for the other tables)
+// are the columns and values Tessera writes besides the template's (an `id` it makes,
+// `"updatedAt"`), `{users:set}` the `"updatedAt"` an update sets.
 const CREATE_USER: &str = concat!(
-    "INSERT INTO {users} AS u ({new_id_col}{stamp_col}name, email, \"emailVerified\", image) \
-     SELECT {new_id_val}{stamp_val}$1, $2, {ts}$3{/ts}, $4 \
+    "INSERT INTO {users} AS u ({users:cols}name, email, \"emailVerified\", image) \
+     SELECT {users:vals}$1, $2, {ts}$3{/ts}, $4 \
      WHERE $2::TEXT IS NULL OR NOT EXISTS (SELECT 1 FROM {users} o WHERE o.email = $2) \
      RETURNING ",
     user_cols!("u")
@@ -180,7 +166,7 @@ const GET_USER_BY_ACCOUNT: &str = concat!(
      WHERE a.provider = $1 AND a.\"providerAccountId\" = $2"
 );
 const UPDATE_USER: &str = concat!(
-    "UPDATE {users} AS u SET {stamp_set}\
+    "UPDATE {users} AS u SET {users:set}\
      name = CASE WHEN $2 THEN $3 ELSE u.name END, \
      email = CASE WHEN $4 THEN $5 ELSE u.email END, \
      image = CASE WHEN $6 THEN $7 ELSE u.image END, \
@@ -198,14 +184,14 @@ const DELETE_USER: [&str; 3] = [
     "DELETE FROM {accounts} WHERE \"userId\" = $1{id}",
     "DELETE FROM {users} WHERE id = $1{id}",
 ];
-const LINK_ACCOUNT: &str = "INSERT INTO {accounts} ({stamp_col}\"userId\", type, provider, \"providerAccountId\", \
+const LINK_ACCOUNT: &str = "INSERT INTO {accounts} ({accounts:cols}\"userId\", type, provider, \"providerAccountId\", \
      access_token, refresh_token, expires_at, token_type, scope, id_token, session_state) \
-     SELECT {stamp_val}$1{id}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
+     SELECT {accounts:vals}$1{id}, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11 \
      WHERE EXISTS (SELECT 1 FROM {users} WHERE id = $1{id}) \
      AND NOT EXISTS (SELECT 1 FROM {accounts} WHERE provider = $3 AND \"providerAccountId\" = $4)";
 const ACCOUNT_EXISTS: &str = "SELECT 1 AS one FROM {accounts} WHERE provider = $1 AND \"providerAccountId\" = $2";
 const UNLINK_ACCOUNT: &str = "DELETE FROM {accounts} WHERE provider = $1 AND \"providerAccountId\" = $2";
-const UPDATE_ACCOUNT: &str = "UPDATE {accounts} SET {stamp_set}access_token = $3, refresh_token = $4, \
+const UPDATE_ACCOUNT: &str = "UPDATE {accounts} SET {accounts:set}access_token = $3, refresh_token = $4, \
      expires_at = $5, token_type = $6, scope = $7, id_token = $8, session_state = $9 \
      WHERE provider = $1 AND \"providerAccountId\" = $2";
 // Auth.js v5 records OIDC providers' accounts as `oidc`, read here as `oauth` (which
@@ -217,8 +203,8 @@ const LIST_ACCOUNTS: &str = "SELECT \"userId\"::TEXT AS user_id, \
      '{}'::TEXT AS extra \
      FROM {accounts} WHERE \"userId\" = $1{id} ORDER BY provider, \"providerAccountId\"";
 const CREATE_SESSION: &str = concat!(
-    "INSERT INTO {sessions} AS s ({stamp_col}\"userId\", expires, \"sessionToken\") \
-     SELECT {stamp_val}$1{id}, {ts}$2{/ts}, $3 \
+    "INSERT INTO {sessions} AS s ({sessions:cols}\"userId\", expires, \"sessionToken\") \
+     SELECT {sessions:vals}$1{id}, {ts}$2{/ts}, $3 \
      WHERE EXISTS (SELECT 1 FROM {users} WHERE id = $1{id}) \
      AND NOT EXISTS (SELECT 1 FROM {sessions} o WHERE o.\"sessionToken\" = $3) \
      RETURNING ",
@@ -232,7 +218,7 @@ const GET_SESSION_AND_USER: &str = concat!(
     user_cols!("u"),
     " FROM {sessions} s JOIN {users} u ON u.id = s.\"userId\" WHERE s.\"sessionToken\" = $1"
 );
-const UPDATE_SESSION: &str = "UPDATE {sessions} SET {stamp_set}expires = {ts}$2{/ts} WHERE \"sessionToken\" = $1";
+const UPDATE_SESSION: &str = "UPDATE {sessions} SET {sessions:set}expires = {ts}$2{/ts} WHERE \"sessionToken\" = $1";
 const DELETE_SESSION: &str = concat!(
     "DELETE FROM {sessions} s WHERE s.\"sessionToken\" = $1 RETURNING ",
     session_cols!("s")
@@ -245,7 +231,7 @@ const LIST_SESSIONS: &str = concat!(
 const DELETE_USER_SESSIONS: &str =
     "DELETE FROM {sessions} WHERE \"userId\" = $1{id} AND ($2::TEXT IS NULL OR \"sessionToken\" <> $2)";
 const CREATE_VERIFICATION_TOKEN: &str =
-    "INSERT INTO {tokens} (identifier, expires, token) VALUES ($1, {ts}$2{/ts}, $3)";
+    "INSERT INTO {tokens} ({tokens:cols}identifier, expires, token) VALUES ({tokens:vals}$1, {ts}$2{/ts}, $3)";
 const USE_VERIFICATION_TOKEN: &str = "DELETE FROM {tokens} WHERE identifier = $1 AND token = $2 \
      RETURNING identifier, token, FLOOR(EXTRACT(EPOCH FROM expires) * 1000)::BIGINT AS expires";
 const DELETE_EXPIRED: [&str; 2] = [
@@ -253,39 +239,42 @@ const DELETE_EXPIRED: [&str; 2] = [
     "DELETE FROM {tokens} WHERE expires < {ts}$1{/ts}",
 ];
 
-/// Every statement, rendered for one [`Layout`].
+/// Every statement, rendered for one [`Layout`] in the variant ([`Shape`]) a database has.
 pub(crate) struct Dialect {
     layout: &'static Layout,
-    create_user: String,
-    get_user: String,
-    get_user_by_email: String,
-    get_user_by_account: String,
-    update_user: String,
-    user_exists: String,
-    delete_user: [String; 3],
-    link_account: String,
-    account_exists: String,
-    unlink_account: String,
-    update_account: String,
-    list_accounts: String,
-    create_session: String,
-    session_exists: String,
-    get_session_and_user: String,
-    update_session: String,
-    delete_session: String,
-    list_sessions: String,
-    delete_user_sessions: String,
-    create_verification_token: String,
-    use_verification_token: String,
-    delete_expired: [String; 2],
+    shape: Shape,
+    create_user: SqlStr,
+    get_user: SqlStr,
+    get_user_by_email: SqlStr,
+    get_user_by_account: SqlStr,
+    update_user: SqlStr,
+    user_exists: SqlStr,
+    delete_user: [SqlStr; 3],
+    link_account: SqlStr,
+    account_exists: SqlStr,
+    unlink_account: SqlStr,
+    update_account: SqlStr,
+    list_accounts: SqlStr,
+    create_session: SqlStr,
+    session_exists: SqlStr,
+    get_session_and_user: SqlStr,
+    update_session: SqlStr,
+    delete_session: SqlStr,
+    list_sessions: SqlStr,
+    delete_user_sessions: SqlStr,
+    create_verification_token: SqlStr,
+    use_verification_token: SqlStr,
+    delete_expired: [SqlStr; 2],
 }
 
 impl Dialect {
-    /// The statements of `layout`.
-    pub(crate) fn new(layout: &'static Layout) -> Self {
-        let r = |t: &str| layout.render(t);
+    /// The statements of `layout` on tables of `shape`.
+    pub(crate) fn new(layout: &'static Layout, shape: Shape) -> Self {
+        // The statements are this crate's templates with this crate's table names: no input.
+        let r = |t: &str| AssertSqlSafe(Arc::<str>::from(render(layout, &shape, t))).into_sql_str();
         Self {
             layout,
+            shape,
             create_user: r(CREATE_USER),
             get_user: r(GET_USER),
             get_user_by_email: r(GET_USER_BY_EMAIL),
@@ -310,10 +299,25 @@ impl Dialect {
             delete_expired: DELETE_EXPIRED.map(r),
         }
     }
-}
 
-/// The rendered statements of `layout`, kept for the life of the process.
-pub(crate) type Rendered = LazyLock<Dialect>;
+    /// A [`Conflict`](AdapterError::Conflict) if `email` is to be empty where the tables
+    /// require one: the row cannot be stored, which is no failure of the database.
+    fn email_allowed(&self, email: Option<&str>) -> Result<(), AdapterError> {
+        if self.shape.email_required && email.is_none() {
+            return Err(AdapterError::Conflict(format!(
+                "the {} table {} requires a user's email",
+                self.layout.package, self.layout.users
+            )));
+        }
+        Ok(())
+    }
+
+    /// `expires_at` if the accounts' column holds it (else it is not stored, as a value
+    /// that does not fit its column).
+    fn expires_at(&self, expires_at: Option<i64>) -> Option<i64> {
+        expires_at.filter(|&v| !self.shape.expires_at_int4 || i32::try_from(v).is_ok())
+    }
+}
 
 const EMAIL_TAKEN: &str = "a user with this email exists";
 const ACCOUNT_TAKEN: &str = "this provider account is already linked";
@@ -335,46 +339,60 @@ fn first_user(rows: &[PgRow], op: &'static str) -> Result<Option<User>, AdapterE
 #[derive(Clone)]
 pub(crate) struct AppTables {
     pool: PgPool,
-    d: &'static Dialect,
+    layout: &'static Layout,
+    /// The statements for the variant the database has, once read (by [`check`](Self::check)
+    /// or the first call): shared by the clones.
+    dialect: Arc<RwLock<Option<Arc<Dialect>>>>,
 }
 
 impl AppTables {
-    /// The tables of `dialect` through `pool`.
-    pub(crate) fn new(pool: PgPool, dialect: &'static Rendered) -> Self {
-        Self { pool, d: dialect }
+    /// The tables of `layout` through `pool`.
+    pub(crate) fn new(pool: PgPool, layout: &'static Layout) -> Self {
+        Self {
+            pool,
+            layout,
+            dialect: Arc::default(),
+        }
     }
 
     /// The layout of the tables.
     pub(crate) fn layout(&self) -> &'static Layout {
-        self.d.layout
+        self.layout
     }
 
-    /// Reads the columns of the four tables (no rows), so a database without them, or with
-    /// other columns, is refused with the table and PostgreSQL's message.
+    /// Reads the columns of the four tables from the catalog (no rows) and renders the
+    /// statements for the variant they are; tables that cannot be used are refused,
+    /// naming the table, the column and what was expected ([`Mismatch`](crate::app_shape::Mismatch)).
     pub(crate) async fn check(&self) -> Result<(), AdapterError> {
-        let layout = self.layout();
-        for (table, sql) in layout.checks {
-            sqlx::query(sql).execute(&self.pool).await.map_err(|e| {
-                classify(
-                    &format!("the {} table {table} is missing or has other columns", layout.package),
-                    &e,
-                    None,
-                    None,
-                )
-            })?;
+        self.inspect().await.map(drop)
+    }
+
+    async fn inspect(&self) -> Result<Arc<Dialect>, AdapterError> {
+        let shape = Shape::inspect(&self.pool, self.layout).await?;
+        let dialect = Arc::new(Dialect::new(self.layout, shape));
+        *self.dialect.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&dialect));
+        Ok(dialect)
+    }
+
+    /// The statements for these tables, read from the database on the first call unless
+    /// [`check`](Self::check) did.
+    async fn d(&self) -> Result<Arc<Dialect>, AdapterError> {
+        let known = self.dialect.read().unwrap_or_else(PoisonError::into_inner).clone();
+        match known {
+            Some(d) => Ok(d),
+            None => self.inspect().await,
         }
-        Ok(())
     }
 
     /// `id` as a key of these tables, or `None` when it names no row.
     fn key<'a>(&self, id: &'a str) -> Option<&'a str> {
-        self.layout().key(id)
+        self.layout.key(id)
     }
 
     /// Inserts `user` (on the pool or in a transaction) and reads it back; a taken email is
     /// a [`Conflict`](AdapterError::Conflict).
     async fn insert_user<'c, E>(
-        d: &'static Dialect,
+        d: &Dialect,
         executor: E,
         user: &NewUser,
         op: &'static str,
@@ -382,8 +400,8 @@ impl AppTables {
     where
         E: sqlx::PgExecutor<'c>,
     {
-        d.layout.email_allowed(user.email.as_deref())?;
-        let rows = sqlx::query(d.create_user.as_str())
+        d.email_allowed(user.email.as_deref())?;
+        let rows = sqlx::query(d.create_user.clone())
             .bind(&user.name)
             .bind(&user.email)
             .bind(user.email_verified.map(to_ms))
@@ -400,7 +418,7 @@ impl AppTables {
     /// Inserts `account` for the user `user_id`; `false` when nothing was inserted (no such
     /// user, or the provider account is linked already).
     async fn insert_account<'c, E>(
-        d: &'static Dialect,
+        d: &Dialect,
         executor: E,
         user_id: &str,
         account: &Account,
@@ -411,8 +429,8 @@ impl AppTables {
     {
         let cols = split_account(&account.extra);
         let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
-        let expires_at = d.layout.expires_at(cols.expires_at);
-        let done = sqlx::query(d.link_account.as_str())
+        let expires_at = d.expires_at(cols.expires_at);
+        let done = sqlx::query(d.link_account.clone())
             .bind(user_id)
             .bind(account_type_str(account.kind))
             .bind(&account.provider)
@@ -434,12 +452,14 @@ impl AppTables {
 #[async_trait::async_trait]
 impl Adapter for AppTables {
     async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
-        Self::insert_user(self.d, &self.pool, &user, "create_user").await
+        let d = self.d().await?;
+        Self::insert_user(&d, &self.pool, &user, "create_user").await
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        let d = self.d().await?;
         let Some(id) = self.key(id) else { return Ok(None) };
-        let rows = sqlx::query(self.d.get_user.as_str())
+        let rows = sqlx::query(d.get_user.clone())
             .bind(id)
             .fetch_all(&self.pool)
             .await
@@ -448,8 +468,9 @@ impl Adapter for AppTables {
     }
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
+        let d = self.d().await?;
         // `fetch_all`: without a UNIQUE constraint two rows may share an email; the first wins.
-        let rows = sqlx::query(self.d.get_user_by_email.as_str())
+        let rows = sqlx::query(d.get_user_by_email.clone())
             .bind(email)
             .fetch_all(&self.pool)
             .await
@@ -462,7 +483,8 @@ impl Adapter for AppTables {
         provider: &str,
         provider_account_id: &str,
     ) -> Result<Option<User>, AdapterError> {
-        let rows = sqlx::query(self.d.get_user_by_account.as_str())
+        let d = self.d().await?;
+        let rows = sqlx::query(d.get_user_by_account.clone())
             .bind(provider)
             .bind(provider_account_id)
             .fetch_all(&self.pool)
@@ -472,6 +494,7 @@ impl Adapter for AppTables {
     }
 
     async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "update_user";
         let UserUpdate {
             id,
@@ -484,10 +507,10 @@ impl Adapter for AppTables {
             return Err(AdapterError::NotFound(format!("user {id}")));
         };
         if let Some(new) = &email {
-            self.layout().email_allowed(new.as_deref())?;
+            d.email_allowed(new.as_deref())?;
         }
         let verified = email_verified.map(|v| v.map(to_ms));
-        let rows = sqlx::query(self.d.update_user.as_str())
+        let rows = sqlx::query(d.update_user.clone())
             .bind(key)
             .bind(name.is_some())
             .bind(name.flatten())
@@ -504,7 +527,7 @@ impl Adapter for AppTables {
             return Ok(user);
         }
         // No row: the user is missing, or the new email belongs to someone else.
-        if exists(&self.pool, sqlx::query(self.d.user_exists.as_str()).bind(key), OP).await? {
+        if exists(&self.pool, sqlx::query(d.user_exists.clone()).bind(key), OP).await? {
             Err(AdapterError::Conflict(EMAIL_TAKEN.into()))
         } else {
             Err(AdapterError::NotFound(format!("user {id}")))
@@ -512,13 +535,13 @@ impl Adapter for AppTables {
     }
 
     async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "delete_user";
         let Some(id) = self.key(id) else { return Ok(()) };
         // Sessions and accounts first, in one transaction: the tables may have no cascade.
         let mut tx = self.pool.begin().await.map_err(backend(OP))?;
-        let d = self.d;
         for sql in &d.delete_user {
-            sqlx::query(sql.as_str())
+            sqlx::query(sql.clone())
                 .bind(id)
                 .execute(&mut *tx)
                 .await
@@ -528,16 +551,17 @@ impl Adapter for AppTables {
     }
 
     async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "link_account";
         let missing = || AdapterError::NotFound("the account's user does not exist".into());
         let Some(user_id) = account.user_id.as_deref() else {
             return Err(AdapterError::NotFound("account without user_id".into()));
         };
         let user_id = self.key(user_id).ok_or_else(missing)?;
-        if Self::insert_account(self.d, &self.pool, user_id, &account, OP).await? {
+        if Self::insert_account(&d, &self.pool, user_id, &account, OP).await? {
             return Ok(());
         }
-        let linked = sqlx::query(self.d.account_exists.as_str())
+        let linked = sqlx::query(d.account_exists.clone())
             .bind(&account.provider)
             .bind(&account.provider_account_id);
         if exists(&self.pool, linked, OP).await? {
@@ -548,7 +572,8 @@ impl Adapter for AppTables {
     }
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
-        sqlx::query(self.d.unlink_account.as_str())
+        let d = self.d().await?;
+        sqlx::query(d.unlink_account.clone())
             .bind(provider)
             .bind(provider_account_id)
             .execute(&self.pool)
@@ -558,10 +583,11 @@ impl Adapter for AppTables {
     }
 
     async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        let d = self.d().await?;
         let cols = split_account(&account.extra);
         let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
-        let expires_at = self.layout().expires_at(cols.expires_at);
-        let done = sqlx::query(self.d.update_account.as_str())
+        let expires_at = d.expires_at(cols.expires_at);
+        let done = sqlx::query(d.update_account.clone())
             .bind(&account.provider)
             .bind(&account.provider_account_id)
             .bind(access)
@@ -584,10 +610,11 @@ impl Adapter for AppTables {
     }
 
     async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
+        let d = self.d().await?;
         let Some(user_id) = self.key(user_id) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(self.d.list_accounts.as_str())
+        let rows = sqlx::query(d.list_accounts.clone())
             .bind(user_id)
             .fetch_all(&self.pool)
             .await
@@ -596,10 +623,11 @@ impl Adapter for AppTables {
     }
 
     async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "create_session";
         let missing = || AdapterError::NotFound("the session's user does not exist".into());
         let user_id = self.key(&session.user_id).ok_or_else(missing)?;
-        let rows = sqlx::query(self.d.create_session.as_str())
+        let rows = sqlx::query(d.create_session.clone())
             .bind(user_id)
             .bind(to_ms(session.expires))
             .bind(&session.session_token)
@@ -616,7 +644,7 @@ impl Adapter for AppTables {
         if let Some(row) = rows.first() {
             return session_from_row(row).map_err(backend(OP));
         }
-        let taken = sqlx::query(self.d.session_exists.as_str()).bind(&session.session_token);
+        let taken = sqlx::query(d.session_exists.clone()).bind(&session.session_token);
         if exists(&self.pool, taken, OP).await? {
             Err(AdapterError::Conflict("session token exists".into()))
         } else {
@@ -625,8 +653,9 @@ impl Adapter for AppTables {
     }
 
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "get_session_and_user";
-        let rows = sqlx::query(self.d.get_session_and_user.as_str())
+        let rows = sqlx::query(d.get_session_and_user.clone())
             .bind(session_token)
             .fetch_all(&self.pool)
             .await
@@ -638,7 +667,8 @@ impl Adapter for AppTables {
     }
 
     async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
-        sqlx::query(self.d.update_session.as_str())
+        let d = self.d().await?;
+        sqlx::query(d.update_session.clone())
             .bind(session_token)
             .bind(to_ms(expires))
             .execute(&self.pool)
@@ -648,7 +678,8 @@ impl Adapter for AppTables {
     }
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
-        let rows = sqlx::query(self.d.delete_session.as_str())
+        let d = self.d().await?;
+        let rows = sqlx::query(d.delete_session.clone())
             .bind(session_token)
             .fetch_all(&self.pool)
             .await
@@ -660,10 +691,11 @@ impl Adapter for AppTables {
     }
 
     async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        let d = self.d().await?;
         let Some(user_id) = self.key(user_id) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(self.d.list_sessions.as_str())
+        let rows = sqlx::query(d.list_sessions.clone())
             .bind(user_id)
             .fetch_all(&self.pool)
             .await
@@ -675,8 +707,9 @@ impl Adapter for AppTables {
     }
 
     async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        let d = self.d().await?;
         let Some(user_id) = self.key(user_id) else { return Ok(0) };
-        let done = sqlx::query(self.d.delete_user_sessions.as_str())
+        let done = sqlx::query(d.delete_user_sessions.clone())
             .bind(user_id)
             .bind(keep)
             .execute(&self.pool)
@@ -686,7 +719,8 @@ impl Adapter for AppTables {
     }
 
     async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
-        sqlx::query(self.d.create_verification_token.as_str())
+        let d = self.d().await?;
+        sqlx::query(d.create_verification_token.clone())
             .bind(&token.identifier)
             .bind(to_ms(token.expires))
             .bind(&token.token)
@@ -701,8 +735,9 @@ impl Adapter for AppTables {
         identifier: &str,
         token: &str,
     ) -> Result<Option<VerificationToken>, AdapterError> {
+        let d = self.d().await?;
         // One DELETE … RETURNING: of two concurrent uses, exactly one gets the row.
-        let rows = sqlx::query(self.d.use_verification_token.as_str())
+        let rows = sqlx::query(d.use_verification_token.clone())
             .bind(identifier)
             .bind(token)
             .fetch_all(&self.pool)
@@ -715,14 +750,15 @@ impl Adapter for AppTables {
     }
 
     async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        let d = self.d().await?;
         const OP: &str = "create_user_and_link";
         // Both inserts in one transaction: an error drops `tx`, which rolls back.
         let mut tx = self.pool.begin().await.map_err(backend(OP))?;
-        let created = Self::insert_user(self.d, &mut *tx, &user, OP).await?;
+        let created = Self::insert_user(&d, &mut *tx, &user, OP).await?;
         let id = self
             .key(&created.id)
             .ok_or_else(|| AdapterError::Backend(format!("{OP}: new id {} is not a key", created.id)))?;
-        if !Self::insert_account(self.d, &mut *tx, id, &account, OP).await? {
+        if !Self::insert_account(&d, &mut *tx, id, &account, OP).await? {
             // The user was inserted in this transaction: the account is the one taken.
             return Err(AdapterError::Conflict(ACCOUNT_TAKEN.into()));
         }
@@ -731,10 +767,10 @@ impl Adapter for AppTables {
     }
 
     async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
+        let d = self.d().await?;
         let mut deleted = 0;
-        let d = self.d;
         for statement in &d.delete_expired {
-            let done = sqlx::query(statement.as_str())
+            let done = sqlx::query(statement.clone())
                 .bind(to_ms(now))
                 .execute(&self.pool)
                 .await

@@ -36,9 +36,10 @@
 //! but token-set fields other than the seven account columns are not stored, as
 //! `@auth/pg-adapter` drops them too. See [`Schema::PgAdapter`] for the details.
 //!
-//! [`Schema::Prisma`] (`AUTH_DB_SCHEMA=prisma`) does the same on the default PostgreSQL
-//! schema of `@auth/prisma-adapter` (`"User"`, `"Account"`, `"Session"`,
-//! `"VerificationToken"`, text ids).
+//! [`Schema::Prisma`] (`AUTH_DB_SCHEMA=prisma`) does the same on the PostgreSQL tables of
+//! next-auth's Prisma adapters (`"User"`, `"Account"`, `"Session"`, `"VerificationToken"`,
+//! text ids): Auth.js's documented schema for `@auth/prisma-adapter` or next-auth v4's for
+//! `@next-auth/prisma-adapter`, told apart at connect.
 //!
 //! # Example
 //!
@@ -75,6 +76,7 @@
 //! * `rustls`: TLS for PostgreSQL (rustls with ring and the webpki roots). Off by default;
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
+mod app_shape;
 mod app_tables;
 mod common;
 mod pg_adapter;

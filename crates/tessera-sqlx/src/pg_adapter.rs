@@ -4,10 +4,11 @@
 //!
 //! Ids are `SERIAL` integers: they cross Tessera's API as their decimal text (`"42"`); an
 //! id that is not the canonical text of a PostgreSQL `INTEGER` names no row, and the
-//! database assigns new ids. Timestamps are `TIMESTAMPTZ`.
+//! database assigns new ids. Timestamps are `TIMESTAMPTZ` (or, in tables made otherwise,
+//! all `TIMESTAMP` holding UTC: read at connect).
 
 use crate::Schema;
-use crate::app_tables::{Dialect, Layout, Rendered};
+use crate::app_tables::Layout;
 
 /// `users`, `accounts`, `sessions`, `verification_token`.
 pub(crate) static LAYOUT: Layout = Layout {
@@ -18,34 +19,7 @@ pub(crate) static LAYOUT: Layout = Layout {
     sessions: "sessions",
     tokens: "verification_token",
     integer_ids: true,
-    new_user_id: ("", ""),
-    email_required: false,
-    updated_at: false,
-    timestamptz: true,
-    expires_at_int4: false,
-    checks: [
-        (
-            "users",
-            "SELECT id, name, email, \"emailVerified\", image FROM users LIMIT 0",
-        ),
-        (
-            "accounts",
-            "SELECT id, \"userId\", type, provider, \"providerAccountId\", refresh_token, access_token, \
-             expires_at, id_token, scope, session_state, token_type FROM accounts LIMIT 0",
-        ),
-        (
-            "sessions",
-            "SELECT id, \"userId\", expires, \"sessionToken\" FROM sessions LIMIT 0",
-        ),
-        (
-            "verification_token",
-            "SELECT identifier, expires, token FROM verification_token LIMIT 0",
-        ),
-    ],
 };
-
-/// The statements on these tables.
-pub(crate) static TABLES: Rendered = Rendered::new(|| Dialect::new(&LAYOUT));
 
 #[cfg(test)]
 mod tests {

@@ -1,5 +1,5 @@
 //! [`PostgresAdapter`]: Tessera's tables in PostgreSQL, or those of next-auth's
-//! `@auth/pg-adapter` or `@auth/prisma-adapter` ([`Schema`]).
+//! `@auth/pg-adapter` or of next-auth's Prisma adapters ([`Schema`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -28,7 +28,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// their decimal text (a non-numeric id names no row), token-set fields other than the
 /// seven account columns are not stored (as `@auth/pg-adapter` drops them), and nothing
 /// is ever created or altered: the application owns the tables. [`Schema::Prisma`] does
-/// the same on `@auth/prisma-adapter`'s default schema, whose ids are text.
+/// the same on the schemas of `@auth/prisma-adapter` (Auth.js) and
+/// `@next-auth/prisma-adapter` (next-auth v4), whose ids are text.
 ///
 /// Cheap to clone (the pool is shared).
 ///
@@ -55,8 +56,8 @@ impl Tables {
     fn new(pool: &PgPool, schema: Schema) -> Self {
         let pool = pool.clone();
         match schema {
-            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::TABLES)),
-            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::TABLES)),
+            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::LAYOUT)),
+            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::LAYOUT)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }
@@ -111,8 +112,8 @@ impl PostgresAdapter {
 
     /// As [`connect`](Self::connect), on the tables of `schema`. For
     /// [`Schema::PgAdapter`] and [`Schema::Prisma`] nothing is created: the four tables of
-    /// `@auth/pg-adapter` (or `@auth/prisma-adapter`) must exist with their columns, or this
-    /// fails naming the first table that does not match.
+    /// `@auth/pg-adapter` (or of a Prisma adapter) must exist with their columns, or this
+    /// fails naming the first table and column that do not match, and what was expected.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera::adapter::AdapterError> {
@@ -159,7 +160,8 @@ impl PostgresAdapter {
     }
 
     /// Wraps an existing pool, on Tessera's tables, without migrating: call
-    /// [`migrate`](Self::migrate). [`with_schema`](Self::with_schema) picks other tables.
+    /// [`migrate`](Self::migrate). [`with_schema`](Self::with_schema) picks other tables
+    /// (whose columns are then read by `migrate`, or else by the first call).
     pub fn from_pool(pool: PgPool) -> Self {
         let tables = Tables::new(&pool, Schema::Tessera);
         Self { pool, tables }
@@ -183,9 +185,10 @@ impl PostgresAdapter {
     /// run from several processes at once (sqlx takes an advisory lock); applied
     /// migrations are recorded in `_tessera_migrations`.
     ///
-    /// [`Schema::PgAdapter`], [`Schema::Prisma`]: creates and alters nothing; checks that
-    /// the four tables of `@auth/pg-adapter` (or `@auth/prisma-adapter`) exist with the
-    /// columns Tessera uses (reading none of their rows).
+    /// [`Schema::PgAdapter`], [`Schema::Prisma`]: creates and alters nothing; reads the
+    /// columns of the four tables of `@auth/pg-adapter` (or of a Prisma adapter) from the
+    /// catalog (none of their rows), to check that Tessera can use them and to tell which
+    /// variant they are (for instance next-auth v4's Prisma schema or Auth.js's).
     pub async fn migrate(&self) -> Result<(), AdapterError> {
         if let Tables::App(t) = &self.tables {
             return t.check().await;

@@ -27,16 +27,28 @@ pub enum Schema {
     /// `"userId"`, `"providerAccountId"`, `"sessionToken"`) and `SERIAL` integer ids.
     /// The application owns them: Tessera never creates or alters them. PostgreSQL only.
     PgAdapter,
-    /// The default PostgreSQL schema of next-auth's `@auth/prisma-adapter`, as a
-    /// `prisma migrate` of its documented `schema.prisma` creates it: the quoted tables
-    /// `"User"`, `"Account"`, `"Session"` and `"VerificationToken"` with camel-case columns
-    /// (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`,
-    /// `"createdAt"`, `"updatedAt"`), snake-case token columns on `"Account"`, text ids
-    /// (Tessera gives new users a random UUID) and `TIMESTAMP(3)` times in UTC.
-    /// `"User".email` is `NOT NULL` there, so a user without an email is refused
-    /// ([`AdapterError::Conflict`](tessera::adapter::AdapterError::Conflict)).
-    /// The application owns the tables: Tessera never creates or alters them. PostgreSQL
-    /// only.
+    /// The PostgreSQL tables of next-auth's Prisma adapters, as a `prisma migrate` of
+    /// either documented `schema.prisma` creates them: the quoted tables `"User"`,
+    /// `"Account"`, `"Session"` and `"VerificationToken"` with camel-case columns
+    /// (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`),
+    /// snake-case token columns on `"Account"`, text ids and `TIMESTAMP(3)` times in UTC.
+    /// Which of the two schemas a database has is read from its catalog at connect:
+    ///
+    /// * Auth.js's, for `@auth/prisma-adapter` (authjs.dev): `"createdAt"`/`"updatedAt"` on
+    ///   users, accounts and sessions (Tessera sets `"updatedAt"` on every insert and
+    ///   update, as Prisma Client does), no `id` on accounts and sessions, and a `NOT NULL`
+    ///   `"User".email`, so a user without an email is refused
+    ///   ([`AdapterError::Conflict`](tessera::adapter::AdapterError::Conflict)).
+    /// * next-auth v4's, for `@next-auth/prisma-adapter` (next-auth.js.org/v4): an `id` on
+    ///   accounts and sessions too, no `"createdAt"`/`"updatedAt"`, and an email that may
+    ///   be empty.
+    ///
+    /// Prisma's `@default(cuid())` is Prisma Client's, not the database's: Tessera gives
+    /// each row it inserts whose `id` has no default a random UUID (text, as a cuid is).
+    /// Tables that cannot work (a column missing or of another type, or a `NOT NULL`
+    /// column without a default that Tessera does not write) are refused at connect,
+    /// naming the table, the column and what was expected. The application owns the
+    /// tables: Tessera never creates or alters them. PostgreSQL only.
     Prisma,
 }
 

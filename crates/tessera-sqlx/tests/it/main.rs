@@ -11,3 +11,4 @@ mod conformance;
 mod pg_adapter;
 mod pg_schema;
 mod prisma;
+mod prisma_v4;

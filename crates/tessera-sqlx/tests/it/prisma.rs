@@ -1,7 +1,8 @@
-//! `PostgresAdapter` on the default PostgreSQL schema of next-auth's `@auth/prisma-adapter`
+//! `PostgresAdapter` on Auth.js's documented PostgreSQL schema for `@auth/prisma-adapter`
 //! ([`Schema::Prisma`]): the adapter conformance suite on the tables `prisma migrate`
 //! creates, and rows written as Prisma Client writes them read by Tessera and the other
 //! way round. Each test has a PostgreSQL schema of its own ([`crate::pg_schema`]).
+//! next-auth v4's documented schema is [`crate::prisma_v4`]'s.
 
 use crate::pg_adapter::{
     ids_name_no_row, refused_and_nothing_created, secs, tessera_reads_ada, tessera_writes_grace, token_set,
@@ -17,12 +18,20 @@ use tessera_sqlx::sqlx::postgres::PgPoolOptions;
 use tessera_sqlx::sqlx::{self, Connection, Row};
 use tessera_sqlx::{PostgresAdapter, Schema};
 
-/// What `prisma migrate` creates from `@auth/prisma-adapter`'s documented schema.
-const SCHEMA_SQL: &str = include_str!("prisma/schema.sql");
+/// What `prisma migrate` creates from Auth.js's documented schema.
+const SCHEMA_SQL: &str = include_str!("prisma/authjs/schema.sql");
 
-/// Tessera on the Prisma tables of `schema`, its connections in a time zone other than
-/// UTC (sqlx starts them in UTC; the `TIMESTAMP` columns hold UTC whatever the zone).
-async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
+/// Tessera on the Prisma tables of `schema` (checked), its connections in a time zone
+/// other than UTC (sqlx starts them in UTC; the `TIMESTAMP` columns hold UTC whatever the
+/// zone).
+pub(crate) async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
+    let db = unchecked_adapter_on(schema).await;
+    db.migrate().await.expect("the Prisma tables check");
+    db
+}
+
+/// As [`adapter_on`], without the check at connect ([`PostgresAdapter::migrate`]).
+pub(crate) async fn unchecked_adapter_on(schema: &PgSchema) -> PostgresAdapter {
     let pool = PgPoolOptions::new()
         .max_connections(4)
         .after_connect(|conn, _| {
@@ -34,9 +43,7 @@ async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
         .connect(&schema.url())
         .await
         .expect("a pool on the test schema");
-    let db = PostgresAdapter::from_pool(pool).with_schema(Schema::Prisma);
-    db.migrate().await.expect("the Prisma tables check");
-    db
+    PostgresAdapter::from_pool(pool).with_schema(Schema::Prisma)
 }
 
 /// Runs a conformance case on fresh Prisma tables.
@@ -323,8 +330,11 @@ async fn missing_tables_are_refused_and_nothing_is_created() {
     refused_and_nothing_created(
         Schema::Prisma,
         SCHEMA_SQL,
-        "ALTER TABLE \"Session\" DROP COLUMN \"updatedAt\"",
-        ["@auth/prisma-adapter table User", "@auth/prisma-adapter table Session"],
+        "ALTER TABLE \"Session\" RENAME COLUMN \"sessionToken\" TO session_token",
+        [
+            "the Prisma adapter table User is missing (none on the search_path)",
+            "the Prisma adapter table Session has no column \"sessionToken\"",
+        ],
         &["Account", "Authenticator", "Session", "User", "VerificationToken"],
     )
     .await;

@@ -1,5 +1,6 @@
 //! The demo on next-auth's `@auth/pg-adapter` tables (`AUTH_DB_SCHEMA=pg-adapter`) and on
-//! `@auth/prisma-adapter`'s default PostgreSQL schema (`AUTH_DB_SCHEMA=prisma`): a
+//! the PostgreSQL schemas of `@auth/prisma-adapter` and next-auth v4's
+//! `@next-auth/prisma-adapter` (`AUTH_DB_SCHEMA=prisma`): a
 //! credentials sign-in writes a session row next-auth can read, a session row written as
 //! next-auth writes it signs its browser in, and sign-out deletes the row. The tables are
 //! created (from `@auth/pg-adapter`'s `schema.sql`, or as `prisma migrate` creates them) in
@@ -44,13 +45,24 @@ const PG_ADAPTER: Tables = Tables {
 
 const PRISMA: Tables = Tables {
     setting: "prisma",
-    ddl: include_str!("../../../../crates/tessera-sqlx/tests/it/prisma/schema.sql"),
+    ddl: include_str!("../../../../crates/tessera-sqlx/tests/it/prisma/authjs/schema.sql"),
     find: "SELECT u.\"id\", u.\"email\" FROM \"Session\" s JOIN \"User\" u ON u.\"id\" = s.\"userId\" \
            WHERE s.\"sessionToken\" = $1",
     create: "INSERT INTO \"Session\" (\"sessionToken\",\"userId\",\"expires\",\"updatedAt\") \
              VALUES ('made-by-next-auth',$1,(now() AT TIME ZONE 'UTC') + interval '30 days',(now() AT TIME ZONE 'UTC'))",
     tokens: "SELECT \"sessionToken\" FROM \"Session\" ORDER BY 1",
     tables: &["Account", "Authenticator", "Session", "User", "VerificationToken"],
+};
+
+/// next-auth v4's documented Prisma schema: a cuid id on every session, no `"updatedAt"`.
+const PRISMA_V4: Tables = Tables {
+    setting: "prisma",
+    ddl: include_str!("../../../../crates/tessera-sqlx/tests/it/prisma/v4/schema.sql"),
+    find: PRISMA.find,
+    create: "INSERT INTO \"Session\" (\"id\",\"sessionToken\",\"userId\",\"expires\") \
+             VALUES ('clx8v2ka30003qz3l8yb5m2nk','made-by-next-auth',$1,(now() AT TIME ZONE 'UTC') + interval '30 days')",
+    tokens: PRISMA.tokens,
+    tables: &["Account", "Session", "User", "VerificationToken"],
 };
 
 /// Runs `f` on a connection whose `search_path` is `schema` (or the default when empty).
@@ -97,6 +109,11 @@ fn the_demo_runs_on_next_auths_pg_adapter_tables() {
 #[test]
 fn the_demo_runs_on_next_auths_prisma_tables() {
     the_demo_runs_on(&PRISMA);
+}
+
+#[test]
+fn the_demo_runs_on_next_auth_v4s_prisma_tables() {
+    the_demo_runs_on(&PRISMA_V4);
 }
 
 fn the_demo_runs_on(t: &Tables) {
