@@ -12,7 +12,7 @@ use tessera::{Auth, SessionStrategy};
 use tessera_axum::RouterExt;
 
 use crate::config::{Config, ProviderConfig};
-use crate::hooks::{HookSettings, Hooks, UpdateField};
+use crate::hooks::Hooks;
 
 /// Why the server could not start (after the configuration was read).
 #[derive(Debug, thiserror::Error)]
@@ -204,29 +204,11 @@ pub(crate) fn build_auth(
     Ok(builder.build()?)
 }
 
-/// The hooks of `[hooks]`, plus the `update()` fields of `[session] update`; `None` when
-/// there is neither.
+/// The hooks (`[hooks]` and `[session] update`), given the adapter database sessions
+/// update users through.
 fn hooks(config: &Config, adapter: Option<&Arc<dyn Adapter>>) -> Result<Option<Hooks>, StartError> {
-    let mut settings = match &config.hooks {
-        Some(h) => {
-            let mut s = HookSettings::new(h.secret.clone());
-            s.timeout = h.timeout;
-            s.authorize.clone_from(&h.authorize);
-            s.sign_in.clone_from(&h.sign_in);
-            s.jwt.clone_from(&h.jwt);
-            s.session.clone_from(&h.session);
-            s
-        }
-        // Only `update()` fields: no request is ever signed, the key is a formality.
-        None if !config.update_fields.is_empty() => HookSettings::new(tessera::Secret::generate()),
-        None => return Ok(None),
-    };
-    settings.update_fields = config
-        .update_fields
-        .iter()
-        .map(|(name, max)| UpdateField::new(name.clone(), *max))
-        .collect();
-    let hooks = Hooks::new(settings).map_err(|e| StartError::Hooks(e.to_string()))?;
+    let Some(settings) = &config.hooks else { return Ok(None) };
+    let hooks = Hooks::new(settings.clone()).map_err(|e| StartError::Hooks(e.to_string()))?;
     Ok(Some(match adapter {
         Some(adapter) => hooks.with_adapter(adapter.clone()),
         None => hooks,

@@ -259,6 +259,8 @@ pub(crate) struct HooksSection {
     pub sign_in: Option<String>,
     pub jwt: Option<String>,
     pub session: Option<String>,
+    /// Send the provider's tokens in the `account` of hooks (off by default).
+    pub send_provider_tokens: Option<bool>,
 }
 
 /// A secret: read as a string, kept as a [`Secret`] (never printed).

@@ -39,7 +39,7 @@ use std::fmt;
 use std::path::Path;
 
 pub use file::LogFormat;
-pub(crate) use resolve::{DatabaseConfig, HooksConfig, ProviderConfig, RedisConfig};
+pub(crate) use resolve::{DatabaseConfig, ProviderConfig, RedisConfig};
 
 /// The server's configuration, resolved: the file's values, overridden by the environment,
 /// checked. Build it with [`Config::load`] (a file path) or [`Config::parse`] (a string).
@@ -60,14 +60,14 @@ pub struct Config {
     pub(crate) strategy: tessera::SessionStrategy,
     pub(crate) session: tessera::SessionOptions,
     pub(crate) cache_ttl: Option<std::time::Duration>,
-    pub(crate) update_fields: Vec<(String, usize)>,
     pub(crate) database: Option<DatabaseConfig>,
     pub(crate) redis: Option<RedisConfig>,
     pub(crate) providers: Vec<ProviderConfig>,
     pub(crate) pages: tessera::Pages,
     pub(crate) theme: tessera::pages::Theme,
     pub(crate) rate_limits: tessera::rate_limit::RateLimits,
-    pub(crate) hooks: Option<HooksConfig>,
+    /// The hooks, and the `update()` fields (`[session] update`), checked.
+    pub(crate) hooks: Option<crate::hooks::HookSettings>,
 }
 
 /// The environment as the configuration sees it: a variable's value, `None` when unset or

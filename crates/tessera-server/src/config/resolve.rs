@@ -11,6 +11,8 @@ use tessera::rate_limit::{Limit, RateLimits};
 use tessera::{Compat, Pages, Secret, SessionOptions, SessionStrategy};
 use tessera_sqlx::Schema;
 
+use crate::hooks::{HookConfigError, HookSettings, Hooks, UpdateField};
+
 use super::file::{self, File, LogFormat, ProviderKind, ProviderSection, RateLimitSetting};
 use super::{Config, ConfigError, Env, Place, line_of};
 
@@ -48,25 +50,8 @@ pub(crate) enum ProviderConfig {
     },
 }
 
-/// `[hooks]`, resolved.
-#[derive(Debug)]
-pub(crate) struct HooksConfig {
-    pub secret: Secret,
-    pub timeout: Duration,
-    pub authorize: Option<String>,
-    pub sign_in: Option<String>,
-    pub jwt: Option<String>,
-    pub session: Option<String>,
-}
-
-/// The fields `[session.update]` may name.
-const UPDATABLE_FIELDS: &[&str] = &["name", "image"];
-
 /// The longest value `[session.update]` may allow.
 const MAX_UPDATE_CHARS: usize = 2048;
-
-/// The shortest hook secret, in bytes (as the engine's secret).
-const MIN_HOOK_SECRET_BYTES: usize = 16;
 
 /// Resolves `file` (whose text is `text`) with `env`.
 pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Result<Config, ConfigError> {
@@ -197,42 +182,55 @@ pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Res
     }
     let mut update_fields = Vec::new();
     for (name, max) in file.session.update {
-        let key = format!("session.update.{name}");
-        if !UPDATABLE_FIELDS.contains(&name.as_str()) {
-            return Err(in_file(&key, format!("update() may change only {UPDATABLE_FIELDS:?}")));
-        }
-        if max == 0 || max > MAX_UPDATE_CHARS {
+        if max > MAX_UPDATE_CHARS {
             return Err(in_file(
-                &key,
-                format!("the most characters allowed, from 1 to {MAX_UPDATE_CHARS}"),
+                &format!("session.update.{name}"),
+                format!("at most {MAX_UPDATE_CHARS} characters"),
             ));
         }
-        update_fields.push((name, max));
+        update_fields.push(UpdateField::new(name, max));
     }
-
-    let hooks = match file.hooks {
+    let mut hooks = match file.hooks {
         Some(h) => {
             let secret = env("TESSERA_HOOK_SECRET")
                 .map(Secret::new)
                 .or(h.secret)
                 .ok_or_else(|| in_file("hooks.secret", "missing: set it here or in TESSERA_HOOK_SECRET".into()))?;
-            if secret.expose().len() < MIN_HOOK_SECRET_BYTES {
-                return Err(in_file(
-                    "hooks.secret",
-                    format!("too short: at least {MIN_HOOK_SECRET_BYTES} bytes (`tessera secret` prints a good one)"),
-                ));
+            let mut settings = HookSettings::new(secret);
+            if let Some(timeout) = h.timeout {
+                settings.timeout = timeout.0;
             }
-            Some(HooksConfig {
-                secret,
-                timeout: h.timeout.map_or(Duration::from_secs(5), |d| d.0),
-                authorize: h.authorize,
-                sign_in: h.sign_in,
-                jwt: h.jwt,
-                session: h.session,
-            })
+            settings.authorize = h.authorize;
+            settings.sign_in = h.sign_in;
+            settings.jwt = h.jwt;
+            settings.session = h.session;
+            settings.send_provider_tokens = h.send_provider_tokens.unwrap_or(false);
+            Some(settings)
         }
         None => None,
     };
+    if !update_fields.is_empty() {
+        // Without [hooks], the fields alone: no request is ever signed, the key is a formality.
+        hooks
+            .get_or_insert_with(|| HookSettings::new(Secret::generate()))
+            .update_fields = update_fields;
+    }
+    if let Some(settings) = &hooks {
+        // The hooks' own checks, each named by its key in the file.
+        Hooks::new(settings.clone()).map_err(|e| {
+            let key = match &e {
+                HookConfigError::SecretTooShort(_) => "hooks.secret".to_owned(),
+                HookConfigError::ZeroTimeout => "hooks.timeout".to_owned(),
+                HookConfigError::InvalidUrl { hook, .. } => format!("hooks.{hook}"),
+                HookConfigError::UnknownUpdateField(name)
+                | HookConfigError::DuplicateUpdateField(name)
+                | HookConfigError::ZeroMaxChars(name) => format!("session.update.{name}"),
+                HookConfigError::UpdateFieldsWithJwtHook => "session.update".to_owned(),
+                _ => "hooks".to_owned(),
+            };
+            in_file(&key, e.to_string())
+        })?;
+    }
 
     let mut providers = Vec::new();
     for (index, spanned) in file.providers.into_iter().enumerate() {
@@ -342,7 +340,6 @@ pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Res
         strategy,
         session,
         cache_ttl: file.session.cache_ttl.map(|d| d.0),
-        update_fields,
         database,
         redis,
         providers,
@@ -358,7 +355,7 @@ fn provider(
     section: ProviderSection,
     index: usize,
     env: Env<'_>,
-    hooks: Option<&HooksConfig>,
+    hooks: Option<&HookSettings>,
 ) -> Result<ProviderConfig, (String, String)> {
     let key = |name: &str| format!("providers[{index}].{name}");
     let id = section.id.clone();

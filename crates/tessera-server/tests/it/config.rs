@@ -98,7 +98,7 @@ email_per_address = false
 secret = "hook-secret-0123456789"
 timeout = "2s"
 authorize = "http://127.0.0.1:4000/authorize"
-jwt = "http://127.0.0.1:4000/jwt"
+sign_in = "http://127.0.0.1:4000/sign-in"
 "##;
 
 #[test]
@@ -302,7 +302,19 @@ fn mistakes_are_refused_with_line_key_and_reason() {
             "hooks.secret",
             "TESSERA_HOOK_SECRET",
         ),
-        ("[hooks]\nsecret = \"short\"\n", None, "hooks.secret", "16 bytes"),
+        ("[hooks]\nsecret = \"short\"\n", None, "hooks.secret", "at least 16"),
+        (
+            "[hooks]\nsecret = \"0123456789abcdef\"\njwt = \"ftp://x/jwt\"\n",
+            None,
+            "hooks.jwt",
+            "http or https",
+        ),
+        (
+            "[session]\nupdate = { name = 9999 }\n",
+            None,
+            "session.update.name",
+            "at most 2048",
+        ),
         (
             "[session]\nstrategy = \"database\"\n",
             None,
@@ -319,7 +331,13 @@ fn mistakes_are_refused_with_line_key_and_reason() {
             "[session]\nupdate = { name = 0 }\n",
             None,
             "session.update.name",
-            "from 1",
+            "at least 1",
+        ),
+        (
+            "[session]\nupdate = { name = 9 }\n[hooks]\nsecret = \"0123456789abcdef\"\njwt = \"http://127.0.0.1:1/jwt\"\n",
+            None,
+            "session.update",
+            "jwt hook",
         ),
         (
             "[database]\nschema = \"prisma\"\n",

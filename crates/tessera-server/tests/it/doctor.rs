@@ -151,14 +151,11 @@ async fn the_database_is_reached_and_its_tables_inspected_without_writing() {
     assert_eq!(level(&pg_adapter, "database"), Level::Error, "{pg_adapter}");
     assert!(message(&pg_adapter, "database").contains("users"), "{pg_adapter}");
 
-    let mut conn = schema.conn().await;
-    let tables: i64 = tessera_sqlx::sqlx::query_scalar(
-        "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
-    )
-    .fetch_one(&mut conn)
-    .await
-    .unwrap();
-    assert_eq!(tables, 0, "the doctor wrote to the database");
+    assert_eq!(
+        crate::serve::tables_in(&schema).await,
+        0,
+        "the doctor wrote to the database"
+    );
 
     tessera_sqlx::connect(&url).await.expect("Tessera's migrations");
     let migrated = doctor("", &[secret, HTTPS, ("DATABASE_URL", &url)]).await;

@@ -181,14 +181,22 @@ async fn tables_that_are_not_what_the_file_says_are_refused_and_nothing_is_writt
     assert!(matches!(error, StartError::Database(_)), "{error:?}");
     assert!(error.to_string().contains("users"), "{error}");
 
+    assert_eq!(
+        tables_in(&schema).await,
+        0,
+        "nothing may be created in the app's database"
+    );
+}
+
+/// How many tables the test's schema holds.
+pub(crate) async fn tables_in(schema: &crate::pg_schema::PgSchema) -> i64 {
     let mut conn = schema.conn().await;
-    let tables: i64 = tessera_sqlx::sqlx::query_scalar(
+    tessera_sqlx::sqlx::query_scalar(
         "SELECT count(*) FROM information_schema.tables WHERE table_schema = current_schema()",
     )
     .fetch_one(&mut conn)
     .await
-    .unwrap();
-    assert_eq!(tables, 0, "nothing may be created in the app's database");
+    .unwrap()
 }
 
 #[tokio::test]
