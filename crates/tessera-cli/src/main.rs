@@ -4,7 +4,8 @@
 //! tessera serve [--config <file>]      run the auth server (tessera.toml, environment)
 //! tessera doctor [--config <file>]     check that configuration before it goes live
 //! tessera secret                       print a new random secret
-//! tessera migrate [<database url>]     create or upgrade Tessera's tables (default: $DATABASE_URL)
+//! tessera migrate [<database url>]     create or upgrade Tessera's tables (default: $DATABASE_URL),
+//!     --schema <name>                  or check next-auth's (default: $AUTH_DB_SCHEMA, then tessera)
 //! tessera jwt decode <token|->         decrypt a session cookie and print its claims
 //!     --secret <s>                     (default: $NEXTAUTH_SECRET, then $AUTH_SECRET)
 //!     --v5                             Auth.js v5 token (A256CBC-HS512)
@@ -14,6 +15,7 @@
 #![allow(clippy::print_stdout, reason = "a command-line tool: its results go to stdout")]
 
 mod decode;
+mod migrate;
 
 use std::process::ExitCode;
 
@@ -28,6 +30,10 @@ usage:
   tessera secret                  print a new random secret (base64, 32 bytes)
   tessera migrate [<database url>]  create or upgrade Tessera's tables (default: $DATABASE_URL;
                                   postgres://… or a SQLite file path / sqlite: URL)
+      --schema <name>             the tables (default: $AUTH_DB_SCHEMA, then tessera): tessera, or
+                                  next-auth's pg-adapter, prisma or drizzle, which the application
+                                  owns: they are only checked, nothing is created or changed
+                                  (exit status 1 when they do not fit, saying why)
   tessera jwt decode <token|->    decrypt a session token and print its claims
       --secret <secret>           the secret (default: $NEXTAUTH_SECRET, then $AUTH_SECRET)
       --v5                        the token is an Auth.js v5 token
@@ -50,7 +56,17 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
-        ["migrate", rest @ ..] => migrate(rest.first().copied()),
+        ["migrate", rest @ ..] => match migrate::Options::parse(rest, &|name| std::env::var(name).ok()) {
+            Ok(options) => migrate::run(&options),
+            Err(e) if e.shows_usage() => {
+                eprintln!("tessera: {e}\n\n{USAGE}");
+                ExitCode::from(2)
+            }
+            Err(e) => {
+                eprintln!("tessera: {e}");
+                ExitCode::from(2)
+            }
+        },
         [command @ ("serve" | "doctor"), rest @ ..] => match config_path(rest) {
             Ok(path) if *command == "serve" => serve(path.as_deref()),
             Ok(path) => doctor(path.as_deref()),
@@ -66,34 +82,6 @@ fn main() -> ExitCode {
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)
-        }
-    }
-}
-
-fn migrate(url: Option<&str>) -> ExitCode {
-    let Some(url) = url
-        .map(str::to_owned)
-        .or_else(|| std::env::var("DATABASE_URL").ok().filter(|u| !u.is_empty()))
-    else {
-        eprintln!("tessera: migrate needs a database URL (an argument or DATABASE_URL)");
-        return ExitCode::from(2);
-    };
-    let runtime = match tokio::runtime::Builder::new_current_thread().enable_all().build() {
-        Ok(rt) => rt,
-        Err(e) => {
-            eprintln!("tessera: cannot start the runtime: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    // Connecting runs the migrations (idempotent: applied ones are skipped).
-    match runtime.block_on(tessera_sqlx::connect(&url)) {
-        Ok(_) => {
-            println!("tessera: the database is up to date");
-            ExitCode::SUCCESS
-        }
-        Err(e) => {
-            eprintln!("tessera: migration failed: {e}");
-            ExitCode::FAILURE
         }
     }
 }

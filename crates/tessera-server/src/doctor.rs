@@ -324,7 +324,7 @@ async fn database(config: &Config, report: &mut Report) {
                 Ok(None) => report.warn(
                     "database",
                     "PostgreSQL reachable, Tessera's tables absent",
-                    "they are created at the first start; `tessera migrate` creates them now. For next-auth's own tables set schema (AUTH_DB_SCHEMA) to pg-adapter or prisma",
+                    "they are created at the first start; `tessera migrate` creates them now. For next-auth's own tables set schema (AUTH_DB_SCHEMA) to pg-adapter, prisma or drizzle",
                 ),
                 Err(e) => report.error("database", format!("cannot inspect: {e}"), "grant the user access to the database"),
             }

@@ -4,10 +4,11 @@
 //! The variants one layout covers (for instance next-auth v4's documented Prisma schema
 //! and Auth.js's) differ in what Tessera must write besides the columns every variant has:
 //!
-//! * a text `id` without a default (Prisma's `@default(cuid())` is Prisma Client's, not
-//!   the database's) is made by Tessera (`gen_random_uuid()::TEXT`); an `id` with a
-//!   default (`SERIAL`, `DEFAULT …`) is the database's; tables other than the users' may
-//!   have no `id` at all (Auth.js's `"Account"`, `"Session"`, every `"VerificationToken"`);
+//! * a text `id` without a default (Prisma's `@default(cuid())` is Prisma Client's, and
+//!   drizzle's `$defaultFn` drizzle's, not the database's) is made by Tessera
+//!   (`gen_random_uuid()::TEXT`); an `id` with a default (`SERIAL`, `DEFAULT …`) is the
+//!   database's; tables other than the users' may have no `id` at all (Auth.js's
+//!   `"Account"`, `"Session"`, drizzle's `"account"`, `"session"`, every tokens' table);
 //! * an `"updatedAt"` column is set on every insert and update (Prisma's `@updatedAt` has
 //!   no default in the database);
 //! * a `NOT NULL` `email` means a user must have one;

@@ -1,5 +1,6 @@
-//! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, or the
-//! schema of a Prisma adapter: Auth.js's or next-auth v4's), read and written as they are.
+//! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, the
+//! schema of a Prisma adapter: Auth.js's or next-auth v4's, or `@auth/drizzle-adapter`'s),
+//! read and written as they are.
 //! They differ in table names and id types, which a [`Layout`] names, and in what Tessera
 //! must write (ids, `"updatedAt"`) and the timestamps' type, which the database's catalog
 //! tells at connect ([`Shape`]); every statement is rendered from one template once per
@@ -17,8 +18,8 @@
 //!   `webauthn` accounts are not supported (listing them is a backend error, as for any
 //!   type Tessera does not know).
 //! * The constraints are checked by the statements themselves (a user must exist before
-//!   an account or session names it; emails, provider accounts and session tokens are
-//!   unique), so the tables also work without `UNIQUE` or `REFERENCES`; where the
+//!   an account or session names it; emails, provider accounts, session tokens and
+//!   verification tokens' `(identifier, token)` are unique), so the tables also work without `UNIQUE` or `REFERENCES`; where the
 //!   constraints are present they also hold under concurrency. Deleting a user deletes
 //!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
 //!
@@ -230,8 +231,9 @@ const LIST_SESSIONS: &str = concat!(
 );
 const DELETE_USER_SESSIONS: &str =
     "DELETE FROM {sessions} WHERE \"userId\" = $1{id} AND ($2::TEXT IS NULL OR \"sessionToken\" <> $2)";
-const CREATE_VERIFICATION_TOKEN: &str =
-    "INSERT INTO {tokens} ({tokens:cols}identifier, expires, token) VALUES ({tokens:vals}$1, {ts}$2{/ts}, $3)";
+const CREATE_VERIFICATION_TOKEN: &str = "INSERT INTO {tokens} ({tokens:cols}identifier, expires, token) \
+     SELECT {tokens:vals}$1, {ts}$2{/ts}, $3 \
+     WHERE NOT EXISTS (SELECT 1 FROM {tokens} WHERE identifier = $1 AND token = $3)";
 const USE_VERIFICATION_TOKEN: &str = "DELETE FROM {tokens} WHERE identifier = $1 AND token = $2 \
      RETURNING identifier, token, FLOOR(EXTRACT(EPOCH FROM expires) * 1000)::BIGINT AS expires";
 const DELETE_EXPIRED: [&str; 2] = [
@@ -720,13 +722,19 @@ impl Adapter for AppTables {
 
     async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
         let d = self.d().await?;
-        sqlx::query(d.create_verification_token.clone())
+        const TAKEN: &str = "verification token exists";
+        // Without a primary key on `(identifier, token)` (drizzle-kit drops the documented
+        // one) the statement's own check refuses a duplicate: no row inserted.
+        let done = sqlx::query(d.create_verification_token.clone())
             .bind(&token.identifier)
             .bind(to_ms(token.expires))
             .bind(&token.token)
             .execute(&self.pool)
             .await
-            .map_err(|e| classify("create_verification_token", &e, Some("verification token exists"), None))?;
+            .map_err(|e| classify("create_verification_token", &e, Some(TAKEN), None))?;
+        if done.rows_affected() == 0 {
+            return Err(AdapterError::Conflict(TAKEN.into()));
+        }
         Ok(())
     }
 

@@ -39,7 +39,10 @@
 //! [`Schema::Prisma`] (`AUTH_DB_SCHEMA=prisma`) does the same on the PostgreSQL tables of
 //! next-auth's Prisma adapters (`"User"`, `"Account"`, `"Session"`, `"VerificationToken"`,
 //! text ids): Auth.js's documented schema for `@auth/prisma-adapter` or next-auth v4's for
-//! `@next-auth/prisma-adapter`, told apart at connect.
+//! `@next-auth/prisma-adapter`, told apart at connect. [`Schema::Drizzle`]
+//! (`AUTH_DB_SCHEMA=drizzle`) does it on the PostgreSQL tables of `@auth/drizzle-adapter`
+//! as `drizzle-kit` creates them from Auth.js's documented schema (`"user"`, `"account"`,
+//! `"session"`, `"verificationToken"`, text ids).
 //!
 //! # Example
 //!
@@ -79,6 +82,7 @@
 mod app_shape;
 mod app_tables;
 mod common;
+mod drizzle;
 mod pg_adapter;
 mod postgres;
 mod prisma;
@@ -117,7 +121,7 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Adapter>, AdapterError> {
 }
 
 /// As [`connect`], on the tables of `schema` (for instance parsed from `AUTH_DB_SCHEMA`).
-/// [`Schema::PgAdapter`] and [`Schema::Prisma`] are PostgreSQL only: with an SQLite URL it fails with
+/// Every schema but [`Schema::Tessera`] is PostgreSQL only: with an SQLite URL it fails with
 /// [`AdapterError::Backend`] saying so, and creates nothing.
 ///
 /// ```

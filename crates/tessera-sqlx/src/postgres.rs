@@ -1,5 +1,5 @@
 //! [`PostgresAdapter`]: Tessera's tables in PostgreSQL, or those of next-auth's
-//! `@auth/pg-adapter` or of next-auth's Prisma adapters ([`Schema`]).
+//! `@auth/pg-adapter`, of its Prisma adapters or of `@auth/drizzle-adapter` ([`Schema`]).
 
 use std::fmt;
 use std::time::Duration;
@@ -12,7 +12,7 @@ use tessera::{Account, User};
 use crate::Schema;
 use crate::app_tables::AppTables;
 use crate::common::{Sql, impl_adapter, impl_cols};
-use crate::{pg_adapter, prisma};
+use crate::{drizzle, pg_adapter, prisma};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -29,7 +29,8 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 /// seven account columns are not stored (as `@auth/pg-adapter` drops them), and nothing
 /// is ever created or altered: the application owns the tables. [`Schema::Prisma`] does
 /// the same on the schemas of `@auth/prisma-adapter` (Auth.js) and
-/// `@next-auth/prisma-adapter` (next-auth v4), whose ids are text.
+/// `@next-auth/prisma-adapter` (next-auth v4), whose ids are text, and
+/// [`Schema::Drizzle`] on the documented PostgreSQL schema of `@auth/drizzle-adapter`.
 ///
 /// Cheap to clone (the pool is shared).
 ///
@@ -58,6 +59,7 @@ impl Tables {
         match schema {
             Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::LAYOUT)),
             Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::LAYOUT)),
+            Schema::Drizzle => Tables::App(AppTables::new(pool, &drizzle::LAYOUT)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }
@@ -110,10 +112,11 @@ impl PostgresAdapter {
         Self::connect_with_schema(url, Schema::Tessera).await
     }
 
-    /// As [`connect`](Self::connect), on the tables of `schema`. For
-    /// [`Schema::PgAdapter`] and [`Schema::Prisma`] nothing is created: the four tables of
-    /// `@auth/pg-adapter` (or of a Prisma adapter) must exist with their columns, or this
-    /// fails naming the first table and column that do not match, and what was expected.
+    /// As [`connect`](Self::connect), on the tables of `schema`. For the schemas the
+    /// application owns ([`Schema::PgAdapter`], [`Schema::Prisma`], [`Schema::Drizzle`])
+    /// nothing is created: the four tables of that next-auth adapter must exist with their
+    /// columns, or this fails naming the first table and column that do not match, and
+    /// what was expected.
     ///
     /// ```no_run
     /// # async fn demo() -> Result<(), tessera::adapter::AdapterError> {
@@ -185,8 +188,8 @@ impl PostgresAdapter {
     /// run from several processes at once (sqlx takes an advisory lock); applied
     /// migrations are recorded in `_tessera_migrations`.
     ///
-    /// [`Schema::PgAdapter`], [`Schema::Prisma`]: creates and alters nothing; reads the
-    /// columns of the four tables of `@auth/pg-adapter` (or of a Prisma adapter) from the
+    /// [`Schema::PgAdapter`], [`Schema::Prisma`], [`Schema::Drizzle`]: creates and alters
+    /// nothing; reads the columns of the four tables of that next-auth adapter from the
     /// catalog (none of their rows), to check that Tessera can use them and to tell which
     /// variant they are (for instance next-auth v4's Prisma schema or Auth.js's).
     pub async fn migrate(&self) -> Result<(), AdapterError> {

@@ -5,14 +5,16 @@ use std::str::FromStr;
 
 /// The table layout a [`PostgresAdapter`](crate::PostgresAdapter) reads and writes.
 ///
-/// Spelled as in the `AUTH_DB_SCHEMA` setting: `tessera` (the default), `pg-adapter` or
-/// `prisma` ([`FromStr`] and [`Display`](fmt::Display) use these names).
+/// Spelled as in the `AUTH_DB_SCHEMA` setting: `tessera` (the default), `pg-adapter`,
+/// `prisma` or `drizzle` ([`FromStr`] and [`Display`](fmt::Display) use these names;
+/// [`Schema::ALL`] lists them).
 ///
 /// ```
 /// use tessera_sqlx::Schema;
 /// assert_eq!("pg-adapter".parse::<Schema>(), Ok(Schema::PgAdapter));
 /// assert_eq!(Schema::default().to_string(), "tessera");
 /// assert_eq!("prisma".parse::<Schema>(), Ok(Schema::Prisma));
+/// assert_eq!("drizzle".parse::<Schema>(), Ok(Schema::Drizzle));
 /// assert!("pg_adapter".parse::<Schema>().is_err());
 /// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
@@ -50,19 +52,52 @@ pub enum Schema {
     /// naming the table, the column and what was expected. The application owns the
     /// tables: Tessera never creates or alters them. PostgreSQL only.
     Prisma,
+    /// The PostgreSQL tables of next-auth's `@auth/drizzle-adapter`, as `drizzle-kit
+    /// generate` creates them from the schema Auth.js documents (authjs.dev, "Drizzle ORM
+    /// Adapter", PostgreSQL): the quoted singular tables `"user"` (a reserved word in
+    /// PostgreSQL), `"account"`, `"session"` and `"verificationToken"` with camel-case
+    /// columns (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`),
+    /// snake-case token columns on `"account"` (`expires_at` an `INTEGER`), text ids and
+    /// `timestamp` (without time zone) times in UTC, as drizzle writes and reads them. Its
+    /// optional `"authenticator"` table (for passkeys) is not used.
+    ///
+    /// The user's `id` is `$defaultFn(() => crypto.randomUUID())`, made by drizzle on the
+    /// client, so the column has no default: Tessera gives each user it inserts a random
+    /// UUID, as drizzle does. Accounts and sessions have no `id`, there is no
+    /// `"createdAt"`/`"updatedAt"`, and a user's email may be empty. Tables that cannot
+    /// work are refused at connect as for [`Schema::Prisma`], naming the table, the
+    /// column and what was expected. The application owns the tables: Tessera never
+    /// creates or alters them. PostgreSQL only.
+    Drizzle,
 }
 
 impl Schema {
     /// The setting's name in the environment.
     pub const ENV: &'static str = "AUTH_DB_SCHEMA";
 
-    /// The setting's value for this schema (`tessera`, `pg-adapter`, `prisma`).
+    /// Every schema, the default first.
+    ///
+    /// ```
+    /// use tessera_sqlx::Schema;
+    /// let names: Vec<&str> = Schema::ALL.iter().map(|s| s.as_str()).collect();
+    /// assert_eq!(names, ["tessera", "pg-adapter", "prisma", "drizzle"]);
+    /// ```
+    pub const ALL: [Schema; 4] = [Schema::Tessera, Schema::PgAdapter, Schema::Prisma, Schema::Drizzle];
+
+    /// The setting's value for this schema (`tessera`, `pg-adapter`, `prisma`, `drizzle`).
     pub fn as_str(self) -> &'static str {
         match self {
             Schema::Tessera => "tessera",
             Schema::PgAdapter => "pg-adapter",
             Schema::Prisma => "prisma",
+            Schema::Drizzle => "drizzle",
         }
+    }
+
+    /// Whether the application owns the tables (every schema but [`Schema::Tessera`]):
+    /// Tessera never creates or alters them, only checks them at connect.
+    pub fn is_app_owned(self) -> bool {
+        self != Schema::Tessera
     }
 }
 
@@ -78,11 +113,16 @@ pub struct UnknownSchema(pub String);
 
 impl fmt::Display for UnknownSchema {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "unknown database schema {:?} (expected \"tessera\", \"pg-adapter\" or \"prisma\")",
-            self.0
-        )
+        write!(f, "unknown database schema {:?} (expected ", self.0)?;
+        for (i, schema) in Schema::ALL.iter().enumerate() {
+            let sep = match i {
+                0 => "",
+                _ if i + 1 == Schema::ALL.len() => " or ",
+                _ => ", ",
+            };
+            write!(f, "{sep}{:?}", schema.as_str())?;
+        }
+        f.write_str(")")
     }
 }
 
@@ -92,11 +132,9 @@ impl FromStr for Schema {
     type Err = UnknownSchema;
 
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s {
-            "tessera" => Ok(Schema::Tessera),
-            "pg-adapter" => Ok(Schema::PgAdapter),
-            "prisma" => Ok(Schema::Prisma),
-            other => Err(UnknownSchema(other.to_owned())),
-        }
+        Schema::ALL
+            .into_iter()
+            .find(|schema| schema.as_str() == s)
+            .ok_or_else(|| UnknownSchema(s.to_owned()))
     }
 }

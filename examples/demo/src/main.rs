@@ -5,8 +5,8 @@
 //! `PORT` (3000), `NEXTAUTH_URL`/`AUTH_URL`, `NEXTAUTH_SECRET`/`AUTH_SECRET` (generated
 //! when unset), `DEMO_USERNAME`/`DEMO_PASSWORD` (`demo`/`demo`), `DATABASE_URL` (default
 //! `tessera-demo.db`, a SQLite file in the working directory; `postgres://…` for
-//! PostgreSQL; `AUTH_DB_SCHEMA=pg-adapter` or `prisma` to use next-auth's `@auth/pg-adapter`
-//! or `@auth/prisma-adapter` tables there instead of Tessera's), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
+//! PostgreSQL; `AUTH_DB_SCHEMA=pg-adapter`, `prisma` or `drizzle` to use next-auth's
+//! `@auth/pg-adapter`, `@auth/prisma-adapter` or `@auth/drizzle-adapter` tables there instead of Tessera's), `DEMO_SESSION_STRATEGY=jwt` for JWT cookies, `EMAIL_SERVER`/`EMAIL_FROM`
 //! for real email (otherwise sign-in links are printed on stderr), and
 //! `DEMO_OIDC_ISSUER`/`DEMO_OIDC_CLIENT_ID`/`DEMO_OIDC_CLIENT_SECRET` for OpenID Connect sign-in,
 //! `AUTH_<PROVIDER>_ID`/`AUTH_<PROVIDER>_SECRET` for any of the provider presets (GitHub, Google, …),
@@ -104,7 +104,7 @@ fn env(name: &str) -> Option<String> {
 }
 
 /// The database: `DATABASE_URL`, or a SQLite file in the working directory, with the
-/// tables `AUTH_DB_SCHEMA` names (`tessera` by default, `pg-adapter` or `prisma`).
+/// tables `AUTH_DB_SCHEMA` names (`tessera` by default, `pg-adapter`, `prisma` or `drizzle`).
 async fn open_adapter() -> Result<Arc<dyn Adapter>, String> {
     let url = env("DATABASE_URL").unwrap_or_else(|| "tessera-demo.db".into());
     let shown = if url.contains('@') {

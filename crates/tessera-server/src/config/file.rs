@@ -109,7 +109,7 @@ pub(crate) struct DatabaseSection {
     /// `postgres://…`, or a SQLite file (`DATABASE_URL`).
     #[serde(default, deserialize_with = "secret")]
     pub url: Option<Secret>,
-    /// `tessera`, `pg-adapter` or `prisma` (`AUTH_DB_SCHEMA`).
+    /// `tessera`, `pg-adapter`, `prisma` or `drizzle` (`AUTH_DB_SCHEMA`).
     #[serde(default, deserialize_with = "parsed")]
     pub schema: Option<tessera_sqlx::Schema>,
 }

@@ -7,6 +7,7 @@ use crate::service;
 
 use std::time::Duration;
 
+use tessera_sqlx::sqlx::postgres::{PgPool, PgPoolOptions};
 use tessera_sqlx::sqlx::{self, AssertSqlSafe, Connection, PgConnection};
 
 const DEFAULT_POSTGRES_URL: &str = "postgres://postgres@127.0.0.1:5432/test";
@@ -34,6 +35,22 @@ impl PgSchema {
     pub(crate) fn url(&self) -> String {
         let sep = if self.base.contains('?') { '&' } else { '?' };
         format!("{}{sep}options[search_path]={}", self.base, self.name)
+    }
+
+    /// A pool on this schema whose connections are in a time zone other than UTC (sqlx
+    /// starts them in UTC; `TIMESTAMP` columns must hold UTC whatever the zone).
+    pub(crate) async fn zoned_pool(&self) -> PgPool {
+        PgPoolOptions::new()
+            .max_connections(4)
+            .after_connect(|conn, _| {
+                Box::pin(async move {
+                    sqlx::raw_sql("SET TimeZone = 'Asia/Kolkata'").execute(conn).await?;
+                    Ok(())
+                })
+            })
+            .connect(&self.url())
+            .await
+            .expect("a pool on the test schema")
     }
 
     /// A direct connection on this schema, for the statements next-auth runs.

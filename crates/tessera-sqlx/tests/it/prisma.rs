@@ -14,7 +14,6 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use serde_json::json;
 use tessera::adapter::{Adapter, AdapterError, NewUser, UserUpdate};
 use tessera::{Account, AccountType};
-use tessera_sqlx::sqlx::postgres::PgPoolOptions;
 use tessera_sqlx::sqlx::{self, Connection, Row};
 use tessera_sqlx::{PostgresAdapter, Schema};
 
@@ -32,18 +31,7 @@ pub(crate) async fn adapter_on(schema: &PgSchema) -> PostgresAdapter {
 
 /// As [`adapter_on`], without the check at connect ([`PostgresAdapter::migrate`]).
 pub(crate) async fn unchecked_adapter_on(schema: &PgSchema) -> PostgresAdapter {
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .after_connect(|conn, _| {
-            Box::pin(async move {
-                sqlx::raw_sql("SET TimeZone = 'Asia/Kolkata'").execute(conn).await?;
-                Ok(())
-            })
-        })
-        .connect(&schema.url())
-        .await
-        .expect("a pool on the test schema");
-    PostgresAdapter::from_pool(pool).with_schema(Schema::Prisma)
+    PostgresAdapter::from_pool(schema.zoned_pool().await).with_schema(Schema::Prisma)
 }
 
 /// Runs a conformance case on fresh Prisma tables.
