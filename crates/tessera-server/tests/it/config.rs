@@ -225,10 +225,10 @@ fn mistakes_are_refused_with_line_key_and_reason() {
         ("[server]\naddress = \"localhost\"\n", Some(2), "server.address", ""),
         ("compat = \"v6\"\n", Some(1), "compat", "v4"),
         (
-            "[database]\nurl = \"postgres://x\"\nschema = \"drizzle\"\n",
+            "[database]\nurl = \"postgres://x\"\nschema = \"mongo\"\n",
             Some(3),
             "database.schema",
-            "drizzle",
+            "mongo",
         ),
         (
             "[rate_limits]\nemail_per_client = true\n",
