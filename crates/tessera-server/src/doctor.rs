@@ -122,6 +122,7 @@ pub async fn check(config: &Config) -> Report {
     let mut report = Report::default();
     secrets(config, &mut report);
     url_and_cookies(config, &mut report);
+    proxies(config, &mut report);
     engine(config, &mut report);
     database(config, &mut report).await;
     redis(config, &mut report).await;
@@ -243,6 +244,21 @@ fn url_and_cookies(config: &Config, report: &mut Report) {
             "url",
             format!("{url} is {scheme}, not https: session cookies would travel in clear"),
             "serve the site over https and set url to its https address",
+        ),
+    }
+}
+
+/// Behind Next.js rewrites (or a load balancer) every request comes from the proxy: without
+/// trusted proxies, all visitors are one client to the per-client rate limits.
+fn proxies(config: &Config, report: &mut Report) {
+    match &config.trusted_proxies {
+        Some(list) if !list.is_empty() => {
+            report.ok("trusted_proxies", format!("X-Forwarded-For believed from {}", list.join(", ")));
+        }
+        _ => report.warn(
+            "trusted_proxies",
+            "none: behind Next.js rewrites or a load balancer, every visitor counts as the proxy in the per-client rate limits",
+            "set trusted_proxies (AUTH_TRUSTED_PROXIES) to the proxy's address, e.g. [\"127.0.0.1\"] for a Next.js server on this host; leave it unset only when browsers connect to Tessera directly",
         ),
     }
 }
