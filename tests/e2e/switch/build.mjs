@@ -46,9 +46,10 @@ async function freePort() {
   throw new Error("no free port between 20000 and 32000");
 }
 
-async function build(distDir, env) {
-  const stamp = join(here, distDir, "BUILD_ID");
-  if (!force && existsSync(stamp) && statSync(stamp).mtimeMs > newestInput()) {
+/** Builds into `distDir` unless `stamp` (in it) is newer than every input; true if built. */
+async function build(distDir, env, stamp = "BUILD_ID") {
+  const path = join(here, distDir, stamp);
+  if (!force && existsSync(path) && statSync(path).mtimeMs > newestInput()) {
     console.log(`switch: ${distDir} is up to date`);
     return false;
   }
@@ -65,6 +66,6 @@ async function build(distDir, env) {
 
 await build(".next-nextauth", { TESSERA_ORIGIN: "" });
 const origin = `http://127.0.0.1:${await freePort()}`;
-if (await build(".next-tessera", { TESSERA_ORIGIN: origin })) {
+if (await build(".next-tessera", { TESSERA_ORIGIN: origin }, "tessera-origin")) {
   writeFileSync(join(here, ".next-tessera", "tessera-origin"), `${origin}\n`);
 }

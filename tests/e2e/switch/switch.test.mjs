@@ -7,7 +7,9 @@
 // starts on the same origin. The browser contexts signed in before the switch must stay
 // signed in, and everything next-auth left in the database must go on working: sessions,
 // users and accounts, a pending email sign-in link, and (JWT strategy) the session cookie,
-// which the app's own getToken() must still read once Tessera has re-issued it.
+// chunked or not, which the app's own getToken() must still read once Tessera has re-issued
+// it. Last, each part goes back to next-auth (a rollback): what Tessera wrote must be
+// next-auth's again.
 //
 // Needs: `node build.mjs` (both builds), the tessera binary (TESSERA_BIN, default
 // <workspace>/target/debug/tessera), PostgreSQL on 127.0.0.1:5432 (database test; or
@@ -42,6 +44,7 @@ const DDL = readFileSync(join(root, "crates/tessera-sqlx/tests/it/pg_adapter/sch
 const TESSERA_BIN = resolve(here, process.env.TESSERA_BIN ?? join(root, "target/debug/tessera"));
 const DIST = { nextauth: ".next-nextauth", tessera: ".next-tessera" };
 const SESSION_COOKIE = "next-auth.session-token";
+const SESSION_CHUNK = /^next-auth\.session-token\.(\d+)$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const JWE = /^eyJ[\w-]*\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/;
 
@@ -208,6 +211,13 @@ async function openApp(ctx) {
 const sessionOf = (page) => page.evaluate(() => window.nextAuth.getSession());
 const cookieOf = async (ctx) => (await ctx.cookies(origin)).find((c) => c.name === SESSION_COOKIE);
 
+/** The session cookie, or its chunks (`.0`, `.1`, … in order) when it is too long for one. */
+async function sessionCookies(ctx) {
+  const chunk = (c) => (c.name === SESSION_COOKIE ? -1 : Number(c.name.match(SESSION_CHUNK)?.[1] ?? NaN));
+  return (await ctx.cookies(origin)).filter((c) => !Number.isNaN(chunk(c))).sort((a, b) => chunk(a) - chunk(b));
+}
+const joined = (cookies) => cookies.map((c) => c.value).join("");
+
 /** The app's own /api/token route: next-auth's getToken() on the browser's cookie. */
 async function appToken(ctx) {
   const res = await ctx.request.get(`${origin}/api/token`);
@@ -334,12 +344,16 @@ after(async () => {
 describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve", { timeout: 240_000 }, () => {
   const emailAddress = `switch-${Date.now()}@example.com`;
   const pendingAddress = `pending-${Date.now()}@example.com`;
+  const laterAddress = `later-${Date.now()}@example.com`;
   let emailSession; // the session next-auth gave the email context
   let emailCookie;
   let aliceSession;
   let aliceCookie;
   let aliceUserId;
   let pendingLink;
+  let aliceAgainSession; // the sessions Tessera made
+  let pendingSession;
+  let laterLink; // a link Tessera mailed
 
   test("before: signed in with next-auth by email and by OIDC; a link left pending", { timeout: TEST_TIMEOUT }, () =>
     diagnosed(async () => {
@@ -398,6 +412,24 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       await waitStatus(page2, "authenticated", "Alice Liddell");
       assert.deepEqual(await sessionOf(page2), aliceSession);
       assert.equal((await cookieOf(contexts.oidc)).value, aliceCookie.value);
+
+      // A next-auth session due for extension (updateAge, a day by default) is extended
+      // in its row and in the cookie; the answer that extends it still shows the expiry it
+      // had (as next-auth 4 answers), the next one the new expiry.
+      const [due] = await rows(
+        `update sessions set expires = date_trunc('milliseconds', now()) + interval '2 days' where "sessionToken" = $1 returning expires`,
+        [aliceCookie.value],
+      );
+      assert.deepEqual(await sessionOf(page2), { ...aliceSession, expires: due.expires.toISOString() });
+      const thirtyDays = Date.now() + 30 * 86400_000;
+      const [row] = await rows(`select expires from sessions where "sessionToken" = $1`, [aliceCookie.value]);
+      assert.ok(Math.abs(row.expires - thirtyDays) < 60_000, `the row is extended to 30 days: ${row.expires.toISOString()}`);
+      const cookie = await cookieOf(contexts.oidc);
+      assert.equal(cookie.value, aliceCookie.value, "the same token");
+      assert.ok(Math.abs(cookie.expires * 1000 - thirtyDays) < 60_000, "the cookie lives 30 days again");
+      const extended = await sessionOf(page2);
+      assert.deepEqual(extended, { ...aliceSession, expires: row.expires.toISOString() });
+      aliceSession = extended;
       for (const ctx of Object.values(contexts)) assert.deepEqual(ctx.clientLogs, []);
     }));
 
@@ -419,6 +451,13 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       assert.equal(await cookieOf(ctx), undefined, "the session cookie is cleared");
       assert.deepEqual(await rows(`select 1 from sessions where "sessionToken" = $1`, [emailCookie.value]), []);
       assert.equal(await sessionOf(page), null);
+
+      // Signing in by email again, through Tessera now, finds the renamed user.
+      const users = await count("users");
+      await followLink(page, await requestEmailLink(page, emailAddress));
+      assert.equal((await sessionOf(page)).user.name, "Renamed After Switch");
+      assert.equal(await count("users"), users, "no new user");
+      emailSession = await sessionOf(page);
       assert.deepEqual(ctx.clientLogs, []);
     }));
 
@@ -429,7 +468,8 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       const page = await openApp(ctx);
       await waitStatus(page, "unauthenticated");
       await signInWithOidc(page, "alice");
-      assert.deepEqual((await sessionOf(page)).user, aliceSession.user);
+      aliceAgainSession = await sessionOf(page);
+      assert.deepEqual(aliceAgainSession.user, aliceSession.user);
       const cookie = await cookieOf(ctx);
       assert.match(cookie.value, UUID);
       assert.notEqual(cookie.value, aliceCookie.value, "a new session");
@@ -440,6 +480,19 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       assert.equal(await count("accounts"), 1, "no new account");
       assert.deepEqual(await rows(`select id from users where email = 'alice@example.com'`), [{ id: aliceUserId }]);
       assert.deepEqual(ctx.clientLogs, []);
+
+      // A new OIDC user signing in through Tessera gets rows as next-auth writes them (the
+      // JWT part below signs carol in with next-auth again, which must find them).
+      const carol = await newContext("carol");
+      await signInWithOidc(await openApp(carol), "carol");
+      const [{ userId, ...account }] = await rows(
+        `select "userId", type, provider, "providerAccountId" from accounts where "providerAccountId" = 'carol'`,
+      );
+      assert.deepEqual(account, { type: "oauth", provider: "oidc", providerAccountId: "carol" });
+      assert.deepEqual(await rows(`select id, name, email, image from users where id = $1`, [userId]), [
+        { id: userId, name: "Carol", email: "carol@example.com", image: "https://img.example/carol.png" },
+      ]);
+      assert.deepEqual(carol.clientLogs, []);
     }));
 
   test("after the switch: the link next-auth mailed before it signs in", { timeout: TEST_TIMEOUT }, () =>
@@ -455,65 +508,133 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       assert.deepEqual(await rows(`select "userId" from sessions where "sessionToken" = $1`, [cookie.value]), [
         { userId: user.id },
       ]);
+      pendingSession = await sessionOf(page);
+      // And the other way round: a link Tessera mails now, followed after going back.
+      laterLink = await requestEmailLink(await openApp(await newContext("later")), laterAddress);
       // The same link again is refused.
       const again = await page.goto(pendingLink);
       assert.ok(new URL(page.url()).searchParams.get("error") === "Verification", `${again.status()} ${page.url()}`);
       assert.deepEqual(ctx.clientLogs, []);
+    }));
+
+  test("back to next-auth: the sessions Tessera made are next-auth sessions", { timeout: TEST_TIMEOUT }, () =>
+    diagnosed(async () => {
+      await switchTo("nextauth", "database");
+      for (const [name, expected] of [
+        ["email", emailSession],
+        ["oidc", aliceSession],
+        ["oidc-again", aliceAgainSession],
+        ["pending", pendingSession],
+      ]) {
+        const page = await openApp(contexts[name]);
+        await waitStatus(page, "authenticated");
+        assert.deepEqual(await sessionOf(page), expected, `the ${name} context under next-auth`);
+        assert.deepEqual(contexts[name].clientLogs, []);
+      }
+      const page = await contexts.later.newPage();
+      await followLink(page, laterLink);
+      assert.equal((await sessionOf(page)).user.email, laterAddress, "next-auth takes the link Tessera mailed");
+      assert.deepEqual(await rows(`select 1 from verification_token where identifier = $1`, [laterAddress]), []);
+      assert.deepEqual(contexts.later.clientLogs, []);
     }));
 });
 
 // ------------------------------------------------------------------ JWT sessions
 
 describe("JWT sessions: next-auth's cookie under Tessera, Tessera's cookie under getToken()", { timeout: 180_000 }, () => {
-  let nextAuthSession; // the session next-auth gave
-  let nextAuthCookie;
+  const bigAddress = `big-${Date.now()}@example.com`;
+  const nextAuth = {}; // per context: {session, token, jwt} as next-auth gave them
+  const tesseraCookies = {}; // per context: the cookies Tessera issued on update()
 
-  test("before: signed in with next-auth (JWT) by OIDC; getToken() reads the cookie", { timeout: TEST_TIMEOUT }, () =>
+  test("before: signed in with next-auth (JWT) by OIDC and by email (a chunked cookie); getToken() reads them", { timeout: TEST_TIMEOUT }, () =>
     diagnosed(async () => {
       await switchTo("nextauth", "jwt");
+      const users = await count("users");
       const ctx = await newContext("jwt");
       const page = await openApp(ctx);
       await waitStatus(page, "unauthenticated");
       await signInWithOidc(page, "carol");
-      nextAuthSession = await sessionOf(page);
-      assert.deepEqual(nextAuthSession.user, { name: "Carol", email: "carol@example.com", image: "https://img.example/carol.png" });
-      nextAuthCookie = await cookieOf(ctx);
-      assert.match(nextAuthCookie.value, JWE);
+      const session = await sessionOf(page);
+      assert.deepEqual(session.user, { name: "Carol", email: "carol@example.com", image: "https://img.example/carol.png" });
+      const cookies = await sessionCookies(ctx);
+      assert.deepEqual(cookies.map((c) => c.name), [SESSION_COOKIE]);
+      assert.match(cookies[0].value, JWE);
       const token = await appToken(ctx);
       const [carol] = await rows(`select id from users where email = 'carol@example.com'`);
       assert.equal(token.sub, String(carol.id));
       assert.equal(token.name, "Carol");
-      assert.deepEqual(ctx.clientLogs, []);
+      assert.equal(token.role, "editor");
+      assert.equal(await count("users"), users, "next-auth found the user and account Tessera made");
+      nextAuth.jwt = { session, token, jwt: cookies[0].value };
+
+      const big = await newContext("jwt-big");
+      const page2 = await openApp(big);
+      await followLink(page2, await requestEmailLink(page2, bigAddress));
+      const bigCookies = await sessionCookies(big);
+      assert.deepEqual(bigCookies.map((c) => c.name), [`${SESSION_COOKIE}.0`, `${SESSION_COOKIE}.1`], "a chunked cookie");
+      const bigToken = await appToken(big);
+      assert.equal(bigToken.notes.length, 5000);
+      nextAuth["jwt-big"] = { session: await sessionOf(page2), token: bigToken, jwt: joined(bigCookies) };
+      for (const c of [ctx, big]) assert.deepEqual(c.clientLogs, []);
     }));
 
-  test("after the switch: next-auth's JWT is still a session; update() re-issues one getToken() reads", { timeout: TEST_TIMEOUT }, () =>
+  test("after the switch: next-auth's JWTs are still sessions; update() re-issues ones getToken() reads", { timeout: TEST_TIMEOUT }, () =>
     diagnosed(async () => {
       await switchTo("tessera", "jwt");
-      const ctx = contexts.jwt;
-      const page = await openApp(ctx);
-      await waitStatus(page, "authenticated", "Carol");
-      const now = await sessionOf(page);
-      assert.deepEqual(now.user, nextAuthSession.user, "Tessera reads next-auth's token");
-      assert.ok(Date.parse(now.expires) >= Date.parse(nextAuthSession.expires), "the session is extended, not cut short");
-      const carolId = (await appToken(ctx)).sub;
+      for (const [name, newName] of [
+        ["jwt", "Carol Renamed"],
+        ["jwt-big", "Big Renamed"],
+      ]) {
+        const ctx = contexts[name];
+        const before = nextAuth[name];
+        const page = await openApp(ctx);
+        await waitStatus(page, "authenticated");
+        const now = await sessionOf(page);
+        assert.deepEqual(now.user, before.session.user, `Tessera reads next-auth's token (${name})`);
+        assert.ok(Date.parse(now.expires) >= Date.parse(before.session.expires), "the session is extended, not cut short");
 
-      await page.fill("#name", "Carol Renamed");
-      await page.click("#update");
-      await waitStatus(page, "authenticated", "Carol Renamed");
-      const cookie = await cookieOf(ctx);
-      assert.match(cookie.value, JWE);
-      assert.notEqual(cookie.value, nextAuthCookie.value, "Tessera re-issued the cookie");
-      // The app's own route, next-auth's getToken(), reads Tessera's cookie.
-      const token = await appToken(ctx);
-      assert.equal(token?.name, "Carol Renamed", JSON.stringify(token));
-      assert.equal(token.email, "carol@example.com");
-      assert.equal(token.sub, carolId, "the same user id in `sub`");
-      assert.ok(token.exp > Date.now() / 1000, "not expired");
+        await page.fill("#name", newName);
+        await page.click("#update");
+        await waitStatus(page, "authenticated", newName);
+        const cookies = await sessionCookies(ctx);
+        assert.deepEqual(
+          cookies.map((c) => c.name),
+          name === "jwt-big" ? [`${SESSION_COOKIE}.0`, `${SESSION_COOKIE}.1`] : [SESSION_COOKIE],
+        );
+        assert.match(joined(cookies), JWE);
+        assert.notEqual(joined(cookies), before.jwt, "Tessera re-issued the cookie");
+        // The app's own route, next-auth's getToken(), reads Tessera's cookie: the new name,
+        // and everything else next-auth had put in the token (the app's own claims too).
+        const token = await appToken(ctx);
+        const { name: _n, iat, exp, jti, ...rest } = token ?? {};
+        const { name: _o, iat: iat0, exp: exp0, jti: jti0, ...restBefore } = before.token;
+        assert.equal(token?.name, newName);
+        assert.deepEqual(rest, restBefore, "the other claims are kept");
+        assert.ok(iat >= iat0 && exp >= exp0, "issued anew");
+        tesseraCookies[name] = cookies;
 
-      await page.click("#signout");
-      await waitStatus(page, "unauthenticated");
-      assert.equal(await cookieOf(ctx), undefined);
-      assert.equal(await appToken(ctx), null);
-      assert.deepEqual(ctx.clientLogs, []);
+        await page.click("#signout");
+        await waitStatus(page, "unauthenticated");
+        assert.deepEqual(await sessionCookies(ctx), [], "every chunk is cleared");
+        assert.equal(await appToken(ctx), null);
+        assert.deepEqual(ctx.clientLogs, []);
+      }
+    }));
+
+  test("back to next-auth: the JWTs Tessera issued are next-auth sessions", { timeout: TEST_TIMEOUT }, () =>
+    diagnosed(async () => {
+      await switchTo("nextauth", "jwt");
+      for (const [name, newName] of [
+        ["jwt", "Carol Renamed"],
+        ["jwt-big", "Big Renamed"],
+      ]) {
+        const ctx = await newContext(`${name}-back`);
+        await ctx.addCookies(tesseraCookies[name]);
+        const page = await openApp(ctx);
+        await waitStatus(page, "authenticated", newName);
+        assert.deepEqual((await sessionOf(page)).user, { ...nextAuth[name].session.user, name: newName });
+        assert.equal((await appToken(ctx)).role, "editor");
+        assert.deepEqual(ctx.clientLogs, []);
+      }
     }));
 });
