@@ -57,8 +57,10 @@ fi
 
 # --- PostgreSQL and the SMTP test server -----------------------------------------
 pg_url="${SWITCH_PG_URL:-postgres://postgres@127.0.0.1:5432/test}"
-pg_hostport="${pg_url#*@}"
-pg_hostport="${pg_hostport%%/*}"
+pg_hostport="${pg_url#*://}"
+pg_hostport="${pg_hostport#*@}"
+pg_hostport="${pg_hostport%%[/?]*}"
+[[ "$pg_hostport" == *:* ]] || pg_hostport="$pg_hostport:5432"
 if ! (exec 3<>"/dev/tcp/${pg_hostport%%:*}/${pg_hostport##*:}") 2>/dev/null; then
   skip_or_fail "PostgreSQL is not reachable at $pg_hostport"
 fi

@@ -154,7 +154,8 @@ client_secret = "tessera-secret"
 
 /** Stops whatever serves the app now, then starts `which` ("nextauth" or "tessera"). */
 async function switchTo(which, strategy) {
-  for (const page of Object.values(contexts).flatMap((c) => c.pages())) await page.close();
+  // Pages left open across the switch are those a test marks (a visitor mid-way).
+  for (const page of Object.values(contexts).flatMap((c) => c.pages())) if (!page.keepOpen) await page.close();
   await stopChild(app);
   await stopChild(tessera);
   app = tessera = undefined;
@@ -345,6 +346,7 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
   const emailAddress = `switch-${Date.now()}@example.com`;
   const pendingAddress = `pending-${Date.now()}@example.com`;
   const laterAddress = `later-${Date.now()}@example.com`;
+  const formAddress = `form-${Date.now()}@example.com`;
   let emailSession; // the session next-auth gave the email context
   let emailCookie;
   let aliceSession;
@@ -391,6 +393,25 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       const stored = await rows(`select token from verification_token where identifier = $1`, [pendingAddress]);
       assert.deepEqual(stored, [{ token: createHash("sha256").update(`${token}${SECRET}`).digest("hex") }]);
 
+      // A visitor is at the provider's login page, with next-auth's state, PKCE and nonce
+      // cookies, when the switch happens.
+      const inflight = await newContext("inflight");
+      const page3 = await openApp(inflight);
+      await evalNavigating(page3, () => window.nextAuth.signIn("oidc", { callbackUrl: "/?inflight=1" }));
+      await page3.waitForURL((u) => u.origin === oidc.issuer, { timeout: WAIT });
+      await page3.locator('input[name="login"]').waitFor({ timeout: WAIT });
+      const checks = (await inflight.cookies(origin)).map((c) => c.name).filter((n) => /state|pkce|nonce/.test(n));
+      assert.deepEqual(checks.sort(), ["next-auth.nonce", "next-auth.pkce.code_verifier", "next-auth.state"]);
+      page3.keepOpen = true;
+
+      // Another has next-auth's own sign-in page open (its CSRF token in the form).
+      const form = await newContext("form");
+      const page4 = await form.newPage();
+      await page4.goto(`${origin}/api/auth/signin`);
+      await page4.fill('input[name="email"]', formAddress);
+      assert.match(await page4.locator('input[name="csrfToken"]').first().inputValue(), /^[0-9a-f]{64}$/);
+      page4.keepOpen = true;
+
       assert.equal(await count("users"), 2);
       assert.equal(await count("accounts"), 1);
       assert.equal(await count("sessions"), 2);
@@ -431,6 +452,36 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
       assert.deepEqual(extended, { ...aliceSession, expires: row.expires.toISOString() });
       aliceSession = extended;
       for (const ctx of Object.values(contexts)) assert.deepEqual(ctx.clientLogs, []);
+    }));
+
+  test("after the switch: the visitors caught mid-way finish signing in with Tessera", { timeout: TEST_TIMEOUT }, () =>
+    diagnosed(async () => {
+      // The OIDC sign-in next-auth started ends at Tessera's callback, with next-auth's checks.
+      const sessions = await count("sessions");
+      const [page] = contexts.inflight.pages();
+      await authorizeAtProvider(page, "alice");
+      await page.waitForURL(`${origin}/?inflight=1`, { timeout: WAIT });
+      await page.waitForFunction(() => window.__appReady, null, { timeout: WAIT });
+      await waitStatus(page, "authenticated", "Alice Liddell");
+      assert.deepEqual((await sessionOf(page)).user, aliceSession.user);
+      const names = (await contexts.inflight.cookies(origin)).map((c) => c.name);
+      for (const check of ["next-auth.nonce", "next-auth.pkce.code_verifier", "next-auth.state"]) {
+        assert.ok(!names.includes(check), `${check} is cleared (cookies: ${names})`);
+      }
+      assert.equal(await count("sessions"), sessions + 1);
+      assert.equal(await count("accounts"), 1);
+      assert.deepEqual(contexts.inflight.clientLogs, []);
+
+      // next-auth's sign-in page, rendered before the switch, posts to Tessera: its CSRF
+      // token is accepted, Tessera mails the link, and it signs in.
+      const [formPage] = contexts.form.pages();
+      await Promise.all([
+        formPage.waitForURL((u) => u.pathname === "/api/auth/verify-request", { timeout: WAIT }),
+        formPage.getByRole("button", { name: "Sign in with Email" }).click(),
+      ]);
+      await followLink(formPage, await mailedLink(formAddress));
+      assert.equal((await sessionOf(formPage)).user.email, formAddress);
+      assert.deepEqual(contexts.form.clientLogs, []);
     }));
 
   test("after the switch: update({name}) is stored on the user; signOut() ends the session", { timeout: TEST_TIMEOUT }, () =>
