@@ -40,6 +40,9 @@ const TEST_TIMEOUT = 60_000;
 const SECRET = "tessera-switch-secret-please-change-0123456789abcdef";
 const PG_URL = process.env.SWITCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SCHEMA = `switch_${randomBytes(6).toString("hex")}`;
+// The app's DATABASE_URL, which Tessera takes as it is: libpq's `options` puts the test's
+// schema first on the search_path (node-postgres and sqlx both pass it to the server).
+const DATABASE_URL = `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}options=${encodeURIComponent(`-c search_path=${SCHEMA}`)}`;
 const DDL = readFileSync(join(root, "crates/tessera-sqlx/tests/it/pg_adapter/schema.sql"), "utf8");
 const TESSERA_BIN = resolve(here, process.env.TESSERA_BIN ?? join(root, "target/debug/tessera"));
 const DIST = { nextauth: ".next-nextauth", tessera: ".next-tessera" };
@@ -95,8 +98,7 @@ async function startApp(distDir, strategy) {
   };
   if (distDir === DIST.nextauth) {
     Object.assign(env, {
-      DATABASE_URL: PG_URL,
-      PG_SCHEMA: SCHEMA,
+      DATABASE_URL,
       EMAIL_SERVER: `smtp://127.0.0.1:${smtp.port}`,
       EMAIL_FROM: "Switch <noreply@example.com>",
       OIDC_ISSUER: oidc.issuer,
@@ -142,8 +144,7 @@ client_secret = "tessera-secret"
     PORT: new URL(tesseraOrigin).port,
     NEXTAUTH_URL: origin,
     NEXTAUTH_SECRET: SECRET,
-    // sqlx's form of libpq's `options=-c search_path=…`.
-    DATABASE_URL: `${PG_URL}${PG_URL.includes("?") ? "&" : "?"}options[search_path]=${SCHEMA}`,
+    DATABASE_URL, // the app's own
     AUTH_DB_SCHEMA: "pg-adapter",
     RUST_LOG: process.env.RUST_LOG ?? "info",
   });

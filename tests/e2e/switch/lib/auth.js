@@ -2,18 +2,16 @@
 // OpenID Connect provider, database sessions (or JWT with SESSION_STRATEGY=jwt, read at run
 // time). Everything comes from the environment the test sets:
 //   NEXTAUTH_URL, NEXTAUTH_SECRET   as for any next-auth app
-//   DATABASE_URL                    postgres://…; PG_SCHEMA puts that schema on the search_path
+//   DATABASE_URL                    postgres://…
 //   EMAIL_SERVER, EMAIL_FROM        the email provider (nodemailer)
 //   OIDC_ISSUER                     the OpenID Connect provider (client tessera/tessera-secret)
 import { Pool } from "pg";
 import PostgresAdapter from "@auth/pg-adapter";
 import EmailProvider from "next-auth/providers/email";
 
-const pool = new Pool({
-  connectionString: process.env.DATABASE_URL,
-  options: process.env.PG_SCHEMA ? `-c search_path=${process.env.PG_SCHEMA}` : undefined,
-  max: 4,
-});
+// DATABASE_URL may carry libpq's `options=-c search_path=…` (the test's own schema): node-postgres
+// passes it to the server, and so does Tessera, which gets the same DATABASE_URL.
+const pool = new Pool({ connectionString: process.env.DATABASE_URL, max: 4 });
 
 const adapter = PostgresAdapter(pool);
 
