@@ -16,12 +16,14 @@
 // SWITCH_PG_URL), aiosmtpd (crates/tessera-smtp/tests/smtp-server.sh), oidc-provider
 // (tests/oidc), Chromium. run.sh checks them all.
 import assert from "node:assert/strict";
+import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
 import { fileURLToPath } from "node:url";
+import { promisify } from "node:util";
 import pg from "pg";
 import {
   WAIT,
@@ -34,10 +36,12 @@ import {
   waitStatus,
 } from "../harness.mjs";
 
+const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, "../../..");
 const TEST_TIMEOUT = 60_000;
-const SECRET = "tessera-switch-secret-please-change-0123456789abcdef";
+// The app's secret, random as it should be (`tessera doctor` refuses a guessable one).
+const SECRET = randomBytes(32).toString("base64url");
 const PG_URL = process.env.SWITCH_PG_URL ?? "postgres://postgres@127.0.0.1:5432/test";
 const SCHEMA = `switch_${randomBytes(6).toString("hex")}`;
 // The app's DATABASE_URL, which Tessera takes as it is: libpq's `options` puts the test's
@@ -112,7 +116,7 @@ async function startApp(distDir, strategy) {
 }
 
 /** `tessera serve` on the app's tables, with the providers the app had (`strategy` sessions). */
-async function startTessera(strategy) {
+async function startTessera(strategy, doctor) {
   const dir = mkdtempSync(join(tmpdir(), "tessera-switch-"));
   const config = join(dir, "tessera.toml");
   writeFileSync(
@@ -140,21 +144,36 @@ client_id = "tessera"
 client_secret = "tessera-secret"
 `,
   );
-  const child = spawnTracked("tessera", TESSERA_BIN, ["serve", "--config", config], {
+  const env = {
     PORT: new URL(tesseraOrigin).port,
     NEXTAUTH_URL: origin,
     NEXTAUTH_SECRET: SECRET,
     DATABASE_URL, // the app's own
     AUTH_DB_SCHEMA: "pg-adapter",
     RUST_LOG: process.env.RUST_LOG ?? "info",
-  });
+  };
+  if (doctor) {
+    // What a team runs before the switch: everything checks out but the plain-http URL.
+    const { stdout } = await run(TESSERA_BIN, ["doctor", "--config", config], { env: { ...process.env, ...env } }).catch(
+      (e) => assert.fail(`tessera doctor failed (${e.code}):\n${e.stdout}${e.stderr}`),
+    );
+    for (const line of [
+      /^ok +database: PostgreSQL, next-auth's pg-adapter tables as expected$/m,
+      /^ok +providers\.email: SMTP 127\.0\.0\.1:\d+ answers$/m,
+      /^ok +providers\.oidc: OpenID Connect discovery at .* answers$/m,
+      /^0 error\(s\)/m,
+    ]) {
+      assert.match(stdout, line);
+    }
+  }
+  const child = spawnTracked("tessera", TESSERA_BIN, ["serve", "--config", config], env);
   child.once("exit", () => rmSync(dir, { recursive: true, force: true }));
   await waitForHttp(`${tesseraOrigin}/healthz`, child, "tessera serve", 20_000);
   return child;
 }
 
 /** Stops whatever serves the app now, then starts `which` ("nextauth" or "tessera"). */
-async function switchTo(which, strategy) {
+async function switchTo(which, strategy, { doctor = false } = {}) {
   // Pages left open across the switch are those a test marks (a visitor mid-way).
   for (const page of Object.values(contexts).flatMap((c) => c.pages())) if (!page.keepOpen) await page.close();
   await stopChild(app);
@@ -165,7 +184,7 @@ async function switchTo(which, strategy) {
     // The rewrite is in place: with Tessera not started yet, /api/auth does not answer.
     const down = await fetch(`${origin}/api/auth/session`);
     assert.notEqual(down.status, 200, "the app's /api/auth goes to Tessera's origin");
-    tessera = await startTessera(strategy);
+    tessera = await startTessera(strategy, doctor);
     const up = await fetch(`${origin}/api/auth/session`);
     assert.equal(up.status, 200);
   }
@@ -421,7 +440,7 @@ describe("database sessions: next-auth 4 + @auth/pg-adapter, then tessera serve"
 
   test("after the switch: the same browsers are still signed in, with the same session", { timeout: TEST_TIMEOUT }, () =>
     diagnosed(async () => {
-      await switchTo("tessera", "database");
+      await switchTo("tessera", "database", { doctor: true });
       const providers = await (await fetch(`${origin}/api/auth/providers`)).json();
       assert.deepEqual(Object.keys(providers).sort(), ["email", "oidc"]);
 
