@@ -309,7 +309,11 @@ async fn database(config: &Config, report: &mut Report) {
         return;
     }
     use tessera_sqlx::sqlx::Connection;
-    let connected = tokio::time::timeout(CHECK_TIMEOUT, tessera_sqlx::sqlx::PgConnection::connect(url)).await;
+    let url = match tessera_sqlx::sqlx_url(url) {
+        Ok(url) => url,
+        Err(e) => return report.error("database", e.to_string(), "correct DATABASE_URL"),
+    };
+    let connected = tokio::time::timeout(CHECK_TIMEOUT, tessera_sqlx::sqlx::PgConnection::connect(&url)).await;
     let mut conn = match connected {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
@@ -347,7 +351,7 @@ async fn database(config: &Config, report: &mut Report) {
         }
         schema => {
             // Opening these layouts only reads: it checks the tables and columns.
-            match tessera_sqlx::connect_with_schema(url, schema).await {
+            match tessera_sqlx::connect_with_schema(&url, schema).await {
                 Ok(_) => report.ok("database", format!("PostgreSQL, next-auth's {schema} tables as expected")),
                 Err(e) => report.error(
                     "database",

@@ -8,6 +8,7 @@
 mod service;
 
 mod conformance;
+mod database_url;
 mod drizzle;
 mod pg_adapter;
 mod pg_schema;
