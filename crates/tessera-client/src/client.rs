@@ -492,6 +492,7 @@ impl Client {
         let has_error = error.as_deref().is_some_and(|e| !e.is_empty());
         Ok(SignInResponse::Complete(SignInResult {
             error,
+            code: None,
             status,
             ok: (200..300).contains(&status),
             url: if has_error { None } else { Some(url) },
