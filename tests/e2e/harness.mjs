@@ -250,7 +250,16 @@ export const WAIT = 10_000;
  */
 export class E2E {
   static async start(options) {
-    const stack = await startStack(options);
+    return E2E.startWith(() => startStack(options));
+  }
+
+  /**
+   * Like `start()`, on the stack `startTarget()` resolves to: any target shaped like
+   * `startStack()`'s result, `{origin, logs(), stop()}` (and what its tests use, such as
+   * `magicLink(address)`), the Next.js app of switch/nextjs-front.mjs say.
+   */
+  static async startWith(startTarget) {
+    const stack = await startTarget();
     try {
       return new E2E(stack, await launchBrowser());
     } catch (e) {

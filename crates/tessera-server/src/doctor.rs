@@ -249,16 +249,29 @@ fn url_and_cookies(config: &Config, report: &mut Report) {
 }
 
 /// Behind Next.js rewrites (or a load balancer) every request comes from the proxy: without
-/// trusted proxies, all visitors are one client to the per-client rate limits.
+/// trusted proxies, all visitors are one client to the per-client rate limits. Trusting the
+/// Next.js server is right only when something in front of it sets `X-Forwarded-For`:
+/// `next start`'s rewrites add none and pass on the browser's own, which would then be
+/// believed (a visitor picking a new address per attempt escapes the per-client limits).
 fn proxies(config: &Config, report: &mut Report) {
     match &config.trusted_proxies {
         Some(list) if !list.is_empty() => {
-            report.ok("trusted_proxies", format!("X-Forwarded-For believed from {}", list.join(", ")));
+            report.ok(
+                "trusted_proxies",
+                format!(
+                    "X-Forwarded-For believed from {} (which must set it themselves or get it from a proxy that does)",
+                    list.join(", ")
+                ),
+            );
         }
         _ => report.warn(
             "trusted_proxies",
             "none: behind Next.js rewrites or a load balancer, every visitor counts as the proxy in the per-client rate limits",
-            "set trusted_proxies (AUTH_TRUSTED_PROXIES) to the proxy's address, e.g. [\"127.0.0.1\"] for a Next.js server on this host; leave it unset only when browsers connect to Tessera directly",
+            "when a proxy in front of the app sets X-Forwarded-For (nginx, a load balancer), set trusted_proxies \
+             (AUTH_TRUSTED_PROXIES) to the address Tessera's requests come from, e.g. [\"127.0.0.1\"] for a Next.js \
+             server on this host; not when browsers reach `next start` directly: its rewrites add no X-Forwarded-For \
+             and pass on the browser's own, so every visitor could pick its address (there, raise or turn off the \
+             per-client limits instead: [rate_limits] credentials_per_client, email_per_client)",
         ),
     }
 }

@@ -15,6 +15,10 @@ module.exports = {
   // The test runs `next start` from this directory: no need to trace the server's files for
   // a standalone copy (about half the build time).
   outputFileTracing: false,
+  // The browser suite's pages are /app/ and /app/required, with the slash the demo's URLs
+  // have (nextjs-front.test.mjs runs that suite here): serve /app/ as it is instead of
+  // redirecting it to /app.
+  skipTrailingSlashRedirect: true,
   async rewrites() {
     const tessera = process.env.TESSERA_ORIGIN;
     if (!tessera) return [];

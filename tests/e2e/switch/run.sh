@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The switch from next-auth to `tessera serve`, end to end (switch.test.mjs): a Next.js app
 # on next-auth 4 + @auth/pg-adapter, then the same app rewritten to Tessera, in headless
-# Chromium. Usage (from anywhere):  bash tests/e2e/switch/run.sh
+# Chromium; then the browser suite of ../nextauth-react.test.mjs through that app in front
+# of `tessera serve` (nextjs-front.test.mjs). Usage (from anywhere):  bash tests/e2e/switch/run.sh
 #
 # Env: TESSERA_BIN   the tessera binary (default: <workspace>/target/debug/tessera; built
 #                    with `cargo build -p tessera-cli` when that default is missing)
@@ -102,11 +103,18 @@ if [[ ! -x "$TESSERA_BIN" ]]; then
 fi
 export TESSERA_BIN
 
-# --- the test ----------------------------------------------------------------------
+# --- the tests ----------------------------------------------------------------------
+# One after the other: both start Tessera on the port .next-tessera was built with.
+#   switch.test.mjs        the switch from next-auth to Tessera and back
+#   nextjs-front.test.mjs  the browser suite (../nextauth-react.suite.mjs) through the app
 echo "switch: tessera=$TESSERA_BIN chromium=$CHROMIUM_BIN node=$(node --version)"
 TIMEOUT=()
 if command -v timeout >/dev/null 2>&1; then TIMEOUT=(timeout -k 10 300); fi
 status=0
 "${TIMEOUT[@]}" node --test ./switch.test.mjs || status=$?
-elapsed "test done (exit status $status)"
+elapsed "switch.test.mjs done (exit status $status)"
+front=0
+"${TIMEOUT[@]}" node --test ./nextjs-front.test.mjs || front=$?
+elapsed "nextjs-front.test.mjs done (exit status $front)"
+((status != 0)) || status=$front
 exit "$status"

@@ -18,7 +18,7 @@
 import assert from "node:assert/strict";
 import { execFile } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { after, before, describe, test } from "node:test";
@@ -35,6 +35,7 @@ import {
   waitForHttp,
   waitStatus,
 } from "../harness.mjs";
+import { lineOf, startMailbox } from "./servers.mjs";
 
 const run = promisify(execFile);
 const here = dirname(fileURLToPath(import.meta.url));
@@ -58,8 +59,7 @@ const JWE = /^eyJ[\w-]*\.[\w-]*\.[\w-]+\.[\w-]+\.[\w-]+$/;
 // ------------------------------------------------------------------ the pieces
 
 let db; // pg client with SCHEMA on its search_path
-let mailDir;
-let smtp;
+let smtp; // the SMTP test server (servers.mjs)
 let oidc;
 let browser;
 let app; // the running Next.js app
@@ -71,21 +71,6 @@ const contexts = {};
 
 const rows = async (sql, params = []) => (await db.query(sql, params)).rows;
 const count = async (table) => Number((await rows(`select count(*) as n from ${table}`))[0].n);
-
-/** Resolves to the first line of `child`'s output matching `pattern` (its match). */
-function lineOf(child, pattern, what) {
-  return new Promise((resolveLine, reject) => {
-    const deadline = Date.now() + 20_000;
-    const poll = setInterval(() => {
-      const m = child.logs().match(pattern);
-      if (m || child.exitCode !== null || Date.now() > deadline) {
-        clearInterval(poll);
-        if (m) resolveLine(m);
-        else reject(new Error(`${what} did not start:\n${child.logs()}`));
-      }
-    }, 20);
-  });
-}
 
 /**
  * Starts the app from `distDir` on `appPort` (next start), waiting until it serves "/".
@@ -246,25 +231,8 @@ async function appToken(ctx) {
   return (await res.json()).token;
 }
 
-const seenMails = new Set();
-
 /** The sign-in link of the next mail to `address` the SMTP server received (waits for it). */
-async function mailedLink(address) {
-  const deadline = Date.now() + WAIT;
-  while (Date.now() < deadline) {
-    for (const file of readdirSync(mailDir).filter((f) => f.endsWith(".json")).sort()) {
-      if (seenMails.has(file)) continue;
-      const mail = JSON.parse(readFileSync(join(mailDir, file), "utf8"));
-      if (!mail.rcpt_tos.includes(address)) continue;
-      seenMails.add(file);
-      const link = mail.text?.match(/https?:\/\/\S+\/api\/auth\/callback\/email\?\S+/)?.[0];
-      assert.ok(link, `a sign-in link in the mail to ${address}: ${mail.text}`);
-      return link;
-    }
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`no mail to ${address} in ${mailDir}`);
-}
+const mailedLink = (address) => smtp.link(address);
 
 /** signIn('email', {redirect:false}) from `page`; resolves to the mailed link. */
 async function requestEmailLink(page, address) {
@@ -335,9 +303,7 @@ before(async () => {
   await db.query(`SET search_path TO ${SCHEMA}`);
   await db.query(DDL);
 
-  mailDir = mkdtempSync(join(tmpdir(), "tessera-switch-mail-"));
-  smtp = spawnTracked("smtp", "sh", [join(root, "crates/tessera-smtp/tests/smtp-server.sh"), "--dir", mailDir]);
-  smtp.port = Number((await lineOf(smtp, /READY (\d+)/, "the SMTP server"))[1]);
+  smtp = await startMailbox();
 
   const oidcDir = join(root, "tests/oidc");
   if (!existsSync(join(oidcDir, "node_modules/oidc-provider"))) throw new Error(`run \`npm ci --prefix ${oidcDir}\``);
@@ -352,12 +318,12 @@ before(async () => {
 after(async () => {
   for (const ctx of Object.values(contexts)) await ctx.close().catch(() => {});
   await browser?.close().catch(() => {});
-  await Promise.all([app, tessera, oidc, smtp].map((c) => stopChild(c)));
+  await Promise.all([app, tessera, oidc].map((c) => stopChild(c)));
+  await smtp?.stop();
   if (db) {
     await db.query(`DROP SCHEMA IF EXISTS ${SCHEMA} CASCADE`).catch(() => {});
     await db.end().catch(() => {});
   }
-  if (mailDir) rmSync(mailDir, { recursive: true, force: true });
 }, { timeout: 30_000 });
 
 // ------------------------------------------------------------------ database sessions
