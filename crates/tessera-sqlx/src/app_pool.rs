@@ -5,7 +5,7 @@
 
 use sqlx::postgres::{PgPool, PgRow};
 use sqlx::sqlite::{SqlitePool, SqliteRow};
-use sqlx::{Postgres, Sqlite, SqlStr, Transaction};
+use sqlx::{Postgres, SqlStr, Sqlite, Transaction};
 
 use crate::common::Cols;
 
@@ -87,10 +87,7 @@ impl AppTx {
 }
 
 /// `sql` with `args` bound, for PostgreSQL.
-fn pg_query<'a>(
-    sql: &SqlStr,
-    args: &[Arg<'a>],
-) -> sqlx::query::Query<'a, Postgres, sqlx::postgres::PgArguments> {
+fn pg_query<'a>(sql: &SqlStr, args: &[Arg<'a>]) -> sqlx::query::Query<'a, Postgres, sqlx::postgres::PgArguments> {
     args.iter().fold(sqlx::query(sql.clone()), |q, arg| match *arg {
         Arg::Text(v) => q.bind(v),
         Arg::Int(v) => q.bind(v),
@@ -125,9 +122,7 @@ impl On<'_> {
     ) -> Result<Vec<T>, sqlx::Error> {
         match self {
             On::Pool(AppPool::Postgres(pool)) => decode_pg(&pg_query(sql, args).fetch_all(&*pool).await?, decode),
-            On::Pool(AppPool::Sqlite(pool)) => {
-                decode_sqlite(&sqlite_query(sql, args).fetch_all(&*pool).await?, decode)
-            }
+            On::Pool(AppPool::Sqlite(pool)) => decode_sqlite(&sqlite_query(sql, args).fetch_all(&*pool).await?, decode),
             On::Tx(AppTx::Postgres(tx)) => decode_pg(&pg_query(sql, args).fetch_all(&mut **tx).await?, decode),
             On::Tx(AppTx::Sqlite(tx)) => decode_sqlite(&sqlite_query(sql, args).fetch_all(&mut **tx).await?, decode),
         }

@@ -270,7 +270,11 @@ async fn sqlite_columns_of(pool: &SqlitePool, table: &str) -> Result<Option<Vec<
             name: row.try_get("name")?,
             category: sqlite_category(&declared).to_owned(),
             type_name: declared.to_lowercase(),
-            shown: if declared.is_empty() { "none".to_owned() } else { declared },
+            shown: if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared
+            },
             not_null: row.try_get("not_null")?,
             filled: row.try_get("filled")?,
         });

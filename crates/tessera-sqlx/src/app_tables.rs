@@ -90,7 +90,11 @@ fn render(layout: &Layout, shape: &Shape, template: &str) -> String {
             "(now() AT TIME ZONE 'UTC')",
         ),
         // SQLite's date functions keep milliseconds exactly (they count in them).
-        Time::Millis => ("", "", "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)"),
+        Time::Millis => (
+            "",
+            "",
+            "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
+        ),
         Time::Iso => (
             "strftime('%Y-%m-%dT%H:%M:%f+00:00', ",
             " / 1000.0, 'unixepoch')",
@@ -550,7 +554,9 @@ impl Adapter for AppTables {
     async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
         let d = self.d().await?;
         let Some(id) = self.key(id) else { return Ok(None) };
-        let users = self.fetch(&d.get_user, &[Arg::Text(Some(id))], user_row, "get_user").await?;
+        let users = self
+            .fetch(&d.get_user, &[Arg::Text(Some(id))], user_row, "get_user")
+            .await?;
         Ok(users.into_iter().next())
     }
 
@@ -558,7 +564,12 @@ impl Adapter for AppTables {
         let d = self.d().await?;
         // All rows: without a UNIQUE constraint two rows may share an email; the first wins.
         let users = self
-            .fetch(&d.get_user_by_email, &[Arg::Text(Some(email))], user_row, "get_user_by_email")
+            .fetch(
+                &d.get_user_by_email,
+                &[Arg::Text(Some(email))],
+                user_row,
+                "get_user_by_email",
+            )
             .await?;
         Ok(users.into_iter().next())
     }
@@ -774,15 +785,21 @@ impl Adapter for AppTables {
         let Some(user_id) = self.key(user_id) else {
             return Ok(Vec::new());
         };
-        self.fetch(&d.list_sessions, &[Arg::Text(Some(user_id))], session_row, "list_sessions")
-            .await
+        self.fetch(
+            &d.list_sessions,
+            &[Arg::Text(Some(user_id))],
+            session_row,
+            "list_sessions",
+        )
+        .await
     }
 
     async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
         let d = self.d().await?;
         let Some(user_id) = self.key(user_id) else { return Ok(0) };
         let args = [Arg::Text(Some(user_id)), Arg::Text(keep)];
-        self.execute(&d.delete_user_sessions, &args, "delete_user_sessions").await
+        self.execute(&d.delete_user_sessions, &args, "delete_user_sessions")
+            .await
     }
 
     async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {

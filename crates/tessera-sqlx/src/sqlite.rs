@@ -315,7 +315,6 @@ impl Adapter for SqliteAdapter {
     }
 }
 
-
 const SQL: Sql = Sql {
     create_user: "INSERT INTO tessera_users (id, name, email, email_verified, image) \
                   VALUES ($1, $2, $3, $4, $5)",
