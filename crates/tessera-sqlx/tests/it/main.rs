@@ -14,5 +14,6 @@ mod drizzle_sqlite;
 mod pg_adapter;
 mod pg_schema;
 mod prisma;
+mod prisma_sqlite;
 mod prisma_v4;
 mod sqlite_file;
