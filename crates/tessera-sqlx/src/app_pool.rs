@@ -121,8 +121,8 @@ impl On<'_> {
         decode: Decode<T>,
     ) -> Result<Vec<T>, sqlx::Error> {
         match self {
-            On::Pool(AppPool::Postgres(pool)) => decode_pg(&pg_query(sql, args).fetch_all(&*pool).await?, decode),
-            On::Pool(AppPool::Sqlite(pool)) => decode_sqlite(&sqlite_query(sql, args).fetch_all(&*pool).await?, decode),
+            On::Pool(AppPool::Postgres(pool)) => decode_pg(&pg_query(sql, args).fetch_all(pool).await?, decode),
+            On::Pool(AppPool::Sqlite(pool)) => decode_sqlite(&sqlite_query(sql, args).fetch_all(pool).await?, decode),
             On::Tx(AppTx::Postgres(tx)) => decode_pg(&pg_query(sql, args).fetch_all(&mut **tx).await?, decode),
             On::Tx(AppTx::Sqlite(tx)) => decode_sqlite(&sqlite_query(sql, args).fetch_all(&mut **tx).await?, decode),
         }
@@ -131,8 +131,8 @@ impl On<'_> {
     /// Runs `sql` with `args`; the number of rows it changed.
     pub(crate) async fn execute(&mut self, sql: &SqlStr, args: &[Arg<'_>]) -> Result<u64, sqlx::Error> {
         Ok(match self {
-            On::Pool(AppPool::Postgres(pool)) => pg_query(sql, args).execute(&*pool).await?.rows_affected(),
-            On::Pool(AppPool::Sqlite(pool)) => sqlite_query(sql, args).execute(&*pool).await?.rows_affected(),
+            On::Pool(AppPool::Postgres(pool)) => pg_query(sql, args).execute(pool).await?.rows_affected(),
+            On::Pool(AppPool::Sqlite(pool)) => sqlite_query(sql, args).execute(pool).await?.rows_affected(),
             On::Tx(AppTx::Postgres(tx)) => pg_query(sql, args).execute(&mut **tx).await?.rows_affected(),
             On::Tx(AppTx::Sqlite(tx)) => sqlite_query(sql, args).execute(&mut **tx).await?.rows_affected(),
         })

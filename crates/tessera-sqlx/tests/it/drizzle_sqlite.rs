@@ -188,31 +188,25 @@ async fn changed_tables_are_refused_precisely() {
         SCHEMA_SQL,
         &[
             (
-                &|ddl| ddl.replace("`sessionToken` text PRIMARY KEY", "`session_token` text PRIMARY KEY"),
+                "`sessionToken` text PRIMARY KEY",
+                "`session_token` text PRIMARY KEY",
                 "the @auth/drizzle-adapter table session has no column \"sessionToken\"",
             ),
             (
                 // `text("expires")` instead of `integer(…, { mode: "timestamp_ms" })`.
-                &|ddl| {
-                    ddl.replace(
-                        "`userId` text NOT NULL,\n\t`expires` integer",
-                        "`userId` text NOT NULL,\n\t`expires` text",
-                    )
-                },
+                "`userId` text NOT NULL,\n\t`expires` integer",
+                "`userId` text NOT NULL,\n\t`expires` text",
                 "the @auth/drizzle-adapter table session has column \"expires\" of type TEXT, expected DATETIME or \
                  INTEGER (milliseconds since the epoch)",
             ),
             (
-                &|ddl| ddl.replace("`id` text PRIMARY KEY NOT NULL", "`id` integer PRIMARY KEY"),
+                "`id` text PRIMARY KEY NOT NULL",
+                "`id` integer PRIMARY KEY",
                 "the @auth/drizzle-adapter table user has column \"id\" of type INTEGER, expected text (TEXT)",
             ),
             (
-                &|ddl| {
-                    ddl.replace(
-                        "`session_state` text,",
-                        "`session_state` text,\n\t`tenant` text NOT NULL,",
-                    )
-                },
+                "`session_state` text,",
+                "`session_state` text,\n\t`tenant` text NOT NULL,",
                 "the @auth/drizzle-adapter table account has column \"tenant\" NOT NULL without a default, which \
                  Tessera does not write (expected a column that may be NULL or has a default)",
             ),

@@ -326,30 +326,24 @@ async fn changed_tables_are_refused_precisely() {
         AUTHJS_SQL,
         &[
             (
-                &|ddl| ddl.replace("\"sessionToken\" TEXT NOT NULL,", "\"token\" TEXT NOT NULL,"),
+                "\"sessionToken\" TEXT NOT NULL,",
+                "\"token\" TEXT NOT NULL,",
                 "the Prisma adapter table Session has no column \"sessionToken\"",
             ),
             (
-                &|ddl| {
-                    ddl.replace(
-                        "\"expires\" DATETIME NOT NULL,\n    \"createdAt\"",
-                        "\"expires\" TEXT NOT NULL,\n    \"createdAt\"",
-                    )
-                },
+                "\"expires\" DATETIME NOT NULL,\n    \"createdAt\"",
+                "\"expires\" TEXT NOT NULL,\n    \"createdAt\"",
                 "the Prisma adapter table Session has column \"expires\" of type TEXT, expected DATETIME or INTEGER \
                  (milliseconds since the epoch)",
             ),
             (
-                &|ddl| ddl.replace("\"expires_at\" INTEGER,", "\"expires_at\" REAL,"),
+                "\"expires_at\" INTEGER,",
+                "\"expires_at\" REAL,",
                 "the Prisma adapter table Account has column \"expires_at\" of type REAL, expected INTEGER",
             ),
             (
-                &|ddl| {
-                    ddl.replace(
-                        "\"session_state\" TEXT,\n    \"createdAt\" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
-                        "\"session_state\" TEXT,\n    \"createdAt\" DATETIME NOT NULL",
-                    )
-                },
+                "\"session_state\" TEXT,\n    \"createdAt\" DATETIME NOT NULL DEFAULT CURRENT_TIMESTAMP",
+                "\"session_state\" TEXT,\n    \"createdAt\" DATETIME NOT NULL",
                 "the Prisma adapter table Account has column \"createdAt\" NOT NULL without a default, which \
                  Tessera does not write (expected a column that may be NULL or has a default)",
             ),

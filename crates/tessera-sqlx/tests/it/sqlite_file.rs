@@ -89,11 +89,12 @@ pub(crate) async fn with_tables(ddl: &str, schema: Schema, case: impl AsyncFnOnc
     db.pool().close().await;
 }
 
-/// Each `(change, message)`: the tables of `ddl` with `change` (a function of the DDL) are
+/// Each `(from, to, message)`: the tables of `ddl` with `from` replaced by `to` are
 /// refused at connect with exactly `message`, and nothing is created.
-pub(crate) async fn refused_precisely(schema: Schema, ddl: &str, cases: &[(&dyn Fn(&str) -> String, &str)]) {
-    for (change, said) in cases {
-        let file = AppFile::with(&change(ddl)).await;
+pub(crate) async fn refused_precisely(schema: Schema, ddl: &str, cases: &[(&str, &str, &str)]) {
+    for (from, to, said) in cases {
+        assert!(ddl.contains(from), "{from}");
+        let file = AppFile::with(&ddl.replace(from, to)).await;
         let before = file.tables().await;
         let err = tessera_sqlx::connect_with_schema(&format!("sqlite:{}", file.path().display()), schema)
             .await
