@@ -41,9 +41,9 @@ pub(crate) enum Time {
     /// mode, Prisma's native engine and its driver adapters' `unixepoch-ms` format store a
     /// time.
     Millis,
-    /// SQLite: ISO 8601 text in UTC, `2030-03-17T17:46:40.123+00:00`, as Prisma's driver
-    /// adapters (`@prisma/adapter-better-sqlite3`, `@prisma/adapter-libsql`) store a
-    /// `DateTime` by default (`timestampFormat: "iso8601"`).
+    /// SQLite: ISO 8601 text in UTC, `2030-03-17T17:46:40.123+00:00`, as Prisma's
+    /// `@prisma/adapter-better-sqlite3` stores a `DateTime` by default
+    /// (`timestampFormat: "iso8601"`).
     Iso,
 }
 

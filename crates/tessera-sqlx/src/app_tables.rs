@@ -1,10 +1,11 @@
 //! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, the
 //! schema of a Prisma adapter: Auth.js's or next-auth v4's, or `@auth/drizzle-adapter`'s),
-//! read and written as they are.
+//! read and written as they are, in PostgreSQL or (but for `@auth/pg-adapter`'s) SQLite.
 //! They differ in table names and id types, which a [`Layout`] names, and in what Tessera
-//! must write (ids, `"updatedAt"`) and the timestamps' type, which the database's catalog
-//! tells at connect ([`Shape`]); every statement is rendered from one template once per
-//! layout and shape.
+//! must write (ids, `"updatedAt"`) and how times are stored, which the database tells at
+//! connect ([`Shape`]); every statement is rendered from one template once per layout and
+//! shape, in the SQL of the database ([`render`]: casts, times, UUIDs), and run on either
+//! through [`AppPool`].
 //!
 //! Common to all (see [`Schema`](crate::Schema)):
 //!
@@ -24,7 +25,7 @@
 //!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
 //!
 //! Tessera never creates or alters these tables; [`AppTables::check`] only reads their
-//! columns from the catalog.
+//! columns from the catalog (and, on SQLite, the form of the last time stored).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
@@ -63,7 +64,8 @@ impl Layout {
     }
 
     /// `id` as this layout's key, or `None` when it names no row: for integer ids, the
-    /// canonical decimal text of an `INTEGER`; for text ids, any text PostgreSQL can hold.
+    /// canonical decimal text of an `INTEGER`; for text ids, any text without NUL (which
+    /// PostgreSQL cannot hold).
     pub(crate) fn key<'a>(&self, id: &'a str) -> Option<&'a str> {
         if self.integer_ids {
             id.parse::<i32>().ok().filter(|n| n.to_string() == id).map(|_| id)

@@ -44,6 +44,13 @@
 //! as `drizzle-kit` creates them from Auth.js's documented schema (`"user"`, `"account"`,
 //! `"session"`, `"verificationToken"`, text ids).
 //!
+//! Both also work on SQLite: [`SqliteAdapter::connect_with_schema`] (or [`connect_with_schema`]
+//! with an `sqlite:` URL or a path) on a file holding the tables `prisma migrate` or
+//! `drizzle-kit` made there. Times are stored as those tools store them (SQLite has no time
+//! type): integer milliseconds for drizzle's `timestamp_ms` columns; for Prisma's `DATETIME`
+//! columns, integer milliseconds or ISO 8601 text, as the file already holds them (see
+//! [`Schema::Prisma`]). `pg-adapter` is PostgreSQL only.
+//!
 //! # Example
 //!
 //! ```
