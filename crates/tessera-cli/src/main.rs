@@ -31,7 +31,7 @@ usage:
   tessera migrate [<database url>]  create or upgrade Tessera's tables (default: $DATABASE_URL;
                                   postgres://… or a SQLite file path / sqlite: URL)
       --schema <name>             the tables (default: $AUTH_DB_SCHEMA, then tessera): tessera, or
-                                  next-auth's pg-adapter, prisma or drizzle, which the application
+                                  next-auth's pg-adapter (PostgreSQL only), prisma or drizzle, which the application
                                   owns: they are only checked, nothing is created or changed
                                   (exit status 1 when they do not fit, saying why)
   tessera jwt decode <token|->    decrypt a session token and print its claims

@@ -149,12 +149,71 @@ fn migrate_refuses_an_unknown_schema_naming_the_valid_ones() {
         err.contains("--schema needs a value") && err.contains("usage:"),
         "{err}"
     );
-    // next-auth's tables are PostgreSQL only: nothing is created in an SQLite file.
+    // pg-adapter's tables are PostgreSQL only, and next-auth's tables are the application's:
+    // nothing is created in an SQLite file.
     let path = std::env::temp_dir().join(format!("tessera-cli-drizzle-{}.db", std::process::id()));
+    let (code, _, err) = tessera(&["migrate", "--schema", "pg-adapter", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the pg-adapter database schema is PostgreSQL only"),
+        "{err}"
+    );
+    assert!(!path.exists());
     let (code, _, err) = tessera(&["migrate", "--schema", "drizzle", path.to_str().unwrap()]);
     assert_eq!(code, 1, "{err}");
-    assert!(err.contains("the drizzle database schema is PostgreSQL only"), "{err}");
+    assert!(err.contains("next-auth's drizzle tables cannot be used"), "{err}");
     assert!(!path.exists());
+}
+
+/// `tessera migrate --schema drizzle` on an SQLite file holding drizzle-kit's SQLite tables
+/// (the tessera-sqlx tests' fixture) checks them and changes nothing; without them it
+/// says which table is missing.
+#[test]
+fn migrate_checks_next_auths_tables_in_sqlite() {
+    let path = std::env::temp_dir().join(format!("tessera-cli-drizzle-sqlite-{}.db", std::process::id()));
+    let url = format!("sqlite:{}?mode=rwc", path.display());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let run = |sql: &'static str| {
+        runtime.block_on(async {
+            let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+            sqlx::raw_sql(sql).execute(&mut conn).await.unwrap();
+            conn.close().await.unwrap();
+        });
+    };
+    run("CREATE TABLE unrelated (x INTEGER)");
+    let (code, _, err) = tessera(&["migrate", "--schema", "drizzle", path.to_str().unwrap()]);
+    assert_eq!(code, 1, "{err}");
+    assert!(
+        err.contains("the @auth/drizzle-adapter table user is missing (none in the database)"),
+        "{err}"
+    );
+    run(include_str!("../../tessera-sqlx/tests/it/drizzle/sqlite.sql"));
+    let (code, out, err) = tessera_with(&["migrate", path.to_str().unwrap()], &[("AUTH_DB_SCHEMA", "drizzle")]);
+    assert_eq!(code, 0, "{err}");
+    assert!(out.contains("next-auth's drizzle tables are as expected"), "{out}");
+    let tables: Vec<String> = runtime.block_on(async {
+        let mut conn = sqlx::SqliteConnection::connect(&url).await.unwrap();
+        sqlx::query_scalar("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")
+            .fetch_all(&mut conn)
+            .await
+            .unwrap()
+    });
+    assert_eq!(
+        tables,
+        [
+            "account",
+            "authenticator",
+            "session",
+            "unrelated",
+            "user",
+            "verificationToken"
+        ],
+        "nothing created"
+    );
+    let _ = std::fs::remove_file(&path);
 }
 
 /// The migration of Auth.js's documented drizzle schema, as drizzle-kit generates it (the

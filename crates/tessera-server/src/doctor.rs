@@ -307,17 +307,35 @@ async fn database(config: &Config, report: &mut Report) {
     };
     let url = db.url.expose();
     if !(url.starts_with("postgres://") || url.starts_with("postgresql://")) {
-        if db.schema != Schema::Tessera {
-            report.error(
+        match db.schema {
+            Schema::Tessera => report.ok(
+                "database",
+                "SQLite (one process only: use PostgreSQL for several instances)",
+            ),
+            Schema::PgAdapter => report.error(
                 "database",
                 format!("the {} schema is PostgreSQL only", db.schema),
                 "use a postgres:// URL, or schema = \"tessera\"",
-            );
-        } else {
-            report.ok(
-                "database",
-                "SQLite (one process only: use PostgreSQL for several instances)",
-            );
+            ),
+            // Opening these layouts only reads (the file is not created): it checks the
+            // tables and columns.
+            schema => match tessera_sqlx::connect_with_schema(url, schema).await {
+                Ok(_) => report.ok(
+                    "database",
+                    format!(
+                        "SQLite, next-auth's {schema} tables as expected (one process only: use PostgreSQL for \
+                         several instances)"
+                    ),
+                ),
+                Err(e) => report.error(
+                    "database",
+                    e.to_string(),
+                    format!(
+                        "create the tables as next-auth's {schema} adapter documents them, or correct schema \
+                         (AUTH_DB_SCHEMA)"
+                    ),
+                ),
+            },
         }
         return;
     }

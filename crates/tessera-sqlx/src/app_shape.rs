@@ -1,5 +1,6 @@
-//! [`Shape`]: how an application's tables differ within one [`Layout`], read from
-//! PostgreSQL's catalog at connect, and [`Mismatch`]: why tables cannot be used.
+//! [`Shape`]: how an application's tables differ within one [`Layout`], read from the
+//! database's catalog at connect (PostgreSQL's `pg_attribute`, SQLite's `table_info`), and
+//! [`Mismatch`]: why tables cannot be used.
 //!
 //! The variants one layout covers (for instance next-auth v4's documented Prisma schema
 //! and Auth.js's) differ in what Tessera must write besides the columns every variant has:
@@ -12,7 +13,9 @@
 //! * an `"updatedAt"` column is set on every insert and update (Prisma's `@updatedAt` has
 //!   no default in the database);
 //! * a `NOT NULL` `email` means a user must have one;
-//! * timestamps are `TIMESTAMPTZ` or `TIMESTAMP` (in UTC), all of one kind;
+//! * on PostgreSQL, timestamps are `TIMESTAMPTZ` or `TIMESTAMP` (in UTC), all of one kind;
+//!   on SQLite (`DATETIME` or `INTEGER` columns, SQLite has no time type) they are stored as
+//!   the rows already there are ([`Time`]);
 //! * the accounts' `expires_at` is an `INTEGER` (Prisma's `Int`) or a `BIGINT`.
 //!
 //! Anything else that cannot work is a [`Mismatch`] naming the table, the column and
@@ -21,9 +24,35 @@
 
 use sqlx::Row;
 use sqlx::postgres::PgPool;
+use sqlx::sqlite::SqlitePool;
 use tessera::adapter::AdapterError;
 
+use crate::app_pool::AppPool;
 use crate::app_tables::Layout;
+
+/// How the tables store a time.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Time {
+    /// PostgreSQL `TIMESTAMPTZ`.
+    Timestamptz,
+    /// PostgreSQL `TIMESTAMP` holding UTC.
+    Timestamp,
+    /// SQLite: an `INTEGER` of milliseconds since the epoch, as drizzle's `timestamp_ms`
+    /// mode, Prisma's native engine and its driver adapters' `unixepoch-ms` format store a
+    /// time.
+    Millis,
+    /// SQLite: ISO 8601 text in UTC, `2030-03-17T17:46:40.123+00:00`, as Prisma's
+    /// `@prisma/adapter-better-sqlite3` stores a `DateTime` by default
+    /// (`timestampFormat: "iso8601"`).
+    Iso,
+}
+
+impl Time {
+    /// Whether the tables are SQLite's.
+    pub(crate) fn is_sqlite(self) -> bool {
+        matches!(self, Time::Millis | Time::Iso)
+    }
+}
 
 /// What Tessera writes into one table besides the columns every variant has.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -47,8 +76,8 @@ pub(crate) struct Shape {
     pub(crate) tokens: Writes,
     /// Whether the users' `email` is `NOT NULL`.
     pub(crate) email_required: bool,
-    /// Whether timestamps are `TIMESTAMPTZ` (else `TIMESTAMP`, in UTC).
-    pub(crate) timestamptz: bool,
+    /// How times are stored.
+    pub(crate) time: Time,
     /// Whether the accounts' `expires_at` is an `INTEGER` (else a `BIGINT`).
     pub(crate) expires_at_int4: bool,
 }
@@ -56,13 +85,16 @@ pub(crate) struct Shape {
 /// Why an application's tables cannot be used, naming the table and column.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub(crate) enum Mismatch {
-    /// The table is not on the connection's `search_path`.
-    #[error("the {package} table {table} is missing (none on the search_path)")]
+    /// The table is not on the connection's `search_path` (PostgreSQL) or in the
+    /// database (SQLite).
+    #[error("the {package} table {table} is missing (none {place})")]
     NoTable {
         /// The next-auth package of the layout.
         package: &'static str,
         /// The table.
         table: &'static str,
+        /// Where it was looked for: `on the search_path`, `in the database`.
+        place: &'static str,
     },
     /// A column every variant has is missing.
     #[error("the {package} table {table} has no column \"{column}\"")]
@@ -83,7 +115,7 @@ pub(crate) enum Mismatch {
         table: &'static str,
         /// The column.
         column: String,
-        /// Its type, as PostgreSQL shows it.
+        /// Its type, as the database shows it.
         found: String,
         /// What Tessera needs there.
         expected: String,
@@ -116,11 +148,14 @@ impl From<Mismatch> for AdapterError {
 pub(crate) struct Column {
     /// Its name.
     pub(crate) name: String,
-    /// Its base type's name (`text`, `int4`, `timestamp`, …).
+    /// Its base type's name (`text`, `int4`, `timestamp`, …; on SQLite the declared
+    /// type, in lower case: `text`, `integer`, `datetime`, …).
     pub(crate) type_name: String,
-    /// Its type as PostgreSQL shows it (`timestamp(3) without time zone`), for messages.
+    /// Its type as the database shows it (`timestamp(3) without time zone`, `DATETIME`),
+    /// for messages.
     pub(crate) shown: String,
-    /// Its type's category (`S` for strings).
+    /// Its type's category (`S` for strings; on SQLite, `S` for text affinity, `N` for
+    /// integer affinity, `D` for `DATETIME`/`TIMESTAMP`, `U` for anything else).
     pub(crate) category: String,
     /// Whether it is `NOT NULL`.
     pub(crate) not_null: bool,
@@ -215,28 +250,127 @@ async fn columns_of(pool: &PgPool, table: &str) -> Result<Option<Vec<Column>>, s
     Ok(Some(columns))
 }
 
+/// The columns of an SQLite table, `name`, declared type, `NOT NULL`, and whether it has a
+/// default or is an `INTEGER PRIMARY KEY` (the rowid, which SQLite assigns).
+const SQLITE_COLUMNS_OF: &str = "SELECT name, type AS declared, \"notnull\" AS not_null, \
+     (dflt_value IS NOT NULL OR (pk = 1 AND upper(type) = 'INTEGER' \
+      AND (SELECT count(*) FROM pragma_table_info($1) WHERE pk > 0) = 1)) AS filled \
+     FROM pragma_table_info($1) ORDER BY cid";
+
+/// The columns of the SQLite table `table`, or `None` if the database has no such table.
+async fn sqlite_columns_of(pool: &SqlitePool, table: &str) -> Result<Option<Vec<Column>>, sqlx::Error> {
+    let rows = sqlx::query(SQLITE_COLUMNS_OF).bind(table).fetch_all(pool).await?;
+    if rows.is_empty() {
+        return Ok(None);
+    }
+    let mut columns = Vec::with_capacity(rows.len());
+    for row in &rows {
+        let declared: String = row.try_get("declared")?;
+        columns.push(Column {
+            name: row.try_get("name")?,
+            category: sqlite_category(&declared).to_owned(),
+            type_name: declared.to_lowercase(),
+            shown: if declared.is_empty() {
+                "none".to_owned()
+            } else {
+                declared
+            },
+            not_null: row.try_get("not_null")?,
+            filled: row.try_get("filled")?,
+        });
+    }
+    Ok(Some(columns))
+}
+
+/// The category of an SQLite column declared `declared`, by SQLite's rules of type
+/// affinity: `S` (text), `N` (integer), `D` (`DATETIME` or `TIMESTAMP`, which Prisma
+/// declares), `U` (anything else).
+fn sqlite_category(declared: &str) -> &'static str {
+    let upper = declared.to_uppercase();
+    if upper.contains("INT") {
+        "N"
+    } else if ["CHAR", "CLOB", "TEXT"].iter().any(|t| upper.contains(t)) {
+        "S"
+    } else if matches!(upper.as_str(), "DATETIME" | "TIMESTAMP") {
+        "D"
+    } else {
+        "U"
+    }
+}
+
+/// Whether the time last stored in the SQLite tables of `layout` is text (else an
+/// integer, or there is none yet): the sessions', then the tokens', then the users'.
+const SQLITE_LAST_TIME: &str = "SELECT typeof(t) AS stored FROM (\
+     SELECT * FROM (SELECT expires AS t FROM {sessions} WHERE expires IS NOT NULL ORDER BY rowid DESC LIMIT 1) \
+     UNION ALL SELECT * FROM (SELECT expires FROM {tokens} WHERE expires IS NOT NULL ORDER BY rowid DESC LIMIT 1) \
+     UNION ALL SELECT * FROM (SELECT \"emailVerified\" FROM {users} WHERE \"emailVerified\" IS NOT NULL \
+     ORDER BY rowid DESC LIMIT 1)) LIMIT 1";
+
+async fn sqlite_stores_text(pool: &SqlitePool, layout: &Layout) -> Result<bool, sqlx::Error> {
+    let sql = SQLITE_LAST_TIME
+        .replace("{sessions}", &format!("\"{}\"", layout.sessions))
+        .replace("{tokens}", &format!("\"{}\"", layout.tokens))
+        .replace("{users}", &format!("\"{}\"", layout.users));
+    // This crate's template with this crate's table names: no input.
+    let stored: Option<String> = sqlx::query_scalar(sqlx::AssertSqlSafe(sql))
+        .fetch_optional(pool)
+        .await?;
+    Ok(stored.as_deref() == Some("text"))
+}
+
+/// The database the tables are in, as far as their checks care.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Backend {
+    /// PostgreSQL: times are `TIMESTAMPTZ` or `TIMESTAMP`.
+    Postgres,
+    /// SQLite, whose last stored time is text (`true`) or not.
+    Sqlite {
+        /// The last time stored is text.
+        stored_text: bool,
+    },
+}
+
 impl Shape {
     /// Reads the four tables of `layout` through `pool` and tells their variant, or why
     /// they cannot be used ([`AdapterError::Backend`] with the [`Mismatch`]).
-    pub(crate) async fn inspect(pool: &PgPool, layout: &'static Layout) -> Result<Shape, AdapterError> {
+    pub(crate) async fn inspect(pool: &AppPool, layout: &'static Layout) -> Result<Shape, AdapterError> {
         let mut tables: [Option<Vec<Column>>; 4] = Default::default();
+        let read = |name: &str| {
+            let what = format!("read the columns of the {} table {name}", layout.package);
+            move |e: sqlx::Error| crate::common::classify(&what, &e, None, None)
+        };
         for (found, name) in tables.iter_mut().zip(layout.tables()) {
-            *found = columns_of(pool, name).await.map_err(|e| {
-                crate::common::classify(
-                    &format!("read the columns of the {} table {name}", layout.package),
-                    &e,
-                    None,
-                    None,
-                )
-            })?;
+            *found = match pool {
+                AppPool::Postgres(pool) => columns_of(pool, name).await.map_err(read(name))?,
+                AppPool::Sqlite(pool) => sqlite_columns_of(pool, name).await.map_err(read(name))?,
+            };
         }
-        Ok(Shape::of(layout, &tables)?)
+        let backend = match pool {
+            AppPool::Postgres(_) => Backend::Postgres,
+            AppPool::Sqlite(pool) => {
+                // Checked first: the tables must be there to look at their rows.
+                let shape = Shape::of(layout, &tables, Backend::Sqlite { stored_text: false })?;
+                let stored_text = sqlite_stores_text(pool, layout).await.map_err(read(layout.sessions))?;
+                if !stored_text {
+                    return Ok(shape);
+                }
+                Backend::Sqlite { stored_text }
+            }
+        };
+        Ok(Shape::of(layout, &tables, backend)?)
     }
 
     /// The variant of `layout` whose four tables have `tables` (`None`: missing).
-    pub(crate) fn of(layout: &'static Layout, tables: &[Option<Vec<Column>>; 4]) -> Result<Shape, Mismatch> {
+    /// On SQLite, a Prisma `Int` (the accounts' `expires_at`) is taken as Prisma Client
+    /// takes it: 32 bits.
+    pub(crate) fn of(
+        layout: &'static Layout,
+        tables: &[Option<Vec<Column>>; 4],
+        backend: Backend,
+    ) -> Result<Shape, Mismatch> {
         let mut check = Check {
             layout,
+            sqlite: backend != Backend::Postgres,
             time: None,
             expires_at_int4: false,
         };
@@ -247,6 +381,10 @@ impl Shape {
                 return Err(Mismatch::NoTable {
                     package: layout.package,
                     table,
+                    place: match backend {
+                        Backend::Postgres => "on the search_path",
+                        Backend::Sqlite { .. } => "in the database",
+                    },
                 });
             };
             let w = check.table(i, table, columns)?;
@@ -264,8 +402,16 @@ impl Shape {
             sessions,
             tokens,
             email_required,
-            timestamptz: check.time.is_some_and(|(tz, _)| tz),
-            expires_at_int4: check.expires_at_int4,
+            time: match backend {
+                Backend::Postgres if check.time.is_some_and(|(tz, _)| tz) => Time::Timestamptz,
+                Backend::Postgres => Time::Timestamp,
+                Backend::Sqlite { stored_text: true } => Time::Iso,
+                Backend::Sqlite { stored_text: false } => Time::Millis,
+            },
+            expires_at_int4: match backend {
+                Backend::Postgres => check.expires_at_int4,
+                Backend::Sqlite { .. } => layout.schema == crate::Schema::Prisma,
+            },
         })
     }
 }
@@ -273,6 +419,8 @@ impl Shape {
 /// The checks of one layout's tables, and what they found so far.
 struct Check {
     layout: &'static Layout,
+    /// Whether the tables are SQLite's (else PostgreSQL's).
+    sqlite: bool,
     /// Whether timestamps are `TIMESTAMPTZ`, and the column that said so first.
     time: Option<(bool, String)>,
     expires_at_int4: bool,
@@ -333,6 +481,7 @@ impl Check {
     fn kind(&mut self, table: &'static str, column: &Column, kind: Kind) -> Result<(), Mismatch> {
         let ty = column.type_name.as_str();
         let (fits, expected) = match kind {
+            _ if self.sqlite => sqlite_fits(kind, column),
             Kind::Id if self.layout.integer_ids => (
                 matches!(ty, "int2" | "int4" | "int8"),
                 "an integer (INTEGER or BIGINT)".to_owned(),
@@ -374,9 +523,24 @@ impl Check {
     }
 }
 
+/// Whether an SQLite `column` holds what `kind` needs (its type affinity, as
+/// [`sqlite_category`] tells it), and what would.
+fn sqlite_fits(kind: Kind, column: &Column) -> (bool, String) {
+    let category = column.category.as_str();
+    match kind {
+        // Ids are text in every layout on SQLite (pg-adapter's integer ids are PostgreSQL's).
+        Kind::Id | Kind::Text => (category == "S", "text (TEXT)".to_owned()),
+        Kind::Seconds => (category == "N", "INTEGER".to_owned()),
+        Kind::Time => (
+            matches!(category, "N" | "D"),
+            "DATETIME or INTEGER (milliseconds since the epoch)".to_owned(),
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{Column, Mismatch, Shape, Writes};
+    use super::{Backend, Column, Mismatch, Shape, Time, Writes};
     use crate::{pg_adapter, prisma};
 
     /// A column: `name type [!]` (`!`: NOT NULL) `[=]` (`=`: the database fills it).
@@ -445,14 +609,14 @@ mod tests {
             updated_at: false,
         };
         assert_eq!(
-            Shape::of(&prisma::LAYOUT, &v4()),
+            Shape::of(&prisma::LAYOUT, &v4(), Backend::Postgres),
             Ok(Shape {
                 users: stamped,
                 accounts: stamped,
                 sessions: stamped,
                 tokens: Writes::default(),
                 email_required: false,
-                timestamptz: false,
+                time: Time::Timestamp,
                 expires_at_int4: true,
             })
         );
@@ -473,7 +637,7 @@ mod tests {
         for t in [accounts, sessions] {
             t.as_mut().expect("a table").retain(|c| c.name != "id");
         }
-        let shape = Shape::of(&prisma::LAYOUT, &tables).expect("usable");
+        let shape = Shape::of(&prisma::LAYOUT, &tables, Backend::Postgres).expect("usable");
         assert_eq!(
             (shape.users, shape.accounts, shape.sessions, shape.email_required),
             (
@@ -504,7 +668,7 @@ mod tests {
         if let Some(tokens) = &mut tables[3] {
             tokens.push(col("id text !"));
         }
-        let shape = Shape::of(&prisma::LAYOUT, &tables).expect("usable");
+        let shape = Shape::of(&prisma::LAYOUT, &tables, Backend::Postgres).expect("usable");
         assert!(!shape.sessions.id && shape.accounts.id && shape.tokens.id);
     }
 
@@ -557,16 +721,17 @@ mod tests {
             let t = tables[i].as_mut().expect("a table");
             t.retain(|c| c.name != name);
             t.extend(replacement.map(col));
-            let err = Shape::of(&prisma::LAYOUT, &tables).expect_err(said);
+            let err = Shape::of(&prisma::LAYOUT, &tables, Backend::Postgres).expect_err(said);
             assert_eq!(err.to_string(), said);
         }
         let mut tables = v4();
         tables[3] = None;
         assert_eq!(
-            Shape::of(&prisma::LAYOUT, &tables),
+            Shape::of(&prisma::LAYOUT, &tables, Backend::Postgres),
             Err(Mismatch::NoTable {
                 package: "Prisma adapter",
-                table: "VerificationToken"
+                table: "VerificationToken",
+                place: "on the search_path",
             })
         );
     }
@@ -587,13 +752,13 @@ mod tests {
                 }
             }
         }
-        let shape = Shape::of(&pg_adapter::LAYOUT, &tables).expect("usable");
+        let shape = Shape::of(&pg_adapter::LAYOUT, &tables, Backend::Postgres).expect("usable");
         assert_eq!(shape.users, Writes::default());
-        assert!(shape.timestamptz && !shape.expires_at_int4);
+        assert!(shape.time == Time::Timestamptz && !shape.expires_at_int4);
         if let Some(users) = &mut tables[0] {
             users[0] = col("id int4 !");
         }
-        let err = Shape::of(&pg_adapter::LAYOUT, &tables).expect_err("an id nobody makes");
+        let err = Shape::of(&pg_adapter::LAYOUT, &tables, Backend::Postgres).expect_err("an id nobody makes");
         assert_eq!(
             err.to_string(),
             "the @auth/pg-adapter table users has column \"id\" NOT NULL without a default, which Tessera does \

@@ -1,10 +1,11 @@
 //! [`AppTables`]: tables an application owns (next-auth's `@auth/pg-adapter` ones, the
 //! schema of a Prisma adapter: Auth.js's or next-auth v4's, or `@auth/drizzle-adapter`'s),
-//! read and written as they are.
+//! read and written as they are, in PostgreSQL or (but for `@auth/pg-adapter`'s) SQLite.
 //! They differ in table names and id types, which a [`Layout`] names, and in what Tessera
-//! must write (ids, `"updatedAt"`) and the timestamps' type, which the database's catalog
-//! tells at connect ([`Shape`]); every statement is rendered from one template once per
-//! layout and shape.
+//! must write (ids, `"updatedAt"`) and how times are stored, which the database tells at
+//! connect ([`Shape`]); every statement is rendered from one template once per layout and
+//! shape, in the SQL of the database ([`render`]: casts, times, UUIDs), and run on either
+//! through [`AppPool`].
 //!
 //! Common to all (see [`Schema`](crate::Schema)):
 //!
@@ -24,16 +25,16 @@
 //!   its sessions and accounts in the same transaction, as `ON DELETE CASCADE` would.
 //!
 //! Tessera never creates or alters these tables; [`AppTables::check`] only reads their
-//! columns from the catalog.
+//! columns from the catalog (and, on SQLite, the form of the last time stored).
 
 use std::sync::{Arc, PoisonError, RwLock};
 
-use sqlx::postgres::{PgPool, PgRow};
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
 use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
 use tessera::{Account, User};
 
-use crate::app_shape::Shape;
+use crate::app_pool::{AppPool, Arg, Decode, On, RowRef};
+use crate::app_shape::{Shape, Time};
 use crate::common::{
     account_from_row, account_type_str, backend, classify, session_from_row, split_account, to_ms, token_from_row,
     user_from_row,
@@ -63,7 +64,8 @@ impl Layout {
     }
 
     /// `id` as this layout's key, or `None` when it names no row: for integer ids, the
-    /// canonical decimal text of an `INTEGER`; for text ids, any text PostgreSQL can hold.
+    /// canonical decimal text of an `INTEGER`; for text ids, any text without NUL (which
+    /// PostgreSQL cannot hold).
     pub(crate) fn key<'a>(&self, id: &'a str) -> Option<&'a str> {
         if self.integer_ids {
             id.parse::<i32>().ok().filter(|n| n.to_string() == id).map(|_| id)
@@ -73,18 +75,42 @@ impl Layout {
     }
 }
 
-/// `template` with the names of `layout` and what `shape` says to write.
+/// A random UUID v4 in SQLite, as text (SQLite has no `gen_random_uuid()`).
+const SQLITE_UUID: &str = "lower(hex(randomblob(4)) || '-' || hex(randomblob(2)) || '-4' || \
+     substr(hex(randomblob(2)), 2) || '-' || substr('89ab', 1 + (abs(random()) % 4), 1) || \
+     substr(hex(randomblob(2)), 2) || '-' || hex(randomblob(6)))";
+
+/// `template` with the names of `layout` and what `shape` says to write, in the SQL of the
+/// database `shape` was read from.
 fn render(layout: &Layout, shape: &Shape, template: &str) -> String {
-    let (ts, ts_end, now) = if shape.timestamptz {
-        ("to_timestamp(", "::FLOAT8 / 1000)", "now()")
-    } else {
-        (
+    let sqlite = shape.time.is_sqlite();
+    let (ts, ts_end, now) = match shape.time {
+        Time::Timestamptz => ("to_timestamp(", "::FLOAT8 / 1000)", "now()"),
+        Time::Timestamp => (
             "(to_timestamp(",
             "::FLOAT8 / 1000) AT TIME ZONE 'UTC')",
             "(now() AT TIME ZONE 'UTC')",
-        )
+        ),
+        // SQLite's date functions keep milliseconds exactly (they count in them).
+        Time::Millis => (
+            "",
+            "",
+            "CAST(ROUND((julianday('now') - 2440587.5) * 86400000.0) AS INTEGER)",
+        ),
+        Time::Iso => (
+            "strftime('%Y-%m-%dT%H:%M:%f+00:00', ",
+            " / 1000.0, 'unixepoch')",
+            "strftime('%Y-%m-%dT%H:%M:%f+00:00', 'now')",
+        ),
     };
-    let mut sql = template.to_owned();
+    // A stored time earlier than `$1` milliseconds: on SQLite compared as milliseconds,
+    // whatever form each row holds it in.
+    let expired = if sqlite {
+        "{ms}expires{/ms} < $1"
+    } else {
+        "expires < {ts}$1{/ts}"
+    };
+    let mut sql = template.replace("{expired}", expired);
     for (key, table, writes) in [
         ("users", layout.users, shape.users),
         ("accounts", layout.accounts, shape.accounts),
@@ -94,7 +120,8 @@ fn render(layout: &Layout, shape: &Shape, template: &str) -> String {
         let (mut cols, mut vals, mut set) = (String::new(), String::new(), String::new());
         if writes.id {
             cols.push_str("id, ");
-            vals.push_str("gen_random_uuid()::TEXT, ");
+            vals.push_str(if sqlite { SQLITE_UUID } else { "gen_random_uuid()::TEXT" });
+            vals.push_str(", ");
         }
         if writes.updated_at {
             cols.push_str("\"updatedAt\", ");
@@ -107,62 +134,101 @@ fn render(layout: &Layout, shape: &Shape, template: &str) -> String {
             .replace(&format!("{{{key}:vals}}"), &vals)
             .replace(&format!("{{{key}:set}}"), &set);
     }
-    sql.replace("{id}", if layout.integer_ids { "::INTEGER" } else { "::TEXT" })
+    // SQLite has no `::` casts: its values keep the storage class they have.
+    let (id, text, int) = match (sqlite, layout.integer_ids) {
+        (true, _) => ("", "", ""),
+        (false, true) => ("::INTEGER", "::TEXT", "::BIGINT"),
+        (false, false) => ("::TEXT", "::TEXT", "::BIGINT"),
+    };
+    let sql = sql
+        .replace("{id}", id)
+        .replace("{text}", text)
+        .replace("{int}", int)
         .replace("{ts}", ts)
-        .replace("{/ts}", ts_end)
+        .replace("{/ts}", ts_end);
+    expand_ms(&sql, sqlite)
 }
 
-/// The user columns, named and typed as [`user_from_row`] reads them.
+/// `sql` with each `{ms}X{/ms}` replaced by the time `X` as milliseconds since the epoch
+/// (a `BIGINT` on PostgreSQL, an `INTEGER` on SQLite from an integer or any text SQLite's
+/// date functions read, such as Prisma's ISO text or `CURRENT_TIMESTAMP`'s).
+fn expand_ms(sql: &str, sqlite: bool) -> String {
+    let mut out = String::with_capacity(sql.len() * 2);
+    let mut rest = sql;
+    while let Some(open) = rest.find("{ms}") {
+        let (before, after) = rest.split_at(open);
+        let after = &after["{ms}".len()..];
+        let Some(close) = after.find("{/ms}") else { break };
+        let x = &after[..close];
+        out.push_str(before);
+        if sqlite {
+            out.push_str(&format!(
+                "CASE typeof({x}) WHEN 'integer' THEN {x} WHEN 'real' THEN CAST({x} AS INTEGER) \
+                 WHEN 'text' THEN CAST(ROUND((julianday({x}) - 2440587.5) * 86400000.0) AS INTEGER) END"
+            ));
+        } else {
+            out.push_str(&format!("FLOOR(EXTRACT(EPOCH FROM {x}) * 1000)::BIGINT"));
+        }
+        rest = &after[close + "{/ms}".len()..];
+    }
+    out.push_str(rest);
+    out
+}
+
+/// The user columns (of the table qualified `$p`, `""` in a `RETURNING` clause, which
+/// SQLite does not let qualify them), named and typed as [`user_from_row`] reads them.
 macro_rules! user_cols {
-    ($t:literal) => {
+    ($p:literal) => {
         concat!(
-            $t,
-            ".id::TEXT AS id, ",
-            $t,
-            ".name::TEXT AS name, ",
-            $t,
-            ".email::TEXT AS email, ",
-            "FLOOR(EXTRACT(EPOCH FROM ",
-            $t,
-            ".\"emailVerified\") * 1000)::BIGINT AS email_verified, ",
-            $t,
-            ".image"
+            $p,
+            "id{text} AS id, ",
+            $p,
+            "name{text} AS name, ",
+            $p,
+            "email{text} AS email, {ms}",
+            $p,
+            "\"emailVerified\"{/ms} AS email_verified, ",
+            $p,
+            "image"
         )
     };
 }
 
-/// The session columns, named and typed as [`session_from_row`] reads them.
+/// The session columns (see [`user_cols`]), named and typed as [`session_from_row`] reads them.
 macro_rules! session_cols {
-    ($t:literal) => {
+    ($p:literal) => {
         concat!(
-            $t,
-            ".\"sessionToken\"::TEXT AS session_token, ",
-            $t,
-            ".\"userId\"::TEXT AS user_id, ",
-            "FLOOR(EXTRACT(EPOCH FROM ",
-            $t,
-            ".expires) * 1000)::BIGINT AS expires"
+            $p,
+            "\"sessionToken\"{text} AS session_token, ",
+            $p,
+            "\"userId\"{text} AS user_id, {ms}",
+            $p,
+            "expires{/ms} AS expires"
         )
     };
 }
 
 // The statements' templates, rendered by [`render`]: `{users}` … `{tokens}` are the
-// tables, `{id}` casts an id parameter to the ids' type, `{ts}$n{/ts}` is the timestamp of
-// `$n` milliseconds, and `{users:cols}`/`{users:vals}` (and the same for the other tables)
-// are the columns and values Tessera writes besides the template's (an `id` it makes,
-// `"updatedAt"`), `{users:set}` the `"updatedAt"` an update sets.
+// tables, `{id}` casts an id parameter to the ids' type and `{text}`/`{int}` a value to
+// `TEXT`/`BIGINT` (on PostgreSQL; SQLite has no such casts), `{ts}$n{/ts}` is the time of
+// `$n` milliseconds as the tables store it and `{ms}X{/ms}` the time `X` in milliseconds,
+// `{expired}` says the row's `expires` is before `$1` milliseconds, and
+// `{users:cols}`/`{users:vals}` (and the same for the other tables) are the columns and
+// values Tessera writes besides the template's (an `id` it makes, `"updatedAt"`),
+// `{users:set}` the `"updatedAt"` an update sets. Both databases read `$n` as the nth
+// parameter.
 const CREATE_USER: &str = concat!(
     "INSERT INTO {users} AS u ({users:cols}name, email, \"emailVerified\", image) \
      SELECT {users:vals}$1, $2, {ts}$3{/ts}, $4 \
-     WHERE $2::TEXT IS NULL OR NOT EXISTS (SELECT 1 FROM {users} o WHERE o.email = $2) \
+     WHERE $2{text} IS NULL OR NOT EXISTS (SELECT 1 FROM {users} o WHERE o.email = $2) \
      RETURNING ",
-    user_cols!("u")
+    user_cols!("")
 );
-const GET_USER: &str = concat!("SELECT ", user_cols!("u"), " FROM {users} u WHERE u.id = $1{id}");
-const GET_USER_BY_EMAIL: &str = concat!("SELECT ", user_cols!("u"), " FROM {users} u WHERE u.email = $1");
+const GET_USER: &str = concat!("SELECT ", user_cols!("u."), " FROM {users} u WHERE u.id = $1{id}");
+const GET_USER_BY_EMAIL: &str = concat!("SELECT ", user_cols!("u."), " FROM {users} u WHERE u.email = $1");
 const GET_USER_BY_ACCOUNT: &str = concat!(
     "SELECT ",
-    user_cols!("u"),
+    user_cols!("u."),
     " FROM {accounts} a JOIN {users} u ON u.id = a.\"userId\" \
      WHERE a.provider = $1 AND a.\"providerAccountId\" = $2"
 );
@@ -172,12 +238,12 @@ const UPDATE_USER: &str = concat!(
      email = CASE WHEN $4 THEN $5 ELSE u.email END, \
      image = CASE WHEN $6 THEN $7 ELSE u.image END, \
      \"emailVerified\" = CASE WHEN $8 THEN {ts}$9{/ts} \
-     WHEN $4 AND u.email IS DISTINCT FROM $5::TEXT THEN NULL \
+     WHEN $4 AND u.email IS DISTINCT FROM $5{text} THEN NULL \
      ELSE u.\"emailVerified\" END \
-     WHERE u.id = $1{id} AND NOT ($4 AND $5::TEXT IS NOT NULL AND EXISTS \
+     WHERE u.id = $1{id} AND NOT ($4 AND $5{text} IS NOT NULL AND EXISTS \
      (SELECT 1 FROM {users} o WHERE o.email = $5 AND o.id <> $1{id})) \
      RETURNING ",
-    user_cols!("u")
+    user_cols!("")
 );
 const USER_EXISTS: &str = "SELECT 1 AS one FROM {users} WHERE id = $1{id}";
 const DELETE_USER: [&str; 3] = [
@@ -197,11 +263,11 @@ const UPDATE_ACCOUNT: &str = "UPDATE {accounts} SET {accounts:set}access_token =
      WHERE provider = $1 AND \"providerAccountId\" = $2";
 // Auth.js v5 records OIDC providers' accounts as `oidc`, read here as `oauth` (which
 // Tessera's OIDC providers are); `update_account` never writes the type, so the row keeps it.
-const LIST_ACCOUNTS: &str = "SELECT \"userId\"::TEXT AS user_id, \
-     CASE WHEN type = 'oidc' THEN 'oauth' ELSE type::TEXT END AS type, \
-     provider::TEXT AS provider, \"providerAccountId\"::TEXT AS provider_account_id, access_token, \
-     refresh_token, expires_at::BIGINT AS expires_at, token_type, scope, id_token, session_state, \
-     '{}'::TEXT AS extra \
+const LIST_ACCOUNTS: &str = "SELECT \"userId\"{text} AS user_id, \
+     CASE WHEN type = 'oidc' THEN 'oauth' ELSE type{text} END AS type, \
+     provider{text} AS provider, \"providerAccountId\"{text} AS provider_account_id, access_token, \
+     refresh_token, expires_at{int} AS expires_at, token_type, scope, id_token, session_state, \
+     '{}'{text} AS extra \
      FROM {accounts} WHERE \"userId\" = $1{id} ORDER BY provider, \"providerAccountId\"";
 const CREATE_SESSION: &str = concat!(
     "INSERT INTO {sessions} AS s ({sessions:cols}\"userId\", expires, \"sessionToken\") \
@@ -209,36 +275,37 @@ const CREATE_SESSION: &str = concat!(
      WHERE EXISTS (SELECT 1 FROM {users} WHERE id = $1{id}) \
      AND NOT EXISTS (SELECT 1 FROM {sessions} o WHERE o.\"sessionToken\" = $3) \
      RETURNING ",
-    session_cols!("s")
+    session_cols!("")
 );
 const SESSION_EXISTS: &str = "SELECT 1 AS one FROM {sessions} WHERE \"sessionToken\" = $1";
 const GET_SESSION_AND_USER: &str = concat!(
     "SELECT ",
-    session_cols!("s"),
+    session_cols!("s."),
     ", ",
-    user_cols!("u"),
+    user_cols!("u."),
     " FROM {sessions} s JOIN {users} u ON u.id = s.\"userId\" WHERE s.\"sessionToken\" = $1"
 );
 const UPDATE_SESSION: &str = "UPDATE {sessions} SET {sessions:set}expires = {ts}$2{/ts} WHERE \"sessionToken\" = $1";
 const DELETE_SESSION: &str = concat!(
-    "DELETE FROM {sessions} s WHERE s.\"sessionToken\" = $1 RETURNING ",
-    session_cols!("s")
+    "DELETE FROM {sessions} WHERE \"sessionToken\" = $1 RETURNING ",
+    session_cols!("")
 );
+// `ORDER BY expires`: the selected milliseconds, whatever form the rows store the time in.
 const LIST_SESSIONS: &str = concat!(
     "SELECT ",
-    session_cols!("s"),
-    " FROM {sessions} s WHERE s.\"userId\" = $1{id} ORDER BY s.expires, s.\"sessionToken\""
+    session_cols!("s."),
+    " FROM {sessions} s WHERE s.\"userId\" = $1{id} ORDER BY expires, session_token"
 );
 const DELETE_USER_SESSIONS: &str =
-    "DELETE FROM {sessions} WHERE \"userId\" = $1{id} AND ($2::TEXT IS NULL OR \"sessionToken\" <> $2)";
+    "DELETE FROM {sessions} WHERE \"userId\" = $1{id} AND ($2{text} IS NULL OR \"sessionToken\" <> $2)";
 const CREATE_VERIFICATION_TOKEN: &str = "INSERT INTO {tokens} ({tokens:cols}identifier, expires, token) \
      SELECT {tokens:vals}$1, {ts}$2{/ts}, $3 \
      WHERE NOT EXISTS (SELECT 1 FROM {tokens} WHERE identifier = $1 AND token = $3)";
 const USE_VERIFICATION_TOKEN: &str = "DELETE FROM {tokens} WHERE identifier = $1 AND token = $2 \
-     RETURNING identifier, token, FLOOR(EXTRACT(EPOCH FROM expires) * 1000)::BIGINT AS expires";
+     RETURNING identifier, token, {ms}expires{/ms} AS expires";
 const DELETE_EXPIRED: [&str; 2] = [
-    "DELETE FROM {sessions} WHERE expires < {ts}$1{/ts}",
-    "DELETE FROM {tokens} WHERE expires < {ts}$1{/ts}",
+    "DELETE FROM {sessions} WHERE {expired}",
+    "DELETE FROM {tokens} WHERE {expired}",
 ];
 
 /// Every statement, rendered for one [`Layout`] in the variant ([`Shape`]) a database has.
@@ -324,23 +391,36 @@ impl Dialect {
 const EMAIL_TAKEN: &str = "a user with this email exists";
 const ACCOUNT_TAKEN: &str = "this provider account is already linked";
 
-/// Whether `query` finds a row.
-async fn exists<'q>(
-    pool: &PgPool,
-    query: sqlx::query::Query<'q, sqlx::Postgres, sqlx::postgres::PgArguments>,
-    op: &'static str,
-) -> Result<bool, AdapterError> {
-    Ok(query.fetch_optional(pool).await.map_err(backend(op))?.is_some())
+/// Whether `sql` with `args` finds a row.
+async fn exists(pool: &AppPool, sql: &SqlStr, args: &[Arg<'_>], op: &'static str) -> Result<bool, AdapterError> {
+    let found = On::Pool(pool)
+        .fetch_all(sql, args, |_| Ok(()))
+        .await
+        .map_err(backend(op))?;
+    Ok(!found.is_empty())
 }
 
-fn first_user(rows: &[PgRow], op: &'static str) -> Result<Option<User>, AdapterError> {
-    rows.first().map(user_from_row).transpose().map_err(backend(op))
+fn user_row(row: &RowRef<'_>) -> Result<User, sqlx::Error> {
+    user_from_row(row)
 }
 
-/// [`Adapter`] over an application's tables, as its [`Layout`] spells them.
+fn session_row(row: &RowRef<'_>) -> Result<AdapterSession, sqlx::Error> {
+    session_from_row(row)
+}
+
+fn session_and_user_row(row: &RowRef<'_>) -> Result<(AdapterSession, User), sqlx::Error> {
+    Ok((session_from_row(row)?, user_from_row(row)?))
+}
+
+fn token_row(row: &RowRef<'_>) -> Result<VerificationToken, sqlx::Error> {
+    token_from_row(row)
+}
+
+/// [`Adapter`] over an application's tables, as its [`Layout`] spells them, in PostgreSQL
+/// or SQLite.
 #[derive(Clone)]
 pub(crate) struct AppTables {
-    pool: PgPool,
+    pool: AppPool,
     layout: &'static Layout,
     /// The statements for the variant the database has, once read (by [`check`](Self::check)
     /// or the first call): shared by the clones.
@@ -349,7 +429,7 @@ pub(crate) struct AppTables {
 
 impl AppTables {
     /// The tables of `layout` through `pool`.
-    pub(crate) fn new(pool: PgPool, layout: &'static Layout) -> Self {
+    pub(crate) fn new(pool: AppPool, layout: &'static Layout) -> Self {
         Self {
             pool,
             layout,
@@ -362,14 +442,18 @@ impl AppTables {
         self.layout
     }
 
-    /// Reads the columns of the four tables from the catalog (no rows) and renders the
-    /// statements for the variant they are; tables that cannot be used are refused,
-    /// naming the table, the column and what was expected ([`Mismatch`](crate::app_shape::Mismatch)).
+    /// Reads the columns of the four tables from the catalog (no rows on PostgreSQL; on
+    /// SQLite the last time stored, to store times alike) and renders the statements for
+    /// the variant they are; tables that cannot be used are refused, naming the table, the
+    /// column and what was expected ([`Mismatch`](crate::app_shape::Mismatch)).
     pub(crate) async fn check(&self) -> Result<(), AdapterError> {
         self.inspect().await.map(drop)
     }
 
     async fn inspect(&self) -> Result<Arc<Dialect>, AdapterError> {
+        if matches!(self.pool, AppPool::Sqlite(_)) && self.layout.schema == crate::Schema::PgAdapter {
+            return Err(crate::sqlite::pg_adapter_refused());
+        }
         let shape = Shape::inspect(&self.pool, self.layout).await?;
         let dialect = Arc::new(Dialect::new(self.layout, shape));
         *self.dialect.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::clone(&dialect));
@@ -393,25 +477,19 @@ impl AppTables {
 
     /// Inserts `user` (on the pool or in a transaction) and reads it back; a taken email is
     /// a [`Conflict`](AdapterError::Conflict).
-    async fn insert_user<'c, E>(
-        d: &Dialect,
-        executor: E,
-        user: &NewUser,
-        op: &'static str,
-    ) -> Result<User, AdapterError>
-    where
-        E: sqlx::PgExecutor<'c>,
-    {
+    async fn insert_user(d: &Dialect, mut on: On<'_>, user: &NewUser, op: &'static str) -> Result<User, AdapterError> {
         d.email_allowed(user.email.as_deref())?;
-        let rows = sqlx::query(d.create_user.clone())
-            .bind(&user.name)
-            .bind(&user.email)
-            .bind(user.email_verified.map(to_ms))
-            .bind(&user.image)
-            .fetch_all(executor)
+        let args = [
+            Arg::Text(user.name.as_deref()),
+            Arg::Text(user.email.as_deref()),
+            Arg::Int(user.email_verified.map(to_ms)),
+            Arg::Text(user.image.as_deref()),
+        ];
+        let users = on
+            .fetch_all(&d.create_user, &args, user_row)
             .await
             .map_err(|e| classify(op, &e, Some(EMAIL_TAKEN), None))?;
-        match first_user(&rows, op)? {
+        match users.into_iter().next() {
             Some(created) => Ok(created),
             None => Err(AdapterError::Conflict(EMAIL_TAKEN.into())),
         }
@@ -419,35 +497,52 @@ impl AppTables {
 
     /// Inserts `account` for the user `user_id`; `false` when nothing was inserted (no such
     /// user, or the provider account is linked already).
-    async fn insert_account<'c, E>(
+    async fn insert_account(
         d: &Dialect,
-        executor: E,
+        mut on: On<'_>,
         user_id: &str,
         account: &Account,
         op: &'static str,
-    ) -> Result<bool, AdapterError>
-    where
-        E: sqlx::PgExecutor<'c>,
-    {
+    ) -> Result<bool, AdapterError> {
         let cols = split_account(&account.extra);
-        let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
-        let expires_at = d.expires_at(cols.expires_at);
-        let done = sqlx::query(d.link_account.clone())
-            .bind(user_id)
-            .bind(account_type_str(account.kind))
-            .bind(&account.provider)
-            .bind(&account.provider_account_id)
-            .bind(access)
-            .bind(refresh)
-            .bind(expires_at)
-            .bind(token_type)
-            .bind(scope)
-            .bind(id_token)
-            .bind(session_state)
-            .execute(executor)
+        let [access, refresh, token_type, scope, id_token, session_state] = &cols.text;
+        let args = [
+            Arg::Text(Some(user_id)),
+            Arg::Text(Some(account_type_str(account.kind))),
+            Arg::Text(Some(&account.provider)),
+            Arg::Text(Some(&account.provider_account_id)),
+            Arg::Text(access.as_deref()),
+            Arg::Text(refresh.as_deref()),
+            Arg::Int(d.expires_at(cols.expires_at)),
+            Arg::Text(token_type.as_deref()),
+            Arg::Text(scope.as_deref()),
+            Arg::Text(id_token.as_deref()),
+            Arg::Text(session_state.as_deref()),
+        ];
+        let inserted = on
+            .execute(&d.link_account, &args)
             .await
             .map_err(|e| classify(op, &e, Some(ACCOUNT_TAKEN), Some("the account's user does not exist")))?;
-        Ok(done.rows_affected() == 1)
+        Ok(inserted == 1)
+    }
+
+    /// Runs `sql` with `args` on the pool, decoding the rows.
+    async fn fetch<T>(
+        &self,
+        sql: &SqlStr,
+        args: &[Arg<'_>],
+        decode: Decode<T>,
+        op: &'static str,
+    ) -> Result<Vec<T>, AdapterError> {
+        On::Pool(&self.pool)
+            .fetch_all(sql, args, decode)
+            .await
+            .map_err(backend(op))
+    }
+
+    /// Runs `sql` with `args` on the pool; the number of rows changed.
+    async fn execute(&self, sql: &SqlStr, args: &[Arg<'_>], op: &'static str) -> Result<u64, AdapterError> {
+        On::Pool(&self.pool).execute(sql, args).await.map_err(backend(op))
     }
 }
 
@@ -455,29 +550,30 @@ impl AppTables {
 impl Adapter for AppTables {
     async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
         let d = self.d().await?;
-        Self::insert_user(&d, &self.pool, &user, "create_user").await
+        Self::insert_user(&d, On::Pool(&self.pool), &user, "create_user").await
     }
 
     async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
         let d = self.d().await?;
         let Some(id) = self.key(id) else { return Ok(None) };
-        let rows = sqlx::query(d.get_user.clone())
-            .bind(id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("get_user"))?;
-        first_user(&rows, "get_user")
+        let users = self
+            .fetch(&d.get_user, &[Arg::Text(Some(id))], user_row, "get_user")
+            .await?;
+        Ok(users.into_iter().next())
     }
 
     async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
         let d = self.d().await?;
-        // `fetch_all`: without a UNIQUE constraint two rows may share an email; the first wins.
-        let rows = sqlx::query(d.get_user_by_email.clone())
-            .bind(email)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("get_user_by_email"))?;
-        first_user(&rows, "get_user_by_email")
+        // All rows: without a UNIQUE constraint two rows may share an email; the first wins.
+        let users = self
+            .fetch(
+                &d.get_user_by_email,
+                &[Arg::Text(Some(email))],
+                user_row,
+                "get_user_by_email",
+            )
+            .await?;
+        Ok(users.into_iter().next())
     }
 
     async fn get_user_by_account(
@@ -486,13 +582,11 @@ impl Adapter for AppTables {
         provider_account_id: &str,
     ) -> Result<Option<User>, AdapterError> {
         let d = self.d().await?;
-        let rows = sqlx::query(d.get_user_by_account.clone())
-            .bind(provider)
-            .bind(provider_account_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("get_user_by_account"))?;
-        first_user(&rows, "get_user_by_account")
+        let args = [Arg::Text(Some(provider)), Arg::Text(Some(provider_account_id))];
+        let users = self
+            .fetch(&d.get_user_by_account, &args, user_row, "get_user_by_account")
+            .await?;
+        Ok(users.into_iter().next())
     }
 
     async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
@@ -512,24 +606,26 @@ impl Adapter for AppTables {
             d.email_allowed(new.as_deref())?;
         }
         let verified = email_verified.map(|v| v.map(to_ms));
-        let rows = sqlx::query(d.update_user.clone())
-            .bind(key)
-            .bind(name.is_some())
-            .bind(name.flatten())
-            .bind(email.is_some())
-            .bind(email.flatten())
-            .bind(image.is_some())
-            .bind(image.flatten())
-            .bind(verified.is_some())
-            .bind(verified.flatten())
-            .fetch_all(&self.pool)
+        let args = [
+            Arg::Text(Some(key)),
+            Arg::Bool(name.is_some()),
+            Arg::Text(name.as_ref().and_then(Option::as_deref)),
+            Arg::Bool(email.is_some()),
+            Arg::Text(email.as_ref().and_then(Option::as_deref)),
+            Arg::Bool(image.is_some()),
+            Arg::Text(image.as_ref().and_then(Option::as_deref)),
+            Arg::Bool(verified.is_some()),
+            Arg::Int(verified.flatten()),
+        ];
+        let users = On::Pool(&self.pool)
+            .fetch_all(&d.update_user, &args, user_row)
             .await
             .map_err(|e| classify(OP, &e, Some(EMAIL_TAKEN), None))?;
-        if let Some(user) = first_user(&rows, OP)? {
+        if let Some(user) = users.into_iter().next() {
             return Ok(user);
         }
         // No row: the user is missing, or the new email belongs to someone else.
-        if exists(&self.pool, sqlx::query(d.user_exists.clone()).bind(key), OP).await? {
+        if exists(&self.pool, &d.user_exists, &[Arg::Text(Some(key))], OP).await? {
             Err(AdapterError::Conflict(EMAIL_TAKEN.into()))
         } else {
             Err(AdapterError::NotFound(format!("user {id}")))
@@ -543,9 +639,8 @@ impl Adapter for AppTables {
         // Sessions and accounts first, in one transaction: the tables may have no cascade.
         let mut tx = self.pool.begin().await.map_err(backend(OP))?;
         for sql in &d.delete_user {
-            sqlx::query(sql.clone())
-                .bind(id)
-                .execute(&mut *tx)
+            On::Tx(&mut tx)
+                .execute(sql, &[Arg::Text(Some(id))])
                 .await
                 .map_err(backend(OP))?;
         }
@@ -560,13 +655,14 @@ impl Adapter for AppTables {
             return Err(AdapterError::NotFound("account without user_id".into()));
         };
         let user_id = self.key(user_id).ok_or_else(missing)?;
-        if Self::insert_account(&d, &self.pool, user_id, &account, OP).await? {
+        if Self::insert_account(&d, On::Pool(&self.pool), user_id, &account, OP).await? {
             return Ok(());
         }
-        let linked = sqlx::query(d.account_exists.clone())
-            .bind(&account.provider)
-            .bind(&account.provider_account_id);
-        if exists(&self.pool, linked, OP).await? {
+        let linked = [
+            Arg::Text(Some(&account.provider)),
+            Arg::Text(Some(&account.provider_account_id)),
+        ];
+        if exists(&self.pool, &d.account_exists, &linked, OP).await? {
             Err(AdapterError::Conflict(ACCOUNT_TAKEN.into()))
         } else {
             Err(missing())
@@ -575,34 +671,27 @@ impl Adapter for AppTables {
 
     async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
         let d = self.d().await?;
-        sqlx::query(d.unlink_account.clone())
-            .bind(provider)
-            .bind(provider_account_id)
-            .execute(&self.pool)
-            .await
-            .map_err(backend("unlink_account"))?;
+        let args = [Arg::Text(Some(provider)), Arg::Text(Some(provider_account_id))];
+        self.execute(&d.unlink_account, &args, "unlink_account").await?;
         Ok(())
     }
 
     async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
         let d = self.d().await?;
         let cols = split_account(&account.extra);
-        let [access, refresh, token_type, scope, id_token, session_state] = cols.text;
-        let expires_at = d.expires_at(cols.expires_at);
-        let done = sqlx::query(d.update_account.clone())
-            .bind(&account.provider)
-            .bind(&account.provider_account_id)
-            .bind(access)
-            .bind(refresh)
-            .bind(expires_at)
-            .bind(token_type)
-            .bind(scope)
-            .bind(id_token)
-            .bind(session_state)
-            .execute(&self.pool)
-            .await
-            .map_err(backend("update_account"))?;
-        if done.rows_affected() == 0 {
+        let [access, refresh, token_type, scope, id_token, session_state] = &cols.text;
+        let args = [
+            Arg::Text(Some(&account.provider)),
+            Arg::Text(Some(&account.provider_account_id)),
+            Arg::Text(access.as_deref()),
+            Arg::Text(refresh.as_deref()),
+            Arg::Int(d.expires_at(cols.expires_at)),
+            Arg::Text(token_type.as_deref()),
+            Arg::Text(scope.as_deref()),
+            Arg::Text(id_token.as_deref()),
+            Arg::Text(session_state.as_deref()),
+        ];
+        if self.execute(&d.update_account, &args, "update_account").await? == 0 {
             return Err(AdapterError::NotFound(format!(
                 "account {}/{}",
                 account.provider, account.provider_account_id
@@ -616,12 +705,16 @@ impl Adapter for AppTables {
         let Some(user_id) = self.key(user_id) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(d.list_accounts.clone())
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("list_accounts"))?;
-        rows.iter().map(account_from_row).collect()
+        // Decoded in two steps: `account_from_row` fails with an `AdapterError` of its own.
+        let accounts = self
+            .fetch(
+                &d.list_accounts,
+                &[Arg::Text(Some(user_id))],
+                |row| Ok(account_from_row(row)),
+                "list_accounts",
+            )
+            .await?;
+        accounts.into_iter().collect()
     }
 
     async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
@@ -629,11 +722,13 @@ impl Adapter for AppTables {
         const OP: &str = "create_session";
         let missing = || AdapterError::NotFound("the session's user does not exist".into());
         let user_id = self.key(&session.user_id).ok_or_else(missing)?;
-        let rows = sqlx::query(d.create_session.clone())
-            .bind(user_id)
-            .bind(to_ms(session.expires))
-            .bind(&session.session_token)
-            .fetch_all(&self.pool)
+        let args = [
+            Arg::Text(Some(user_id)),
+            Arg::Int(Some(to_ms(session.expires))),
+            Arg::Text(Some(&session.session_token)),
+        ];
+        let created = On::Pool(&self.pool)
+            .fetch_all(&d.create_session, &args, session_row)
             .await
             .map_err(|e| {
                 classify(
@@ -643,11 +738,11 @@ impl Adapter for AppTables {
                     Some("the session's user does not exist"),
                 )
             })?;
-        if let Some(row) = rows.first() {
-            return session_from_row(row).map_err(backend(OP));
+        if let Some(created) = created.into_iter().next() {
+            return Ok(created);
         }
-        let taken = sqlx::query(d.session_exists.clone()).bind(&session.session_token);
-        if exists(&self.pool, taken, OP).await? {
+        let taken = [Arg::Text(Some(&session.session_token))];
+        if exists(&self.pool, &d.session_exists, &taken, OP).await? {
             Err(AdapterError::Conflict("session token exists".into()))
         } else {
             Err(missing())
@@ -656,40 +751,35 @@ impl Adapter for AppTables {
 
     async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
         let d = self.d().await?;
-        const OP: &str = "get_session_and_user";
-        let rows = sqlx::query(d.get_session_and_user.clone())
-            .bind(session_token)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend(OP))?;
-        let Some(row) = rows.first() else { return Ok(None) };
-        let session = session_from_row(row).map_err(backend(OP))?;
-        let user = user_from_row(row).map_err(backend(OP))?;
-        Ok(Some((session, user)))
+        let found = self
+            .fetch(
+                &d.get_session_and_user,
+                &[Arg::Text(Some(session_token))],
+                session_and_user_row,
+                "get_session_and_user",
+            )
+            .await?;
+        Ok(found.into_iter().next())
     }
 
     async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
         let d = self.d().await?;
-        sqlx::query(d.update_session.clone())
-            .bind(session_token)
-            .bind(to_ms(expires))
-            .execute(&self.pool)
-            .await
-            .map_err(backend("update_session"))?;
+        let args = [Arg::Text(Some(session_token)), Arg::Int(Some(to_ms(expires)))];
+        self.execute(&d.update_session, &args, "update_session").await?;
         Ok(())
     }
 
     async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
         let d = self.d().await?;
-        let rows = sqlx::query(d.delete_session.clone())
-            .bind(session_token)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("delete_session"))?;
-        rows.first()
-            .map(session_from_row)
-            .transpose()
-            .map_err(backend("delete_session"))
+        let deleted = self
+            .fetch(
+                &d.delete_session,
+                &[Arg::Text(Some(session_token))],
+                session_row,
+                "delete_session",
+            )
+            .await?;
+        Ok(deleted.into_iter().next())
     }
 
     async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
@@ -697,27 +787,21 @@ impl Adapter for AppTables {
         let Some(user_id) = self.key(user_id) else {
             return Ok(Vec::new());
         };
-        let rows = sqlx::query(d.list_sessions.clone())
-            .bind(user_id)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("list_sessions"))?;
-        rows.iter()
-            .map(session_from_row)
-            .collect::<Result<_, _>>()
-            .map_err(backend("list_sessions"))
+        self.fetch(
+            &d.list_sessions,
+            &[Arg::Text(Some(user_id))],
+            session_row,
+            "list_sessions",
+        )
+        .await
     }
 
     async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
         let d = self.d().await?;
         let Some(user_id) = self.key(user_id) else { return Ok(0) };
-        let done = sqlx::query(d.delete_user_sessions.clone())
-            .bind(user_id)
-            .bind(keep)
-            .execute(&self.pool)
+        let args = [Arg::Text(Some(user_id)), Arg::Text(keep)];
+        self.execute(&d.delete_user_sessions, &args, "delete_user_sessions")
             .await
-            .map_err(backend("delete_user_sessions"))?;
-        Ok(done.rows_affected())
     }
 
     async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
@@ -725,14 +809,16 @@ impl Adapter for AppTables {
         const TAKEN: &str = "verification token exists";
         // Without a primary key on `(identifier, token)` (drizzle-kit drops the documented
         // one) the statement's own check refuses a duplicate: no row inserted.
-        let done = sqlx::query(d.create_verification_token.clone())
-            .bind(&token.identifier)
-            .bind(to_ms(token.expires))
-            .bind(&token.token)
-            .execute(&self.pool)
+        let args = [
+            Arg::Text(Some(&token.identifier)),
+            Arg::Int(Some(to_ms(token.expires))),
+            Arg::Text(Some(&token.token)),
+        ];
+        let inserted = On::Pool(&self.pool)
+            .execute(&d.create_verification_token, &args)
             .await
             .map_err(|e| classify("create_verification_token", &e, Some(TAKEN), None))?;
-        if done.rows_affected() == 0 {
+        if inserted == 0 {
             return Err(AdapterError::Conflict(TAKEN.into()));
         }
         Ok(())
@@ -745,16 +831,15 @@ impl Adapter for AppTables {
     ) -> Result<Option<VerificationToken>, AdapterError> {
         let d = self.d().await?;
         // One DELETE … RETURNING: of two concurrent uses, exactly one gets the row.
-        let rows = sqlx::query(d.use_verification_token.clone())
-            .bind(identifier)
-            .bind(token)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(backend("use_verification_token"))?;
-        rows.first()
-            .map(token_from_row)
-            .transpose()
-            .map_err(backend("use_verification_token"))
+        let used = self
+            .fetch(
+                &d.use_verification_token,
+                &[Arg::Text(Some(identifier)), Arg::Text(Some(token))],
+                token_row,
+                "use_verification_token",
+            )
+            .await?;
+        Ok(used.into_iter().next())
     }
 
     async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
@@ -762,11 +847,11 @@ impl Adapter for AppTables {
         const OP: &str = "create_user_and_link";
         // Both inserts in one transaction: an error drops `tx`, which rolls back.
         let mut tx = self.pool.begin().await.map_err(backend(OP))?;
-        let created = Self::insert_user(&d, &mut *tx, &user, OP).await?;
+        let created = Self::insert_user(&d, On::Tx(&mut tx), &user, OP).await?;
         let id = self
             .key(&created.id)
             .ok_or_else(|| AdapterError::Backend(format!("{OP}: new id {} is not a key", created.id)))?;
-        if !Self::insert_account(&d, &mut *tx, id, &account, OP).await? {
+        if !Self::insert_account(&d, On::Tx(&mut tx), id, &account, OP).await? {
             // The user was inserted in this transaction: the account is the one taken.
             return Err(AdapterError::Conflict(ACCOUNT_TAKEN.into()));
         }
@@ -778,12 +863,9 @@ impl Adapter for AppTables {
         let d = self.d().await?;
         let mut deleted = 0;
         for statement in &d.delete_expired {
-            let done = sqlx::query(statement.clone())
-                .bind(to_ms(now))
-                .execute(&self.pool)
-                .await
-                .map_err(backend("delete_expired"))?;
-            deleted += done.rows_affected();
+            deleted += self
+                .execute(statement, &[Arg::Int(Some(to_ms(now)))], "delete_expired")
+                .await?;
         }
         Ok(deleted)
     }

@@ -1,4 +1,4 @@
-//! The PostgreSQL tables of next-auth's `@auth/drizzle-adapter` (see
+//! The tables of next-auth's `@auth/drizzle-adapter` in PostgreSQL or SQLite (see
 //! [`Schema::Drizzle`](crate::Schema)), as `drizzle-kit generate` creates them from the
 //! schema Auth.js documents, read and written by [`AppTables`](crate::app_tables::AppTables).
 //!
@@ -12,6 +12,10 @@
 //! (`gen_random_uuid()`), the same kind of id; any text names a user. Accounts and sessions
 //! have no `id`, and there is no `"updatedAt"`: the variant read at connect
 //! ([`Shape`](crate::app_shape::Shape)) says so, and nothing else is written.
+//!
+//! On SQLite (`sqliteTable`) the tables and columns are the same; the times are `integer`
+//! columns of milliseconds (`mode: "timestamp_ms"`), and the UUIDs are made from
+//! `randomblob()`.
 
 use crate::Schema;
 use crate::app_tables::Layout;

@@ -44,6 +44,13 @@
 //! as `drizzle-kit` creates them from Auth.js's documented schema (`"user"`, `"account"`,
 //! `"session"`, `"verificationToken"`, text ids).
 //!
+//! Both also work on SQLite: [`SqliteAdapter::connect_with_schema`] (or [`connect_with_schema`]
+//! with an `sqlite:` URL or a path) on a file holding the tables `prisma migrate` or
+//! `drizzle-kit` made there. Times are stored as those tools store them (SQLite has no time
+//! type): integer milliseconds for drizzle's `timestamp_ms` columns; for Prisma's `DATETIME`
+//! columns, integer milliseconds or ISO 8601 text, as the file already holds them (see
+//! [`Schema::Prisma`]). `pg-adapter` is PostgreSQL only.
+//!
 //! # Example
 //!
 //! ```
@@ -79,6 +86,7 @@
 //! * `rustls`: TLS for PostgreSQL (rustls with ring and the webpki roots). Off by default;
 //!   without it `sslmode=require` fails and the default `sslmode=prefer` stays in plain text.
 
+mod app_pool;
 mod app_shape;
 mod app_tables;
 mod common;
@@ -123,8 +131,10 @@ pub async fn connect(url: &str) -> Result<Arc<dyn Adapter>, AdapterError> {
 }
 
 /// As [`connect`], on the tables of `schema` (for instance parsed from `AUTH_DB_SCHEMA`).
-/// Every schema but [`Schema::Tessera`] is PostgreSQL only: with an SQLite URL it fails with
-/// [`AdapterError::Backend`] saying so, and creates nothing.
+/// [`Schema::Prisma`] and [`Schema::Drizzle`] work on both databases, on an SQLite file
+/// that exists already ([`SqliteAdapter::connect_with_schema`]); [`Schema::PgAdapter`] is
+/// PostgreSQL only: with an SQLite URL it fails with [`AdapterError::Backend`] saying so,
+/// and creates nothing.
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -137,24 +147,23 @@ pub async fn connect_with_schema(url: &str, schema: Schema) -> Result<Arc<dyn Ad
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         return Ok(Arc::new(PostgresAdapter::connect_with_schema(url, schema).await?));
     }
-    if schema != Schema::Tessera {
-        return Err(AdapterError::Backend(format!(
-            "the {schema} database schema is PostgreSQL only: use a postgres:// URL"
-        )));
+    if schema == Schema::PgAdapter {
+        return Err(sqlite::pg_adapter_refused());
     }
     if let Some(rest) = url.strip_prefix("sqlite:") {
         let target = rest.trim_start_matches("//");
-        if target == ":memory:" || target.starts_with(":memory:?") {
+        if schema == Schema::Tessera && (target == ":memory:" || target.starts_with(":memory:?")) {
             return Ok(Arc::new(SqliteAdapter::in_memory().await?));
         }
         let options = sqlx::sqlite::SqliteConnectOptions::from_str(url)
             .map_err(|e| AdapterError::Backend(format!("bad sqlite URL: {e}")))?;
-        return Ok(Arc::new(SqliteAdapter::connect_with(options).await?));
+        return Ok(Arc::new(SqliteAdapter::connect_with_schema(options, schema).await?));
     }
     if let Some((scheme, _)) = url.split_once("://") {
         return Err(AdapterError::Backend(format!(
             "unsupported database URL scheme {scheme:?} (expected postgres:// or sqlite:)"
         )));
     }
-    Ok(Arc::new(SqliteAdapter::open(url).await?))
+    let options = sqlx::sqlite::SqliteConnectOptions::new().filename(url);
+    Ok(Arc::new(SqliteAdapter::connect_with_schema(options, schema).await?))
 }

@@ -10,6 +10,7 @@ use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdat
 use tessera::{Account, User};
 
 use crate::Schema;
+use crate::app_pool::AppPool;
 use crate::app_tables::AppTables;
 use crate::common::{Sql, impl_adapter, impl_cols};
 use crate::{drizzle, pg_adapter, prisma};
@@ -57,9 +58,9 @@ impl Tables {
     fn new(pool: &PgPool, schema: Schema) -> Self {
         let pool = pool.clone();
         match schema {
-            Schema::PgAdapter => Tables::App(AppTables::new(pool, &pg_adapter::LAYOUT)),
-            Schema::Prisma => Tables::App(AppTables::new(pool, &prisma::LAYOUT)),
-            Schema::Drizzle => Tables::App(AppTables::new(pool, &drizzle::LAYOUT)),
+            Schema::PgAdapter => Tables::App(AppTables::new(AppPool::Postgres(pool), &pg_adapter::LAYOUT)),
+            Schema::Prisma => Tables::App(AppTables::new(AppPool::Postgres(pool), &prisma::LAYOUT)),
+            Schema::Drizzle => Tables::App(AppTables::new(AppPool::Postgres(pool), &drizzle::LAYOUT)),
             Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
         }
     }

@@ -1,4 +1,4 @@
-//! The PostgreSQL schemas of next-auth's Prisma adapters (see
+//! The schemas of next-auth's Prisma adapters, in PostgreSQL or SQLite (see
 //! [`Schema::Prisma`](crate::Schema)), read and written by
 //! [`AppTables`](crate::app_tables::AppTables): Auth.js's documented one for
 //! `@auth/prisma-adapter`, and next-auth v4's documented one for
@@ -14,6 +14,10 @@
 //! cannot hold names none). Where the tables have `"updatedAt"` (Auth.js's: `@updatedAt`,
 //! `NOT NULL` without a default) it is set on every insert and update of a user, account
 //! or session, as Prisma Client does; `"createdAt"` keeps its default.
+//!
+//! On SQLite the tables and columns are the same; `DateTime` is a `DATETIME` column holding
+//! integer milliseconds or ISO 8601 text, `Int` an `INTEGER` (which Prisma Client reads as
+//! 32 bits), and the UUIDs are made from `randomblob()`.
 
 use crate::Schema;
 use crate::app_tables::Layout;

@@ -3,7 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
-/// The table layout a [`PostgresAdapter`](crate::PostgresAdapter) reads and writes.
+/// The table layout a [`PostgresAdapter`](crate::PostgresAdapter) or an
+/// [`SqliteAdapter`](crate::SqliteAdapter) reads and writes.
 ///
 /// Spelled as in the `AUTH_DB_SCHEMA` setting: `tessera` (the default), `pg-adapter`,
 /// `prisma` or `drizzle` ([`FromStr`] and [`Display`](fmt::Display) use these names;
@@ -29,12 +30,13 @@ pub enum Schema {
     /// `"userId"`, `"providerAccountId"`, `"sessionToken"`) and `SERIAL` integer ids.
     /// The application owns them: Tessera never creates or alters them. PostgreSQL only.
     PgAdapter,
-    /// The PostgreSQL tables of next-auth's Prisma adapters, as a `prisma migrate` of
-    /// either documented `schema.prisma` creates them: the quoted tables `"User"`,
+    /// The tables of next-auth's Prisma adapters, in PostgreSQL or SQLite, as a `prisma
+    /// migrate` of either documented `schema.prisma` creates them: the quoted tables `"User"`,
     /// `"Account"`, `"Session"` and `"VerificationToken"` with camel-case columns
     /// (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`),
-    /// snake-case token columns on `"Account"`, text ids and `TIMESTAMP(3)` times in UTC.
-    /// Which of the two schemas a database has is read from its catalog at connect:
+    /// snake-case token columns on `"Account"`, text ids and, on PostgreSQL, `TIMESTAMP(3)`
+    /// times in UTC. Which of the two schemas a database has is read from its catalog at
+    /// connect:
     ///
     /// * Auth.js's, for `@auth/prisma-adapter` (authjs.dev): `"createdAt"`/`"updatedAt"` on
     ///   users, accounts and sessions (Tessera sets `"updatedAt"` on every insert and
@@ -50,15 +52,27 @@ pub enum Schema {
     /// Tables that cannot work (a column missing or of another type, or a `NOT NULL`
     /// column without a default that Tessera does not write) are refused at connect,
     /// naming the table, the column and what was expected. The application owns the
-    /// tables: Tessera never creates or alters them. PostgreSQL only.
+    /// tables: Tessera never creates or alters them.
+    ///
+    /// On SQLite (`provider = "sqlite"`) the times are `DATETIME` columns, which Prisma fills
+    /// with integer milliseconds since the epoch (its native engine, and its driver
+    /// adapters with `timestampFormat: "unixepoch-ms"`) or with ISO 8601 text in UTC,
+    /// `2030-03-17T17:46:40.123+00:00` (`@prisma/adapter-better-sqlite3` by default,
+    /// checked with 6.19.3), and reads either. Tessera reads either (and any
+    /// text SQLite's date functions read), compares times as times whatever form each row
+    /// holds, and writes the form of the last time stored in the tables when it connects
+    /// (integer milliseconds if none is): so the application's own queries keep comparing
+    /// like with like. Prisma's `Int` is 32 bits there too: an `expires_at` beyond it is not
+    /// stored.
     Prisma,
-    /// The PostgreSQL tables of next-auth's `@auth/drizzle-adapter`, as `drizzle-kit
-    /// generate` creates them from the schema Auth.js documents (authjs.dev, "Drizzle ORM
-    /// Adapter", PostgreSQL): the quoted singular tables `"user"` (a reserved word in
+    /// The tables of next-auth's `@auth/drizzle-adapter`, in PostgreSQL or SQLite, as
+    /// `drizzle-kit generate` creates them from the schema Auth.js documents (authjs.dev,
+    /// "Drizzle ORM Adapter", PostgreSQL or SQLite): the quoted singular tables `"user"` (a reserved word in
     /// PostgreSQL), `"account"`, `"session"` and `"verificationToken"` with camel-case
     /// columns (`"emailVerified"`, `"userId"`, `"providerAccountId"`, `"sessionToken"`),
-    /// snake-case token columns on `"account"` (`expires_at` an `INTEGER`), text ids and
-    /// `timestamp` (without time zone) times in UTC, as drizzle writes and reads them. Its
+    /// snake-case token columns on `"account"` (`expires_at` an `INTEGER`), text ids and, on
+    /// PostgreSQL, `timestamp` (without time zone) times in UTC, as drizzle writes and reads
+    /// them. Its
     /// optional `"authenticator"` table (for passkeys) is not used.
     ///
     /// The user's `id` is `$defaultFn(() => crypto.randomUUID())`, made by drizzle on the
@@ -67,7 +81,11 @@ pub enum Schema {
     /// `"createdAt"`/`"updatedAt"`, and a user's email may be empty. Tables that cannot
     /// work are refused at connect as for [`Schema::Prisma`], naming the table, the
     /// column and what was expected. The application owns the tables: Tessera never
-    /// creates or alters them. PostgreSQL only.
+    /// creates or alters them.
+    ///
+    /// On SQLite (the documented `sqliteTable` schema) the times are `integer` columns of
+    /// milliseconds since the epoch (`integer(…, { mode: "timestamp_ms" })`), which Tessera
+    /// reads and writes as drizzle does; `expires_at` is an `integer`.
     Drizzle,
 }
 

@@ -1,4 +1,5 @@
-//! [`SqliteAdapter`]: Tessera's tables in an SQLite file (or in memory).
+//! [`SqliteAdapter`]: Tessera's tables in an SQLite file (or in memory), or those of
+//! next-auth's Prisma adapters or of `@auth/drizzle-adapter` ([`Schema`]).
 
 use std::fmt;
 use std::path::Path;
@@ -9,14 +10,28 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use tessera::adapter::AdapterError;
+use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::{Account, User};
 
+use crate::Schema;
+use crate::app_pool::AppPool;
+use crate::app_tables::AppTables;
 use crate::common::{Sql, impl_adapter, impl_cols};
+use crate::{drizzle, pg_adapter, prisma};
 
 /// Stores users, accounts, sessions and verification tokens in SQLite.
 ///
-/// Tables are prefixed `tessera_`; timestamps are epoch milliseconds. Cheap to clone (the
-/// pool is shared).
+/// With [`Schema::Tessera`] (the default) the tables are prefixed `tessera_` and created
+/// by the migrations; timestamps are epoch milliseconds.
+///
+/// With [`Schema::Prisma`] or [`Schema::Drizzle`]
+/// ([`connect_with_schema`](Self::connect_with_schema)) it reads and writes the SQLite
+/// tables of next-auth's Prisma adapters or of `@auth/drizzle-adapter` as they are, so the
+/// sessions, accounts and pending magic links next-auth made stay valid, and creates or
+/// alters nothing: the application owns the tables. Times are stored as those tools store
+/// them (see [`Schema::Prisma`]). [`Schema::PgAdapter`] is PostgreSQL only.
+///
+/// Cheap to clone (the pool is shared).
 ///
 /// ```
 /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
@@ -34,11 +49,46 @@ use crate::common::{Sql, impl_adapter, impl_cols};
 #[derive(Clone)]
 pub struct SqliteAdapter {
     pool: SqlitePool,
+    tables: Tables,
+}
+
+/// The statements of one [`Schema`], over the same pool.
+#[derive(Clone)]
+enum Tables {
+    Tessera(TesseraTables),
+    App(AppTables),
+}
+
+impl Tables {
+    fn new(pool: &SqlitePool, schema: Schema) -> Self {
+        let pool = pool.clone();
+        match schema {
+            // Refused by `migrate` (or the first call), as PostgreSQL only.
+            Schema::PgAdapter => Tables::App(AppTables::new(AppPool::Sqlite(pool), &pg_adapter::LAYOUT)),
+            Schema::Prisma => Tables::App(AppTables::new(AppPool::Sqlite(pool), &prisma::LAYOUT)),
+            Schema::Drizzle => Tables::App(AppTables::new(AppPool::Sqlite(pool), &drizzle::LAYOUT)),
+            Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
+        }
+    }
+
+    fn adapter(&self) -> &dyn Adapter {
+        match self {
+            Tables::Tessera(t) => t,
+            Tables::App(t) => t,
+        }
+    }
+}
+
+/// [`Adapter`] over Tessera's own tables.
+#[derive(Clone)]
+struct TesseraTables {
+    pool: SqlitePool,
 }
 
 impl fmt::Debug for SqliteAdapter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SqliteAdapter")
+            .field("schema", &self.schema())
             .field("connections", &self.pool.size())
             .finish_non_exhaustive()
     }
@@ -69,7 +119,7 @@ impl SqliteAdapter {
             .connect_with(options)
             .await
             .map_err(|e| AdapterError::Backend(format!("open in-memory sqlite: {e}")))?;
-        let adapter = Self { pool };
+        let adapter = Self::from_pool(pool);
         adapter.migrate().await?;
         Ok(adapter)
     }
@@ -77,9 +127,34 @@ impl SqliteAdapter {
     /// Opens a database from connect options (say parsed from a `sqlite:` URL), with the
     /// same settings as [`open`](Self::open) layered on top, and migrates it.
     pub async fn connect_with(options: SqliteConnectOptions) -> Result<Self, AdapterError> {
+        Self::connect_with_schema(options, Schema::Tessera).await
+    }
+
+    /// As [`connect_with`](Self::connect_with), on the tables of `schema`. For the schemas
+    /// the application owns ([`Schema::Prisma`], [`Schema::Drizzle`]) the file must exist
+    /// (it is not created) and hold that adapter's tables, which are checked (columns read,
+    /// nothing created or altered: see [`migrate`](Self::migrate)); the journal mode is left
+    /// as the file has it. [`Schema::PgAdapter`] fails, as PostgreSQL only.
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async {
+    /// use tessera_sqlx::sqlx::sqlite::SqliteConnectOptions;
+    /// use tessera_sqlx::{Schema, SqliteAdapter};
+    /// let options = SqliteConnectOptions::new().filename("no-such-app.db");
+    /// let err = SqliteAdapter::connect_with_schema(options, Schema::Drizzle).await.err();
+    /// assert!(err.is_some_and(|e| e.to_string().contains("open sqlite database")));
+    /// # });
+    /// ```
+    pub async fn connect_with_schema(options: SqliteConnectOptions, schema: Schema) -> Result<Self, AdapterError> {
+        if schema == Schema::PgAdapter {
+            return Err(pg_adapter_refused());
+        }
+        let options = if schema.is_app_owned() {
+            options.create_if_missing(false)
+        } else {
+            options.create_if_missing(true).journal_mode(SqliteJournalMode::Wal)
+        };
         let options = options
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .foreign_keys(true)
             .busy_timeout(Duration::from_secs(5));
@@ -89,22 +164,50 @@ impl SqliteAdapter {
             .connect_with(options)
             .await
             .map_err(|e| AdapterError::Backend(format!("open sqlite database: {e}")))?;
-        let adapter = Self { pool };
-        adapter.migrate().await?;
+        let adapter = Self::from_pool(pool).with_schema(schema);
+        if let Err(e) = adapter.migrate().await {
+            adapter.pool.close().await;
+            return Err(e);
+        }
         Ok(adapter)
     }
 
-    /// Wraps an existing pool, without migrating: call [`migrate`](Self::migrate). Its
-    /// connections must have foreign keys on (sqlx's default), or deleting a user leaves
-    /// its accounts and sessions behind. For an in-memory database the pool must keep a
-    /// single connection open.
+    /// Wraps an existing pool, on Tessera's tables, without migrating: call
+    /// [`migrate`](Self::migrate). Its connections must have foreign keys on (sqlx's
+    /// default), or deleting a user leaves its accounts and sessions behind. For an
+    /// in-memory database the pool must keep a single connection open.
+    /// [`with_schema`](Self::with_schema) picks other tables.
     pub fn from_pool(pool: SqlitePool) -> Self {
-        Self { pool }
+        let tables = Tables::new(&pool, Schema::Tessera);
+        Self { pool, tables }
     }
 
-    /// Creates or upgrades Tessera's tables. Idempotent; applied migrations are recorded
-    /// in `_tessera_migrations`.
+    /// The same pool, on the tables of `schema` (whose columns are then read by
+    /// [`migrate`](Self::migrate), or else by the first call).
+    pub fn with_schema(self, schema: Schema) -> Self {
+        let tables = Tables::new(&self.pool, schema);
+        Self { tables, ..self }
+    }
+
+    /// The tables this adapter reads and writes.
+    pub fn schema(&self) -> Schema {
+        match &self.tables {
+            Tables::Tessera(_) => Schema::Tessera,
+            Tables::App(t) => t.layout().schema,
+        }
+    }
+
+    /// [`Schema::Tessera`]: creates or upgrades Tessera's tables. Idempotent; applied
+    /// migrations are recorded in `_tessera_migrations`.
+    ///
+    /// [`Schema::Prisma`], [`Schema::Drizzle`]: creates and alters nothing; reads the
+    /// columns of that adapter's four tables (and the form of the time stored last), to
+    /// check that Tessera can use them and to tell which variant they are.
+    /// [`Schema::PgAdapter`]: fails, as PostgreSQL only.
     pub async fn migrate(&self) -> Result<(), AdapterError> {
+        if let Tables::App(t) = &self.tables {
+            return t.check().await;
+        }
         migrator()
             .run(&self.pool)
             .await
@@ -123,8 +226,94 @@ fn migrator() -> Migrator {
     crate::common::migrator(&[include_str!("../migrations/sqlite/0001_init.sql")])
 }
 
+/// The error of [`Schema::PgAdapter`] on SQLite.
+pub(crate) fn pg_adapter_refused() -> AdapterError {
+    AdapterError::Backend(format!(
+        "the {} database schema is PostgreSQL only: use a postgres:// URL",
+        Schema::PgAdapter
+    ))
+}
+
 impl_cols!(SqliteRow);
-impl_adapter!(SqliteAdapter, SQL);
+impl_adapter!(TesseraTables, SQL);
+
+#[async_trait::async_trait]
+impl Adapter for SqliteAdapter {
+    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
+        self.tables.adapter().create_user(user).await
+    }
+    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
+        self.tables.adapter().get_user(id).await
+    }
+    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
+        self.tables.adapter().get_user_by_email(email).await
+    }
+    async fn get_user_by_account(
+        &self,
+        provider: &str,
+        provider_account_id: &str,
+    ) -> Result<Option<User>, AdapterError> {
+        self.tables
+            .adapter()
+            .get_user_by_account(provider, provider_account_id)
+            .await
+    }
+    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
+        self.tables.adapter().update_user(update).await
+    }
+    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
+        self.tables.adapter().delete_user(id).await
+    }
+    async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
+        self.tables.adapter().link_account(account).await
+    }
+    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
+        self.tables
+            .adapter()
+            .unlink_account(provider, provider_account_id)
+            .await
+    }
+    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
+        self.tables.adapter().update_account(account).await
+    }
+    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
+        self.tables.adapter().list_accounts(user_id).await
+    }
+    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
+        self.tables.adapter().create_session(session).await
+    }
+    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
+        self.tables.adapter().get_session_and_user(session_token).await
+    }
+    async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
+        self.tables.adapter().update_session(session_token, expires).await
+    }
+    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
+        self.tables.adapter().delete_session(session_token).await
+    }
+    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
+        self.tables.adapter().list_sessions(user_id).await
+    }
+    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
+        self.tables.adapter().delete_user_sessions(user_id, keep).await
+    }
+    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
+        self.tables.adapter().create_verification_token(token).await
+    }
+    async fn use_verification_token(
+        &self,
+        identifier: &str,
+        token: &str,
+    ) -> Result<Option<VerificationToken>, AdapterError> {
+        self.tables.adapter().use_verification_token(identifier, token).await
+    }
+    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
+        self.tables.adapter().create_user_and_link(user, account).await
+    }
+    async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
+        self.tables.adapter().delete_expired(now).await
+    }
+}
 
 const SQL: Sql = Sql {
     create_user: "INSERT INTO tessera_users (id, name, email, email_verified, image) \
