@@ -120,7 +120,10 @@ impl SqliteAdapter {
 /// The embedded migrations (see [`crate::common::migrator`]); a schema change is a new
 /// numbered file, listed here.
 fn migrator() -> Migrator {
-    crate::common::migrator(&[include_str!("../migrations/sqlite/0001_init.sql")])
+    crate::common::migrator(&[
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_passwords.sql"),
+    ])
 }
 
 impl_cols!(SqliteRow);
@@ -177,4 +180,8 @@ const SQL: Sql = Sql {
                              RETURNING identifier, token, expires",
     delete_expired_sessions: "DELETE FROM tessera_sessions WHERE expires < $1",
     delete_expired_tokens: "DELETE FROM tessera_verification_tokens WHERE expires < $1",
+    get_password_hash: "SELECT hash FROM tessera_passwords WHERE user_id = $1",
+    // A missing user fails the foreign key: NotFound.
+    set_password_hash: "INSERT INTO tessera_passwords (user_id, hash) VALUES ($1, $2) \
+                        ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
 };

@@ -134,9 +134,10 @@ pub enum ConfigError {
     /// More than one password provider: the `/password/*` routes serve one.
     #[error("only one password provider may be configured (the /password/* routes serve one)")]
     DuplicatePasswordProvider,
-    /// Argon2id parameters Argon2 refuses.
+    /// The password provider is misconfigured (Argon2id parameters Argon2 refuses, a reset
+    /// link valid for more than a day).
     #[error("the password provider {id:?}: {reason}")]
-    InvalidPasswordHashParams {
+    InvalidPasswordProvider {
         /// The provider's id.
         id: String,
         /// Argon2's reason.
@@ -756,6 +757,15 @@ impl AuthBuilder {
                 Provider::Email(e) if e.max_age != 0 => {
                     check_duration("EmailProvider::max_age", e.max_age)?;
                 }
+                Provider::Password(p)
+                    if p.reset_max_age != 0
+                        && check_duration("PasswordProvider::reset_link_max_age", p.reset_max_age)? > 24 * 60 * 60 =>
+                {
+                    return Err(ConfigError::InvalidPasswordProvider {
+                        id: p.id.clone(),
+                        reason: "a reset link may be valid for a day at most (reset_link_max_age)".into(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -932,7 +942,7 @@ fn resolve_password_providers(providers: &mut [Provider], adapter: Option<&dyn A
             },
         };
         let hasher = crate::providers::password::Hasher::new(p.hash_params).map_err(|e| {
-            ConfigError::InvalidPasswordHashParams {
+            ConfigError::InvalidPasswordProvider {
                 id: id.clone(),
                 reason: e.to_string(),
             }

@@ -191,6 +191,21 @@ impl PasswordProvider {
         self
     }
 
+    /// How long a reset link stays valid (default one hour, as OWASP advises: short, as it
+    /// is as good as the password), in whole seconds; zero for links that expire at once
+    /// (for tests). `build()` refuses a fraction of a second or more than a day.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use tessera::providers::PasswordProvider;
+    /// let provider = PasswordProvider::new().reset_link_max_age(Duration::from_secs(15 * 60));
+    /// # drop(provider);
+    /// ```
+    pub fn reset_link_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.reset_max_age = crate::session::seconds(max_age);
+        self
+    }
+
     /// The hasher and mailer `build()` resolved.
     pub(crate) fn resolved(&self) -> &Resolved {
         self.resolved
