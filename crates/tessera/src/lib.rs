@@ -160,7 +160,7 @@ impl Auth {
     /// # });
     /// ```
     pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, RevokeError> {
-        session::revoke_user_sessions(&self.config, user_id, keep, SystemTime::now()).await
+        session::revoke::revoke_user_sessions(&self.config, user_id, keep, SystemTime::now()).await
     }
 
     /// The JWT sessions this process knows to be revoked: what sign-out and

@@ -7,8 +7,13 @@
 #[path = "../../../tessera/tests/it/common/service.rs"]
 mod service;
 
+#[path = "../../../tessera/tests/it/common/browser.rs"]
+#[allow(dead_code, reason = "shared with tessera's tests; this crate uses part of it")]
+mod browser;
+
 mod conformance;
 mod drizzle;
+mod password;
 mod pg_adapter;
 mod pg_schema;
 mod prisma;

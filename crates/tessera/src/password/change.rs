@@ -134,7 +134,7 @@ pub(crate) async fn change(ctx: &Ctx<'_>, provider: &PasswordProvider) -> AuthRe
     if let Err(e) = adapter.set_password_hash(&user.id, &hasher.hash(&new)).await {
         return unavailable(ctx, "password change: storing the hash", &e);
     }
-    if let Err(e) = crate::session::revoke_user_sessions(ctx.config, &user.id, Some(&raw), ctx.now).await {
+    if let Err(e) = crate::session::revoke::revoke_user_sessions(ctx.config, &user.id, Some(&raw), ctx.now).await {
         return unavailable(
             ctx,
             "password change: ending the other sessions",

@@ -191,7 +191,7 @@ pub(crate) async fn reset(ctx: &Ctx<'_>, provider: &PasswordProvider) -> AuthRes
     if let Err(e) = result {
         return unavailable(ctx, "password reset: storing the password", &e);
     }
-    if let Err(e) = crate::session::revoke_user_sessions(ctx.config, &user.id, None, ctx.now).await {
+    if let Err(e) = crate::session::revoke::revoke_user_sessions(ctx.config, &user.id, None, ctx.now).await {
         tracing::error!(error = %e, user_id = %user.id, "password reset: ending the sessions failed");
         return unavailable(
             ctx,

@@ -7,6 +7,7 @@ pub mod jwt;
 pub(crate) mod jwt_strategy;
 pub(crate) mod read;
 pub mod revocations;
+pub(crate) mod revoke;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -166,41 +167,6 @@ pub enum RevokeError {
     /// The adapter failed.
     #[error(transparent)]
     Adapter(#[from] crate::adapter::AdapterError),
-}
-
-/// Ends every session of a user but `keep` (a session cookie's value): what
-/// [`Auth::revoke_user_sessions`](crate::Auth::revoke_user_sessions) documents, for either
-/// strategy.
-pub(crate) async fn revoke_user_sessions(
-    config: &crate::config::Config,
-    user_id: &str,
-    keep: Option<&str>,
-    now: SystemTime,
-) -> Result<u64, RevokeError> {
-    match &config.store {
-        SessionStore::Database(adapter) => Ok(adapter.delete_user_sessions(user_id, keep).await?),
-        SessionStore::Jwt => {
-            let keep = keep
-                .and_then(|raw| live_token(config, raw, now))
-                .filter(|t| t.sub() == Some(user_id))
-                .and_then(|t| t.get_str(revocations::SID).map(str::to_owned));
-            let revocation = revocations::Revocation::User {
-                user_id: user_id.to_owned(),
-                at_ms: unix_ms(now),
-                keep,
-                until: jwt_strategy::revocation_until(config, now),
-            };
-            config.revocations.revoke(revocation, unix(now));
-            Ok(0)
-        }
-    }
-}
-
-/// A live, unrevoked JWT of this engine, from either cookie profile's codec.
-fn live_token(config: &crate::config::Config, raw: &str, now: SystemTime) -> Option<Token> {
-    [&config.plain_profile, &config.secure_profile]
-        .into_iter()
-        .find_map(|profile| jwt_strategy::decode_live(config, profile, raw, now))
 }
 
 /// Unix milliseconds of `t`.

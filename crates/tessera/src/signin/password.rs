@@ -122,7 +122,11 @@ async fn check(
     email: &str,
     password: &str,
 ) -> Result<Option<User>, AdapterError> {
-    let adapter = crate::password::adapter(ctx);
+    let adapter = ctx
+        .config
+        .adapter
+        .as_deref()
+        .expect("build() refuses a password provider without an adapter");
     let user = adapter.get_user_by_email(email).await?;
     // An unknown address asks for the hash of an id that names no user: the same query.
     let unknown_id;
