@@ -99,3 +99,6 @@ bash scripts/wasm-test.sh
 
 step "Browser end to end (next-auth/react in headless Chromium against the demo)"
 DEMO_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/demo" bash tests/e2e/run.sh
+
+step "The switch from next-auth to tessera serve (a Next.js app on next-auth 4 + @auth/pg-adapter, then rewritten to Tessera), and the browser suite through that app in front of tessera serve"
+TESSERA_BIN="${CARGO_TARGET_DIR:-$PWD/target}/debug/tessera" bash tests/e2e/switch/run.sh

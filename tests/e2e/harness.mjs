@@ -250,7 +250,16 @@ export const WAIT = 10_000;
  */
 export class E2E {
   static async start(options) {
-    const stack = await startStack(options);
+    return E2E.startWith(() => startStack(options));
+  }
+
+  /**
+   * Like `start()`, on the stack `startTarget()` resolves to: any target shaped like
+   * `startStack()`'s result, `{origin, logs(), stop()}` (and what its tests use, such as
+   * `magicLink(address)`), the Next.js app of switch/nextjs-front.mjs say.
+   */
+  static async startWith(startTarget) {
+    const stack = await startTarget();
     try {
       return new E2E(stack, await launchBrowser());
     } catch (e) {
@@ -320,6 +329,41 @@ export class E2E {
     });
     return page;
   }
+
+  /**
+   * Opens the Leptos example (examples/leptos-app, served by the demo at /leptos/) and waits
+   * until it has left "loading". `window.__leptosStates` records every status it shows, from
+   * the first render on.
+   */
+  async openLeptos(ctx, query = "") {
+    const page = await ctx.newPage();
+    await page.addInitScript(() => {
+      window.__leptosStates = [];
+      new MutationObserver(() => {
+        const s = document.querySelector(".status")?.textContent;
+        if (s && window.__leptosStates.at(-1) !== s) window.__leptosStates.push(s);
+      }).observe(document, { subtree: true, childList: true, characterData: true });
+    });
+    const res = await page.goto(`${this.stack.origin}/leptos/${query}`);
+    assert.equal(res.status(), 200);
+    await page.waitForFunction(
+      () => ["authenticated", "unauthenticated"].includes(document.querySelector(".status")?.textContent),
+      null,
+      { timeout: WAIT },
+    );
+    return page;
+  }
+}
+
+/** Waits until the Leptos page shows `status` (and the user's `name`, if given). */
+export function leptosStatus(page, status, name) {
+  return page.waitForFunction(
+    ([s, n]) =>
+      document.querySelector(".status")?.textContent === s &&
+      (n === undefined || document.querySelector(".name")?.textContent === n),
+    [status, name],
+    { timeout: WAIT, polling: 50 },
+  );
 }
 
 function watch(page, problems) {

@@ -7,7 +7,7 @@
 // examples/leptos-app/dist, which the demo serves at /leptos/.
 import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
-import { E2E, WAIT, session, waitForFreshBroadcastSecond, waitStatus } from "./harness.mjs";
+import { E2E, WAIT, leptosStatus, session, waitForFreshBroadcastSecond, waitStatus } from "./harness.mjs";
 
 const TEST_TIMEOUT = 40_000;
 
@@ -17,35 +17,8 @@ before(async () => {
 }, { timeout: 60_000 });
 after(() => e2e?.stop(), { timeout: 30_000 });
 
-/** Opens the Leptos app and waits until it has left "loading". */
-async function openLeptos(ctx, query = "") {
-  const page = await ctx.newPage();
-  // Every status the page shows, from the first render on.
-  await page.addInitScript(() => {
-    window.__leptosStates = [];
-    new MutationObserver(() => {
-      const s = document.querySelector(".status")?.textContent;
-      if (s && window.__leptosStates.at(-1) !== s) window.__leptosStates.push(s);
-    }).observe(document, { subtree: true, childList: true, characterData: true });
-  });
-  const res = await page.goto(`${e2e.stack.origin}/leptos/${query}`);
-  assert.equal(res.status(), 200);
-  await page.waitForFunction(() => ["authenticated", "unauthenticated"].includes(document.querySelector(".status")?.textContent), null, {
-    timeout: WAIT,
-  });
-  return page;
-}
-
-/** Waits until the Leptos page shows `status` (and the user's `name`, if given). */
-function leptosStatus(page, status, name) {
-  return page.waitForFunction(
-    ([s, n]) =>
-      document.querySelector(".status")?.textContent === s &&
-      (n === undefined || document.querySelector(".name")?.textContent === n),
-    [status, name],
-    { timeout: WAIT },
-  );
-}
+/** Opens the Leptos app (next-auth 4 mode) and waits until it has left "loading". */
+const openLeptos = (ctx, query = "") => e2e.openLeptos(ctx, query);
 
 /** Counts the `GET /api/auth/session` requests (attempted ones included) of a page or a context. */
 function countSessionGets(target) {

@@ -103,7 +103,8 @@ fi
 export DEMO_BIN
 
 # --- the Leptos example (wasm32, release), which the demo serves at /leptos/ -----
-# leptos.test.mjs drives it; cargo makes this a quick no-op when nothing changed.
+# leptos.test.mjs and v5/leptos5.test.mjs (`?compat=v5`) drive it; cargo makes this a quick
+# no-op when nothing changed.
 if command -v cargo >/dev/null 2>&1; then
   bash "$ROOT/scripts/build-leptos-app.sh"
 elif [[ ! -f "$ROOT/examples/leptos-app/dist/leptos_app_bg.wasm" ]]; then

@@ -423,11 +423,18 @@ fn doctor_exits_1_when_something_must_be_fixed() {
         ("NEXTAUTH_URL", "https://app.example.com"),
         ("AUTH_GITHUB_ID", "id"),
         ("AUTH_GITHUB_SECRET", "secret"),
+        ("AUTH_TRUSTED_PROXIES", "127.0.0.1"),
     ];
     let (code, out) = run(&good);
     assert_eq!(code, Some(0), "{out}");
     assert!(out.ends_with("0 error(s), 0 warning(s)\n"), "{out}");
-    let (code, out) = run(&[good[0], ("NEXTAUTH_URL", "http://app.example.com"), good[2], good[3]]);
+    let (code, out) = run(&[
+        good[0],
+        ("NEXTAUTH_URL", "http://app.example.com"),
+        good[2],
+        good[3],
+        good[4],
+    ]);
     assert_eq!(code, Some(1), "{out}");
     assert!(
         out.contains("ERROR    url: http://app.example.com/ is http, not https"),

@@ -1,21 +1,32 @@
-//! Cross-tab messages, in next-auth/react v4's format (spec §9.6), so that Tessera tabs and
-//! next-auth tabs of the same site keep each other up to date.
+//! Cross-tab messages, in next-auth/react's formats, so that Tessera tabs and next-auth
+//! tabs of the same site keep each other up to date.
 //!
-//! next-auth writes `localStorage["nextauth.message"] =
-//! {"event":"session","data":{"trigger":"getSession"|"signout"},"timestamp":<unix seconds>}`
-//! and listens for `storage` events on that key. A browser implementation of [`Broadcast`]
-//! (the wasm round) does the same; [`LocalBroadcast`] simulates it in one process.
+//! * next-auth 4 (spec §9.6) writes `localStorage["nextauth.message"] =
+//!   {"event":"session","data":{"trigger":"getSession"|"signout"},"timestamp":<unix seconds>}`
+//!   and listens for `storage` events on that key, counting only well-formed messages
+//!   ([`BroadcastMessage::from_storage_value`]).
+//! * next-auth 5 posts `{event: "session", data: {trigger: "getSession"|"signout"}}` (an
+//!   object, no timestamp) on `BroadcastChannel("next-auth")` ([`CHANNEL_NAME`]), and its
+//!   listener refetches on *any* message of that channel
+//!   ([`BroadcastMessage::from_channel_data`]).
+//!
+//! The browser implementations of [`Broadcast`] are in the `browser` module (wasm32);
+//! [`LocalBroadcast`] simulates either channel in one process.
 
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use serde::Serialize;
 use serde_json::Value;
+use tessera_protocol::Compat;
 
 use crate::platform::unix_seconds;
 use crate::transport::{MaybeSend, MaybeSync};
 
-/// The localStorage key: `nextauth.message`.
+/// The localStorage key of next-auth 4: `nextauth.message`.
 pub const STORAGE_KEY: &str = tessera_protocol::cookie_names::BROADCAST_STORAGE_KEY;
+
+/// The `BroadcastChannel` name of next-auth 5: `next-auth`.
+pub const CHANNEL_NAME: &str = "next-auth";
 
 /// Why a tab asks the others to refetch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -43,7 +54,8 @@ pub struct BroadcastMessage {
     pub event: String,
     /// `{"trigger": …}`; next-auth only requires it to be truthy.
     pub data: Value,
-    /// Unix seconds, set by the [`Broadcast`] implementation when posting.
+    /// Unix seconds, set by the [`Broadcast`] implementation when posting to next-auth 4's
+    /// channel (next-auth 5's messages have none).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub timestamp: Option<u64>,
 }
@@ -69,7 +81,8 @@ impl BroadcastMessage {
         self.data.get("trigger").and_then(Value::as_str)
     }
 
-    /// The JSON written to localStorage: `{"event":…,"data":…,"timestamp":…}`.
+    /// The JSON written to localStorage: `{"event":…,"data":…,"timestamp":…}` (without
+    /// `timestamp` when there is none: next-auth 5's message).
     pub fn to_json(&self) -> String {
         serde_json::to_string(self).unwrap_or_default()
     }
@@ -92,6 +105,26 @@ impl BroadcastMessage {
             data,
             timestamp,
         })
+    }
+
+    /// Reads a message of next-auth 5's `BroadcastChannel("next-auth")` (`event.data` as
+    /// JSON text; `None` when it has no JSON form). next-auth 5 refetches on every message
+    /// of the channel whatever it holds, so every message counts: `event` and `data` are
+    /// taken when the message is an object with them (else `""` and `null`).
+    pub fn from_channel_data(json: Option<&str>) -> Self {
+        let value: Value = json
+            .and_then(|text| serde_json::from_slice(text.as_bytes()).ok())
+            .unwrap_or(Value::Null);
+        let timestamp = value.get("timestamp").and_then(Value::as_u64);
+        BroadcastMessage {
+            event: value
+                .get("event")
+                .and_then(Value::as_str)
+                .unwrap_or_default()
+                .to_owned(),
+            data: value.get("data").cloned().unwrap_or(Value::Null),
+            timestamp,
+        }
     }
 }
 
@@ -154,16 +187,20 @@ impl std::fmt::Debug for BroadcastSubscription {
 
 /// The channel between the tabs of one browser profile.
 ///
-/// Semantics to keep (they are localStorage's): a tab does not receive its own messages;
-/// every other subscribed tab receives each message once. A browser implementation should
-/// write with `removeItem` then `setItem`, so that two identical messages in the same second
-/// still produce a `storage` event (next-auth's plain `setItem` drops the second one), and
-/// ignore storage errors (private mode), as next-auth does.
+/// Semantics to keep (they are localStorage's and `BroadcastChannel`'s): a tab does not
+/// receive its own messages; every other subscribed tab receives each message once.
+///
+/// next-auth 4's channel (localStorage): a browser implementation should write with
+/// `removeItem` then `setItem`, so that two identical messages in the same second still
+/// produce a `storage` event (next-auth's plain `setItem` drops the second one), and ignore
+/// storage errors (private mode), as next-auth does. next-auth 5's channel
+/// (`BroadcastChannel("next-auth")`) posts the message as an object, without a timestamp.
 pub trait Broadcast: MaybeSend + MaybeSync + 'static {
-    /// Posts a message to the other tabs, adding the timestamp.
+    /// Posts a message to the other tabs (adding the timestamp on next-auth 4's channel).
     fn post(&self, message: BroadcastMessage);
 
-    /// Calls `handler` with every valid message (see [`BroadcastMessage::from_storage_value`])
+    /// Calls `handler` with every message that counts (see
+    /// [`BroadcastMessage::from_storage_value`] and [`BroadcastMessage::from_channel_data`])
     /// posted by another tab, until the returned value is dropped.
     fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription;
 }
@@ -182,15 +219,18 @@ impl Broadcast for NoBroadcast {
 
 #[derive(Default)]
 struct Bus {
+    compat: Compat,
     next_id: u64,
     subscribers: Vec<(u64, u64, MessageHandler)>,
     last_value: Option<String>,
     posted: Vec<String>,
 }
 
-/// An in-process stand-in for localStorage's `storage` events: one [`LocalBroadcast`] is
-/// a browser profile, each [`LocalBroadcast::tab`] is a tab. Messages go through the same
-/// JSON and the same parsing rules as in a browser, so tests exercise the wire format.
+/// An in-process stand-in for localStorage's `storage` events (next-auth 4) or for
+/// `BroadcastChannel("next-auth")` (next-auth 5, [`LocalBroadcast::with_compat`]): one
+/// [`LocalBroadcast`] is a browser profile, each [`LocalBroadcast::tab`] is a tab. Messages
+/// go through the same JSON and the same parsing rules as in a browser, so tests exercise
+/// the wire format.
 #[derive(Clone, Default)]
 pub struct LocalBroadcast {
     bus: Arc<Mutex<Bus>>,
@@ -203,9 +243,17 @@ impl std::fmt::Debug for LocalBroadcast {
 }
 
 impl LocalBroadcast {
-    /// A new, empty profile.
+    /// A new, empty profile with next-auth 4's channel.
     pub fn new() -> Self {
         LocalBroadcast::default()
+    }
+
+    /// A new, empty profile with the channel of `compat`: next-auth 5's posts carry no
+    /// timestamp and every message counts.
+    pub fn with_compat(compat: Compat) -> Self {
+        let profile = LocalBroadcast::default();
+        profile.bus.lock().unwrap_or_else(PoisonError::into_inner).compat = compat;
+        profile
     }
 
     /// A new tab of this profile.
@@ -218,13 +266,13 @@ impl LocalBroadcast {
         }
     }
 
-    /// Writes a raw value under the key as a foreign tab would (e.g. a next-auth tab):
-    /// every subscribed tab sees it.
+    /// Writes a raw value under the key (or posts it on the channel) as a foreign tab would
+    /// (e.g. a next-auth tab): every subscribed tab sees it.
     pub fn set_item(&self, raw: &str) {
         deliver(&self.bus, 0, raw);
     }
 
-    /// The value last written under the key.
+    /// The value last written under the key (or posted on the channel).
     pub fn last_value(&self) -> Option<String> {
         self.bus
             .lock()
@@ -241,17 +289,23 @@ impl LocalBroadcast {
 
 /// Delivers `raw` to every subscriber except those of tab `from`.
 fn deliver(bus: &Mutex<Bus>, from: u64, raw: &str) {
-    let handlers: Vec<MessageHandler> = {
+    let (compat, handlers): (Compat, Vec<MessageHandler>) = {
         let mut bus = bus.lock().unwrap_or_else(PoisonError::into_inner);
         bus.last_value = Some(raw.to_owned());
         bus.posted.push(raw.to_owned());
-        bus.subscribers
+        let handlers = bus
+            .subscribers
             .iter()
             .filter(|(tab, _, _)| *tab != from)
             .map(|(_, _, h)| h.clone())
-            .collect()
+            .collect();
+        (bus.compat, handlers)
     };
-    if let Some(message) = BroadcastMessage::from_storage_value(Some(raw)) {
+    let message = match compat {
+        Compat::NextAuthV4 => BroadcastMessage::from_storage_value(Some(raw)),
+        Compat::AuthJsV5 => Some(BroadcastMessage::from_channel_data(Some(raw))),
+    };
+    if let Some(message) = message {
         for handler in handlers {
             handler(message.clone());
         }
@@ -273,7 +327,12 @@ impl std::fmt::Debug for LocalTab {
 
 impl Broadcast for LocalTab {
     fn post(&self, message: BroadcastMessage) {
-        deliver(&self.bus, self.id, &message.stamped(unix_seconds()).to_json());
+        let compat = self.bus.lock().unwrap_or_else(PoisonError::into_inner).compat;
+        let message = match compat {
+            Compat::NextAuthV4 => message.stamped(unix_seconds()),
+            Compat::AuthJsV5 => message,
+        };
+        deliver(&self.bus, self.id, &message.to_json());
     }
 
     fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription {
@@ -323,6 +382,41 @@ mod tests {
         assert_eq!(m.trigger(), Some("signout"));
         assert_eq!(m.timestamp, None);
         assert!(parse(Some(r#"{"event":"session","data":true,"timestamp":1.5}"#)).is_some());
+    }
+
+    #[test]
+    fn next_auth_5_counts_every_channel_message() {
+        let parse = BroadcastMessage::from_channel_data;
+        let m = parse(Some(r#"{"event":"session","data":{"trigger":"signout"}}"#));
+        assert_eq!(
+            (m.event.as_str(), m.trigger(), m.timestamp),
+            ("session", Some("signout"), None)
+        );
+        assert_eq!(m.to_json(), r#"{"event":"session","data":{"trigger":"signout"}}"#);
+        for other in [None, Some("not json"), Some("null"), Some("7"), Some(r#"{"event":1}"#)] {
+            let m = parse(other);
+            assert_eq!((m.event.as_str(), &m.data), ("", &Value::Null), "{other:?}");
+        }
+        assert_eq!(parse(Some(r#"{"event":"x","data":0}"#)).event, "x");
+    }
+
+    #[test]
+    fn next_auth_5_profile_posts_without_timestamp_and_delivers_everything() {
+        let profile = LocalBroadcast::with_compat(Compat::AuthJsV5);
+        let (a, b) = (profile.tab(), profile.tab());
+        let heard = Arc::new(Mutex::new(Vec::new()));
+        let sink = heard.clone();
+        let _sb = b.subscribe(Arc::new(move |m: BroadcastMessage| sink.lock().unwrap().push(m)));
+        a.post(BroadcastMessage::session(Trigger::GetSession));
+        profile.set_item("\"anything\"");
+        assert_eq!(
+            profile.posted(),
+            [r#"{"event":"session","data":{"trigger":"getSession"}}"#, "\"anything\""]
+        );
+        let heard = heard.lock().unwrap();
+        assert_eq!(heard.len(), 2);
+        assert_eq!(heard[0], BroadcastMessage::session(Trigger::GetSession));
+        assert_eq!(heard[1].event, "");
     }
 
     #[test]

@@ -1,7 +1,9 @@
 //! Browser glue (wasm32 only): what next-auth/react does with `window`.
 //!
 //! * [`LocalStorageBroadcast`]: the [`Broadcast`] of next-auth v4 (spec §9.6), so Tessera
-//!   tabs and next-auth tabs of one site keep each other up to date.
+//!   tabs and next-auth tabs of one site keep each other up to date; [`ChannelBroadcast`]:
+//!   next-auth 5's (`BroadcastChannel("next-auth")`); [`tab_options`] picks one for a
+//!   [`Compat`].
 //! * [`client`]: a [`Client`] for the page's own origin (`fetch` with the page's cookies).
 //! * [`location_href`], [`navigate`], [`follow_sign_in`]: `window.location`, with next-auth's
 //!   reload when the target has a `#`.
@@ -17,6 +19,10 @@
 //!     StoreOptions::new().broadcast(browser::LocalStorageBroadcast::new()),
 //! );
 //! let _events = browser::start(&store); // keep it: dropping it removes the listeners
+//!
+//! // next-auth 5 (Auth.js v5): the client's protocol and the tabs' channel.
+//! let compat = tessera_client::Compat::AuthJsV5;
+//! let store = SessionStore::new(browser::client(None)?.compat(compat), browser::tab_options(compat));
 //! ```
 
 use std::cell::{Cell, RefCell};
@@ -30,10 +36,12 @@ use std::time::Duration;
 use wasm_bindgen::JsCast;
 use wasm_bindgen::closure::Closure;
 
-use crate::broadcast::{Broadcast, BroadcastMessage, BroadcastSubscription, MessageHandler, STORAGE_KEY};
+use tessera_protocol::Compat;
+
+use crate::broadcast::{Broadcast, BroadcastMessage, BroadcastSubscription, CHANNEL_NAME, MessageHandler, STORAGE_KEY};
 use crate::client::{Client, SignInResponse};
 use crate::error::ClientError;
-use crate::store::SessionStore;
+use crate::store::{SessionStore, StoreOptions};
 
 /// Unix seconds from `Date.now()`.
 pub fn unix_seconds() -> u64 {
@@ -87,6 +95,64 @@ impl Broadcast for LocalStorageBroadcast {
             }
         });
         listen_on(window.into(), "storage", closure)
+    }
+}
+
+/// The cross-tab channel of next-auth 5: `BroadcastChannel("next-auth")`.
+///
+/// Posts `{event: "session", data: {trigger}}` as an object (no timestamp), exactly as
+/// next-auth 5's `next-auth/react` does, and hands every message of the channel from
+/// another tab to the handler (next-auth 5 refetches on any message; see
+/// [`BroadcastMessage::from_channel_data`]). One channel object posts and listens, so a tab
+/// does not hear itself. Without `BroadcastChannel` (no window, very old browsers) it does
+/// nothing, as next-auth's stand-in does.
+#[derive(Debug, Clone, Default)]
+pub struct ChannelBroadcast {
+    channel: Option<web_sys::BroadcastChannel>,
+}
+
+impl ChannelBroadcast {
+    /// Opens `BroadcastChannel("next-auth")` of this page's origin.
+    pub fn new() -> Self {
+        ChannelBroadcast {
+            channel: web_sys::BroadcastChannel::new(CHANNEL_NAME).ok(),
+        }
+    }
+}
+
+impl Broadcast for ChannelBroadcast {
+    fn post(&self, message: BroadcastMessage) {
+        let Some(channel) = &self.channel else { return };
+        let message = BroadcastMessage {
+            timestamp: None,
+            ..message
+        };
+        if let Ok(value) = js_sys::JSON::parse(&message.to_json()) {
+            let _ = channel.post_message(&value);
+        }
+    }
+
+    fn subscribe(&self, handler: MessageHandler) -> BroadcastSubscription {
+        let Some(channel) = &self.channel else {
+            return BroadcastSubscription::none();
+        };
+        let closure = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |event: web_sys::MessageEvent| {
+            let json = js_sys::JSON::stringify(&event.data())
+                .ok()
+                .and_then(|text| text.as_string());
+            handler(BroadcastMessage::from_channel_data(json.as_deref()));
+        });
+        listen_on(channel.clone().into(), "message", closure)
+    }
+}
+
+/// The default [`StoreOptions`] of a browser tab speaking `compat`: the same as
+/// [`StoreOptions::new`], with the cross-tab channel of that generation
+/// ([`LocalStorageBroadcast`] for next-auth 4, [`ChannelBroadcast`] for next-auth 5).
+pub fn tab_options(compat: Compat) -> StoreOptions {
+    match compat {
+        Compat::NextAuthV4 => StoreOptions::new().broadcast(LocalStorageBroadcast::new()),
+        Compat::AuthJsV5 => StoreOptions::new().broadcast(ChannelBroadcast::new()),
     }
 }
 

@@ -1,5 +1,6 @@
 //! [`Client`]: `getSession`, `getCsrfToken`, `getProviders`, `signIn`, `signOut` and
-//! `update` of next-auth/react v4 (spec §9.2–§9.5), as plain async methods.
+//! `update` of next-auth/react v4 (spec §9.2–§9.5), or of next-auth 5's `next-auth/react`
+//! with [`Compat::AuthJsV5`], as plain async methods.
 
 use std::fmt;
 use std::sync::Arc;
@@ -7,12 +8,12 @@ use std::sync::Arc;
 use percent_encoding::{AsciiSet, CONTROLS, utf8_percent_encode};
 use serde_json::Value;
 use tessera_protocol::{
-    CsrfResponse, DEFAULT_BASE_PATH, ProviderType, Providers, RedirectResponse, Session, SignInResult,
+    Compat, CsrfResponse, DEFAULT_BASE_PATH, ProviderType, Providers, RedirectResponse, Session, SignInResult,
     UpdateSessionRequest,
 };
 
 use crate::error::{ClientError, truncate_body};
-use crate::platform::{error_param, split_url};
+use crate::platform::{query_param, split_url};
 use crate::transport::{HttpRequest, HttpResponse, Method, Transport};
 
 /// Characters escaped in a provider id used as a path segment.
@@ -31,6 +32,9 @@ const SEGMENT: &AsciiSet = &CONTROLS
 
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
+/// The header with which next-auth 5 asks for a redirect as a 200 `{"url": …}` answer
+/// (next-auth 4 posts the form field `json=true` instead).
+const RETURN_REDIRECT: (&str, &str) = ("X-Auth-Return-Redirect", "1");
 
 /// A base URL split the way next-auth's `parseUrl` does (spec §9.1).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,7 +105,11 @@ fn normalize_base_path(path: &str) -> String {
 ///
 /// Every entry is sent as a form field, in the order it was first set, before
 /// `csrfToken`, `callbackUrl` and `json` (JavaScript object-spread order, spec §9.4 step 6).
-/// `redirect` and `callbackUrl` are sent too when they were set, as next-auth does.
+/// `redirect` and `callbackUrl` are sent too when they were set, as next-auth 4 does.
+/// With [`Compat::AuthJsV5`] the fields are those of next-auth 5: `redirect`,
+/// `callbackUrl` and `redirectTo` are not sent as they are; `redirectTo` (else
+/// `callbackUrl`, else the location) goes out as `callbackUrl` after `csrfToken`, and
+/// there is no `json`.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct SignInOptions {
     params: Vec<(String, String)>,
@@ -221,18 +229,24 @@ impl SignInResponse {
     }
 }
 
-/// A NextAuth.js v4 client: one per browser profile (on native targets it owns the cookie
+/// A NextAuth.js client: one per browser profile (on native targets it owns the cookie
 /// store; clones share it).
 ///
 /// Every method is one of next-auth/react's functions with the same requests in the same
 /// order, but failures are typed: a network error, a non-2xx answer or a body that is not
 /// the expected JSON is an `Err`, where next-auth logs and returns `null`.
+///
+/// It speaks next-auth 4's client protocol unless [`Client::compat`] says
+/// [`Compat::AuthJsV5`]: then `sign_in` and `sign_out` send `X-Auth-Return-Redirect: 1`
+/// (no `json=true`) and read `{url}` from the answer, `sign_in` reports the answer's
+/// `code` too, and `update(None)` is a plain `GET /session`, as next-auth 5 does.
 #[derive(Clone)]
 pub struct Client {
     transport: Arc<dyn Transport>,
     origin: String,
     base_path: String,
     location: Option<String>,
+    compat: Compat,
 }
 
 impl fmt::Debug for Client {
@@ -241,6 +255,7 @@ impl fmt::Debug for Client {
             .field("origin", &self.origin)
             .field("base_path", &self.base_path)
             .field("location", &self.location)
+            .field("compat", &self.compat)
             .finish_non_exhaustive()
     }
 }
@@ -261,6 +276,7 @@ impl Client {
             origin: base.origin,
             base_path: base.path,
             location: None,
+            compat: Compat::NextAuthV4,
         })
     }
 
@@ -297,6 +313,19 @@ impl Client {
     pub fn location(mut self, url: impl Into<String>) -> Client {
         self.location = Some(url.into());
         self
+    }
+
+    /// The generation of the client protocol to speak: [`Compat::NextAuthV4`] (the
+    /// default) or [`Compat::AuthJsV5`] (next-auth 5 / Auth.js v5). It must match the
+    /// server's; a [`SessionStore`](crate::SessionStore) follows its client's.
+    pub fn compat(mut self, compat: Compat) -> Client {
+        self.compat = compat;
+        self
+    }
+
+    /// The protocol generation (see [`Client::compat`]).
+    pub fn compat_mode(&self) -> Compat {
+        self.compat
     }
 
     /// `scheme://host[:port]` of the server.
@@ -373,7 +402,8 @@ impl Client {
         from_value(value).map_err(|message| ClientError::json(&self.url(path), message))
     }
 
-    /// `getSession()`: `GET <base>/session`. `Ok(None)` when signed out (`{}`).
+    /// `getSession()`: `GET <base>/session`. `Ok(None)` when signed out: `{}` (next-auth 4)
+    /// or `null` (next-auth 5), whatever [`Client::compat`] says.
     ///
     /// Unlike next-auth's, this does not post the cross-tab message;
     /// [`SessionStore`](crate::SessionStore) does that, and only when the session changed.
@@ -403,14 +433,19 @@ impl Client {
     }
 
     /// POSTs a form to an absolute URL and reads the `{"url": …}` answer (any status).
+    /// With [`Compat::AuthJsV5`] the request carries `X-Auth-Return-Redirect: 1`.
     async fn post_form(&self, url: &str, params: &[(String, String)]) -> Result<(u16, Option<String>), ClientError> {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();
+        let mut headers = vec![("Content-Type".to_owned(), FORM.to_owned())];
+        if self.compat == Compat::AuthJsV5 {
+            headers.push((RETURN_REDIRECT.0.to_owned(), RETURN_REDIRECT.1.to_owned()));
+        }
         let request = HttpRequest {
             method: Method::Post,
             url: url.to_owned(),
-            headers: vec![("Content-Type".to_owned(), FORM.to_owned())],
+            headers,
             body: Some(body),
         };
         let response = self.send(request).await?;
@@ -418,7 +453,7 @@ impl Client {
             ClientError::json(
                 url,
                 format!(
-                    "{e} (HTTP {}; a server must answer `json=true` posts with {{\"url\": …}})",
+                    "{e} (HTTP {}; a server must answer `json=true` and `X-Auth-Return-Redirect` posts with {{\"url\": …}})",
                     response.status
                 ),
             )
@@ -447,6 +482,14 @@ impl Client {
     /// 4. `redirect` (the default) or an OAuth provider → `Redirect(data.url ?? callbackUrl)`;
     ///    otherwise `Complete({error, status, ok, url})`, with `error` taken from the
     ///    `error` query parameter of `data.url` and `url` only when there is no error.
+    ///
+    /// With [`Compat::AuthJsV5`], next-auth 5's `signIn`: the callback URL is the option
+    /// `redirectTo`, else `callbackUrl`, else the location; the form is the other options,
+    /// `csrfToken`, `callbackUrl` (no `json`), sent with `X-Auth-Return-Redirect: 1`;
+    /// `redirect: false` returns a result for any provider type, with `code` read from
+    /// `data.url` too. next-auth 5 answers a failed sign-in with a 200 `{url}`, so a wrong
+    /// password is `{error: "CredentialsSignin", code: "credentials", status: 200, ok: true,
+    /// url: None}`.
     pub async fn sign_in<'a>(
         &self,
         provider: impl Into<Option<&'a str>>,
@@ -454,10 +497,13 @@ impl Client {
         authorization_params: &[(&str, &str)],
     ) -> Result<SignInResponse, ClientError> {
         let provider = provider.into();
-        let callback_url = options
-            .get("callbackUrl")
-            .map(str::to_owned)
-            .unwrap_or_else(|| self.current_location());
+        let v5 = self.compat == Compat::AuthJsV5;
+        let requested = if v5 {
+            options.get("redirectTo").or_else(|| options.get("callbackUrl"))
+        } else {
+            options.get("callbackUrl")
+        };
+        let callback_url = requested.map(str::to_owned).unwrap_or_else(|| self.current_location());
         let Some(providers) = self.get_providers().await? else {
             return Ok(SignInResponse::Redirect(self.url("error")));
         };
@@ -468,7 +514,7 @@ impl Client {
             return Ok(SignInResponse::Redirect(format!("{}?{query}", self.url("signin"))));
         };
         let is_credentials = info.kind == ProviderType::Credentials;
-        let supports_return = is_credentials || info.kind == ProviderType::Email;
+        let supports_return = v5 || is_credentials || info.kind == ProviderType::Email;
         let id = utf8_percent_encode(&info.id, SEGMENT).to_string();
         let mut target = self.url(&format!("{}/{id}", if is_credentials { "callback" } else { "signin" }));
         if !authorization_params.is_empty() {
@@ -480,18 +526,25 @@ impl Client {
         let csrf_token = self.get_csrf_token().await?;
         let redirect = options.redirects();
         let mut params = options.params;
+        if v5 {
+            params.retain(|(name, _)| !matches!(name.as_str(), "callbackUrl" | "redirect" | "redirectTo"));
+        }
         upsert(&mut params, "csrfToken".into(), csrf_token);
         upsert(&mut params, "callbackUrl".into(), callback_url.clone());
-        upsert(&mut params, "json".into(), "true".into());
+        if !v5 {
+            upsert(&mut params, "json".into(), "true".into());
+        }
         let (status, url) = self.post_form(&target, &params).await?;
         if redirect || !supports_return {
             return Ok(SignInResponse::Redirect(url.unwrap_or(callback_url)));
         }
         let url = url.ok_or_else(|| ClientError::json(&target, "no `url` in the answer"))?;
-        let error = error_param(&url)?;
+        let error = query_param(&url, "error")?;
+        let code = if v5 { query_param(&url, "code")? } else { None };
         let has_error = error.as_deref().is_some_and(|e| !e.is_empty());
         Ok(SignInResponse::Complete(SignInResult {
             error,
+            code,
             status,
             ok: (200..300).contains(&status),
             url: if has_error { None } else { Some(url) },
@@ -505,14 +558,19 @@ impl Client {
     /// `redirect` does not change the requests; it tells
     /// [`SessionStore::sign_out`](crate::SessionStore::sign_out) and browser hosts whether
     /// to navigate.
+    ///
+    /// With [`Compat::AuthJsV5`] the form is `csrfToken`, `callbackUrl` (no `json`), sent
+    /// with `X-Auth-Return-Redirect: 1`.
     pub async fn sign_out(&self, options: SignOutOptions) -> Result<RedirectResponse, ClientError> {
         let callback_url = options.callback_url.unwrap_or_else(|| self.current_location());
         let csrf_token = self.get_csrf_token().await?;
-        let params = [
+        let mut params = vec![
             ("csrfToken".to_owned(), csrf_token),
             ("callbackUrl".to_owned(), callback_url.clone()),
-            ("json".to_owned(), "true".to_owned()),
         ];
+        if self.compat == Compat::NextAuthV4 {
+            params.push(("json".to_owned(), "true".to_owned()));
+        }
         let (_, url) = self.post_form(&self.url("signout"), &params).await?;
         Ok(RedirectResponse {
             url: url.unwrap_or(callback_url),
@@ -522,7 +580,13 @@ impl Client {
     /// `update(data)` of `useSession()` (spec §9.7): `GET /csrf`, then `POST <base>/session`
     /// with JSON `{"csrfToken": …, "data": …}` (`data` left out when `None`). Returns the
     /// new session, `None` when there is none; a CSRF failure is `Err(Status 400)`.
+    ///
+    /// With [`Compat::AuthJsV5`], `update(None)` is next-auth 5's `update()` without an
+    /// argument: a plain `GET /session` (no CSRF token, no POST).
     pub async fn update(&self, data: Option<Value>) -> Result<Option<Session>, ClientError> {
+        if data.is_none() && self.compat == Compat::AuthJsV5 {
+            return self.get_session().await;
+        }
         let csrf_token = self.get_csrf_token().await?;
         let body = UpdateSessionRequest { csrf_token, data };
         let body = serde_json::to_string(&body).map_err(|e| ClientError::json(&self.url("session"), e))?;

@@ -1,6 +1,7 @@
-//! A client for NextAuth.js v4 servers (Tessera or next-auth itself): the functions of
+//! A client for NextAuth.js servers (Tessera or next-auth itself): the functions of
 //! `next-auth/react` as a Rust API, and `SessionProvider`'s state machine without a UI
-//! framework.
+//! framework. It speaks next-auth 4's client protocol by default, and next-auth 5's
+//! (Auth.js v5) with [`Client::compat`]`(`[`Compat::AuthJsV5`]`)`.
 //!
 //! * [`Client`]: `get_session`, `get_csrf_token`, `get_providers`, `sign_in`, `sign_out`,
 //!   `update`, with the same requests as next-auth/react (spec §9.2–§9.5) and typed errors
@@ -10,8 +11,36 @@
 //!   (`FetchTransport`, same-origin cookies), without reqwest or the `url` crate.
 //! * [`SessionStore`]: `status`/`data`/`update` of `useSession()`, initial session,
 //!   `refetch_interval`, `refetch_on_window_focus`, `refetch_when_offline`, one request for
-//!   many concurrent callers, and cross-tab sync in next-auth's localStorage format
-//!   ([`Broadcast`], [`BroadcastMessage`]).
+//!   many concurrent callers, and cross-tab sync in next-auth's formats ([`Broadcast`],
+//!   [`BroadcastMessage`]): next-auth 4's `localStorage["nextauth.message"]`, next-auth 5's
+//!   `BroadcastChannel("next-auth")` (browser implementations in `browser`, wasm32).
+//!
+//! # next-auth 5 (Auth.js v5)
+//!
+//! [`Compat`] (from `tessera-protocol`, the type the server's `AUTH_COMPAT` sets) selects
+//! the generation. With [`Compat::AuthJsV5`]:
+//!
+//! * `sign_in`/`sign_out` send `X-Auth-Return-Redirect: 1` instead of `json=true` and read
+//!   `{url}` from the (200) answer; a failed sign-in is a [`SignInResult`] with `error` and
+//!   `code`, e.g. `{error: "CredentialsSignin", code: "credentials", status: 200, ok: true}`;
+//! * `get_session` reads `null` as signed out (it reads `{}` as well, in both modes);
+//! * `update(None)` is a plain `GET /session`;
+//! * a [`SessionStore`] follows its client's mode; give it next-auth 5's channel
+//!   (`browser::ChannelBroadcast`, or `browser::tab_options(compat)` in a browser).
+//!
+//! ```no_run
+//! use tessera_client::{Client, Compat, SignInOptions};
+//!
+//! # async fn demo() -> Result<(), tessera_client::ClientError> {
+//! let client = Client::new("http://localhost:3000")?.compat(Compat::AuthJsV5);
+//! let options = SignInOptions::new().redirect(false).field("username", "demo").field("password", "nope");
+//! let result = client.sign_in("credentials", options, &[]).await?;
+//! let result = result.result().expect("redirect: false");
+//! assert_eq!(result.error.as_deref(), Some("CredentialsSignin"));
+//! assert_eq!(result.code.as_deref(), Some("credentials"));
+//! # Ok(())
+//! # }
+//! ```
 //!
 //! # Example
 //!
@@ -67,7 +96,8 @@
 //! ```
 
 mod broadcast;
-/// Browser glue: localStorage broadcast, window events, navigation, `setTimeout` sleep.
+/// Browser glue: localStorage and `BroadcastChannel` broadcasts, window events, navigation,
+/// `setTimeout` sleep.
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 mod client;
@@ -77,8 +107,8 @@ mod store;
 mod transport;
 
 pub use broadcast::{
-    Broadcast, BroadcastMessage, BroadcastSubscription, LocalBroadcast, LocalTab, MessageHandler, NoBroadcast,
-    STORAGE_KEY, Trigger,
+    Broadcast, BroadcastMessage, BroadcastSubscription, CHANNEL_NAME, LocalBroadcast, LocalTab, MessageHandler,
+    NoBroadcast, STORAGE_KEY, Trigger,
 };
 pub use client::{BaseUrl, Client, SignInOptions, SignInResponse, SignOutOptions};
 pub use error::ClientError;
@@ -92,5 +122,5 @@ pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, 
 /// The session embedded in a server-rendered page (re-exported from `tessera-protocol`).
 pub use tessera_protocol::embed;
 pub use tessera_protocol::{
-    ErrorCode, ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,
+    Compat, ErrorCode, ProviderInfo, ProviderType, Providers, RedirectResponse, Session, SessionUser, SignInResult,
 };

@@ -52,19 +52,21 @@ pub(crate) fn split_url(input: &str, text: &str) -> Result<(String, String), Cli
     Ok((url.origin(), url.pathname()))
 }
 
-/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
+/// The first query parameter `name` of an absolute URL
+/// (`new URL(url).searchParams.get(name)`).
 #[cfg(not(target_arch = "wasm32"))]
-pub(crate) fn error_param(url: &str) -> Result<Option<String>, ClientError> {
+pub(crate) fn query_param(url: &str, name: &str) -> Result<Option<String>, ClientError> {
     let parsed = url::Url::parse(url).map_err(|e| ClientError::invalid_url(url, e))?;
     Ok(parsed
         .query_pairs()
-        .find(|(k, _)| k == "error")
+        .find(|(k, _)| k == name)
         .map(|(_, v)| v.into_owned()))
 }
 
-/// The `error` query parameter of an absolute URL (`new URL(url).searchParams.get("error")`).
+/// The first query parameter `name` of an absolute URL
+/// (`new URL(url).searchParams.get(name)`).
 #[cfg(target_arch = "wasm32")]
-pub(crate) fn error_param(url: &str) -> Result<Option<String>, ClientError> {
+pub(crate) fn query_param(url: &str, name: &str) -> Result<Option<String>, ClientError> {
     let parsed = web_sys::Url::new(url).map_err(|_| ClientError::invalid_url(url, "not an absolute URL"))?;
-    Ok(parsed.search_params().get("error"))
+    Ok(parsed.search_params().get(name))
 }

@@ -34,7 +34,7 @@ use futures_util::FutureExt;
 use futures_util::future::{Either, Shared, select};
 use futures_util::task::AtomicWaker;
 use serde_json::Value;
-use tessera_protocol::{RedirectResponse, Session};
+use tessera_protocol::{Compat, RedirectResponse, Session};
 
 use crate::broadcast::{Broadcast, BroadcastMessage, BroadcastSubscription, NoBroadcast, Trigger};
 use crate::client::{Client, SignInOptions, SignInResponse, SignOutOptions};
@@ -86,7 +86,9 @@ pub struct StoreOptions {
     pub refetch_on_window_focus: bool,
     /// `refetchWhenOffline` (default `true`); `false` pauses polling while offline.
     pub refetch_when_offline: bool,
-    /// The channel to the other tabs (default: none).
+    /// The channel to the other tabs (default: none). In a browser, the channel of the
+    /// client's protocol: `browser::LocalStorageBroadcast` for next-auth 4,
+    /// `browser::ChannelBroadcast` for next-auth 5 (`browser::tab_options` picks it).
     pub broadcast: Arc<dyn Broadcast>,
 }
 
@@ -609,15 +611,19 @@ impl SessionStore {
     }
 
     /// `update(data)` of `useSession()`. Does nothing (returns `Ok(None)` without a request)
-    /// while loading or signed out. Otherwise the status turns `Loading` (the data stays),
-    /// then `GET /csrf` + `POST /session`; the answer is applied to this store at once and
-    /// the other tabs are told. `Ok(None)` from the server means the session is gone: the
-    /// store signs out (next-auth would keep showing the old session). A failure keeps the
-    /// session and is returned (and recorded in [`SessionState::error`]).
+    /// while loading, or while signed out with next-auth 4's protocol (next-auth 5 updates
+    /// a signed-out session too: `update()` then picks up a session made elsewhere).
+    /// Otherwise the status turns `Loading` (the data stays), then [`Client::update`]
+    /// (`GET /csrf` + `POST /session`; next-auth 5's `update()` without data: `GET
+    /// /session`); the answer is applied to this store at once and the other tabs are
+    /// told. `Ok(None)` from the server means the session is gone: the store signs out
+    /// (next-auth would keep showing the old session). A failure keeps the session and is
+    /// returned (and recorded in [`SessionState::error`]).
     pub async fn update(&self, data: Option<Value>) -> Result<Option<Session>, ClientError> {
+        let v4 = self.inner.client.compat_mode() == Compat::NextAuthV4;
         {
             let mut st = self.inner.state();
-            if st.initial_loading || st.updating || st.data.is_none() {
+            if st.initial_loading || st.updating || (v4 && st.data.is_none()) {
                 return Ok(None);
             }
             st.updating = true;

@@ -1,5 +1,6 @@
 //! In a real browser (`scripts/wasm-test.sh`: headless Chromium through chromedriver):
-//! `LocalStorageBroadcast` against next-auth's wire format and `storage` events, the
+//! `LocalStorageBroadcast` against next-auth's wire format and `storage` events,
+//! `ChannelBroadcast` against next-auth 5's `BroadcastChannel("next-auth")`, the
 //! `setTimeout` sleep, and `SessionStore` with a fake transport, driven by `browser::start`.
 
 #![cfg(target_arch = "wasm32")]
@@ -10,11 +11,13 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tessera_client::browser::{self, LocalStorageBroadcast};
+use tessera_client::browser::{self, ChannelBroadcast, LocalStorageBroadcast};
 use tessera_client::{
-    BoxFuture, Broadcast, BroadcastMessage, Client, ClientError, HttpRequest, HttpResponse, Method, STORAGE_KEY,
-    SessionStore, Status, StoreOptions, Trigger,
+    BoxFuture, Broadcast, BroadcastMessage, CHANNEL_NAME, Client, ClientError, Compat, HttpRequest, HttpResponse,
+    Method, STORAGE_KEY, SessionStore, Status, StoreOptions, Trigger,
 };
+use wasm_bindgen::JsCast;
+use wasm_bindgen::closure::Closure;
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -78,6 +81,92 @@ fn hears_only_valid_messages_on_its_key_until_dropped() {
         *heard.borrow(),
         [Some("signout".to_owned()), Some("getSession".to_owned())]
     );
+}
+
+/// Another tab's `BroadcastChannel("next-auth")`: what it receives (as JSON text), and a way
+/// to post as next-auth 5 does.
+struct OtherTab {
+    channel: web_sys::BroadcastChannel,
+    received: Rc<RefCell<Vec<String>>>,
+    _listener: Closure<dyn FnMut(web_sys::MessageEvent)>,
+}
+
+impl OtherTab {
+    fn open() -> OtherTab {
+        let channel = web_sys::BroadcastChannel::new(CHANNEL_NAME).unwrap();
+        let received = Rc::new(RefCell::new(Vec::new()));
+        let sink = received.clone();
+        let listener = Closure::<dyn FnMut(web_sys::MessageEvent)>::new(move |e: web_sys::MessageEvent| {
+            let text = js_sys::JSON::stringify(&e.data()).unwrap();
+            sink.borrow_mut().push(String::from(text));
+        });
+        channel.set_onmessage(Some(listener.as_ref().unchecked_ref()));
+        OtherTab {
+            channel,
+            received,
+            _listener: listener,
+        }
+    }
+
+    /// `postMessage` of a JS value written as JSON.
+    fn post(&self, json: &str) {
+        self.channel.post_message(&js_sys::JSON::parse(json).unwrap()).unwrap();
+    }
+}
+
+impl Drop for OtherTab {
+    fn drop(&mut self) {
+        self.channel.close();
+    }
+}
+
+#[wasm_bindgen_test]
+async fn channel_posts_next_auth_5s_object_without_timestamp() {
+    let other = OtherTab::open();
+    let channel = ChannelBroadcast::new();
+    // A timestamp given by the caller is dropped: next-auth 5's messages have none.
+    channel.post(BroadcastMessage::session(Trigger::GetSession).stamped(1));
+    channel.post(BroadcastMessage::session(Trigger::Signout));
+    until("two messages", || other.received.borrow().len() == 2).await;
+    assert_eq!(
+        *other.received.borrow(),
+        [
+            r#"{"event":"session","data":{"trigger":"getSession"}}"#,
+            r#"{"event":"session","data":{"trigger":"signout"}}"#
+        ]
+    );
+}
+
+#[wasm_bindgen_test]
+async fn channel_hears_every_message_of_other_tabs_not_its_own_until_dropped() {
+    let other = OtherTab::open();
+    let channel = ChannelBroadcast::new();
+    let heard = Rc::new(RefCell::new(Vec::new()));
+    let sink = heard.clone();
+    let subscription = channel.subscribe(Arc::new(move |m: BroadcastMessage| {
+        sink.borrow_mut()
+            .push((m.event.clone(), m.trigger().map(str::to_owned)));
+    }));
+    channel.post(BroadcastMessage::session(Trigger::GetSession));
+    other.post(r#"{"event":"session","data":{"trigger":"signout"}}"#);
+    other.post("42");
+    until("two messages heard", || heard.borrow().len() == 2).await;
+    assert_eq!(
+        *heard.borrow(),
+        [
+            ("session".to_owned(), Some("signout".to_owned())),
+            (String::new(), None)
+        ]
+    );
+    drop(subscription);
+    other.post(r#"{"event":"session","data":{"trigger":"getSession"}}"#);
+    // Messages are delivered in order: once a later probe has arrived, the one before it
+    // would have too.
+    let probe = OtherTab::open();
+    other.post("1");
+    until("the probe", || probe.received.borrow().len() == 1).await;
+    browser::sleep(Duration::from_millis(20)).await;
+    assert_eq!(heard.borrow().len(), 2, "nothing after the subscription was dropped");
 }
 
 #[wasm_bindgen_test]
@@ -189,6 +278,36 @@ impl Fake {
             None => "{}".to_owned(),
         }
     }
+}
+
+#[wasm_bindgen_test]
+async fn v5_store_in_the_browser() {
+    let fake = Fake::default();
+    *fake.name.borrow_mut() = Some("Ada".into());
+    let client = Client::with_transport("http://localhost:3000", fake.clone())
+        .unwrap()
+        .compat(Compat::AuthJsV5);
+    let other = OtherTab::open();
+    let store = SessionStore::new(client, browser::tab_options(Compat::AuthJsV5));
+    let events = browser::start(&store);
+    until("the first fetch", || store.status() == Status::Authenticated).await;
+
+    // update(): the other tab is told on next-auth 5's channel.
+    store.update(Some(serde_json::json!({"name": "Grace"}))).await.unwrap();
+    until("the update message", || !other.received.borrow().is_empty()).await;
+    assert_eq!(
+        other.received.borrow()[0],
+        r#"{"event":"session","data":{"trigger":"getSession"}}"#
+    );
+
+    // A next-auth 5 tab signs out: this one refetches.
+    *fake.name.borrow_mut() = None;
+    other.post(r#"{"event":"session","data":{"trigger":"signout"}}"#);
+    until("the refetch after the channel message", || {
+        store.status() == Status::Unauthenticated
+    })
+    .await;
+    drop(events);
 }
 
 fn name(store: &SessionStore) -> Option<String> {

@@ -1,11 +1,13 @@
 //! Leptos 0.8 bindings of [`tessera_client`]: next-auth/react's `<SessionProvider>` and
-//! `useSession()` for Leptos apps talking to a NextAuth.js v4 server (Tessera or next-auth).
+//! `useSession()` for Leptos apps talking to a NextAuth.js server (Tessera or next-auth),
+//! next-auth 4 by default or next-auth 5 (Auth.js v5) with `compat=Compat::AuthJsV5`.
 //!
 //! * [`SessionProvider`] creates one [`SessionStore`] for the page and puts it in context.
 //!   In the browser (wasm32, feature `csr`) it fetches the session on mount (unless the
 //!   `session` prop gave one), polls every `refetch_interval`, refetches when the tab
-//!   becomes visible, follows `online`/`offline`, and syncs with the other tabs through
-//!   `localStorage["nextauth.message"]` (next-auth's own tabs included).
+//!   becomes visible, follows `online`/`offline`, and syncs with the other tabs (next-auth's
+//!   own tabs included) through `localStorage["nextauth.message"]` (next-auth 4) or
+//!   `BroadcastChannel("next-auth")` (next-auth 5).
 //! * [`use_session`] gives `data`, `status` and `error` as signals, and `update`,
 //!   `sign_in`, `sign_out` as async methods.
 //! * [`use_session_required`] is `useSession({ required: true, onUnauthenticated })`.
@@ -54,7 +56,7 @@ use tessera_client::SessionState;
 
 pub use tessera_client::embed::{SESSION_SCRIPT_ID, session_script};
 pub use tessera_client::{
-    Client, ClientError, RedirectResponse, Session, SessionStore, SessionUser, SignInOptions, SignInResponse,
+    Client, ClientError, Compat, RedirectResponse, Session, SessionStore, SessionUser, SignInOptions, SignInResponse,
     SignOutOptions, Status, StoreOptions,
 };
 
@@ -136,14 +138,17 @@ fn default_client(base_path: Option<&str>) -> Result<Client, ClientError> {
     }
 }
 
-fn default_broadcast(options: StoreOptions) -> StoreOptions {
+/// The store options of a tab speaking `compat`: in the browser, with that generation's
+/// cross-tab channel (localStorage for next-auth 4, `BroadcastChannel` for next-auth 5).
+fn default_options(compat: Compat) -> StoreOptions {
     #[cfg(target_arch = "wasm32")]
     {
-        options.broadcast(tessera_client::browser::LocalStorageBroadcast::new())
+        tessera_client::browser::tab_options(compat)
     }
     #[cfg(not(target_arch = "wasm32"))]
     {
-        options
+        let _ = compat;
+        StoreOptions::new()
     }
 }
 
@@ -171,10 +176,15 @@ pub fn SessionProvider(
     /// Keep polling while the browser is offline (default `true`).
     #[prop(default = true)]
     refetch_when_offline: bool,
-    /// A client of your own (another origin, a custom transport); `base_path` still applies
-    /// when given.
+    /// A client of your own (another origin, a custom transport); `base_path` and `compat`
+    /// still apply when given.
     #[prop(optional)]
     client: Option<Client>,
+    /// The server's protocol generation: [`Compat::NextAuthV4`] (the default, or the
+    /// `client`'s) or [`Compat::AuthJsV5`] (next-auth 5 / Auth.js v5: its requests, and its
+    /// `BroadcastChannel("next-auth")` to the other tabs).
+    #[prop(optional)]
+    compat: Option<Compat>,
     /// The views that can call [`use_session`].
     children: Children,
 ) -> impl IntoView {
@@ -190,7 +200,11 @@ pub fn SessionProvider(
         // Only when there is no window.location or the origin does not parse.
         Err(error) => panic!("SessionProvider: no client for this page: {error}"),
     };
-    let mut options = default_broadcast(StoreOptions::new())
+    let client = match compat {
+        Some(compat) => client.compat(compat),
+        None => client,
+    };
+    let mut options = default_options(client.compat_mode())
         .refetch_on_window_focus(refetch_on_window_focus)
         .refetch_when_offline(refetch_when_offline);
     if let Some(interval) = refetch_interval {

@@ -1,5 +1,6 @@
 //! `<SessionProvider>` mounted in a real browser (scripts/wasm-test.sh), over a fake
-//! transport: fetch on mount, no loading flash with an initial session, required sessions.
+//! transport: fetch on mount, no loading flash with an initial session, required sessions,
+//! next-auth 5 mode on `BroadcastChannel("next-auth")`.
 
 #![cfg(all(target_arch = "wasm32", feature = "csr"))]
 #![allow(clippy::unwrap_used, clippy::expect_used)]
@@ -13,7 +14,7 @@ use std::time::Duration;
 use leptos::prelude::*;
 use tessera_client::browser;
 use tessera_client::{BoxFuture, ClientError, HttpRequest, HttpResponse, Transport};
-use tessera_leptos::{Client, Session, SessionProvider, use_session, use_session_required};
+use tessera_leptos::{Client, Compat, Session, SessionProvider, use_session, use_session_required};
 use wasm_bindgen_test::{wasm_bindgen_test, wasm_bindgen_test_configure};
 
 wasm_bindgen_test_configure!(run_in_browser);
@@ -100,6 +101,34 @@ async fn initial_session_renders_at_once_without_a_fetch() {
     browser::sleep(Duration::from_millis(30)).await;
     assert_eq!(text("b"), "authenticated");
     assert_eq!(gets.get(), 0);
+    drop(handle);
+}
+
+#[component]
+fn CompatProbe(id: &'static str) -> impl IntoView {
+    let s = use_session();
+    let compat = s.store().client().compat_mode().as_str();
+    view! { <p id=id>{move || format!("{} {compat}", s.status.get().as_str())}</p> }
+}
+
+#[wasm_bindgen_test]
+async fn v5_provider_speaks_v5_and_listens_on_the_broadcast_channel() {
+    let (client, gets) = fake("null");
+    let handle = leptos::mount::mount_to(document().body().unwrap(), move || {
+        view! {
+            <SessionProvider client=client session=None compat=Compat::AuthJsV5>
+                <CompatProbe id="v5"/>
+            </SessionProvider>
+        }
+    });
+    assert_eq!(text("v5"), "unauthenticated v5");
+    assert_eq!(gets.get(), 0);
+    // A next-auth 5 tab posts on the channel: the provider refetches.
+    let other = web_sys::BroadcastChannel::new("next-auth").unwrap();
+    let message = js_sys::JSON::parse(r#"{"event":"session","data":{"trigger":"getSession"}}"#).unwrap();
+    other.post_message(&message).unwrap();
+    until("the refetch", || gets.get() == 1).await;
+    other.close();
     drop(handle);
 }
 

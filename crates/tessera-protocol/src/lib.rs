@@ -13,11 +13,13 @@
 //! assert_eq!(serde_json::to_string(&session).unwrap(), json);
 //! ```
 
+mod compat;
 pub mod embed;
 mod error_code;
 mod providers;
 mod session;
 
+pub use compat::{Compat, UnknownCompat};
 pub use error_code::ErrorCode;
 pub use providers::{ProviderInfo, ProviderType, Providers};
 pub use session::{Session, SessionUser};
@@ -64,11 +66,17 @@ pub struct UpdateSessionRequest {
     pub data: Option<serde_json::Value>,
 }
 
-/// What `signIn(provider, { redirect: false })` resolves to (spec §9.4).
+/// What `signIn(provider, { redirect: false })` resolves to (spec §9.4; next-auth 5 adds
+/// `code`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SignInResult {
     /// The `error` query parameter of the answer's URL, if any.
     pub error: Option<String>,
+    /// The `code` query parameter of the answer's URL (next-auth 5 only, e.g.
+    /// `credentials` next to `CredentialsSignin`); always `None` for next-auth 4, whose
+    /// client does not read it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub code: Option<String>,
     /// HTTP status of the answer.
     pub status: u16,
     /// Whether the status was 2xx.

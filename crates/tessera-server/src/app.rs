@@ -142,6 +142,9 @@ pub(crate) fn build_auth(
     if let Some(limit) = config.max_body_bytes {
         builder = builder.max_body_bytes(limit);
     }
+    if let Some(max_age) = config.jwt_max_age {
+        builder = builder.jwt_max_age(max_age);
+    }
     if let Some(ttl) = config.cache_ttl {
         builder = builder.session_cache_ttl(ttl);
     }

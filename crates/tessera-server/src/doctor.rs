@@ -122,6 +122,7 @@ pub async fn check(config: &Config) -> Report {
     let mut report = Report::default();
     secrets(config, &mut report);
     url_and_cookies(config, &mut report);
+    proxies(config, &mut report);
     engine(config, &mut report);
     database(config, &mut report).await;
     redis(config, &mut report).await;
@@ -247,6 +248,34 @@ fn url_and_cookies(config: &Config, report: &mut Report) {
     }
 }
 
+/// Behind Next.js rewrites (or a load balancer) every request comes from the proxy: without
+/// trusted proxies, all visitors are one client to the per-client rate limits. Trusting the
+/// Next.js server is right only when something in front of it sets `X-Forwarded-For`:
+/// `next start`'s rewrites add none and pass on the browser's own, which would then be
+/// believed (a visitor picking a new address per attempt escapes the per-client limits).
+fn proxies(config: &Config, report: &mut Report) {
+    match &config.trusted_proxies {
+        Some(list) if !list.is_empty() => {
+            report.ok(
+                "trusted_proxies",
+                format!(
+                    "X-Forwarded-For believed from {} (which must set it themselves or get it from a proxy that does)",
+                    list.join(", ")
+                ),
+            );
+        }
+        _ => report.warn(
+            "trusted_proxies",
+            "none: behind Next.js rewrites or a load balancer, every visitor counts as the proxy in the per-client rate limits",
+            "when a proxy in front of the app sets X-Forwarded-For (nginx, a load balancer), set trusted_proxies \
+             (AUTH_TRUSTED_PROXIES) to the address Tessera's requests come from, e.g. [\"127.0.0.1\"] for a Next.js \
+             server on this host; not when browsers reach `next start` directly: its rewrites add no X-Forwarded-For \
+             and pass on the browser's own, so every visitor could pick its address (there, raise or turn off the \
+             per-client limits instead: [rate_limits] credentials_per_client, email_per_client)",
+        ),
+    }
+}
+
 /// What the engine itself refuses (providers, pages, theme, proxies, lifetimes), with a
 /// database stand-in so nothing is opened.
 fn engine(config: &Config, report: &mut Report) {
@@ -293,7 +322,11 @@ async fn database(config: &Config, report: &mut Report) {
         return;
     }
     use tessera_sqlx::sqlx::Connection;
-    let connected = tokio::time::timeout(CHECK_TIMEOUT, tessera_sqlx::sqlx::PgConnection::connect(url)).await;
+    let url = match tessera_sqlx::sqlx_url(url) {
+        Ok(url) => url,
+        Err(e) => return report.error("database", e.to_string(), "correct DATABASE_URL"),
+    };
+    let connected = tokio::time::timeout(CHECK_TIMEOUT, tessera_sqlx::sqlx::PgConnection::connect(&url)).await;
     let mut conn = match connected {
         Ok(Ok(conn)) => conn,
         Ok(Err(e)) => {
@@ -331,7 +364,7 @@ async fn database(config: &Config, report: &mut Report) {
         }
         schema => {
             // Opening these layouts only reads: it checks the tables and columns.
-            match tessera_sqlx::connect_with_schema(url, schema).await {
+            match tessera_sqlx::connect_with_schema(&url, schema).await {
                 Ok(_) => report.ok("database", format!("PostgreSQL, next-auth's {schema} tables as expected")),
                 Err(e) => report.error(
                     "database",

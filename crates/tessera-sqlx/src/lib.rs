@@ -82,6 +82,7 @@
 mod app_shape;
 mod app_tables;
 mod common;
+mod database_url;
 mod drizzle;
 mod pg_adapter;
 mod postgres;
@@ -94,6 +95,7 @@ use std::sync::Arc;
 
 use tessera::adapter::{Adapter, AdapterError};
 
+pub use database_url::for_sqlx as sqlx_url;
 pub use postgres::PostgresAdapter;
 pub use schema::{Schema, UnknownSchema};
 pub use sqlite::SqliteAdapter;

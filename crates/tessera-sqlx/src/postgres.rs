@@ -108,6 +108,10 @@ impl PostgresAdapter {
     ///
     /// TLS (`sslmode=require` and stricter) needs this crate's `rustls` feature; without
     /// it the default `sslmode=prefer` connects in plain text.
+    ///
+    /// The URL may be the one the app's own tools read: Prisma's `?schema=<name>` puts that
+    /// schema on the `search_path`, and node-postgres's `sslmode=no-verify` means
+    /// `sslmode=require` (TLS, certificate not checked).
     pub async fn connect(url: &str) -> Result<Self, AdapterError> {
         Self::connect_with_schema(url, Schema::Tessera).await
     }
@@ -127,6 +131,7 @@ impl PostgresAdapter {
     /// # Ok(()) }
     /// ```
     pub async fn connect_with_schema(url: &str, schema: Schema) -> Result<Self, AdapterError> {
+        let url = &crate::database_url::for_sqlx(url)?;
         // One direct connection first: a refused or misconfigured server is reported at
         // once with its real error, instead of after the pool's retries time out.
         use sqlx::Connection;

@@ -4,7 +4,9 @@
 //!
 //! The provider's options can be tried from the address bar:
 //! `/leptos/?refetch_interval=5&refetch_on_window_focus=false&refetch_when_offline=false`
-//! (the interval in seconds; defaults: 60, true, true).
+//! (the interval in seconds; defaults: 60, true, true), and `compat=v5` for a server in
+//! Auth.js v5 mode (the demo with `AUTH_COMPAT=v5`): next-auth 5's requests, and its
+//! `BroadcastChannel("next-auth")` to the other tabs instead of localStorage.
 
 #[cfg(target_arch = "wasm32")]
 fn main() {
@@ -20,7 +22,7 @@ fn main() {
 mod app {
     use leptos::prelude::*;
     use leptos::task::spawn_local;
-    use tessera_leptos::{SessionProvider, SessionStore, Status, use_session};
+    use tessera_leptos::{Compat, SessionProvider, SessionStore, Status, use_session};
 
     /// A `key=value` of the page's query string.
     fn query(key: &str) -> Option<String> {
@@ -38,9 +40,12 @@ mod app {
     pub(crate) fn App() -> impl IntoView {
         let seconds = query("refetch_interval").and_then(|s| s.parse().ok()).unwrap_or(60);
         let flag = |key| query(key).is_none_or(|v| v != "false");
+        let compat: Compat = query("compat").and_then(|v| v.parse().ok()).unwrap_or_default();
         view! {
             <h1>"Tessera + Leptos"</h1>
+            <p>"Protocol: " <span class="compat">{compat.as_str()}</span></p>
             <SessionProvider
+                compat=compat
                 refetch_interval=std::time::Duration::from_secs(seconds)
                 refetch_on_window_focus=flag("refetch_on_window_focus")
                 refetch_when_offline=flag("refetch_when_offline")
@@ -56,17 +61,25 @@ mod app {
         let (message, set_message) = signal(String::new());
         let (new_name, set_new_name) = signal(String::from("Ada Lovelace"));
 
-        let sign_in = move |_| {
+        let sign_in = move |password: &'static str| {
             spawn_local(async move {
                 let store: SessionStore = session.store();
                 let options = tessera_leptos::SignInOptions::new()
                     .redirect(false)
                     .field("username", "demo")
-                    .field("password", "demo");
+                    .field("password", password);
                 match store.sign_in("credentials", options, &[]).await {
                     Ok(response) => match response.result() {
                         Some(r) if r.ok && r.error.is_none() => set_message.set("signed in".into()),
-                        Some(r) => set_message.set(format!("sign-in failed: {:?}", r.error)),
+                        // next-auth 4: `CredentialsSignin`, status 401; next-auth 5:
+                        // `CredentialsSignin`, code `credentials`, status 200.
+                        Some(r) => set_message.set(format!(
+                            "sign-in failed: error={} code={} status={} ok={}",
+                            r.error.as_deref().unwrap_or("-"),
+                            r.code.as_deref().unwrap_or("-"),
+                            r.status,
+                            r.ok
+                        )),
                         None => set_message.set("redirecting…".into()),
                     },
                     Err(e) => set_message.set(e.to_string()),
@@ -98,7 +111,8 @@ mod app {
                 Status::Loading => view! { <p>"Loading…"</p> }.into_any(),
                 Status::Unauthenticated => view! {
                     <p>"Not signed in."</p>
-                    <button on:click=sign_in>"Sign in as demo"</button>
+                    <button on:click=move |_| sign_in("demo")>"Sign in as demo"</button>
+                    <button on:click=move |_| sign_in("wrong")>"Sign in with a wrong password"</button>
                 }
                 .into_any(),
                 Status::Authenticated => {

@@ -74,6 +74,7 @@ async fn credentials_sign_in_session_update_sign_out() {
         result,
         SignInResult {
             error: None,
+            code: None,
             status: 200,
             ok: true,
             url: Some(callback.clone()),
@@ -168,6 +169,7 @@ async fn wrong_password() {
         result,
         SignInResult {
             error: Some("CredentialsSignin".into()),
+            code: None,
             status: 401,
             ok: false,
             url: None,
@@ -210,6 +212,7 @@ async fn csrf_failures() {
         result,
         SignInResult {
             error: None,
+            code: None,
             status: 200,
             ok: true,
             url: Some(format!("{}/signin?csrf=true", demo.api())),
@@ -245,6 +248,7 @@ async fn email_sign_in_sends_a_link_that_signs_in() {
         result,
         SignInResult {
             error: None,
+            code: None,
             status: 200,
             ok: true,
             url: Some(format!("{}/verify-request?provider=email&type=email", demo.api())),
@@ -287,6 +291,7 @@ async fn email_sign_in_with_an_invalid_address() {
         result,
         SignInResult {
             error: Some("EmailSignin".into()),
+            code: None,
             status: 200,
             ok: true,
             url: None,

@@ -86,6 +86,8 @@ pub(crate) struct SessionSection {
     pub max_age: Option<FileDuration>,
     /// Database strategy: how often a session's expiry is extended.
     pub update_age: Option<FileDuration>,
+    /// How long a JWT is valid (next-auth's `jwt.maxAge`; default: `max_age`).
+    pub jwt_max_age: Option<FileDuration>,
     /// How long a database session read is cached in memory (with Redis).
     pub cache_ttl: Option<FileDuration>,
     /// The fields `update()` may change when there is no `jwt` hook: `name = 64` allows a

@@ -60,6 +60,7 @@ pub struct Config {
     pub(crate) strategy: tessera::SessionStrategy,
     pub(crate) session: tessera::SessionOptions,
     pub(crate) cache_ttl: Option<std::time::Duration>,
+    pub(crate) jwt_max_age: Option<std::time::Duration>,
     pub(crate) database: Option<DatabaseConfig>,
     pub(crate) redis: Option<RedisConfig>,
     pub(crate) providers: Vec<ProviderConfig>,

@@ -340,6 +340,7 @@ pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Res
         strategy,
         session,
         cache_ttl: file.session.cache_ttl.map(|d| d.0),
+        jwt_max_age: file.session.jwt_max_age.map(|d| d.0),
         database,
         redis,
         providers,

@@ -45,6 +45,7 @@ log_level = "info,tessera=debug"
 strategy = "jwt"
 max_age = "7d"
 update_age = "1h"
+jwt_max_age = "1d"
 cache_ttl = "10s"
 update = { name = 64 }
 
@@ -121,7 +122,7 @@ fn a_full_file_is_read() {
     ] {
         assert!(!debug.contains(secret), "Debug shows {secret}: {debug}");
     }
-    for shown in ["Corp SSO", "PgAdapter", "/login", "#7c3aed", "AuthJsV5", "Jwt"] {
+    for shown in ["jwt_max_age: Some(86400s)", "Corp SSO", "PgAdapter", "/login", "#7c3aed", "AuthJsV5", "Jwt"] {
         assert!(debug.contains(shown), "Debug lacks {shown}: {debug}");
     }
 }

@@ -255,3 +255,35 @@ async fn redis_that_answers_is_fine() {
     let report = doctor("", &[("NEXTAUTH_SECRET", GOOD_SECRET), HTTPS, ("REDIS_URL", &url)]).await;
     assert_eq!(level(&report, "redis"), Level::Ok, "{report}");
 }
+
+/// `next start`'s rewrites add no X-Forwarded-For and pass on the browser's own (seen in
+/// tests/e2e/switch/nextjs-front.test.mjs's setup): the advice to trust the Next.js server
+/// says it holds only with a proxy in front that sets the header, never for browsers
+/// reaching `next start` directly, where every visitor would pick its own address.
+#[tokio::test]
+async fn trusting_the_nextjs_server_is_advised_only_behind_a_proxy_that_sets_x_forwarded_for() {
+    let report = doctor("", &[("NEXTAUTH_SECRET", GOOD_SECRET), HTTPS]).await;
+    assert_eq!(level(&report, "trusted_proxies"), Level::Warning);
+    let finding = report
+        .findings()
+        .iter()
+        .find(|f| f.topic == "trusted_proxies")
+        .expect("the finding");
+    let fix = finding.fix.as_deref().expect("a fix");
+    assert!(
+        fix.contains("when a proxy in front of the app sets X-Forwarded-For"),
+        "{fix}"
+    );
+    assert!(fix.contains("not when browsers reach `next start` directly"), "{fix}");
+
+    let trusted = doctor(
+        r#"trusted_proxies = ["127.0.0.1"]"#,
+        &[("NEXTAUTH_SECRET", GOOD_SECRET), HTTPS],
+    )
+    .await;
+    assert_eq!(level(&trusted, "trusted_proxies"), Level::Ok);
+    assert!(
+        message(&trusted, "trusted_proxies").contains("which must set it themselves or get it from a proxy that does"),
+        "{trusted}"
+    );
+}

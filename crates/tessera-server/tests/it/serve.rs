@@ -201,9 +201,56 @@ pub(crate) async fn tables_in(schema: &crate::pg_schema::PgSchema) -> i64 {
 
 #[tokio::test]
 async fn requests_in_flight_finish_and_then_it_stops() {
-    let server = start("", &[("NEXTAUTH_SECRET", SECRET)]).await;
+    use crate::hook_server::{HOOK_SECRET, HookServer, SLOW};
+
+    // A sign-in whose `authorize` hook takes SLOW to answer is in flight when the stop comes.
+    let hooks = HookServer::start().await;
+    let file = format!(
+        "[[providers]]\nid = \"credentials\"\ntype = \"credentials\"\n\n[hooks]\nsecret = \"{HOOK_SECRET}\"\nauthorize = \"{}\"\n",
+        hooks.url("/authorize/slow")
+    );
+    let server = start(&file, &[("NEXTAUTH_SECRET", SECRET)]).await;
     let base = server.base.clone();
+    let csrf = server.get("/api/auth/csrf", None).await;
+    let cookie = csrf
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok()?.split(';').next().map(str::to_owned))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let token = csrf.json::<serde_json::Value>().await.unwrap()["csrfToken"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let origin = server.base.replace("127.0.0.1", "localhost");
+    let sign_in = tokio::spawn(
+        client()
+            .post(format!("{base}/api/auth/callback/credentials"))
+            .header("cookie", cookie)
+            .header("origin", origin)
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(
+                form_urlencoded::Serializer::new(String::new())
+                    .extend_pairs([
+                        ("username", "alice"),
+                        ("password", "pw"),
+                        ("csrfToken", &token),
+                        ("json", "true"),
+                    ])
+                    .finish(),
+            )
+            .send(),
+    );
+    tokio::time::sleep(SLOW / 4).await;
+    let stopping = std::time::Instant::now();
     server.stop().await;
+    let answer = sign_in.await.unwrap().expect("the request in flight is answered");
+    assert_eq!(answer.status(), 200, "{:?}", answer.text().await);
+    assert!(
+        stopping.elapsed() >= SLOW / 2,
+        "the stop waited for the request in flight"
+    );
     assert!(
         client().get(format!("{base}/healthz")).send().await.is_err(),
         "nothing listens after the stop"

@@ -12,6 +12,7 @@ mod service;
 mod browser;
 
 mod conformance;
+mod database_url;
 mod drizzle;
 mod password;
 mod pg_adapter;

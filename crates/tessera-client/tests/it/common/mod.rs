@@ -16,7 +16,7 @@ use tessera::adapter::{Adapter, MemoryAdapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
 use tessera::providers::email::EmailProvider;
 use tessera::providers::{Credentials, CredentialsProvider};
-use tessera::{Auth, Session, User};
+use tessera::{Auth, Compat, Session, User};
 use tessera_client::{BoxFuture, Client, ClientError, HttpRequest, HttpResponse, Method, ReqwestTransport, Transport};
 use tokio::sync::oneshot;
 
@@ -75,8 +75,8 @@ impl Callbacks for Renames {
 }
 
 /// The demo's configuration at `url`: credentials `demo`/`demo` (user "Demo User"), email
-/// sign-in into `outbox`, and database sessions in memory.
-fn demo_auth(url: &str, outbox: Outbox) -> Auth {
+/// sign-in into `outbox`, and database sessions in memory; the protocol of `compat`.
+fn demo_auth(url: &str, outbox: Outbox, compat: Compat) -> Auth {
     let credentials = CredentialsProvider::new(|c: Credentials| {
         let ok = c.get("username") == Some("demo") && c.get("password") == Some("demo");
         let user = ok.then(|| User::new("1").name("Demo User").email("demo@example.com"));
@@ -92,6 +92,7 @@ fn demo_auth(url: &str, outbox: Outbox) -> Auth {
         .provider(credentials)
         .provider(EmailProvider::new(outbox))
         .callbacks(Renames(db))
+        .compat(compat)
         .build()
         .expect("the demo configuration")
 }
@@ -113,12 +114,17 @@ impl Drop for Demo {
 impl Demo {
     /// Starts the server (it accepts connections when this returns).
     pub(crate) fn start() -> Demo {
+        Demo::start_with(Compat::NextAuthV4)
+    }
+
+    /// Starts the server speaking `compat` (`AUTH_COMPAT` of the demo).
+    pub(crate) fn start_with(compat: Compat) -> Demo {
         init();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free local port");
         listener.set_nonblocking(true).expect("a non-blocking listener");
         let port = listener.local_addr().expect("the listener's address").port();
         let outbox = Outbox::default();
-        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone());
+        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone(), compat);
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "home" }))
             .route("/health", axum::routing::get(|| async { "ok" }))
