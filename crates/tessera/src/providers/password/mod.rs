@@ -54,6 +54,10 @@ use crate::providers::email::Mailer;
 ///   an unknown one a note that no account uses it.
 /// * **Limits**: failed sign-ins count against the credentials limits (per client, per
 ///   address, per both); every mail against the email limits (per address, per client).
+/// * **Callbacks**: `sign_in` and `jwt` see the stored user, and an account of type
+///   `credentials` whose provider is this one's id and whose `provider_account_id` is the
+///   user's id (no account row is stored); `credentials` is `None`: the password never
+///   reaches app code. With JWT sessions the token's `sub` is the stored user's id.
 ///
 /// ```
 /// use tessera::Auth;
