@@ -192,3 +192,65 @@ async fn app_owned_tables_refuse_the_password_provider_at_build() {
     // Tessera's own tables store hashes.
     assert!(PostgresAdapter::from_pool(pool).password_support().is_ok());
 }
+
+/// Not a test (timed assertions are flaky): a measurement on PostgreSQL. Prints the medians
+/// of many failed sign-ins for a known address (wrong password) and an unknown one,
+/// interleaved, at OWASP's parameters. Run with
+/// `cargo test -p tessera-sqlx --release --test it -- password::timing --ignored --nocapture`.
+#[tokio::test]
+#[ignore = "a measurement, not a test: run by hand"]
+#[expect(clippy::print_stdout, reason = "a measurement prints its numbers")]
+async fn timing_of_known_and_unknown_addresses_on_postgres() {
+    const TRIES: usize = 200;
+    let Some(db) = crate::conformance::postgres().await else {
+        return;
+    };
+    let db: Arc<dyn Adapter> = Arc::new(db);
+    let outbox = Outbox::default();
+    let auth = Auth::builder()
+        .url("http://localhost:3000")
+        .secret("a tessera test secret")
+        .adapter(db.clone())
+        .rate_limits(tessera::rate_limit::RateLimits::disabled())
+        .provider(EmailProvider::new(outbox.clone()))
+        .provider(PasswordProvider::new().require_verified_email(false))
+        .build()
+        .unwrap();
+    let known = format!("known-{}@example.com", uuid::Uuid::new_v4().simple());
+    let unknown = format!("unknown-{}@example.com", uuid::Uuid::new_v4().simple());
+    let mut b = Browser::new(auth.clone());
+    post(
+        &mut b,
+        "/api/auth/signup/password",
+        &[("email", &known), ("password", PASSWORD)],
+    )
+    .await;
+    let csrf = b.csrf().await;
+    let (mut k, mut u) = (Vec::new(), Vec::new());
+    for i in 0..TRIES * 2 {
+        let is_known = (i % 2 == 0) == ((i / 2) % 2 == 0);
+        let email = if is_known { &known } else { &unknown };
+        let form = [
+            ("csrfToken", csrf.as_str()),
+            ("email", email.as_str()),
+            ("password", "wrong-password-1"),
+            ("json", "true"),
+        ];
+        let started = std::time::Instant::now();
+        let r = b.post_form("/api/auth/callback/password", &form).await;
+        let took = started.elapsed();
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+        if is_known { k.push(took) } else { u.push(took) }
+    }
+    let median = |v: &mut Vec<std::time::Duration>| {
+        v.sort();
+        v[v.len() / 2]
+    };
+    let (km, um) = (median(&mut k), median(&mut u));
+    println!(
+        "PostgreSQL, {TRIES} tries each: known {km:?}, unknown {um:?}, difference {:+.1} µs",
+        (km.as_secs_f64() - um.as_secs_f64()) * 1e6
+    );
+    let id = db.get_user_by_email(&known).await.unwrap().unwrap().id;
+    db.delete_user(&id).await.unwrap();
+}
