@@ -122,15 +122,7 @@ fn a_full_file_is_read() {
     ] {
         assert!(!debug.contains(secret), "Debug shows {secret}: {debug}");
     }
-    for shown in [
-        "jwt_max_age: Some(86400s)",
-        "Corp SSO",
-        "PgAdapter",
-        "/login",
-        "#7c3aed",
-        "AuthJsV5",
-        "Jwt",
-    ] {
+    for shown in ["jwt_max_age: Some(86400s)", "Corp SSO", "PgAdapter", "/login", "#7c3aed", "AuthJsV5", "Jwt"] {
         assert!(debug.contains(shown), "Debug lacks {shown}: {debug}");
     }
 }
