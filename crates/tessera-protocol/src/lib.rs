@@ -108,11 +108,16 @@ pub enum Action {
     Log,
     /// `GET /sessions`, `POST /sessions/{revoke,revoke-others,revoke-all}` (Tessera's session management).
     Sessions,
+    /// `GET|POST /signup/:provider` (Tessera's `password` provider: the sign-up page and form).
+    SignUp,
+    /// `GET|POST /password/{forgot,reset,change}`, `GET /password/verify` (Tessera's
+    /// `password` provider: forgotten passwords, changes, address verification).
+    Password,
 }
 
 impl Action {
     /// Every action, in the order of the spec's route table.
-    pub const ALL: [Action; 10] = [
+    pub const ALL: [Action; 12] = [
         Action::Session,
         Action::Csrf,
         Action::Providers,
@@ -123,6 +128,8 @@ impl Action {
         Action::Error,
         Action::Log,
         Action::Sessions,
+        Action::SignUp,
+        Action::Password,
     ];
 
     /// The path segment of this action.
@@ -138,6 +145,8 @@ impl Action {
             Action::Error => "error",
             Action::Log => "_log",
             Action::Sessions => "sessions",
+            Action::SignUp => "signup",
+            Action::Password => "password",
         }
     }
 

@@ -869,4 +869,32 @@ impl Adapter for AppTables {
         }
         Ok(deleted)
     }
+
+    /// Unsupported: these tables are the application's and Tessera never alters them, so
+    /// there is no column for a hash; a side table would be a migration the application's
+    /// own tooling (Prisma, drizzle-kit, its SQL) does not know of.
+    fn password_support(&self) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(self.no_passwords()))
+    }
+
+    async fn get_password_hash(&self, _user_id: &str) -> Result<Option<String>, AdapterError> {
+        Err(AdapterError::Unsupported(self.no_passwords()))
+    }
+
+    async fn set_password_hash(&self, _user_id: &str, _hash: &str) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(self.no_passwords()))
+    }
+}
+
+impl AppTables {
+    /// Why these tables hold no password hashes, and what to do.
+    fn no_passwords(&self) -> String {
+        let layout = self.layout();
+        format!(
+            "the {} tables of {} (AUTH_DB_SCHEMA={}) belong to the application and Tessera never \
+             alters them, so it has nowhere to keep password hashes; use Tessera's own tables \
+             (AUTH_DB_SCHEMA=tessera, `tessera migrate`) for the password provider",
+            layout.users, layout.package, layout.schema
+        )
+    }
 }

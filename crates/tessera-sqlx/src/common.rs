@@ -55,6 +55,10 @@ pub(crate) struct Sql {
     pub delete_expired_sessions: &'static str,
     /// Verification tokens expiring before `$1` (epoch ms).
     pub delete_expired_tokens: &'static str,
+    /// The `hash` of user `$1` (no row: none).
+    pub get_password_hash: &'static str,
+    /// Sets user `$1`'s hash to `$2` (insert or replace).
+    pub set_password_hash: &'static str,
 }
 
 /// Typed column access, implemented for both backends' row types.
@@ -674,6 +678,33 @@ macro_rules! impl_adapter {
                     deleted += done.rows_affected();
                 }
                 Ok(deleted)
+            }
+
+            fn password_support(&self) -> Result<(), tessera::adapter::AdapterError> {
+                Ok(())
+            }
+
+            async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let row = sqlx::query($sql.get_password_hash)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend("get_password_hash"))?;
+                row.map(|r| r.text("hash"))
+                    .transpose()
+                    .map_err(backend("get_password_hash"))
+            }
+
+            async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                sqlx::query($sql.set_password_hash)
+                    .bind(user_id)
+                    .bind(hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| classify("set_password_hash", &e, None, Some("no such user")))?;
+                Ok(())
             }
         }
     };

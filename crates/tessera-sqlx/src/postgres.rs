@@ -217,7 +217,10 @@ impl PostgresAdapter {
 /// The embedded migrations (see [`crate::common::migrator`]); a schema change is a new
 /// numbered file, listed here.
 fn migrator() -> Migrator {
-    crate::common::migrator(&[include_str!("../migrations/postgres/0001_init.sql")])
+    crate::common::migrator(&[
+        include_str!("../migrations/postgres/0001_init.sql"),
+        include_str!("../migrations/postgres/0002_passwords.sql"),
+    ])
 }
 
 impl_cols!(PgRow);
@@ -299,6 +302,15 @@ impl Adapter for PostgresAdapter {
     async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
         self.tables.adapter().delete_expired(now).await
     }
+    fn password_support(&self) -> Result<(), AdapterError> {
+        self.tables.adapter().password_support()
+    }
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        self.tables.adapter().get_password_hash(user_id).await
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        self.tables.adapter().set_password_hash(user_id, hash).await
+    }
 }
 
 // Timestamps cross the wire as BIGINT epoch milliseconds, as on SQLite, converted here:
@@ -378,4 +390,8 @@ const SQL: Sql = Sql {
                               WHERE expires < to_timestamp($1::FLOAT8 / 1000)",
     delete_expired_tokens: "DELETE FROM tessera_verification_tokens \
                             WHERE expires < to_timestamp($1::FLOAT8 / 1000)",
+    get_password_hash: "SELECT hash FROM tessera_passwords WHERE user_id = $1",
+    // A missing user fails the foreign key: NotFound.
+    set_password_hash: "INSERT INTO tessera_passwords (user_id, hash) VALUES ($1, $2) \
+                        ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
 };

@@ -223,7 +223,10 @@ impl SqliteAdapter {
 /// The embedded migrations (see [`crate::common::migrator`]); a schema change is a new
 /// numbered file, listed here.
 fn migrator() -> Migrator {
-    crate::common::migrator(&[include_str!("../migrations/sqlite/0001_init.sql")])
+    crate::common::migrator(&[
+        include_str!("../migrations/sqlite/0001_init.sql"),
+        include_str!("../migrations/sqlite/0002_passwords.sql"),
+    ])
 }
 
 /// The error of [`Schema::PgAdapter`] on SQLite.
@@ -313,6 +316,15 @@ impl Adapter for SqliteAdapter {
     async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
         self.tables.adapter().delete_expired(now).await
     }
+    fn password_support(&self) -> Result<(), AdapterError> {
+        self.tables.adapter().password_support()
+    }
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        self.tables.adapter().get_password_hash(user_id).await
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        self.tables.adapter().set_password_hash(user_id, hash).await
+    }
 }
 
 const SQL: Sql = Sql {
@@ -366,4 +378,8 @@ const SQL: Sql = Sql {
                              RETURNING identifier, token, expires",
     delete_expired_sessions: "DELETE FROM tessera_sessions WHERE expires < $1",
     delete_expired_tokens: "DELETE FROM tessera_verification_tokens WHERE expires < $1",
+    get_password_hash: "SELECT hash FROM tessera_passwords WHERE user_id = $1",
+    // A missing user fails the foreign key: NotFound.
+    set_password_hash: "INSERT INTO tessera_passwords (user_id, hash) VALUES ($1, $2) \
+                        ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
 };

@@ -103,6 +103,46 @@ pub enum ConfigError {
     /// address nor a CIDR.
     #[error("invalid trusted proxy {0:?}: use an IP address (127.0.0.1, ::1) or a CIDR (10.0.0.0/8)")]
     InvalidTrustedProxy(String),
+    /// The password provider stores its hashes in the adapter.
+    #[error("the password provider {0:?} needs an adapter (it stores users and password hashes): call .adapter(…)")]
+    PasswordWithoutAdapter(String),
+    /// The adapter does not store password hashes ([`Adapter::password_support`]).
+    #[error("the password provider {id:?} cannot use this adapter: {reason}")]
+    PasswordsUnsupported {
+        /// The provider's id.
+        id: String,
+        /// What the adapter said.
+        reason: String,
+    },
+    /// The password provider sends its mails through an email provider's mailer, and none
+    /// is configured.
+    #[error(
+        "the password provider {0:?} sends verification and reset mails through an email provider: add one, e.g. .provider(EmailProvider::new(mailer))"
+    )]
+    PasswordWithoutEmail(String),
+    /// The password provider's email provider is not one of the configured ones, or
+    /// several are configured and it names none.
+    #[error(
+        "the password provider {id:?} cannot tell which email provider sends its mails ({reason}): call .email_provider(\"<id>\") on it"
+    )]
+    PasswordEmailProvider {
+        /// The provider's id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
+    /// More than one password provider: the `/password/*` routes serve one.
+    #[error("only one password provider may be configured (the /password/* routes serve one)")]
+    DuplicatePasswordProvider,
+    /// The password provider is misconfigured (Argon2id parameters Argon2 refuses, a reset
+    /// link valid for more than a day).
+    #[error("the password provider {id:?}: {reason}")]
+    InvalidPasswordProvider {
+        /// The provider's id.
+        id: String,
+        /// Argon2's reason.
+        reason: String,
+    },
     /// `AUTH_COMPAT` is neither `v4` nor `v5`.
     #[error("invalid AUTH_COMPAT {0:?}: use v4 (next-auth 4, the default) or v5 (Auth.js v5, next-auth 5)")]
     InvalidCompat(String),
@@ -717,6 +757,15 @@ impl AuthBuilder {
                 Provider::Email(e) if e.max_age != 0 => {
                     check_duration("EmailProvider::max_age", e.max_age)?;
                 }
+                Provider::Password(p)
+                    if p.reset_max_age != 0
+                        && check_duration("PasswordProvider::reset_link_max_age", p.reset_max_age)? > 24 * 60 * 60 =>
+                {
+                    return Err(ConfigError::InvalidPasswordProvider {
+                        id: p.id.clone(),
+                        reason: "a reset link may be valid for a day at most (reset_link_max_age)".into(),
+                    });
+                }
                 _ => {}
             }
         }
@@ -777,6 +826,8 @@ impl AuthBuilder {
         {
             return Err(ConfigError::EmailWithoutAdapter(p.id().to_owned()));
         }
+
+        resolve_password_providers(&mut self.providers, self.adapter.as_deref())?;
 
         let profile = |secure: bool| {
             let set = self
@@ -842,6 +893,66 @@ impl AuthBuilder {
         };
         Ok(config)
     }
+}
+
+/// Checks the password provider's needs (one provider, an adapter that stores hashes, an
+/// email provider) and gives it its hasher and mailer.
+fn resolve_password_providers(providers: &mut [Provider], adapter: Option<&dyn Adapter>) -> Result<(), ConfigError> {
+    let emails: Vec<(String, Arc<dyn crate::providers::Mailer>)> = providers
+        .iter()
+        .filter_map(|p| match p {
+            Provider::Email(e) => Some((e.id.clone(), e.mailer.clone())),
+            _ => None,
+        })
+        .collect();
+    let mut seen = false;
+    for p in providers.iter_mut() {
+        let Provider::Password(p) = p else { continue };
+        if std::mem::replace(&mut seen, true) {
+            return Err(ConfigError::DuplicatePasswordProvider);
+        }
+        let id = p.id.clone();
+        let adapter = adapter.ok_or_else(|| ConfigError::PasswordWithoutAdapter(id.clone()))?;
+        adapter
+            .password_support()
+            .map_err(|e| ConfigError::PasswordsUnsupported {
+                id: id.clone(),
+                reason: match e {
+                    crate::adapter::AdapterError::Unsupported(reason) => reason,
+                    other => other.to_string(),
+                },
+            })?;
+        let mailer = match (&p.email_provider, emails.as_slice()) {
+            (_, []) => return Err(ConfigError::PasswordWithoutEmail(id)),
+            (None, [(_, mailer)]) => mailer.clone(),
+            (None, _) => {
+                return Err(ConfigError::PasswordEmailProvider {
+                    id,
+                    reason: "several email providers are configured".into(),
+                });
+            }
+            (Some(wanted), all) => match all.iter().find(|(e, _)| e == wanted) {
+                Some((_, mailer)) => mailer.clone(),
+                None => {
+                    return Err(ConfigError::PasswordEmailProvider {
+                        id,
+                        reason: format!("no email provider has the id {wanted:?}"),
+                    });
+                }
+            },
+        };
+        let hasher = crate::providers::password::Hasher::new(p.hash_params).map_err(|e| {
+            ConfigError::InvalidPasswordProvider {
+                id: id.clone(),
+                reason: e.to_string(),
+            }
+        })?;
+        p.resolved = Some(crate::providers::password::Resolved {
+            hasher: Arc::new(hasher),
+            mailer,
+        });
+    }
+    Ok(())
 }
 
 /// Every secret needs [`MIN_SECRET_BYTES`]; `"secret"` passes as the current one only

@@ -46,6 +46,7 @@ mod log_value;
 pub mod oauth;
 mod origin_check;
 pub mod pages;
+mod password;
 mod preamble;
 pub mod providers;
 mod random;
@@ -159,24 +160,7 @@ impl Auth {
     /// # });
     /// ```
     pub async fn revoke_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, RevokeError> {
-        match &self.config.store {
-            session::SessionStore::Database(adapter) => Ok(adapter.delete_user_sessions(user_id, keep).await?),
-            session::SessionStore::Jwt => {
-                let now = SystemTime::now();
-                let keep = keep
-                    .and_then(|raw| self.live_token(raw, now))
-                    .filter(|t| t.sub() == Some(user_id))
-                    .and_then(|t| t.get_str(session::revocations::SID).map(str::to_owned));
-                let revocation = revocations::Revocation::User {
-                    user_id: user_id.to_owned(),
-                    at_ms: session::unix_ms(now),
-                    keep,
-                    until: session::jwt_strategy::revocation_until(&self.config, now),
-                };
-                self.config.revocations.revoke(revocation, session::unix(now));
-                Ok(0)
-            }
-        }
+        session::revoke::revoke_user_sessions(&self.config, user_id, keep, SystemTime::now()).await
     }
 
     /// The JWT sessions this process knows to be revoked: what sign-out and
@@ -197,13 +181,6 @@ impl Auth {
     /// is never used. See [`session_cache`].
     pub fn session_cache(&self) -> &session_cache::SessionCache {
         &self.config.session_cache
-    }
-
-    /// A live, unrevoked JWT of this engine, from either cookie profile's codec.
-    fn live_token(&self, raw: &str, now: SystemTime) -> Option<Token> {
-        [&self.config.plain_profile, &self.config.secure_profile]
-            .into_iter()
-            .find_map(|profile| session::jwt_strategy::decode_live(&self.config, profile, raw, now))
     }
 
     /// The largest request body the engine accepts.

@@ -9,7 +9,7 @@
 //! which must be an allowed host when a list is set). Requests with neither header (curl,
 //! server-side code, old browsers) still need the CSRF token. Guarded: `POST /signin/:id`,
 //! `POST /callback/:id` (credentials, email), `POST /signout`, `POST /session`,
-//! `POST /sessions/*`.
+//! `POST /sessions/*`, `POST /signup/:id`, `POST /password/*`.
 //!
 //! Not guarded: the OAuth callback, which identity providers POST from their own origin
 //! (`response_mode=form_post`, e.g. Apple) and which is bound to the browser by the state,
@@ -38,7 +38,12 @@ pub(crate) enum CrossSite {
 pub(crate) fn is_guarded(method: &Method, action: Action, oauth_callback: bool) -> bool {
     *method == Method::POST
         && match action {
-            Action::SignIn | Action::SignOut | Action::Session | Action::Sessions => true,
+            Action::SignIn
+            | Action::SignOut
+            | Action::Session
+            | Action::Sessions
+            | Action::SignUp
+            | Action::Password => true,
             Action::Callback => !oauth_callback,
             _ => false,
         }

@@ -1,5 +1,6 @@
-//! The Tessera demo: a small axum site with credentials and email sign-in, and database
-//! sessions in SQLite (no set-up) or PostgreSQL.
+//! The Tessera demo: a small axum site with credentials, email and password sign-in
+//! (accounts with sign-up, a verification mail, forgotten passwords and changes), and
+//! database sessions in SQLite (no set-up) or PostgreSQL.
 //!
 //! `cargo run -p demo`, then open <http://localhost:3000>. Environment:
 //! `PORT` (3000), `NEXTAUTH_URL`/`AUTH_URL`, `NEXTAUTH_SECRET`/`AUTH_SECRET` (generated
@@ -35,7 +36,7 @@ use subtle::ConstantTimeEq;
 use tessera::adapter::{Adapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionArgs};
 use tessera::providers::email::{DevMailer, EmailProvider};
-use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider};
+use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider, PasswordProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
 use tessera_axum::{AuthSession, RouterExt};
 
@@ -215,6 +216,12 @@ async fn build_auth(port: u16, redis: Option<&tessera_redis::Redis>) -> Result<A
     }
     if let Some(redis) = redis {
         builder = builder.rate_limit_store(redis.rate_limits());
+    }
+    // Password accounts (sign-up at {base}/signup/password), where the tables can hold the
+    // hashes: Tessera's own. next-auth's app-owned tables cannot (the reason is printed).
+    match adapter.password_support() {
+        Ok(()) => builder = builder.provider(PasswordProvider::new()),
+        Err(e) => eprintln!("demo: no password accounts: {e}"),
     }
     builder
         .adapter(adapter.clone())

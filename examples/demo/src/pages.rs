@@ -50,7 +50,7 @@ pub(crate) fn home(base: &str, session: Option<&Session>, username: &str, passwo
 <input id="new-name" name="name" maxlength="64" required value="{name}"> <button type="submit">Rename with update()</button>
 <span id="rename-status" class="muted" role="status"></span></form></div>
 <div class="card"><p>The session, as <code>GET {base}/session</code> returns it:</p><pre id="session">{json}</pre>
-<a class="button" href="{base}/signout">Sign out</a></div>
+<a class="button" href="{base}/signout">Sign out</a> <a href="{base}/password/change?callbackUrl=%2F">Change password</a></div>
 <script>
 // update(): GET csrf, then POST the session route with JSON, exactly as next-auth/react does.
 document.getElementById("rename").addEventListener("submit", async (e) => {{
@@ -74,6 +74,8 @@ document.getElementById("rename").addEventListener("submit", async (e) => {{
             r#"<div class="card"><h1>You are not signed in</h1>
 <p>Sign in with the demo user: username <code>{}</code>, password <code>{}</code>,
 or by email: without <code>EMAIL_SERVER</code> the sign-in link is printed in the demo's terminal.</p>
+<p>Or <a href="{base}/signup/password">create an account</a> with your email address and a password:
+the verification link (and any password-reset link) is mailed, or printed in the terminal too.</p>
 <a class="button" href="{base}/signin">Sign in</a></div>
 <div class="card"><p class="muted">The <a href="/protected">protected page</a> sends you to sign-in and back.</p></div>"#,
             esc(username),

@@ -47,7 +47,7 @@ fn redacted(url: &str) -> String {
 
 /// The test PostgreSQL database, or `None` (after a loud SKIP) when it is unreachable
 /// outside CI.
-async fn postgres() -> Option<PostgresAdapter> {
+pub(crate) async fn postgres() -> Option<PostgresAdapter> {
     let url = std::env::var("TESSERA_TEST_POSTGRES_URL").unwrap_or_else(|_| DEFAULT_POSTGRES_URL.to_owned());
     // A single direct connection first: it reports the real error, whatever
     // `PostgresAdapter::connect` makes of it.

@@ -7,10 +7,15 @@
 #[path = "../../../tessera/tests/it/common/service.rs"]
 mod service;
 
+#[path = "../../../tessera/tests/it/common/browser.rs"]
+#[allow(dead_code, reason = "shared with tessera's tests; this crate uses part of it")]
+mod browser;
+
 mod conformance;
 mod database_url;
 mod drizzle;
 mod drizzle_sqlite;
+mod password;
 mod pg_adapter;
 mod pg_schema;
 mod prisma;

@@ -131,7 +131,7 @@ macro_rules! app_tables_conformance {
     ($with_tables:path) => {
         tessera::adapter_conformance_tests!(@cases $with_tables;
             users, create_user_and_link, sessions, deleting_a_user_cascades,
-            verification_tokens, verification_token_race, delete_expired);
+            verification_tokens, verification_token_race, delete_expired, passwords);
 
         #[tokio::test]
         async fn accounts() {

@@ -102,7 +102,7 @@ macro_rules! adapter_conformance_tests {
     ($with_adapter:path) => {
         $crate::adapter_conformance_tests!(@cases $with_adapter;
             users, accounts, create_user_and_link, sessions, deleting_a_user_cascades,
-            verification_tokens, verification_token_race, delete_expired);
+            verification_tokens, verification_token_race, delete_expired, passwords);
     };
     (@cases $with_adapter:path; $($case:ident),+) => {
         $(
@@ -129,6 +129,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
     verification_tokens(adapter).await;
     verification_token_race(adapter).await;
     delete_expired(adapter).await;
+    passwords(adapter).await;
 }
 
 /// Users: create, read by id and email, unique emails, update (a changed email is unverified again).
@@ -534,6 +535,55 @@ pub async fn delete_expired<A: Adapter + ?Sized>(adapter: &A) {
     let email = |n: &str| ids.email(n);
     let bob = plain_user(adapter, email("bob")).await;
     check_delete_expired(adapter, &bob.id, &email).await;
+    adapter.delete_user(&bob.id).await.expect("cleanup");
+}
+
+/// Password hashes (for adapters whose [`password_support`](Adapter::password_support) is
+/// `Ok`; an adapter that does not store them must answer `Unsupported` from all three
+/// methods): none at first; set, read back, replaced; per user; `NotFound` for a missing
+/// user; gone with the user.
+pub async fn passwords<A: Adapter + ?Sized>(adapter: &A) {
+    if let Err(e) = adapter.password_support() {
+        assert!(matches!(e, AdapterError::Unsupported(_)), "password_support: {e:?}");
+        let get = adapter.get_password_hash("nobody").await;
+        assert!(
+            matches!(get, Err(AdapterError::Unsupported(_))),
+            "get_password_hash: {get:?}"
+        );
+        let set = adapter.set_password_hash("nobody", "$argon2id$x").await;
+        assert!(
+            matches!(set, Err(AdapterError::Unsupported(_))),
+            "set_password_hash: {set:?}"
+        );
+        return;
+    }
+    let ids = Ids::new();
+    let alice = plain_user(adapter, ids.email("alice")).await;
+    let bob = plain_user(adapter, ids.email("bob")).await;
+    let get = |id: String| async move { adapter.get_password_hash(&id).await.expect("get_password_hash") };
+    assert_eq!(get(alice.id.clone()).await, None, "a new user has no password");
+    // A PHC string as Tessera writes them: `$`, `=`, `,` and base64 survive as they are.
+    let first = "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHRzYWx0$aGFzaGhhc2hoYXNoaGFzaGhhc2g";
+    let second = "$argon2id$v=19$m=47104,t=1,p=1$b3RoZXJzYWx0$b3RoZXJoYXNob3RoZXJoYXNo";
+    adapter.set_password_hash(&alice.id, first).await.expect("set");
+    assert_eq!(get(alice.id.clone()).await.as_deref(), Some(first));
+    assert_eq!(get(bob.id.clone()).await, None, "hashes are per user");
+    adapter.set_password_hash(&alice.id, second).await.expect("replace");
+    assert_eq!(get(alice.id.clone()).await.as_deref(), Some(second), "set replaces");
+    adapter.set_password_hash(&bob.id, first).await.expect("set bob");
+    assert_eq!(get(alice.id.clone()).await.as_deref(), Some(second));
+    let missing = format!("missing-{}", ids.tag());
+    assert_eq!(get(missing.clone()).await, None, "an unknown id has no password");
+    assert!(
+        matches!(
+            adapter.set_password_hash(&missing, first).await,
+            Err(AdapterError::NotFound(_))
+        ),
+        "set_password_hash for a missing user is NotFound"
+    );
+    adapter.delete_user(&alice.id).await.expect("delete alice");
+    assert_eq!(get(alice.id.clone()).await, None, "deleting a user deletes its hash");
+    assert_eq!(get(bob.id.clone()).await.as_deref(), Some(first));
     adapter.delete_user(&bob.id).await.expect("cleanup");
 }
 

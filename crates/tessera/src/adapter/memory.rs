@@ -13,6 +13,8 @@ struct State {
     accounts: Vec<Account>,
     sessions: HashMap<String, AdapterSession>,
     tokens: Vec<VerificationToken>,
+    /// Password hashes by user id.
+    passwords: HashMap<String, String>,
 }
 
 impl State {
@@ -150,6 +152,7 @@ impl Adapter for MemoryAdapter {
         s.users.remove(id);
         s.accounts.retain(|a| a.user_id.as_deref() != Some(id));
         s.sessions.retain(|_, sess| sess.user_id != id);
+        s.passwords.remove(id);
         Ok(())
     }
 
@@ -290,5 +293,22 @@ impl Adapter for MemoryAdapter {
         s.sessions.retain(|_, sess| sess.expires >= now);
         s.tokens.retain(|t| t.expires >= now);
         Ok((before - s.sessions.len() - s.tokens.len()) as u64)
+    }
+
+    fn password_support(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        Ok(self.lock()?.passwords.get(user_id).cloned())
+    }
+
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        let mut s = self.lock()?;
+        if !s.users.contains_key(user_id) {
+            return Err(AdapterError::NotFound(format!("user {user_id}")));
+        }
+        s.passwords.insert(user_id.to_owned(), hash.to_owned());
+        Ok(())
     }
 }

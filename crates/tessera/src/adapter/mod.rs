@@ -30,7 +30,15 @@ pub enum AdapterError {
     /// The backend failed (connection, query, serialisation).
     #[error("adapter backend error: {0}")]
     Backend(String),
+    /// The adapter does not do this (say, store password hashes); the message says why
+    /// and what to use instead.
+    #[error("unsupported by this adapter: {0}")]
+    Unsupported(String),
 }
+
+/// What the default password methods of [`Adapter`] answer.
+const NO_PASSWORDS: &str = "this adapter does not store password hashes (it does not implement \
+                            Adapter::password_support, get_password_hash and set_password_hash)";
 
 /// A user about to be created (no id yet).
 #[derive(Debug, Clone, PartialEq, Default)]
@@ -110,6 +118,13 @@ pub struct VerificationToken {
 /// Two methods have default implementations, for adapters written before they existed:
 /// [`create_user_and_link`](Adapter::create_user_and_link) (not atomic: it compensates)
 /// and [`delete_expired`](Adapter::delete_expired) (purges nothing). Override both.
+///
+/// The password methods ([`password_support`](Adapter::password_support),
+/// [`get_password_hash`](Adapter::get_password_hash),
+/// [`set_password_hash`](Adapter::set_password_hash)) are for the
+/// [`password` provider](crate::providers::PasswordProvider); their defaults answer
+/// [`AdapterError::Unsupported`], and `build()` refuses the provider with such an adapter.
+/// An adapter that stores hashes overrides all three; deleting a user deletes its hash.
 #[async_trait::async_trait]
 pub trait Adapter: Send + Sync + 'static {
     /// Creates a user and returns it with its new id.
@@ -243,6 +258,50 @@ pub trait Adapter: Send + Sync + 'static {
         let _ = now;
         Ok(0)
     }
+
+    /// Whether this adapter stores password hashes: `Ok(())`, or
+    /// [`AdapterError::Unsupported`] saying why not, which `build()` reports when the
+    /// [`password` provider](crate::providers::PasswordProvider) is configured. Synchronous:
+    /// it answers from what the adapter is, without a query.
+    ///
+    /// The default answers `Unsupported`.
+    ///
+    /// ```
+    /// use tessera::adapter::{Adapter, MemoryAdapter};
+    /// assert!(MemoryAdapter::new().password_support().is_ok());
+    /// ```
+    fn password_support(&self) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(NO_PASSWORDS.into()))
+    }
+
+    /// The password hash (a PHC string) of a user: `None` when the user has none, or
+    /// does not exist.
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
+    /// let db = MemoryAdapter::new();
+    /// let user = db.create_user(NewUser { email: Some("a@b.c".into()), ..Default::default() }).await.unwrap();
+    /// assert_eq!(db.get_password_hash(&user.id).await.unwrap(), None);
+    /// db.set_password_hash(&user.id, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA").await.unwrap();
+    /// assert!(db.get_password_hash(&user.id).await.unwrap().is_some());
+    /// # });
+    /// ```
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        let _ = user_id;
+        Err(AdapterError::Unsupported(NO_PASSWORDS.into()))
+    }
+
+    /// Sets (or replaces) the password hash of a user; [`AdapterError::NotFound`] when the
+    /// user does not exist. The hash goes as it is: hashing is Tessera's.
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        let _ = (user_id, hash);
+        Err(AdapterError::Unsupported(NO_PASSWORDS.into()))
+    }
 }
 
 /// A shared adapter is an adapter: `Arc<dyn Adapter>` (what `tessera_sqlx::connect`
@@ -327,6 +386,15 @@ impl<A: Adapter + ?Sized> Adapter for std::sync::Arc<A> {
     }
     async fn delete_expired(&self, now: SystemTime) -> Result<u64, AdapterError> {
         (**self).delete_expired(now).await
+    }
+    fn password_support(&self) -> Result<(), AdapterError> {
+        (**self).password_support()
+    }
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        (**self).get_password_hash(user_id).await
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        (**self).set_password_hash(user_id, hash).await
     }
 }
 

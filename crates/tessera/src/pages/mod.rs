@@ -52,6 +52,8 @@ struct ProviderView<'a> {
     action: String,
     fields: Vec<FieldView<'a>>,
     style: Option<StyleView>,
+    /// Links under the form (the password provider's sign-up and forgotten password).
+    links: Vec<(String, &'static str)>,
 }
 
 /// An OAuth button's brand style as NextAuth v4's sign-in page renders it: the custom
@@ -190,6 +192,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                     })
                     .collect(),
                 style: None,
+                links: Vec::new(),
             },
             Provider::Email(e) => ProviderView {
                 id: &e.id,
@@ -198,6 +201,7 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                 action: ctx.base_url(&format!("signin/{}", e.id)),
                 fields: Vec::new(),
                 style: None,
+                links: Vec::new(),
             },
             Provider::OAuth(o) => ProviderView {
                 id: &o.id,
@@ -206,6 +210,28 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                 action: ctx.base_url(&format!("signin/{}", o.id)),
                 fields: Vec::new(),
                 style: StyleView::new(o.style.as_ref()),
+                links: Vec::new(),
+            },
+            Provider::Password(p) => ProviderView {
+                id: &p.id,
+                name: &p.name,
+                kind: "credentials",
+                action: ctx.base_url(&format!("callback/{}", p.id)),
+                fields: ["email", "password"]
+                    .into_iter()
+                    .map(|name| FieldView {
+                        name,
+                        label: if name == "email" { "Email" } else { "Password" },
+                        input_type: name,
+                        placeholder: "",
+                        id: format!("input-{name}-for-{}-provider", p.id),
+                    })
+                    .collect(),
+                style: None,
+                links: vec![
+                    (ctx.base_url(&format!("signup/{}", p.id)), "Create an account"),
+                    (ctx.base_url("password/forgot"), "Forgot your password?"),
+                ],
             },
         })
         .collect();
@@ -228,11 +254,131 @@ pub(crate) fn render_sign_out(ctx: &Ctx<'_>) -> String {
 
 pub(crate) fn render_verify_request(ctx: &Ctx<'_>) -> String {
     let host = ctx.url.host();
+    // The password provider's kinds: what was mailed is said without saying whether an
+    // account exists (the same words for a new and a taken address, a known and an
+    // unknown one).
+    let message = match ctx.req.query("type") {
+        Some("signup") => "A link to verify your address has been sent to your email address.",
+        Some("reset") => "An email with the next steps has been sent to your email address.",
+        _ => "A sign in link has been sent to your email address.",
+    };
     render(&MessagePage {
         layout: Layout::new(&ctx.config.theme, "Verify Request"),
         heading: "Check your email",
-        message: "A sign in link has been sent to your email address.",
+        message,
         link: Some((ctx.url.origin.clone(), host)),
+    })
+}
+
+/// One input of a password-provider page.
+pub(crate) struct FormField<'a> {
+    pub name: &'static str,
+    pub label: &'static str,
+    pub input_type: &'static str,
+    /// Pre-filled value (never a password).
+    pub value: &'a str,
+    /// `email`, `name`, `current-password`, `new-password`.
+    pub autocomplete: &'static str,
+    pub required: bool,
+}
+
+struct FormFieldView<'a> {
+    field: FormField<'a>,
+    id: String,
+}
+
+impl<'a> std::ops::Deref for FormFieldView<'a> {
+    type Target = FormField<'a>;
+    fn deref(&self) -> &FormField<'a> {
+        &self.field
+    }
+}
+
+/// A page of the password provider: a heading, a form, links.
+pub(crate) struct FormPage<'a> {
+    pub title: &'static str,
+    pub heading: &'static str,
+    /// An error code of the answer (`?error=`), shown as its message.
+    pub error: Option<&'a str>,
+    pub note: Option<&'static str>,
+    /// Where the form posts (under the base URL).
+    pub action: &'a str,
+    pub hidden: Vec<(&'static str, &'a str)>,
+    pub fields: Vec<FormField<'a>>,
+    pub submit: &'static str,
+    /// Links under the form (paths under the base URL) and their text.
+    pub links: Vec<(&'a str, &'static str)>,
+}
+
+#[derive(Template)]
+#[template(path = "password.html")]
+struct FormTemplate<'a> {
+    layout: Layout<'a>,
+    heading: &'a str,
+    error: Option<&'static str>,
+    note: Option<&'a str>,
+    csrf_token: &'a str,
+    action: String,
+    hidden: Vec<(&'a str, &'a str)>,
+    fields: Vec<FormFieldView<'a>>,
+    submit: &'a str,
+    links: Vec<(String, &'a str)>,
+}
+
+/// The message of a password route's error code.
+pub(crate) fn password_error_message(code: &str) -> &'static str {
+    match code {
+        "PasswordTooShort" => "The password is too short: use at least 8 characters.",
+        "PasswordTooLong" => "The password is too long: use at most 128 characters.",
+        "PasswordCommon" => "This password is too common. Choose another one.",
+        "PasswordSameAsEmail" => "The password must not be your email address.",
+        "InvalidEmail" => "Enter a valid email address.",
+        "InvalidName" => "The name is too long.",
+        "InvalidToken" => "This link is no longer valid. It may have been used already or it may have expired.",
+        "WrongPassword" => "The current password is not correct.",
+        "SessionRequired" => "Please sign in first.",
+        "TooManyRequests" => "Too many attempts. Please wait a while and try again.",
+        "MissingCSRF" => "The form expired. Please try again.",
+        "EmailSignin" => "The e-mail could not be sent.",
+        _ => "Something went wrong. Please try again.",
+    }
+}
+
+/// Renders a password-provider page.
+pub(crate) fn render_form(ctx: &Ctx<'_>, page: FormPage<'_>) -> String {
+    let fields = page
+        .fields
+        .into_iter()
+        .map(|field| FormFieldView {
+            id: format!("input-{}", field.name),
+            field,
+        })
+        .collect();
+    render(&FormTemplate {
+        layout: Layout::new(&ctx.config.theme, page.title),
+        heading: page.heading,
+        error: page.error.map(password_error_message),
+        note: page.note,
+        csrf_token: &ctx.csrf.token,
+        action: ctx.base_url(page.action),
+        hidden: page.hidden,
+        fields,
+        submit: page.submit,
+        links: page
+            .links
+            .into_iter()
+            .map(|(path, text)| (ctx.base_url(path), text))
+            .collect(),
+    })
+}
+
+/// A message page with a link to a page under the base URL.
+pub(crate) fn render_notice(ctx: &Ctx<'_>, heading: &str, message: &str, link: (&str, &str)) -> String {
+    render(&MessagePage {
+        layout: Layout::new(&ctx.config.theme, heading),
+        heading,
+        message,
+        link: Some((ctx.base_url(link.0), link.1)),
     })
 }
 

@@ -3,13 +3,15 @@
 pub mod credentials;
 pub mod email;
 pub mod oauth;
+pub mod password;
 pub mod presets;
 pub mod style;
 pub(crate) mod wire;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
-pub use email::{DevMailer, EmailProvider, Mailer};
+pub use email::{DevMailer, EmailProvider, MailPurpose, Mailer};
 pub use oauth::{Check, Checks, ClientKey, ClientKeyError, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
+pub use password::PasswordProvider;
 pub use style::ProviderStyle;
 use tessera_protocol::ProviderType;
 
@@ -27,6 +29,8 @@ pub enum Provider {
     Email(EmailProvider),
     /// OAuth 2 or OpenID Connect.
     OAuth(OAuthProvider),
+    /// Accounts with a password kept by Tessera (a `credentials` provider on the wire).
+    Password(PasswordProvider),
 }
 
 impl Provider {
@@ -36,6 +40,7 @@ impl Provider {
             Provider::Credentials(p) => &p.id,
             Provider::Email(p) => &p.id,
             Provider::OAuth(p) => &p.id,
+            Provider::Password(p) => &p.id,
         }
     }
 
@@ -45,13 +50,14 @@ impl Provider {
             Provider::Credentials(p) => &p.name,
             Provider::Email(p) => &p.name,
             Provider::OAuth(p) => &p.name,
+            Provider::Password(p) => &p.name,
         }
     }
 
     /// The kind reported by `GET /providers`.
     pub fn kind(&self) -> ProviderType {
         match self {
-            Provider::Credentials(_) => ProviderType::Credentials,
+            Provider::Credentials(_) | Provider::Password(_) => ProviderType::Credentials,
             Provider::Email(_) => ProviderType::Email,
             Provider::OAuth(_) => ProviderType::OAuth,
         }
@@ -73,5 +79,11 @@ impl From<EmailProvider> for Provider {
 impl From<OAuthProvider> for Provider {
     fn from(p: OAuthProvider) -> Self {
         Provider::OAuth(p)
+    }
+}
+
+impl From<PasswordProvider> for Provider {
+    fn from(p: PasswordProvider) -> Self {
+        Provider::Password(p)
     }
 }

@@ -4,11 +4,13 @@ pub(crate) mod callback;
 pub(crate) mod csrf;
 pub(crate) mod error;
 pub(crate) mod log;
+pub(crate) mod password;
 pub(crate) mod providers;
 pub(crate) mod session;
 pub(crate) mod sessions;
 pub(crate) mod signin;
 pub(crate) mod signout;
+pub(crate) mod signup;
 pub(crate) mod verify_request;
 
 use http::Method;
@@ -31,6 +33,8 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>) -> AuthResponse {
         Action::VerifyRequest if get => verify_request::page(ctx),
         Action::Error if get => error::page(ctx),
         Action::Sessions => sessions::handle(ctx).await,
+        Action::SignUp => signup::handle(ctx).await,
+        Action::Password => password::handle(ctx).await,
         _ => unsupported(ctx),
     }
 }

@@ -30,7 +30,7 @@ pub(crate) async fn start(ctx: &Ctx<'_>) -> AuthResponse {
     };
     match provider {
         // Credentials sign in through POST /callback/:id, not here.
-        Provider::Credentials(_) => AuthResponse::redirect(ctx.base_url("signin")),
+        Provider::Credentials(_) | Provider::Password(_) => AuthResponse::redirect(ctx.base_url("signin")),
         Provider::Email(p) => signin::email::request(ctx, p).await,
         Provider::OAuth(p) => signin::oauth::start(ctx, p).await,
     }

@@ -454,6 +454,15 @@ impl Adapter for CachedSessions {
         // Expired rows are never served: every read checks the row's expiry.
         self.inner.delete_expired(now).await
     }
+    fn password_support(&self) -> Result<(), AdapterError> {
+        self.inner.password_support()
+    }
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        self.inner.get_password_hash(user_id).await
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        self.inner.set_password_hash(user_id, hash).await
+    }
 }
 
 #[cfg(test)]

@@ -7,6 +7,7 @@ pub mod jwt;
 pub(crate) mod jwt_strategy;
 pub(crate) mod read;
 pub mod revocations;
+pub(crate) mod revoke;
 
 use std::sync::Arc;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};

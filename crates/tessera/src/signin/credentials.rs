@@ -46,15 +46,7 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         client_subject: limits.credentials_per_client_identifier,
     };
     let buckets = rate_limit::buckets("credentials", ctx.client, identifier.as_deref(), scopes);
-    // next-auth 4 names the provider beside `CredentialsSignin` on the error page; Auth.js
-    // v5 sends the sign-in page the code of its `CredentialsSignin` (default `credentials`).
-    let wrong_credentials = || {
-        let url = match ctx.config.compat {
-            Compat::NextAuthV4 => with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", &provider.id),
-            Compat::AuthJsV5 => v5_credentials_signin(ctx, "credentials"),
-        };
-        AuthResponse::redirect(url)
-    };
+    let wrong_credentials = || wrong_credentials(ctx, &provider.id);
     let reservation = match ctx.config.limits.acquire(&buckets).await {
         Ok(r) => r,
         Err(refused) => {
@@ -102,6 +94,17 @@ pub(crate) async fn callback(ctx: &Ctx<'_>, provider: &CredentialsProvider) -> A
         }
         Err(e) => e.into_response(ctx),
     }
+}
+
+/// The answer to wrong credentials (without its status): next-auth 4 names the provider
+/// beside `CredentialsSignin` on the error page; Auth.js v5 sends the sign-in page the code
+/// of its `CredentialsSignin` (default `credentials`).
+pub(crate) fn wrong_credentials(ctx: &Ctx<'_>, provider_id: &str) -> AuthResponse {
+    let url = match ctx.config.compat {
+        Compat::NextAuthV4 => with_param(&ctx.error_url(ErrorCode::CredentialsSignin), "provider", provider_id),
+        Compat::AuthJsV5 => v5_credentials_signin(ctx, "credentials"),
+    };
+    AuthResponse::redirect(url)
 }
 
 /// Auth.js v5's answer to refused credentials: `<sign-in page>?error=CredentialsSignin&code=<code>`

@@ -63,7 +63,7 @@ async fn user_or_stub(adapter: &dyn Adapter, email: &str) -> Result<(User, bool)
 /// an address lock its owner out of email sign-in for good. The user row itself (its id,
 /// name, and what the app keeps under that id) stays, so a legitimate owner loses only the
 /// links, and re-links those accounts while signed in.
-async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), AdapterError> {
+pub(crate) async fn release_unverified(adapter: &dyn Adapter, user: &User) -> Result<(), AdapterError> {
     let accounts = adapter.list_accounts(&user.id).await?;
     for a in &accounts {
         adapter.unlink_account(&a.provider, &a.provider_account_id).await?;
@@ -174,6 +174,7 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
         host: ctx.url.host(),
         provider_id: &provider.id,
         theme: &ctx.config.theme,
+        purpose: crate::providers::email::MailPurpose::SignIn,
     };
     if let Err(e) = provider.mailer.send(request).await {
         tracing::error!(error = %e, "email sign-in: sending failed");

@@ -1,13 +1,14 @@
-//! Signing in: the credentials, email and OAuth flows, and what they share to finish a
+//! Signing in: the credentials, email, OAuth and password flows, and what they share to finish a
 //! sign-in (the `sign_in` callback, issuing the session, the `sign_in` event and the
 //! redirect), in the shape of @auth/core's `handle-login`. Routes dispatch here; the
 //! providers keep only their configuration.
 
-mod accounts;
+pub(crate) mod accounts;
 mod complete;
 pub(crate) mod credentials;
 pub(crate) mod email;
 pub(crate) mod oauth;
+pub(crate) mod password;
 
 use tessera_protocol::ErrorCode;
 

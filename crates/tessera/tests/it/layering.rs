@@ -62,12 +62,14 @@ const TABLE: &[(&str, usize)] = &[
     //    borrowed for one request.
     ("config.rs", CONFIG),
     ("ctx.rs", CONFIG),
-    // 5. Flows: sign-in, the session strategies (read, update, refresh), and the built-in
-    //    pages they render.
+    // 5. Flows: sign-in, the password provider's account flows, the session strategies
+    //    (read, update, refresh, revoke), and the built-in pages they render.
     ("signin/", FLOWS),
     ("session/jwt_strategy.rs", FLOWS),
     ("session/database.rs", FLOWS),
     ("session/read.rs", FLOWS),
+    ("session/revoke.rs", FLOWS),
+    ("password/", FLOWS),
     ("pages/", FLOWS),
     // 6. Routes: thin handlers, one per endpoint, and the dispatcher.
     ("routes/", ROUTES),

@@ -16,6 +16,7 @@ mod layering;
 mod oauth;
 #[cfg(feature = "reqwest")]
 mod oidc_e2e;
+mod password;
 mod presets;
 mod rate_limit;
 mod review;

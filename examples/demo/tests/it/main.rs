@@ -8,6 +8,7 @@ mod common;
 mod compat_env;
 mod faults;
 mod load;
+mod password;
 mod pg_adapter_tables;
 mod pg_cluster;
 mod redis_server;

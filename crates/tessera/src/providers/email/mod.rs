@@ -85,12 +85,33 @@ pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
 #[error("sending the sign-in email failed: {0}")]
 pub struct MailerError(pub String);
 
-/// The sign-in email to send. `Debug` does not show `url`: it is a live sign-in link.
+/// What a mail is for: the subject, text and button of [`VerificationRequest`]'s bodies.
+/// The email provider sends [`SignIn`](Self::SignIn) links; the
+/// [`password` provider](crate::providers::PasswordProvider) sends the others through the
+/// same mailer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum MailPurpose {
+    /// A magic sign-in link.
+    SignIn,
+    /// The link that verifies the address of a new password account.
+    VerifyEmail,
+    /// A password-reset link (valid one hour).
+    ResetPassword,
+    /// Someone tried to sign up with this address, which has an account already: the
+    /// link leads to the forgotten-password page.
+    AccountExists,
+    /// Someone asked for a password reset for this address, which no account uses: the
+    /// link leads to the sign-up page.
+    NoAccount,
+}
+
+/// The email to send. `Debug` does not show `url`: it may be a live sign-in or reset link.
 #[non_exhaustive]
 pub struct VerificationRequest<'a> {
     /// The normalised address.
     pub identifier: &'a str,
-    /// The magic link.
+    /// The link (a magic link, a verification or reset link, or a page).
     pub url: &'a str,
     /// When the link stops working.
     pub expires: SystemTime,
@@ -100,6 +121,8 @@ pub struct VerificationRequest<'a> {
     pub provider_id: &'a str,
     /// The theme, for the HTML body's colours.
     pub theme: &'a Theme,
+    /// What the mail is for.
+    pub purpose: MailPurpose,
 }
 
 impl fmt::Debug for VerificationRequest<'_> {
@@ -111,39 +134,103 @@ impl fmt::Debug for VerificationRequest<'_> {
             .field("host", &self.host)
             .field("provider_id", &self.provider_id)
             .field("theme", &self.theme)
+            .field("purpose", &self.purpose)
             .finish()
     }
 }
 
+/// The words of one kind of mail.
+struct Wording {
+    /// Subject and heading, before the host.
+    heading: &'static str,
+    /// Said before the link in the text body.
+    lead: &'static str,
+    button: &'static str,
+    footer: &'static str,
+}
+
+impl MailPurpose {
+    fn wording(self) -> Wording {
+        match self {
+            MailPurpose::SignIn => Wording {
+                heading: "Sign in to",
+                lead: "",
+                button: "Sign in",
+                footer: "If you did not request this email you can safely ignore it.",
+            },
+            MailPurpose::VerifyEmail => Wording {
+                heading: "Verify your email address for",
+                lead: "Open this link to verify the address of your new account:",
+                button: "Verify email address",
+                footer: "If you did not create an account you can safely ignore this email.",
+            },
+            MailPurpose::ResetPassword => Wording {
+                heading: "Reset your password for",
+                lead: "Open this link within one hour to choose a new password:",
+                button: "Reset password",
+                footer: "If you did not ask for this you can safely ignore it: your password stays as it is.",
+            },
+            MailPurpose::AccountExists => Wording {
+                heading: "Your account at",
+                lead: "Someone tried to create an account with this address, which already has one. \
+                       If it was you, sign in, or reset your password here:",
+                button: "Reset password",
+                footer: "If it was not you, nothing has changed and you can safely ignore this email.",
+            },
+            MailPurpose::NoAccount => Wording {
+                heading: "Password reset at",
+                lead: "Someone asked to reset the password of the account with this address, but no \
+                       account uses it. If it was you, you may have signed up with another address; \
+                       or create an account here:",
+                button: "Create an account",
+                footer: "If it was not you, you can safely ignore this email.",
+            },
+        }
+    }
+}
+
 impl VerificationRequest<'_> {
-    /// `Sign in to <host>`.
+    /// `Sign in to <host>` (or the heading of the mail's [purpose](MailPurpose)).
     pub fn subject(&self) -> String {
-        format!("Sign in to {}", self.host)
+        format!("{} {}", self.purpose.wording().heading, self.host)
     }
 
     /// The plain-text body.
     pub fn text_body(&self) -> String {
-        format!(
-            "Sign in to {}\n{}\n\nIf you did not request this email you can safely ignore it.\n",
-            self.host, self.url
-        )
+        let w = self.purpose.wording();
+        let lead = if w.lead.is_empty() {
+            String::new()
+        } else {
+            format!("{}\n", w.lead)
+        };
+        format!("{} {}\n{lead}{}\n\n{}\n", w.heading, self.host, self.url, w.footer)
     }
 
     /// The HTML body: the host and a button, everything escaped.
     pub fn html_body(&self) -> String {
+        let w = self.purpose.wording();
         let brand = self.theme.brand_color.as_deref().unwrap_or("#346df1");
         let button_text = self.theme.button_text.as_deref().unwrap_or("#ffffff");
         // A zero-width space before each dot stops mail clients from turning the host into a link.
         let host = escape_html(self.host).replace('.', "&#8203;.");
         let url = escape_html(self.url);
+        let (heading, button, footer) = (w.heading, w.button, w.footer);
+        let lead = if w.lead.is_empty() {
+            String::new()
+        } else {
+            format!(
+                "\n<tr><td align=\"center\" style=\"padding:0 10px;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444\">{}</td></tr>",
+                escape_html(w.lead)
+            )
+        };
         format!(
             r#"<body style="background:#f9f9f9;margin:0;padding:24px 0">
 <table width="100%" border="0" cellspacing="20" cellpadding="0" style="background:#ffffff;max-width:600px;margin:auto;border-radius:10px">
-<tr><td align="center" style="padding:10px 0;font-size:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">Sign in to <strong>{host}</strong></td></tr>
+<tr><td align="center" style="padding:10px 0;font-size:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">{heading} <strong>{host}</strong></td></tr>{lead}
 <tr><td align="center" style="padding:20px 0"><table border="0" cellspacing="0" cellpadding="0"><tr>
-<td align="center" style="border-radius:5px" bgcolor="{brand}"><a href="{url}" target="_blank" style="font-size:18px;font-family:Helvetica,Arial,sans-serif;color:{button_text};text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid {brand};display:inline-block;font-weight:bold">Sign in</a></td>
+<td align="center" style="border-radius:5px" bgcolor="{brand}"><a href="{url}" target="_blank" style="font-size:18px;font-family:Helvetica,Arial,sans-serif;color:{button_text};text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid {brand};display:inline-block;font-weight:bold">{button}</a></td>
 </tr></table></td></tr>
-<tr><td align="center" style="padding:0 0 10px 0;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">If you did not request this email you can safely ignore it.</td></tr>
+<tr><td align="center" style="padding:0 0 10px 0;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">{footer}</td></tr>
 </table></body>"#
         )
     }
@@ -164,10 +251,16 @@ pub struct DevMailer;
 #[async_trait::async_trait]
 impl Mailer for DevMailer {
     async fn send(&self, request: VerificationRequest<'_>) -> Result<(), MailerError> {
-        eprintln!(
-            "tessera dev mailer: sign-in link for {}: {}",
-            request.identifier, request.url
-        );
+        // Scripts find magic links by "sign-in link for <address>: <url>"; the password
+        // provider's mails say what they are instead.
+        let what = match request.purpose {
+            MailPurpose::SignIn => "sign-in link",
+            MailPurpose::VerifyEmail => "verification link",
+            MailPurpose::ResetPassword => "password reset link",
+            MailPurpose::AccountExists => "account-exists notice",
+            MailPurpose::NoAccount => "no-account notice",
+        };
+        eprintln!("tessera dev mailer: {what} for {}: {}", request.identifier, request.url);
         Ok(())
     }
 }
@@ -286,6 +379,7 @@ mod tests {
             host: "app.example.com",
             provider_id: "email",
             theme: &theme,
+            purpose: MailPurpose::SignIn,
         };
         assert_eq!(r.subject(), "Sign in to app.example.com");
         assert!(r.text_body().contains("http://h/cb?a=1&b=\"<x>"));

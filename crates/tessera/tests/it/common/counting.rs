@@ -19,6 +19,9 @@ pub(crate) struct Counting {
     pub fail_create_user: AtomicBool,
     /// When set, every call fails (the database is down).
     pub down: AtomicBool,
+    /// When set, the password methods forward (else they are unsupported, as for an
+    /// adapter that predates them).
+    pub passwords: AtomicBool,
 }
 
 impl Counting {
@@ -117,5 +120,20 @@ impl Adapter for Counting {
     async fn use_verification_token(&self, i: &str, t: &str) -> Result<Option<VerificationToken>, AdapterError> {
         self.call("use_verification_token")?;
         self.inner.use_verification_token(i, t).await
+    }
+    fn password_support(&self) -> Result<(), AdapterError> {
+        if self.passwords.load(Ordering::SeqCst) {
+            self.inner.password_support()
+        } else {
+            Err(AdapterError::Unsupported("Counting: passwords off".into()))
+        }
+    }
+    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
+        self.call("get_password_hash")?;
+        self.inner.get_password_hash(user_id).await
+    }
+    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
+        self.call("set_password_hash")?;
+        self.inner.set_password_hash(user_id, hash).await
     }
 }
