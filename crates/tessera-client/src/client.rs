@@ -30,6 +30,11 @@ const SEGMENT: &AsciiSet = &CONTROLS
     .add(b'{')
     .add(b'}');
 
+/// `segment` escaped for use as one path segment (a provider id).
+pub(crate) fn path_segment(segment: &str) -> String {
+    utf8_percent_encode(segment, SEGMENT).to_string()
+}
+
 const JSON: &str = "application/json";
 const FORM: &str = "application/x-www-form-urlencoded";
 /// The header with which next-auth 5 asks for a redirect as a 200 `{"url": …}` answer
@@ -89,6 +94,27 @@ fn json_text(value: &Value) -> String {
 /// 255,603 / 103,726 without.
 fn from_value<T: serde::de::DeserializeOwned>(value: &Value) -> Result<T, String> {
     T::deserialize(value).map_err(|e| e.to_string())
+}
+
+/// The `url` of a `{"url": …}` answer to a POST to `url` (`None` when absent or `null`).
+pub(crate) fn read_url(url: &str, response: &HttpResponse) -> Result<Option<String>, ClientError> {
+    let data: Value = serde_json::from_slice(&response.body).map_err(|e| {
+        ClientError::json(
+            url,
+            format!(
+                "{e} (HTTP {}; a server must answer `json=true` and `X-Auth-Return-Redirect` posts with {{\"url\": …}})",
+                response.status
+            ),
+        )
+    })?;
+    match data.get("url") {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(ClientError::json(
+            url,
+            format!("`url` is not a string: {}", json_text(other)),
+        )),
+    }
 }
 
 /// `/x/y/` → `/x/y`, `x` → `/x`, `/` → the empty string (mounted at the root).
@@ -435,6 +461,13 @@ impl Client {
     /// POSTs a form to an absolute URL and reads the `{"url": …}` answer (any status).
     /// With [`Compat::AuthJsV5`] the request carries `X-Auth-Return-Redirect: 1`.
     async fn post_form(&self, url: &str, params: &[(String, String)]) -> Result<(u16, Option<String>), ClientError> {
+        let response = self.send_form(url, params).await?;
+        Ok((response.status, read_url(url, &response)?))
+    }
+
+    /// POSTs a form to an absolute URL, with `X-Auth-Return-Redirect: 1` in
+    /// [`Compat::AuthJsV5`] mode, and returns the answer whatever its status.
+    pub(crate) async fn send_form(&self, url: &str, params: &[(String, String)]) -> Result<HttpResponse, ClientError> {
         let body = form_urlencoded::Serializer::new(String::new())
             .extend_pairs(params.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .finish();
@@ -448,27 +481,7 @@ impl Client {
             headers,
             body: Some(body),
         };
-        let response = self.send(request).await?;
-        let data: Value = serde_json::from_slice(&response.body).map_err(|e| {
-            ClientError::json(
-                url,
-                format!(
-                    "{e} (HTTP {}; a server must answer `json=true` and `X-Auth-Return-Redirect` posts with {{\"url\": …}})",
-                    response.status
-                ),
-            )
-        })?;
-        let target = match data.get("url") {
-            None | Some(Value::Null) => None,
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(other) => {
-                return Err(ClientError::json(
-                    url,
-                    format!("`url` is not a string: {}", json_text(other)),
-                ));
-            }
-        };
-        Ok((response.status, target))
+        self.send(request).await
     }
 
     /// `signIn(provider, options, authorizationParams)` (spec §9.4).
@@ -515,7 +528,7 @@ impl Client {
         };
         let is_credentials = info.kind == ProviderType::Credentials;
         let supports_return = v5 || is_credentials || info.kind == ProviderType::Email;
-        let id = utf8_percent_encode(&info.id, SEGMENT).to_string();
+        let id = path_segment(&info.id);
         let mut target = self.url(&format!("{}/{id}", if is_credentials { "callback" } else { "signin" }));
         if !authorization_params.is_empty() {
             let query = form_urlencoded::Serializer::new(String::new())

@@ -35,6 +35,18 @@ pub enum ClientError {
         /// The start of the response body (at most 1 KiB), for diagnostics.
         body: String,
     },
+    /// The server refused a password-account request ([`Client::sign_up`](crate::Client::sign_up),
+    /// [`reset_password`](crate::Client::reset_password), …) and said why: the `error`
+    /// code of its answer's URL.
+    #[error("{url} refused the request: {reason}")]
+    Refused {
+        /// The URL requested.
+        url: String,
+        /// The HTTP status (next-auth 4: 400, 401, 403 or 429; next-auth 5: 200, or 429).
+        status: u16,
+        /// Why.
+        reason: crate::refusal::Refusal,
+    },
     /// The answer was not the JSON the protocol requires.
     #[error("{url} did not answer the expected JSON: {message}")]
     Json {
@@ -55,6 +67,14 @@ impl ClientError {
     pub fn status(&self) -> Option<u16> {
         match self {
             ClientError::Status { status, .. } => Some(*status),
+            _ => None,
+        }
+    }
+
+    /// Why the server refused the request, when it did ([`ClientError::Refused`]).
+    pub fn refusal(&self) -> Option<&crate::refusal::Refusal> {
+        match self {
+            ClientError::Refused { reason, .. } => Some(reason),
             _ => None,
         }
     }

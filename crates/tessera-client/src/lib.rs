@@ -9,6 +9,11 @@
 //!   cookie store, so one `Client` behaves like one browser: for CLIs, tests and
 //!   server-to-server calls. On wasm32 the same API runs on the browser's `fetch`
 //!   (`FetchTransport`, same-origin cookies), without reqwest or the `url` crate.
+//! * Password accounts (a server with Tessera's `password` provider): [`Client::sign_up`],
+//!   [`Client::request_password_reset`], [`Client::reset_password`],
+//!   [`Client::change_password`]; a refusal is [`ClientError::Refused`] with its
+//!   [`Refusal`] (`PasswordCommon`, `InvalidToken`, `WrongPassword`, …). Signing in is
+//!   `sign_in("password", …)` with the fields `email` and `password`.
 //! * [`SessionStore`]: `status`/`data`/`update` of `useSession()`, initial session,
 //!   `refetch_interval`, `refetch_on_window_focus`, `refetch_when_offline`, one request for
 //!   many concurrent callers, and cross-tab sync in next-auth's formats ([`Broadcast`],
@@ -102,7 +107,9 @@ mod broadcast;
 pub mod browser;
 mod client;
 mod error;
+mod password;
 mod platform;
+mod refusal;
 mod store;
 mod transport;
 
@@ -112,6 +119,8 @@ pub use broadcast::{
 };
 pub use client::{BaseUrl, Client, SignInOptions, SignInResponse, SignOutOptions};
 pub use error::ClientError;
+pub use password::{PasswordReset, SignUp};
+pub use refusal::Refusal;
 pub use store::{SessionState, SessionStore, Status, StoreOptions, Subscription};
 #[cfg(target_arch = "wasm32")]
 pub use transport::FetchTransport;

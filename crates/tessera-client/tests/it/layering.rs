@@ -25,8 +25,11 @@ const TABLE: &[(&str, usize)] = &[
     ("error.rs", LEAVES),
     ("transport.rs", LEAVES),
     ("platform.rs", LEAVES),
-    // 2. The protocol client and the cross-tab channel (independent of each other).
+    ("refusal.rs", LEAVES),
+    // 2. The protocol client (with its password-account calls) and the cross-tab channel
+    //    (independent of each other).
     ("client.rs", CLIENT),
+    ("password.rs", CLIENT),
     ("broadcast.rs", CLIENT),
     // 3. The session store: SessionProvider's state machine over a client and a channel.
     ("store.rs", STORE),

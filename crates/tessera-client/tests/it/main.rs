@@ -9,5 +9,6 @@ mod common;
 
 mod client;
 mod layering;
+mod password;
 mod store;
 mod v5;

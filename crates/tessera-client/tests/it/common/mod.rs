@@ -15,7 +15,7 @@ use serde_json::Value;
 use tessera::adapter::{Adapter, MemoryAdapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
 use tessera::providers::email::EmailProvider;
-use tessera::providers::{Credentials, CredentialsProvider};
+use tessera::providers::{Credentials, CredentialsProvider, PasswordProvider};
 use tessera::{Auth, Compat, Session, User};
 use tessera_client::{BoxFuture, Client, ClientError, HttpRequest, HttpResponse, Method, ReqwestTransport, Transport};
 use tokio::sync::oneshot;
@@ -75,8 +75,9 @@ impl Callbacks for Renames {
 }
 
 /// The demo's configuration at `url`: credentials `demo`/`demo` (user "Demo User"), email
-/// sign-in into `outbox`, and database sessions in memory; the protocol of `compat`.
-fn demo_auth(url: &str, outbox: Outbox, compat: Compat) -> Auth {
+/// sign-in into `outbox`, password accounts when `passwords`, and database sessions in
+/// memory; the protocol of `compat`.
+fn demo_auth(url: &str, outbox: Outbox, compat: Compat, passwords: bool) -> Auth {
     let credentials = CredentialsProvider::new(|c: Credentials| {
         let ok = c.get("username") == Some("demo") && c.get("password") == Some("demo");
         let user = ok.then(|| User::new("1").name("Demo User").email("demo@example.com"));
@@ -85,12 +86,16 @@ fn demo_auth(url: &str, outbox: Outbox, compat: Compat) -> Auth {
     .field("username", "Username", "text")
     .field("password", "Password", "password");
     let db = Arc::new(MemoryAdapter::new());
-    Auth::builder()
+    let mut builder = Auth::builder()
         .url(url)
         .secret("tessera-client-tests-0123456789abcdef")
         .adapter(db.clone())
         .provider(credentials)
-        .provider(EmailProvider::new(outbox))
+        .provider(EmailProvider::new(outbox));
+    if passwords {
+        builder = builder.provider(PasswordProvider::new());
+    }
+    builder
         .callbacks(Renames(db))
         .compat(compat)
         .build()
@@ -119,12 +124,22 @@ impl Demo {
 
     /// Starts the server speaking `compat` (`AUTH_COMPAT` of the demo).
     pub(crate) fn start_with(compat: Compat) -> Demo {
+        Demo::serve(compat, false)
+    }
+
+    /// Starts the server speaking `compat`, with the `password` provider too (its mails
+    /// go to the outbox, as the email provider's do).
+    pub(crate) fn start_with_passwords(compat: Compat) -> Demo {
+        Demo::serve(compat, true)
+    }
+
+    fn serve(compat: Compat, passwords: bool) -> Demo {
         init();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free local port");
         listener.set_nonblocking(true).expect("a non-blocking listener");
         let port = listener.local_addr().expect("the listener's address").port();
         let outbox = Outbox::default();
-        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone(), compat);
+        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone(), compat, passwords);
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "home" }))
             .route("/health", axum::routing::get(|| async { "ok" }))
@@ -181,12 +196,22 @@ impl Demo {
 
     /// The last sign-in link mailed to `email`.
     pub(crate) fn magic_link(&self, email: &str) -> String {
+        self.last_link(email)
+    }
+
+    /// The link of the last mail to `email` (sign-in, verification, reset).
+    pub(crate) fn last_link(&self, email: &str) -> String {
         self.outbox
             .sent()
             .into_iter()
             .rev()
             .find_map(|(to, link)| (to == email).then_some(link))
-            .unwrap_or_else(|| panic!("no sign-in link was mailed to {email}"))
+            .unwrap_or_else(|| panic!("no link was mailed to {email}"))
+    }
+
+    /// How many mails were sent.
+    pub(crate) fn mails(&self) -> usize {
+        self.outbox.count()
     }
 }
 
