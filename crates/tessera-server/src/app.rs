@@ -6,8 +6,8 @@ use std::sync::Arc;
 use axum::Router;
 use axum::routing::get;
 use tessera::adapter::Adapter;
-use tessera::providers::CredentialsProvider;
 use tessera::providers::email::EmailProvider;
+use tessera::providers::{CredentialsProvider, PasswordProvider};
 use tessera::{Auth, SessionStrategy};
 use tessera_axum::RouterExt;
 
@@ -185,6 +185,28 @@ pub(crate) fn build_auth(
                     email = email.max_age(*max_age);
                 }
                 builder.provider(email)
+            }
+            ProviderConfig::Password {
+                id,
+                name,
+                require_verified_email,
+                email_provider,
+                reset_link_max_age,
+            } => {
+                let mut password = PasswordProvider::new().id(id);
+                if let Some(name) = name {
+                    password = password.name(name);
+                }
+                if let Some(wait) = require_verified_email {
+                    password = password.require_verified_email(*wait);
+                }
+                if let Some(email) = email_provider {
+                    password = password.email_provider(email);
+                }
+                if let Some(max_age) = reset_link_max_age {
+                    password = password.reset_link_max_age(*max_age);
+                }
+                builder.provider(password)
             }
             ProviderConfig::Credentials { id, name, fields } => {
                 let authorize = hooks.as_ref().and_then(|h| h.authorizer(id.clone())).ok_or_else(|| {

@@ -460,6 +460,13 @@ async fn providers(config: &Config, report: &mut Report) {
             ProviderConfig::Credentials { id, .. } => {
                 report.ok(format!("providers.{id}"), "credentials, checked by the authorize hook");
             }
+            ProviderConfig::Password { id, email_provider, .. } => {
+                let through = email_provider.as_deref().unwrap_or("the email provider");
+                report.ok(
+                    format!("providers.{id}"),
+                    format!("password accounts in the database, mails through {through}"),
+                );
+            }
         }
     }
 }

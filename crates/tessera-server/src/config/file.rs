@@ -133,7 +133,7 @@ pub(crate) struct RedisSection {
 pub(crate) struct ProviderSection {
     /// The provider's id (the `/signin/<id>` path segment).
     pub id: String,
-    /// `oauth`, `oidc`, `credentials` or `email`; absent for a preset.
+    /// `oauth`, `oidc`, `credentials`, `email` or `password`; absent for a preset.
     #[serde(rename = "type")]
     pub kind: Option<ProviderKind>,
     /// A preset's name (`github`, `google`, `keycloak`, …); defaults to the id when the
@@ -161,6 +161,13 @@ pub(crate) struct ProviderSection {
     pub from: Option<String>,
     /// Email: how long a sign-in link is valid.
     pub max_age: Option<FileDuration>,
+    /// Password: whether sign-in waits until the address is verified (default `true`).
+    pub require_verified_email: Option<bool>,
+    /// Password: the id of the email provider whose SMTP server sends its mails (default:
+    /// the only one).
+    pub email_provider: Option<String>,
+    /// Password: how long a reset link is valid (default one hour, at most a day).
+    pub reset_link_max_age: Option<FileDuration>,
 }
 
 /// A provider's `type`.
@@ -171,6 +178,7 @@ pub(crate) enum ProviderKind {
     Oidc,
     Credentials,
     Email,
+    Password,
 }
 
 /// One input of a credentials form.

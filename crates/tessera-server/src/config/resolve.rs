@@ -48,7 +48,18 @@ pub(crate) enum ProviderConfig {
         from: String,
         max_age: Option<Duration>,
     },
+    /// Password accounts, mailing through an email provider of the file.
+    Password {
+        id: String,
+        name: Option<String>,
+        require_verified_email: Option<bool>,
+        email_provider: Option<String>,
+        reset_link_max_age: Option<Duration>,
+    },
 }
+
+/// The longest a reset link may be valid (the engine's limit).
+const MAX_RESET_LINK_AGE: Duration = Duration::from_secs(24 * 60 * 60);
 
 /// The longest value `[session.update]` may allow.
 const MAX_UPDATE_CHARS: usize = 2048;
@@ -233,6 +244,7 @@ pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Res
     }
 
     let mut providers = Vec::new();
+    let mut places = Vec::new();
     for (index, spanned) in file.providers.into_iter().enumerate() {
         let line = line_of(text, spanned.span().start);
         let section = spanned.into_inner();
@@ -243,6 +255,11 @@ pub(super) fn resolve(file: File, text: &str, origin: &str, env: Env<'_>) -> Res
         let provider = provider(section, index, env, hooks.as_ref())
             .map_err(|(key, message)| ConfigError::new(place.clone(), key, message))?;
         providers.push(provider);
+        places.push(place);
+    }
+    for (index, (provider, place)) in providers.iter().zip(&places).enumerate() {
+        check_password_provider(provider, &providers, database.as_ref())
+            .map_err(|(key, message)| ConfigError::new(place.clone(), format!("providers[{index}].{key}"), message))?;
     }
     if providers.is_empty() {
         // No providers in the file: every preset the environment configures, as next-auth
@@ -367,7 +384,7 @@ fn provider(
         (None, _) => ProviderKind::Oauth,
     };
     // The keys that mean something for this kind of provider; any other present is a mistake.
-    let present: [(&str, bool); 14] = [
+    let present: [(&str, bool); 17] = [
         ("preset", section.preset.is_some()),
         ("client_id", section.client_id.is_some()),
         ("client_secret", section.client_secret.is_some()),
@@ -385,6 +402,9 @@ fn provider(
         ("server", section.server.is_some()),
         ("from", section.from.is_some()),
         ("max_age", section.max_age.is_some()),
+        ("require_verified_email", section.require_verified_email.is_some()),
+        ("email_provider", section.email_provider.is_some()),
+        ("reset_link_max_age", section.reset_link_max_age.is_some()),
     ];
     let allowed: &[&str] = match kind {
         ProviderKind::Oauth if section.kind.is_none() => &[
@@ -410,6 +430,7 @@ fn provider(
         ],
         ProviderKind::Credentials => &["fields"],
         ProviderKind::Email => &["server", "from", "max_age"],
+        ProviderKind::Password => &["require_verified_email", "email_provider", "reset_link_max_age"],
     };
     if let Some((name, _)) = present.iter().find(|(name, set)| *set && !allowed.contains(name)) {
         return Err((
@@ -462,6 +483,22 @@ fn provider(
                 server,
                 from,
                 max_age: section.max_age.map(|d| d.0),
+            })
+        }
+        ProviderKind::Password => {
+            let reset_link_max_age = section.reset_link_max_age.map(|d| d.0);
+            if reset_link_max_age.is_some_and(|age| age > MAX_RESET_LINK_AGE || age.subsec_nanos() != 0) {
+                return Err((
+                    key("reset_link_max_age"),
+                    "whole seconds, at most a day (\"1h\" is the default; OWASP advises short)".into(),
+                ));
+            }
+            Ok(ProviderConfig::Password {
+                id,
+                name: section.name,
+                require_verified_email: section.require_verified_email,
+                email_provider: section.email_provider,
+                reset_link_max_age,
             })
         }
         ProviderKind::Oauth | ProviderKind::Oidc => {
@@ -583,6 +620,65 @@ fn kind_name(kind: ProviderKind, section: &ProviderSection) -> &'static str {
         ProviderKind::Oidc => "oidc",
         ProviderKind::Credentials => "credentials",
         ProviderKind::Email => "email",
+        ProviderKind::Password => "password",
+    }
+}
+
+/// What a password provider needs of the rest of the file: a database with Tessera's own
+/// tables (which store the hashes), and an email provider to mail through (the one
+/// `email_provider` names, else the only one). `Err((key, reason))` for the provider's
+/// entry; other providers pass.
+fn check_password_provider(
+    provider: &ProviderConfig,
+    all: &[ProviderConfig],
+    database: Option<&DatabaseConfig>,
+) -> Result<(), (&'static str, String)> {
+    let ProviderConfig::Password { email_provider, .. } = provider else {
+        return Ok(());
+    };
+    match database {
+        None => {
+            return Err((
+                "type",
+                "password accounts are kept in the database: add [database] url, or set DATABASE_URL".into(),
+            ));
+        }
+        Some(db) if db.schema != Schema::Tessera => {
+            return Err((
+                "type",
+                format!(
+                    "password accounts need Tessera's own tables (schema \"tessera\"): the {} tables are the app's, and have no place for password hashes",
+                    db.schema
+                ),
+            ));
+        }
+        Some(_) => {}
+    }
+    let emails: Vec<&str> = all
+        .iter()
+        .filter_map(|p| match p {
+            ProviderConfig::Email { id, .. } => Some(id.as_str()),
+            _ => None,
+        })
+        .collect();
+    match (email_provider, emails.as_slice()) {
+        (Some(wanted), _) if emails.contains(&wanted.as_str()) => Ok(()),
+        (Some(wanted), _) => Err((
+            "email_provider",
+            format!(
+                "{wanted:?} is not an email provider of this file (email providers: {})",
+                if emails.is_empty() { "none".to_owned() } else { emails.join(", ") }
+            ),
+        )),
+        (None, [_]) => Ok(()),
+        (None, []) => Err((
+            "type",
+            "password accounts mail verification and reset links: add a provider of type \"email\" (its SMTP server sends them)".into(),
+        )),
+        (None, _) => Err((
+            "email_provider",
+            format!("missing: which email provider sends the mails ({})", emails.join(", ")),
+        )),
     }
 }
 

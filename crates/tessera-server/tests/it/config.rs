@@ -398,3 +398,109 @@ fn bad_environment_values_name_the_variable() {
         assert!(shown.contains(words), "{shown}");
     }
 }
+
+/// A password provider with its database and email provider; `extra` goes into its entry.
+fn password_file(extra: &str) -> String {
+    format!(
+        "[database]\nurl = \"sqlite::memory:\"\n\n[[providers]]\nid = \"email\"\ntype = \"email\"\nserver = \"smtp://127.0.0.1:2525\"\nfrom = \"a@b.c\"\n\n[[providers]]\nid = \"password\"\ntype = \"password\"\n{extra}"
+    )
+}
+
+#[test]
+fn a_password_provider_is_read_with_its_options() {
+    let config = parse(
+        &password_file("require_verified_email = false\nemail_provider = \"email\"\nreset_link_max_age = \"15m\"\n"),
+        &[SECRET],
+    )
+    .unwrap();
+    let debug = format!("{config:?}");
+    for shown in [
+        "Password { id: \"password\"",
+        "require_verified_email: Some(false)",
+        "email_provider: Some(\"email\")",
+        "reset_link_max_age: Some(900s)",
+    ] {
+        assert!(debug.contains(shown), "Debug lacks {shown}: {debug}");
+    }
+    // The defaults: left to the engine (wait for verification, one hour, the only mailer).
+    let config = parse(&password_file(""), &[SECRET]).unwrap();
+    let debug = format!("{config:?}");
+    assert!(
+        debug.contains("require_verified_email: None, email_provider: None, reset_link_max_age: None"),
+        "{debug}"
+    );
+}
+
+#[test]
+fn a_password_provider_without_what_it_needs_is_refused_at_its_line() {
+    let line = Some(10);
+    let cases: Vec<(String, &str, &str)> = vec![
+        (
+            password_file("reset_link_max_age = \"2d\"\n"),
+            "providers[1].reset_link_max_age",
+            "at most a day",
+        ),
+        (
+            password_file("from = \"a@b.c\"\n"),
+            "providers[1].from",
+            "not a setting of a provider of type password",
+        ),
+        (
+            password_file("email_provider = \"mailer\"\n"),
+            "providers[1].email_provider",
+            "\"mailer\" is not an email provider of this file (email providers: email)",
+        ),
+        (
+            password_file("").replace(
+                "url = \"sqlite::memory:\"\n\n",
+                "url = \"sqlite::memory:\"\nschema = \"prisma\"\n",
+            ),
+            "providers[1].type",
+            "Tessera's own tables",
+        ),
+        (
+            password_file("").replace("[database]\nurl = \"sqlite::memory:\"\n", "\n\n"),
+            "providers[1].type",
+            "add [database] url, or set DATABASE_URL",
+        ),
+        (
+            password_file("").replace(
+                "id = \"email\"\ntype = \"email\"\nserver = \"smtp://127.0.0.1:2525\"\nfrom = \"a@b.c\"\n",
+                "id = \"github\"\nclient_id = \"x\"\nclient_secret = \"y\"\n\n",
+            ),
+            "providers[1].type",
+            "add a provider of type \"email\"",
+        ),
+    ];
+    for (text, key, words) in cases {
+        let error = refused(&text, &[SECRET]);
+        let shown = error.to_string();
+        assert_eq!(error.key(), key, "{shown}");
+        assert_eq!(error.line(), line, "{shown}");
+        assert!(shown.contains(words), "{shown:?} lacks {words:?}");
+    }
+    // Two email providers: the file must say which one mails.
+    let two = password_file("").replace(
+        "[[providers]]\nid = \"password\"",
+        "[[providers]]\nid = \"email2\"\ntype = \"email\"\nserver = \"smtp://127.0.0.1:2525\"\nfrom = \"a@b.c\"\n\n[[providers]]\nid = \"password\"",
+    );
+    let error = refused(&two, &[SECRET]);
+    assert_eq!(error.key(), "providers[2].email_provider", "{error}");
+    assert!(error.to_string().contains("email, email2"), "{error}");
+    assert!(
+        parse(
+            &two.replace(
+                "type = \"password\"\n",
+                "type = \"password\"\nemail_provider = \"email2\"\n"
+            ),
+            &[SECRET]
+        )
+        .is_ok()
+    );
+    // An option of the password provider on another kind.
+    let error = refused(
+        "[[providers]]\nid = \"mail\"\ntype = \"email\"\nserver = \"smtp://x\"\nfrom = \"a@b.c\"\nrequire_verified_email = true\n",
+        &[SECRET],
+    );
+    assert_eq!(error.key(), "providers[0].require_verified_email", "{error}");
+}

@@ -26,6 +26,7 @@ mod harness;
 mod hook_server;
 mod hook_settings;
 mod logs;
+mod mailbox;
 mod serve;
 mod signature;
 mod update;

@@ -312,3 +312,90 @@ authorize = "{}"
         "the 8-character limit of the file holds: {session}"
     );
 }
+
+/// The file's password provider, as `tessera serve` runs it: on a real socket, accounts in
+/// SQLite (Tessera's tables), mails through the file's email provider to the SMTP test
+/// server. An app's Rust client signs up, opens the mailed verification link, signs in,
+/// and resets a forgotten password, which ends its session.
+#[tokio::test]
+async fn the_files_password_provider_signs_up_verifies_and_signs_in() {
+    use tessera_client::{Client, PasswordReset, SignInOptions, SignUp};
+
+    use crate::mailbox::Mailbox;
+
+    let Some(mailbox) = Mailbox::start() else { return };
+    let file = format!(
+        r#"
+[database]
+url = "sqlite::memory:"
+
+[[providers]]
+id = "email"
+type = "email"
+server = "{}"
+from = "Tessera <no-reply@example.com>"
+
+[[providers]]
+id = "password"
+type = "password"
+name = "Email and password"
+reset_link_max_age = "15m"
+"#,
+        mailbox.url()
+    );
+    let server = start(&file, &[("NEXTAUTH_SECRET", SECRET)]).await;
+    let origin = server.base.replace("127.0.0.1", "localhost");
+    let providers: serde_json::Value = server.get("/api/auth/providers", None).await.json().await.unwrap();
+    assert_eq!(providers["password"]["type"], "credentials", "{providers}");
+    assert_eq!(providers["password"]["name"], "Email and password");
+
+    let client = Client::new(&origin).unwrap();
+    let password = "violet-anvil-sings-42";
+    let sign_in = |password: &str| {
+        SignInOptions::new()
+            .redirect(false)
+            .field("email", "ada@example.com")
+            .field("password", password)
+    };
+    client
+        .sign_up("password", SignUp::new("ada@example.com", password))
+        .await
+        .unwrap();
+    let early = client.sign_in("password", sign_in(password), &[]).await.unwrap();
+    assert_eq!(
+        early.result().unwrap().error.as_deref(),
+        Some("CredentialsSignin"),
+        "sign-in waits for the verification"
+    );
+    let verify = mailbox.link("ada@example.com", "/api/auth/password/verify?").await;
+    assert!(verify.starts_with(&origin), "{verify}");
+    let page = client
+        .transport()
+        .send(tessera_client::HttpRequest {
+            method: tessera_client::Method::Get,
+            url: verify,
+            headers: Vec::new(),
+            body: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(page.status, 200);
+    let signed_in = client.sign_in("password", sign_in(password), &[]).await.unwrap();
+    assert!(signed_in.result().unwrap().ok, "{signed_in:?}");
+    let session = client.get_session().await.unwrap().expect("signed in");
+    assert_eq!(session.user.unwrap().email.as_deref(), Some("ada@example.com"));
+
+    client.request_password_reset("ada@example.com").await.unwrap();
+    let link = mailbox.link("ada@example.com", "/api/auth/password/reset?").await;
+    client
+        .reset_password(&PasswordReset::from_link(&link).unwrap(), "a-new-long-password-1")
+        .await
+        .unwrap();
+    assert_eq!(client.get_session().await.unwrap(), None);
+    let again = client
+        .sign_in("password", sign_in("a-new-long-password-1"), &[])
+        .await
+        .unwrap();
+    assert!(again.result().unwrap().ok, "{again:?}");
+    server.stop().await;
+}
