@@ -18,9 +18,10 @@ const TEST_TIMEOUT = 30_000;
 /**
  * Registers the suite's tests (and its `before`/`after` hooks) under `title`. `start()`
  * resolves to the target's stack: `{origin, logs(), stop(), magicLink(address)}` (see
- * `E2E.startWith`). Returns `() => stack` for tests a target adds after the suite.
+ * `E2E.startWith`). `passwords`: the target offers the `password` provider too (the demo;
+ * password.test.mjs tests it). Returns `() => stack` for tests a target adds after the suite.
  */
-export function nextauthReactSuite({ title, start }) {
+export function nextauthReactSuite({ title, start, passwords = false }) {
   let e2e;
   let stack;
 
@@ -69,6 +70,16 @@ export function nextauthReactSuite({ title, start }) {
             signinUrl: `${stack.origin}/api/auth/signin/email`,
             callbackUrl: `${stack.origin}/api/auth/callback/email`,
           },
+          // Password accounts are a credentials provider on the wire.
+          ...(passwords && {
+            password: {
+              id: "password",
+              name: "Password",
+              type: "credentials",
+              signinUrl: `${stack.origin}/api/auth/signin/password`,
+              callbackUrl: `${stack.origin}/api/auth/callback/password`,
+            },
+          }),
         });
         const token = await page.evaluate(() => window.nextAuth.getCsrfToken());
         assert.match(token, /^[0-9a-f]{64}$/);

@@ -5,4 +5,4 @@
 import { startStack } from "./harness.mjs";
 import { nextauthReactSuite } from "./nextauth-react.suite.mjs";
 
-nextauthReactSuite({ title: "next-auth/react 4.24 against the Tessera demo", start: () => startStack() });
+nextauthReactSuite({ title: "next-auth/react 4.24 against the Tessera demo", start: () => startStack(), passwords: true });

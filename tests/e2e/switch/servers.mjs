@@ -43,8 +43,11 @@ export async function startMailbox() {
     await smtp.stop();
     throw e;
   }
-  /** The sign-in link of the next mail to `address` the server received (waits for it). */
-  smtp.link = async (address) => {
+  /**
+   * The link of the next mail to `address` the server received (waits for it): by default
+   * an email sign-in link, else the first match of `pattern` in the mail's text.
+   */
+  smtp.link = async (address, pattern = /https?:\/\/\S+\/api\/auth\/callback\/email\?\S+/) => {
     const deadline = Date.now() + WAIT;
     while (Date.now() < deadline) {
       for (const file of readdirSync(dir).filter((f) => f.endsWith(".json")).sort()) {
@@ -52,8 +55,8 @@ export async function startMailbox() {
         const mail = JSON.parse(readFileSync(join(dir, file), "utf8"));
         if (!mail.rcpt_tos.includes(address)) continue;
         seen.add(file);
-        const link = mail.text?.match(/https?:\/\/\S+\/api\/auth\/callback\/email\?\S+/)?.[0];
-        assert.ok(link, `a sign-in link in the mail to ${address}: ${mail.text}`);
+        const link = mail.text?.match(pattern)?.[0];
+        assert.ok(link, `a link matching ${pattern} in the mail to ${address}: ${mail.text}`);
         return link;
       }
       await new Promise((r) => setTimeout(r, 50));
