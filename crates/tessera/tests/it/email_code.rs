@@ -557,3 +557,31 @@ async fn build_checks_the_code_settings() {
         tessera::ConfigError::InvalidDuration(_)
     ));
 }
+
+#[tokio::test]
+async fn codes_survive_a_secret_rotation_and_need_the_secret() {
+    let outbox = Outbox::default();
+    let db = Arc::new(MemoryAdapter::new());
+    let with_secrets = |secrets: &[&str]| {
+        let mut b = Auth::builder().url("http://localhost:3000");
+        for s in secrets {
+            b = b.secret(*s);
+        }
+        let provider = EmailProvider::new(outbox.clone()).code(CodeMode::WithLink);
+        Browser::new(b.adapter(db.clone()).provider(provider).build().unwrap())
+    };
+    let mut old = with_secrets(&["the secret before the rotation"]);
+    request_code(&mut old, ADDRESS).await;
+    let code = outbox.last_code();
+    // A server without the secret that keyed the rows cannot use the code.
+    let mut other = with_secrets(&["a different secret altogether"]);
+    assert_eq!(
+        submit(&mut other, ADDRESS, &code, false).await.location(),
+        Some(VERIFICATION)
+    );
+    // After a rotation, the old secret (second) still verifies it (a new browser: to the origin).
+    let mut rotated = with_secrets(&["the secret after the rotation", "the secret before the rotation"]);
+    let r = submit(&mut rotated, ADDRESS, &code, false).await;
+    assert_eq!(r.location(), Some("http://localhost:3000"));
+    assert_eq!(session_email(&mut rotated).await, ADDRESS);
+}
