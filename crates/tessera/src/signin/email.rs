@@ -156,6 +156,7 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
         None => random::hex_token(),
     };
     let expires = after(ctx.now, provider.max_age);
+    let code_expires = after(ctx.now, provider.code_lifetime());
     let url = if mode.sends_link() {
         format!(
             "{}?{}",
@@ -174,7 +175,7 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
         rows.push(VerificationToken {
             identifier: email.clone(),
             token: email_code::code_row(secret, &token),
-            expires: after(ctx.now, provider.code_lifetime()),
+            expires: code_expires,
         });
     }
     if mode.sends_link() {
@@ -196,7 +197,7 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
     let request = VerificationRequest {
         identifier: &email,
         url: &url,
-        expires: rows.last().map_or(expires, |r| r.expires),
+        expires: if mode.sends_link() { expires } else { code_expires },
         host: ctx.url.host(),
         provider_id: &provider.id,
         theme: &ctx.config.theme,
