@@ -143,6 +143,15 @@ pub enum ConfigError {
         /// Argon2's reason.
         reason: String,
     },
+    /// The email provider's one-time codes are misconfigured (a code valid for longer than
+    /// the link, a number of tries out of range).
+    #[error("the email provider {id:?}: {reason}")]
+    InvalidEmailProvider {
+        /// The provider's id.
+        id: String,
+        /// What is wrong.
+        reason: String,
+    },
     /// `AUTH_COMPAT` is neither `v4` nor `v5`.
     #[error("invalid AUTH_COMPAT {0:?}: use v4 (next-auth 4, the default) or v5 (Auth.js v5, next-auth 5)")]
     InvalidCompat(String),
@@ -753,9 +762,26 @@ impl AuthBuilder {
                     id: o.id.clone(),
                     reason,
                 })?,
-                // 0 is allowed: links that expire at once (tests use it).
-                Provider::Email(e) if e.max_age != 0 => {
-                    check_duration("EmailProvider::max_age", e.max_age)?;
+                // 0 is allowed: links and codes that expire at once (tests use it).
+                Provider::Email(e) => {
+                    if e.max_age != 0 {
+                        check_duration("EmailProvider::max_age", e.max_age)?;
+                    }
+                    if let Some(code_max_age) = e.code_max_age.filter(|a| *a != 0) {
+                        check_duration("EmailProvider::code_max_age", code_max_age)?;
+                    }
+                    let invalid = |reason: &str| ConfigError::InvalidEmailProvider {
+                        id: e.id.clone(),
+                        reason: reason.into(),
+                    };
+                    if e.code_lifetime() > e.max_age {
+                        return Err(invalid(
+                            "a code may not be valid for longer than the link (code_max_age)",
+                        ));
+                    }
+                    if !(1..=20).contains(&e.code_tries) {
+                        return Err(invalid("code_tries must be from 1 to 20"));
+                    }
                 }
                 Provider::Password(p)
                     if p.reset_max_age != 0

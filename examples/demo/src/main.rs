@@ -35,7 +35,7 @@ use axum::{Json, Router, middleware};
 use subtle::ConstantTimeEq;
 use tessera::adapter::{Adapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionArgs};
-use tessera::providers::email::{DevMailer, EmailProvider};
+use tessera::providers::email::{CodeMode, DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider, PasswordProvider};
 use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
 use tessera_axum::{AuthSession, RouterExt};
@@ -144,14 +144,21 @@ async fn connect_redis() -> Result<Option<tessera_redis::Redis>, String> {
     Ok(Some(redis))
 }
 
-/// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link.
+/// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link; a one-time code
+/// too with `DEMO_EMAIL_CODE=with-link` (or instead of the link with `only`).
 fn email_provider() -> Result<EmailProvider, String> {
+    let code = match env("DEMO_EMAIL_CODE").as_deref() {
+        None | Some("off") => CodeMode::Off,
+        Some("with-link") => CodeMode::WithLink,
+        Some("only") => CodeMode::Only,
+        Some(other) => return Err(format!("DEMO_EMAIL_CODE={other:?}: use off, with-link or only")),
+    };
     if env("EMAIL_SERVER").is_some() {
         let mailer = tessera_smtp::SmtpMailer::from_env().map_err(|e| format!("EMAIL_SERVER: {e}"))?;
-        return Ok(EmailProvider::new(mailer));
+        return Ok(EmailProvider::new(mailer).code(code));
     }
-    eprintln!("demo: no EMAIL_SERVER set; email sign-in links are printed here");
-    Ok(EmailProvider::new(DevMailer))
+    eprintln!("demo: no EMAIL_SERVER set; email sign-in links and codes are printed here");
+    Ok(EmailProvider::new(DevMailer).code(code))
 }
 
 /// A generic OpenID Connect provider when `DEMO_OIDC_ISSUER`, `DEMO_OIDC_CLIENT_ID` and

@@ -15,6 +15,7 @@ mod conformance;
 mod database_url;
 mod drizzle;
 mod drizzle_sqlite;
+mod email_code;
 mod password;
 mod pg_adapter;
 mod pg_schema;

@@ -254,6 +254,55 @@ pub(crate) fn render_sign_out(ctx: &Ctx<'_>) -> String {
 
 pub(crate) fn render_verify_request(ctx: &Ctx<'_>) -> String {
     let host = ctx.url.host();
+    // An email provider that sends codes: the page takes the code (a form POST, no script).
+    let coded = ctx
+        .req
+        .query("provider")
+        .and_then(|id| ctx.config.providers.iter().find(|p| p.id() == id))
+        .and_then(|p| match p {
+            Provider::Email(e) if e.code_mode().sends_code() => Some(e),
+            _ => None,
+        })
+        .filter(|_| matches!(ctx.req.query("type"), None | Some("email")));
+    if let Some(provider) = coded {
+        let message = if provider.code_mode().sends_link() {
+            "A sign in link and a code have been sent to your email address. Open the link, or enter the code here."
+        } else {
+            "A sign in code has been sent to your email address. Enter it here."
+        };
+        let action = format!("callback/{}", provider.id);
+        return render_form(
+            ctx,
+            FormPage {
+                title: "Verify Request",
+                heading: "Check your email",
+                error: ctx.req.query("error"),
+                note: Some(message),
+                action: &action,
+                hidden: Vec::new(),
+                fields: vec![
+                    FormField {
+                        name: "email",
+                        label: "Email",
+                        input_type: "email",
+                        value: "",
+                        autocomplete: "email",
+                        required: true,
+                    },
+                    FormField {
+                        name: "code",
+                        label: "Code",
+                        input_type: "text",
+                        value: "",
+                        autocomplete: "one-time-code",
+                        required: true,
+                    },
+                ],
+                submit: "Sign in with code",
+                links: Vec::new(),
+            },
+        );
+    }
     // The password provider's kinds: what was mailed is said without saying whether an
     // account exists (the same words for a new and a taken address, a known and an
     // unknown one).
@@ -340,6 +389,7 @@ pub(crate) fn password_error_message(code: &str) -> &'static str {
         "TooManyRequests" => "Too many attempts. Please wait a while and try again.",
         "MissingCSRF" => "The form expired. Please try again.",
         "EmailSignin" => "The e-mail could not be sent.",
+        "Verification" => "This code is not valid. It may have been used already or it may have expired.",
         _ => "Something went wrong. Please try again.",
     }
 }

@@ -175,6 +175,7 @@ pub(crate) async fn send(
         provider_id: &provider.id,
         theme: &ctx.config.theme,
         purpose,
+        code: None,
     };
     match provider.resolved().mailer.send(request).await {
         Ok(()) => true,

@@ -9,7 +9,7 @@ pub mod style;
 pub(crate) mod wire;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
-pub use email::{DevMailer, EmailProvider, MailPurpose, Mailer};
+pub use email::{CodeMode, DevMailer, EmailProvider, MailPurpose, Mailer};
 pub use oauth::{Check, Checks, ClientKey, ClientKeyError, OAuthProvider, ProfileError, TokenAuthMethod, TokenSet};
 pub use password::PasswordProvider;
 pub use style::ProviderStyle;

@@ -1,16 +1,18 @@
-//! Email sign-in: `POST /signin/:id` sends the link (spec §7.2 A), `GET /callback/:id`
-//! verifies it (§7.2 B).
+//! Email sign-in: `POST /signin/:id` sends the link (spec §7.2 A) and, when the provider
+//! sends one, a one-time code ([`email_code`](super::email_code)); `GET /callback/:id`
+//! verifies the link (§7.2 B).
 
 use std::time::SystemTime;
 
 use sha2::{Digest, Sha256};
 
 use super::accounts::{create_user, update_user};
+use super::email_code;
 use super::{SignInError, SignedIn, check_sign_in, finish_sign_in, issue_session};
 use crate::adapter::{Adapter, AdapterError, NewUser, UserUpdate, VerificationToken};
 use crate::callbacks::SignInArgs;
 use crate::ctx::Ctx;
-use crate::providers::email::{EmailProvider, VerificationRequest, normalize_email};
+use crate::providers::email::{EmailProvider, MailPurpose, VerificationRequest, normalize_email};
 use crate::random;
 use crate::rate_limit;
 use crate::redirect::with_param;
@@ -144,46 +146,83 @@ async fn send_link(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<(), Refusa
     };
     check_sign_in(ctx, args).await?;
 
-    let token = random::hex_token();
-    let expires = after(ctx.now, provider.max_age);
-    let url = format!(
-        "{}?{}",
-        ctx.base_url(&format!("callback/{}", provider.id)),
-        form_urlencoded::Serializer::new(String::new())
-            .append_pair("callbackUrl", &ctx.callback_url)
-            .append_pair("token", &token)
-            .append_pair("email", &email)
-            .finish()
-    );
     let secret = ctx.config.secrets.first().expect("build() requires a secret");
-    let stored = VerificationToken {
-        identifier: email.clone(),
-        token: hash_token(&token, secret),
-        expires,
+    let mode = provider.code_mode;
+    // With a code, the link's token is derived from it (see `email_code`), so that using
+    // either burns the other.
+    let code = mode.sends_code().then(email_code::new_code);
+    let token = match &code {
+        Some(code) => email_code::link_token(secret, &email, code, email_code::slot(ctx.now, provider)),
+        None => random::hex_token(),
     };
-    // Store first: a failed store sends nothing. A failed send deletes the token again.
-    if let Err(e) = adapter.create_verification_token(stored.clone()).await {
-        let what = "email sign-in: storing the token";
-        return Err(SignInError::adapter(what, &e, ErrorCode::EmailSignin).into());
+    let expires = after(ctx.now, provider.max_age);
+    let code_expires = after(ctx.now, provider.code_lifetime());
+    let url = if mode.sends_link() {
+        format!(
+            "{}?{}",
+            ctx.base_url(&format!("callback/{}", provider.id)),
+            form_urlencoded::Serializer::new(String::new())
+                .append_pair("callbackUrl", &ctx.callback_url)
+                .append_pair("token", &token)
+                .append_pair("email", &email)
+                .finish()
+        )
+    } else {
+        email_code::page_url(ctx, provider)
+    };
+    let mut rows = Vec::with_capacity(2);
+    if code.is_some() {
+        rows.push(VerificationToken {
+            identifier: email.clone(),
+            token: email_code::code_row(secret, &token),
+            expires: code_expires,
+        });
+    }
+    if mode.sends_link() {
+        rows.push(VerificationToken {
+            identifier: email.clone(),
+            token: hash_token(&token, secret),
+            expires,
+        });
+    }
+    // Store first: a failed store sends nothing. A failed send deletes the tokens again.
+    for (i, row) in rows.iter().enumerate() {
+        if let Err(e) = adapter.create_verification_token(row.clone()).await {
+            forget(adapter, &rows[..i]).await;
+            let what = "email sign-in: storing the token";
+            return Err(SignInError::adapter(what, &e, ErrorCode::EmailSignin).into());
+        }
     }
     crate::adapter::purge_if_due(&ctx.config.purge, adapter, ctx.now).await;
     let request = VerificationRequest {
         identifier: &email,
         url: &url,
-        expires,
+        expires: if mode.sends_link() { expires } else { code_expires },
         host: ctx.url.host(),
         provider_id: &provider.id,
         theme: &ctx.config.theme,
-        purpose: crate::providers::email::MailPurpose::SignIn,
+        purpose: if mode.sends_link() {
+            MailPurpose::SignIn
+        } else {
+            MailPurpose::SignInCode
+        },
+        code: code.as_deref(),
     };
     if let Err(e) = provider.mailer.send(request).await {
         tracing::error!(error = %e, "email sign-in: sending failed");
-        if let Err(e) = adapter.use_verification_token(&stored.identifier, &stored.token).await {
-            tracing::error!(error = %e, "email sign-in: could not delete the unsent token");
-        }
+        forget(adapter, &rows).await;
         return Err(fail());
     }
     Ok(())
+}
+
+/// Deletes tokens that were stored for a mail that is not sent.
+async fn forget(adapter: &dyn Adapter, rows: &[VerificationToken]) {
+    for row in rows {
+        if let Err(e) = adapter.use_verification_token(&row.identifier, &row.token).await {
+            tracing::error!(error = %e, "email sign-in: could not delete an unsent token");
+        }
+    }
 }
 
 /// `GET /callback/:id?token&email&callbackUrl`.
@@ -214,6 +253,13 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
             .map_err(|e| failed("email callback: using the token", &e))?;
         if found.is_some() {
             used = found;
+            // The code mailed with the link is burned with it.
+            if provider.code_mode.sends_code() {
+                adapter
+                    .use_verification_token(&email, &email_code::code_row(secret, token))
+                    .await
+                    .map_err(|e| failed("email callback: burning the code", &e))?;
+            }
             break;
         }
     }
@@ -221,11 +267,27 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
         Some(t) if t.expires > ctx.now => {}
         _ => return Err(ErrorCode::Verification.into()),
     }
+    sign_in_verified(ctx, provider, &email).await
+}
 
-    let (user, exists) = user_or_stub(adapter, &email)
+/// Signs in the owner of `email`, who just proved it (a link or a code was used): the
+/// `sign_in` callback, the user (created, or verified and released, M1), the session.
+pub(crate) async fn sign_in_verified(
+    ctx: &Ctx<'_>,
+    provider: &EmailProvider,
+    email: &str,
+) -> Result<AuthResponse, SignInError> {
+    let adapter = ctx
+        .config
+        .adapter
+        .as_deref()
+        .expect("build() refuses an email provider without an adapter");
+    let failed = |what: &str, e: &AdapterError| SignInError::adapter(what, e, ErrorCode::Callback);
+
+    let (user, exists) = user_or_stub(adapter, email)
         .await
         .map_err(|e| failed("email callback: reading the user", &e))?;
-    let acct = account(provider, &email, exists.then_some(user.id.as_str()));
+    let acct = account(provider, email, exists.then_some(user.id.as_str()));
     let args = SignInArgs {
         user: &user,
         account: &acct,
@@ -252,7 +314,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
         (user, false)
     } else {
         let new = NewUser {
-            email: Some(email.clone()),
+            email: Some(email.to_owned()),
             email_verified: Some(now),
             ..Default::default()
         };
@@ -261,7 +323,7 @@ async fn verify(ctx: &Ctx<'_>, provider: &EmailProvider) -> Result<AuthResponse,
         })?;
         (user, true)
     };
-    let acct = account(provider, &email, Some(&user.id));
+    let acct = account(provider, email, Some(&user.id));
     let signed_in = SignedIn {
         user: &user,
         account: &acct,

@@ -7,6 +7,7 @@ pub(crate) mod accounts;
 mod complete;
 pub(crate) mod credentials;
 pub(crate) mod email;
+pub(crate) mod email_code;
 pub(crate) mod oauth;
 pub(crate) mod password;
 

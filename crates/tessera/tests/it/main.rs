@@ -11,6 +11,7 @@ mod compat_v5;
 
 mod database;
 mod email;
+mod email_code;
 mod interop_node;
 mod layering;
 mod oauth;

@@ -1,5 +1,6 @@
 //! The email (magic link) provider (spec §7.2): a single-use link, valid for 24 hours by
-//! default, whose token is stored only as `sha256hex(token ‖ secret)`.
+//! default, whose token is stored only as `sha256hex(token ‖ secret)`; optionally a
+//! one-time code with the link or instead of it ([`CodeMode`]).
 
 use std::fmt;
 use std::sync::Arc;
@@ -85,6 +86,39 @@ pub fn normalize_email(input: &str) -> Result<String, InvalidEmail> {
 #[error("sending the sign-in email failed: {0}")]
 pub struct MailerError(pub String);
 
+/// Whether the email provider mails a one-time code, set with [`EmailProvider::code`].
+///
+/// The code is six digits, drawn uniformly from the operating system's random generator.
+/// It is entered on the built-in verify-request page, or posted with the address to
+/// `POST {base}/callback/{id}` (`email`, `code`, `csrfToken`). It is single use, valid for
+/// [`EmailProvider::code_max_age`] (default 10 minutes), and burned after
+/// [`EmailProvider::code_tries`] wrong codes for the address (default 5). With
+/// [`WithLink`](Self::WithLink), using the link or the code burns the other.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum CodeMode {
+    /// A magic link only (the default, as next-auth).
+    #[default]
+    Off,
+    /// A magic link and a code, in one mail: either signs in, once.
+    WithLink,
+    /// A code only, no link: for mail scanners that open links, or signing in on another
+    /// device than the one reading the mail.
+    Only,
+}
+
+impl CodeMode {
+    /// Whether a code is mailed.
+    pub fn sends_code(self) -> bool {
+        self != CodeMode::Off
+    }
+
+    /// Whether a link is mailed.
+    pub fn sends_link(self) -> bool {
+        self != CodeMode::Only
+    }
+}
+
 /// What a mail is for: the subject, text and button of [`VerificationRequest`]'s bodies.
 /// The email provider sends [`SignIn`](Self::SignIn) links; the
 /// [`password` provider](crate::providers::PasswordProvider) sends the others through the
@@ -104,6 +138,9 @@ pub enum MailPurpose {
     /// Someone asked for a password reset for this address, which no account uses: the
     /// link leads to the sign-up page.
     NoAccount,
+    /// A one-time sign-in code without a link ([`CodeMode::Only`]): the mail shows
+    /// [`VerificationRequest::code`], and `url` is the page where it is entered.
+    SignInCode,
 }
 
 /// The email to send. `Debug` does not show `url`: it may be a live sign-in or reset link.
@@ -123,6 +160,9 @@ pub struct VerificationRequest<'a> {
     pub theme: &'a Theme,
     /// What the mail is for.
     pub purpose: MailPurpose,
+    /// The one-time sign-in code, when the email provider sends one ([`CodeMode`]): with
+    /// the link ([`MailPurpose::SignIn`]) or alone ([`MailPurpose::SignInCode`]).
+    pub code: Option<&'a str>,
 }
 
 impl fmt::Debug for VerificationRequest<'_> {
@@ -135,6 +175,7 @@ impl fmt::Debug for VerificationRequest<'_> {
             .field("provider_id", &self.provider_id)
             .field("theme", &self.theme)
             .field("purpose", &self.purpose)
+            .field("code", &self.code.map(|_| crate::secret::REDACTED))
             .finish()
     }
 }
@@ -177,6 +218,12 @@ impl MailPurpose {
                 button: "Reset password",
                 footer: "If it was not you, nothing has changed and you can safely ignore this email.",
             },
+            MailPurpose::SignInCode => Wording {
+                heading: "Sign in to",
+                lead: "",
+                button: "",
+                footer: "If you did not request this email you can safely ignore it.",
+            },
             MailPurpose::NoAccount => Wording {
                 heading: "Password reset at",
                 lead: "Someone asked to reset the password of the account with this address, but no \
@@ -195,19 +242,34 @@ impl VerificationRequest<'_> {
         format!("{} {}", self.purpose.wording().heading, self.host)
     }
 
-    /// The plain-text body.
+    /// The plain-text body: the code first when there is one, then the link (unless the
+    /// mail is a [`SignInCode`](MailPurpose::SignInCode) only).
     pub fn text_body(&self) -> String {
         let w = self.purpose.wording();
-        let lead = if w.lead.is_empty() {
-            String::new()
-        } else {
-            format!("{}\n", w.lead)
-        };
-        format!("{} {}\n{lead}{}\n\n{}\n", w.heading, self.host, self.url, w.footer)
+        let mut body = format!("{} {}\n", w.heading, self.host);
+        if let Some(code) = self.code {
+            body.push_str(&format!("Your sign-in code: {code}\n"));
+        }
+        if self.purpose != MailPurpose::SignInCode {
+            let lead = match (w.lead, self.code) {
+                ("", Some(_)) => "Or open this link:",
+                (lead, _) => lead,
+            };
+            if !lead.is_empty() {
+                body.push_str(lead);
+                body.push('\n');
+            }
+            body.push_str(self.url);
+            body.push('\n');
+        }
+        body.push_str(&format!("\n{}\n", w.footer));
+        body
     }
 
-    /// The HTML body: the host and a button, everything escaped.
+    /// The HTML body: the host, the code when there is one, and a button (unless the mail
+    /// is a [`SignInCode`](MailPurpose::SignInCode) only), everything escaped.
     pub fn html_body(&self) -> String {
+        const CELL: &str = "font-family:Helvetica,Arial,sans-serif;color:#444444";
         let w = self.purpose.wording();
         let brand = self.theme.brand_color.as_deref().unwrap_or("#346df1");
         let button_text = self.theme.button_text.as_deref().unwrap_or("#ffffff");
@@ -219,18 +281,31 @@ impl VerificationRequest<'_> {
             String::new()
         } else {
             format!(
-                "\n<tr><td align=\"center\" style=\"padding:0 10px;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444\">{}</td></tr>",
+                "\n<tr><td align=\"center\" style=\"padding:0 10px;font-size:16px;line-height:22px;{CELL}\">{}</td></tr>",
                 escape_html(w.lead)
+            )
+        };
+        let code = self.code.map_or(String::new(), |code| {
+            format!(
+                "\n<tr><td align=\"center\" style=\"padding:0 10px;font-size:16px;{CELL}\">Your sign-in code</td></tr>\n<tr><td align=\"center\" style=\"padding:0 0 10px 0;font-size:32px;letter-spacing:6px;font-weight:bold;font-family:Menlo,Consolas,monospace;color:{brand}\">{}</td></tr>",
+                escape_html(code)
+            )
+        });
+        let button = if self.purpose == MailPurpose::SignInCode {
+            String::new()
+        } else {
+            format!(
+                r#"
+<tr><td align="center" style="padding:20px 0"><table border="0" cellspacing="0" cellpadding="0"><tr>
+<td align="center" style="border-radius:5px" bgcolor="{brand}"><a href="{url}" target="_blank" style="font-size:18px;font-family:Helvetica,Arial,sans-serif;color:{button_text};text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid {brand};display:inline-block;font-weight:bold">{button}</a></td>
+</tr></table></td></tr>"#
             )
         };
         format!(
             r#"<body style="background:#f9f9f9;margin:0;padding:24px 0">
 <table width="100%" border="0" cellspacing="20" cellpadding="0" style="background:#ffffff;max-width:600px;margin:auto;border-radius:10px">
-<tr><td align="center" style="padding:10px 0;font-size:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">{heading} <strong>{host}</strong></td></tr>{lead}
-<tr><td align="center" style="padding:20px 0"><table border="0" cellspacing="0" cellpadding="0"><tr>
-<td align="center" style="border-radius:5px" bgcolor="{brand}"><a href="{url}" target="_blank" style="font-size:18px;font-family:Helvetica,Arial,sans-serif;color:{button_text};text-decoration:none;border-radius:5px;padding:10px 20px;border:1px solid {brand};display:inline-block;font-weight:bold">{button}</a></td>
-</tr></table></td></tr>
-<tr><td align="center" style="padding:0 0 10px 0;font-size:16px;line-height:22px;font-family:Helvetica,Arial,sans-serif;color:#444444">{footer}</td></tr>
+<tr><td align="center" style="padding:10px 0;font-size:22px;{CELL}">{heading} <strong>{host}</strong></td></tr>{lead}{code}{button}
+<tr><td align="center" style="padding:0 0 10px 0;font-size:16px;line-height:22px;{CELL}">{footer}</td></tr>
 </table></body>"#
         )
     }
@@ -259,8 +334,14 @@ impl Mailer for DevMailer {
             MailPurpose::ResetPassword => "password reset link",
             MailPurpose::AccountExists => "account-exists notice",
             MailPurpose::NoAccount => "no-account notice",
+            MailPurpose::SignInCode => "sign-in code page",
         };
-        eprintln!("tessera dev mailer: {what} for {}: {}", request.identifier, request.url);
+        if let Some(code) = request.code {
+            eprintln!("tessera dev mailer: sign-in code for {}: {code}", request.identifier);
+        }
+        if request.purpose != MailPurpose::SignInCode {
+            eprintln!("tessera dev mailer: {what} for {}: {}", request.identifier, request.url);
+        }
         Ok(())
     }
 }
@@ -283,6 +364,12 @@ pub struct EmailProvider {
     /// Seconds a link stays valid (default 24 hours); set with [`EmailProvider::max_age`].
     /// `-1` for a lifetime with a fraction of a second, refused by `build()`.
     pub(crate) max_age: i64,
+    /// Whether a one-time code is mailed (default [`CodeMode::Off`]).
+    pub(crate) code_mode: CodeMode,
+    /// Seconds a code stays valid, when set (see [`Self::code_lifetime`]).
+    pub(crate) code_max_age: Option<i64>,
+    /// Wrong codes allowed for one address before its codes are burned (default 5).
+    pub(crate) code_tries: u32,
     /// Who sends the link.
     pub mailer: Arc<dyn Mailer>,
 }
@@ -292,6 +379,9 @@ impl fmt::Debug for EmailProvider {
         f.debug_struct("EmailProvider")
             .field("id", &self.id)
             .field("max_age", &self.max_age)
+            .field("code_mode", &self.code_mode)
+            .field("code_max_age", &self.code_max_age)
+            .field("code_tries", &self.code_tries)
             .finish_non_exhaustive()
     }
 }
@@ -303,6 +393,9 @@ impl EmailProvider {
             id: "email".into(),
             name: "Email".into(),
             max_age: 24 * 60 * 60,
+            code_mode: CodeMode::Off,
+            code_max_age: None,
+            code_tries: 5,
             mailer: Arc::new(mailer),
         }
     }
@@ -324,6 +417,52 @@ impl EmailProvider {
     /// [`ConfigError`](crate::ConfigError)`::InvalidDuration` or `DurationTooLong`.
     pub fn max_age(mut self, max_age: std::time::Duration) -> Self {
         self.max_age = crate::session::seconds(max_age);
+        self
+    }
+
+    /// Mails a one-time code with the link, or instead of it (default [`CodeMode::Off`]:
+    /// the link only, as next-auth).
+    ///
+    /// ```
+    /// use tessera::providers::email::{CodeMode, DevMailer, EmailProvider};
+    /// use std::time::Duration;
+    ///
+    /// let provider = EmailProvider::new(DevMailer)
+    ///     .code(CodeMode::WithLink)
+    ///     .code_max_age(Duration::from_secs(5 * 60))
+    ///     .code_tries(3);
+    /// assert_eq!(provider.code_mode(), CodeMode::WithLink);
+    /// ```
+    pub fn code(mut self, mode: CodeMode) -> Self {
+        self.code_mode = mode;
+        self
+    }
+
+    /// Whether a one-time code is mailed.
+    pub fn code_mode(&self) -> CodeMode {
+        self.code_mode
+    }
+
+    /// Sets how long codes stay valid (default 10 minutes, or the link's
+    /// [`max_age`](Self::max_age) when that is shorter), in whole seconds: at most the
+    /// link's, and zero for codes that expire at once. `build()` refuses other values.
+    pub fn code_max_age(mut self, max_age: std::time::Duration) -> Self {
+        self.code_max_age = Some(crate::session::seconds(max_age));
+        self
+    }
+
+    /// Seconds a code stays valid: as set, or 10 minutes, or the link's lifetime when
+    /// that is shorter.
+    pub(crate) fn code_lifetime(&self) -> i64 {
+        self.code_max_age.unwrap_or(self.max_age.min(10 * 60))
+    }
+
+    /// Sets how many wrong codes one address may get before its codes are burned (default
+    /// 5, from 1 to 20): the codes issued in the same period (of
+    /// [`code_max_age`](Self::code_max_age)) then fail, the right one included, until they
+    /// expire. `build()` refuses other values.
+    pub fn code_tries(mut self, tries: u32) -> Self {
+        self.code_tries = tries;
         self
     }
 }
@@ -380,6 +519,7 @@ mod tests {
             provider_id: "email",
             theme: &theme,
             purpose: MailPurpose::SignIn,
+            code: None,
         };
         assert_eq!(r.subject(), "Sign in to app.example.com");
         assert!(r.text_body().contains("http://h/cb?a=1&b=\"<x>"));
@@ -387,5 +527,39 @@ mod tests {
         assert!(html.contains("http://h/cb?a=1&amp;b=&quot;&lt;x&gt;"));
         assert!(!html.contains("<x>"));
         assert!(html.contains("app&#8203;.example&#8203;.com"));
+    }
+
+    #[test]
+    fn code_mails_show_the_code_and_hide_it_from_debug() {
+        let theme = Theme::default();
+        let with_link = VerificationRequest {
+            identifier: "a@b.c",
+            url: "http://h/cb?token=t",
+            expires: SystemTime::now(),
+            host: "app.example.com",
+            provider_id: "email",
+            theme: &theme,
+            purpose: MailPurpose::SignIn,
+            code: Some("042917"),
+        };
+        assert_eq!(
+            with_link.text_body(),
+            "Sign in to app.example.com\nYour sign-in code: 042917\nOr open this link:\nhttp://h/cb?token=t\n\n\
+             If you did not request this email you can safely ignore it.\n"
+        );
+        assert!(with_link.html_body().contains(">042917</td>"));
+        assert!(with_link.html_body().contains(r#"href="http://h/cb?token=t""#));
+        let debug = format!("{with_link:?}");
+        assert!(!debug.contains("042917") && !debug.contains("token=t"), "{debug}");
+
+        let only = VerificationRequest {
+            purpose: MailPurpose::SignInCode,
+            url: "http://h/verify-request",
+            ..with_link
+        };
+        assert_eq!(only.subject(), "Sign in to app.example.com");
+        assert!(!only.text_body().contains("http://h"), "{}", only.text_body());
+        assert!(!only.html_body().contains("href"), "{}", only.html_body());
+        assert!(only.html_body().contains(">042917</td>"));
     }
 }

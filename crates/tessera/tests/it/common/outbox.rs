@@ -2,12 +2,23 @@
 
 use std::sync::{Arc, Mutex};
 
-use tessera::providers::email::{Mailer, MailerError, VerificationRequest};
+use tessera::providers::email::{MailPurpose, Mailer, MailerError, VerificationRequest};
 
-/// Records `(address, link)` for every mail; clones share the record.
+/// One mail as the mailer was given it.
+#[derive(Debug, Clone)]
+pub(crate) struct Mail {
+    pub purpose: MailPurpose,
+    pub url: String,
+    pub code: Option<String>,
+    pub text: String,
+    pub html: String,
+}
+
+/// Records `(address, link)` for every mail, and the whole mail; clones share the record.
 #[derive(Clone, Default)]
 pub(crate) struct Outbox {
     sent: Arc<Mutex<Vec<(String, String)>>>,
+    mails: Arc<Mutex<Vec<Mail>>>,
     fail: bool,
 }
 
@@ -18,6 +29,13 @@ impl Mailer for Outbox {
             .lock()
             .unwrap()
             .push((r.identifier.to_owned(), r.url.to_owned()));
+        self.mails.lock().unwrap().push(Mail {
+            purpose: r.purpose,
+            url: r.url.to_owned(),
+            code: r.code.map(str::to_owned),
+            text: r.text_body(),
+            html: r.html_body(),
+        });
         if self.fail {
             Err(MailerError("smtp down".into()))
         } else {
@@ -48,6 +66,16 @@ impl Outbox {
     /// The last link sent; panics when none was.
     pub(crate) fn last_link(&self) -> String {
         self.sent.lock().unwrap().last().expect("a mail was sent").1.clone()
+    }
+
+    /// The last mail sent; panics when none was.
+    pub(crate) fn last_mail(&self) -> Mail {
+        self.mails.lock().unwrap().last().expect("a mail was sent").clone()
+    }
+
+    /// The code of the last mail; panics when it has none.
+    pub(crate) fn last_code(&self) -> String {
+        self.last_mail().code.expect("the mail has a code")
     }
 
     /// How many mails were sent.
