@@ -113,11 +113,14 @@ pub enum Action {
     /// `GET|POST /password/{forgot,reset,change}`, `GET /password/verify` (Tessera's
     /// `password` provider: forgotten passwords, changes, address verification).
     Password,
+    /// `GET /two-factor/setup`, `POST /two-factor/{enable,disable}` (Tessera's two-factor
+    /// sign-in: set-up while signed in).
+    TwoFactor,
 }
 
 impl Action {
     /// Every action, in the order of the spec's route table.
-    pub const ALL: [Action; 12] = [
+    pub const ALL: [Action; 13] = [
         Action::Session,
         Action::Csrf,
         Action::Providers,
@@ -130,6 +133,7 @@ impl Action {
         Action::Sessions,
         Action::SignUp,
         Action::Password,
+        Action::TwoFactor,
     ];
 
     /// The path segment of this action.
@@ -147,6 +151,7 @@ impl Action {
             Action::Sessions => "sessions",
             Action::SignUp => "signup",
             Action::Password => "password",
+            Action::TwoFactor => "two-factor",
         }
     }
 

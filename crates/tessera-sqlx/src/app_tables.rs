@@ -30,7 +30,9 @@
 use std::sync::{Arc, PoisonError, RwLock};
 
 use sqlx::{AssertSqlSafe, SqlSafeStr, SqlStr};
-use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::adapter::{
+    Adapter, AdapterError, AdapterSession, NewUser, TwoFactorRecord, UserUpdate, VerificationToken,
+};
 use tessera::{Account, User};
 
 use crate::app_pool::{AppPool, Arg, Decode, On, RowRef};
@@ -884,9 +886,46 @@ impl Adapter for AppTables {
     async fn set_password_hash(&self, _user_id: &str, _hash: &str) -> Result<(), AdapterError> {
         Err(AdapterError::Unsupported(self.no_passwords()))
     }
+
+    /// Unsupported, for the reason passwords are ([`Adapter::password_support`]): two-factor
+    /// set-ups would need tables the application's tooling does not know of.
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
+
+    async fn get_two_factor(&self, _user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
+
+    async fn set_two_factor(&self, _user_id: &str, _secret: &str, _codes: &[String]) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
+
+    async fn delete_two_factor(&self, _user_id: &str) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
+
+    async fn use_two_factor_step(&self, _user_id: &str, _step: i64) -> Result<bool, AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
+
+    async fn use_recovery_code(&self, _user_id: &str, _code_hash: &str) -> Result<bool, AdapterError> {
+        Err(AdapterError::Unsupported(self.no_two_factor()))
+    }
 }
 
 impl AppTables {
+    /// Why these tables hold no two-factor set-ups, and what to do.
+    fn no_two_factor(&self) -> String {
+        let layout = self.layout();
+        format!(
+            "the {} tables of {} (AUTH_DB_SCHEMA={}) belong to the application and Tessera never \
+             alters them, so it has nowhere to keep two-factor secrets and recovery codes; use \
+             Tessera's own tables (AUTH_DB_SCHEMA=tessera, `tessera migrate`) for two-factor sign-in",
+            layout.users, layout.package, layout.schema
+        )
+    }
+
     /// Why these tables hold no password hashes, and what to do.
     fn no_passwords(&self) -> String {
         let layout = self.layout();

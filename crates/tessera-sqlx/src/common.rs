@@ -59,6 +59,20 @@ pub(crate) struct Sql {
     pub get_password_hash: &'static str,
     /// Sets user `$1`'s hash to `$2` (insert or replace).
     pub set_password_hash: &'static str,
+    /// `secret` and `last_used_step` of user `$1`'s two-factor set-up (no row: none).
+    pub get_two_factor: &'static str,
+    /// Sets user `$1`'s two-factor secret to `$2` and forgets the last step (insert or replace).
+    pub set_two_factor: &'static str,
+    /// Deletes user `$1`'s two-factor set-up.
+    pub delete_two_factor: &'static str,
+    /// Deletes user `$1`'s recovery codes.
+    pub delete_recovery_codes: &'static str,
+    /// Stores recovery code hash `$2` of user `$1`.
+    pub insert_recovery_code: &'static str,
+    /// Sets user `$1`'s last used step to `$2` when it is unset or earlier (one row: accepted).
+    pub use_two_factor_step: &'static str,
+    /// Deletes recovery code hash `$2` of user `$1` (one row: used).
+    pub use_recovery_code: &'static str,
 }
 
 /// Typed column access, implemented for both backends' row types.
@@ -705,6 +719,106 @@ macro_rules! impl_adapter {
                     .await
                     .map_err(|e| classify("set_password_hash", &e, None, Some("no such user")))?;
                 Ok(())
+            }
+
+            fn two_factor_support(&self) -> Result<(), tessera::adapter::AdapterError> {
+                Ok(())
+            }
+
+            async fn get_two_factor(
+                &self,
+                user_id: &str,
+            ) -> Result<Option<tessera::adapter::TwoFactorRecord>, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let row = sqlx::query($sql.get_two_factor)
+                    .bind(user_id)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(backend("get_two_factor"))?;
+                row.map(|r| {
+                    Ok::<_, sqlx::Error>(tessera::adapter::TwoFactorRecord {
+                        secret: r.text("secret")?,
+                        last_used_step: r.opt_int("last_used_step")?,
+                    })
+                })
+                .transpose()
+                .map_err(backend("get_two_factor"))
+            }
+
+            async fn set_two_factor(
+                &self,
+                user_id: &str,
+                secret: &str,
+                recovery_codes: &[String],
+            ) -> Result<(), tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                const OP: &str = "set_two_factor";
+                // The set-up and its codes in one transaction: an error drops `tx`, which rolls back.
+                let mut tx = self.pool.begin().await.map_err(backend(OP))?;
+                sqlx::query($sql.set_two_factor)
+                    .bind(user_id)
+                    .bind(secret)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(|e| classify(OP, &e, None, Some("no such user")))?;
+                sqlx::query($sql.delete_recovery_codes)
+                    .bind(user_id)
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(backend(OP))?;
+                for code in recovery_codes {
+                    sqlx::query($sql.insert_recovery_code)
+                        .bind(user_id)
+                        .bind(code)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend(OP))?;
+                }
+                tx.commit().await.map_err(backend(OP))
+            }
+
+            async fn delete_two_factor(&self, user_id: &str) -> Result<(), tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                const OP: &str = "delete_two_factor";
+                let mut tx = self.pool.begin().await.map_err(backend(OP))?;
+                for statement in [$sql.delete_recovery_codes, $sql.delete_two_factor] {
+                    sqlx::query(statement)
+                        .bind(user_id)
+                        .execute(&mut *tx)
+                        .await
+                        .map_err(backend(OP))?;
+                }
+                tx.commit().await.map_err(backend(OP))
+            }
+
+            async fn use_two_factor_step(
+                &self,
+                user_id: &str,
+                step: i64,
+            ) -> Result<bool, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let done = sqlx::query($sql.use_two_factor_step)
+                    .bind(user_id)
+                    .bind(step)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend("use_two_factor_step"))?;
+                Ok(done.rows_affected() == 1)
+            }
+
+            async fn use_recovery_code(
+                &self,
+                user_id: &str,
+                code_hash: &str,
+            ) -> Result<bool, tessera::adapter::AdapterError> {
+                use $crate::common::*;
+                let done = sqlx::query($sql.use_recovery_code)
+                    .bind(user_id)
+                    .bind(code_hash)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(backend("use_recovery_code"))?;
+                Ok(done.rows_affected() == 1)
             }
         }
     };

@@ -6,7 +6,9 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use tessera::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use tessera::adapter::{
+    Adapter, AdapterError, AdapterSession, NewUser, TwoFactorRecord, UserUpdate, VerificationToken,
+};
 use tessera::{Account, User};
 
 use crate::Schema;
@@ -220,6 +222,7 @@ fn migrator() -> Migrator {
     crate::common::migrator(&[
         include_str!("../migrations/postgres/0001_init.sql"),
         include_str!("../migrations/postgres/0002_passwords.sql"),
+        include_str!("../migrations/postgres/0003_two_factor.sql"),
     ])
 }
 
@@ -311,6 +314,27 @@ impl Adapter for PostgresAdapter {
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
         self.tables.adapter().set_password_hash(user_id, hash).await
     }
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        self.tables.adapter().two_factor_support()
+    }
+    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        self.tables.adapter().get_two_factor(user_id).await
+    }
+    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
+        self.tables
+            .adapter()
+            .set_two_factor(user_id, secret, recovery_codes)
+            .await
+    }
+    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
+        self.tables.adapter().delete_two_factor(user_id).await
+    }
+    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
+        self.tables.adapter().use_two_factor_step(user_id, step).await
+    }
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
+        self.tables.adapter().use_recovery_code(user_id, code_hash).await
+    }
 }
 
 // Timestamps cross the wire as BIGINT epoch milliseconds, as on SQLite, converted here:
@@ -394,4 +418,17 @@ const SQL: Sql = Sql {
     // A missing user fails the foreign key: NotFound.
     set_password_hash: "INSERT INTO tessera_passwords (user_id, hash) VALUES ($1, $2) \
                         ON CONFLICT (user_id) DO UPDATE SET hash = excluded.hash",
+    get_two_factor: "SELECT secret, last_used_step FROM tessera_two_factor WHERE user_id = $1",
+    // A missing user fails the foreign key: NotFound.
+    set_two_factor: "INSERT INTO tessera_two_factor (user_id, secret, last_used_step) \
+                     VALUES ($1, $2, NULL) ON CONFLICT (user_id) DO UPDATE \
+                     SET secret = excluded.secret, last_used_step = NULL",
+    delete_two_factor: "DELETE FROM tessera_two_factor WHERE user_id = $1",
+    delete_recovery_codes: "DELETE FROM tessera_recovery_codes WHERE user_id = $1",
+    insert_recovery_code: "INSERT INTO tessera_recovery_codes (user_id, code_hash) VALUES ($1, $2) \
+                           ON CONFLICT DO NOTHING",
+    // One conditional UPDATE: of two concurrent uses of a step, exactly one changes the row.
+    use_two_factor_step: "UPDATE tessera_two_factor SET last_used_step = $2 \
+                          WHERE user_id = $1 AND (last_used_step IS NULL OR last_used_step < $2)",
+    use_recovery_code: "DELETE FROM tessera_recovery_codes WHERE user_id = $1 AND code_hash = $2",
 };

@@ -152,6 +152,12 @@ pub enum ConfigError {
         /// What is wrong.
         reason: String,
     },
+    /// Two-factor sign-in stores its set-ups in the adapter.
+    #[error("two-factor sign-in needs an adapter (it stores secrets and recovery codes): call .adapter(…)")]
+    TwoFactorWithoutAdapter,
+    /// The adapter does not store two-factor set-ups ([`Adapter::two_factor_support`]).
+    #[error("two-factor sign-in cannot use this adapter: {0}")]
+    TwoFactorUnsupported(String),
     /// `AUTH_COMPAT` is neither `v4` nor `v5`.
     #[error("invalid AUTH_COMPAT {0:?}: use v4 (next-auth 4, the default) or v5 (Auth.js v5, next-auth 5)")]
     InvalidCompat(String),
@@ -608,6 +614,13 @@ impl AuthBuilder {
         self
     }
 
+    /// Turns on two-factor sign-in ([`TwoFactor`](crate::TwoFactor)): the
+    /// `/two-factor/{setup,enable,disable}` routes, and the `two-factor` provider that
+    /// finishes the sign-in of a user with a set-up. Needs an adapter that stores set-ups.
+    pub fn two_factor(self, two_factor: crate::TwoFactor) -> Self {
+        self.provider(Provider::TwoFactor(two_factor))
+    }
+
     /// Stores users, accounts and sessions (and makes database sessions the default).
     /// Takes an adapter, or a shared one (`Arc<dyn Adapter>`, `Arc<MemoryAdapter>`):
     /// `Arc<A>` is an [`Adapter`] too.
@@ -854,6 +867,15 @@ impl AuthBuilder {
         }
 
         resolve_password_providers(&mut self.providers, self.adapter.as_deref())?;
+        if self.providers.iter().any(|p| matches!(p, Provider::TwoFactor(_))) {
+            let adapter = self.adapter.as_deref().ok_or(ConfigError::TwoFactorWithoutAdapter)?;
+            adapter.two_factor_support().map_err(|e| {
+                ConfigError::TwoFactorUnsupported(match e {
+                    crate::adapter::AdapterError::Unsupported(reason) => reason,
+                    other => other.to_string(),
+                })
+            })?;
+        }
 
         let profile = |secure: bool| {
             let set = self
@@ -876,8 +898,9 @@ impl AuthBuilder {
             }
         }
 
-        let per_client_limits =
-            self.rate_limits.email_per_client.is_some() || self.rate_limits.credentials_per_client.is_some();
+        let per_client_limits = self.rate_limits.email_per_client.is_some()
+            || self.rate_limits.credentials_per_client.is_some()
+            || self.rate_limits.two_factor_per_client.is_some();
         let proxies = crate::client_addr::TrustedProxies::parse(
             self.trusted_proxies.as_deref().unwrap_or_default(),
             per_client_limits,

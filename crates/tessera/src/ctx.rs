@@ -59,12 +59,18 @@ impl Ctx<'_> {
     /// `errors.ts`; `Auth()` in `index.ts` builds the URL from the origin and
     /// `pages.signIn`). Always absolute: the v5 client parses it with `new URL(url)`.
     pub(crate) fn sign_in_error_url(&self, code: ErrorCode) -> String {
+        self.sign_in_error_url_with(code.as_str())
+    }
+
+    /// [`sign_in_error_url`](Self::sign_in_error_url) with an error that is not one of the
+    /// codes (Tessera's `TwoFactorRequired`).
+    pub(crate) fn sign_in_error_url_with(&self, error: &str) -> String {
         let page = match &self.config.pages.sign_in {
             Some(custom) if custom.starts_with('/') => format!("{}{custom}", self.url.origin),
             Some(custom) => custom.clone(),
             None => self.base_url("signin"),
         };
-        redirect::with_param(&page, "error", code.as_str())
+        redirect::with_param(&page, "error", error)
     }
 
     /// The answer to a request with a missing or wrong CSRF token on `page` (`signin` or

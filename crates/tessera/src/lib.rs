@@ -59,6 +59,7 @@ mod routes;
 mod secret;
 mod session;
 mod signin;
+mod two_factor;
 mod url;
 mod user;
 
@@ -72,6 +73,7 @@ use http::HeaderMap;
 pub use async_trait::async_trait;
 pub use compat::{Compat, UnknownCompat};
 pub use config::{AuthBuilder, ConfigError, MAX_DURATION_SECS, Pages, SessionOptions, SessionStrategy};
+pub use providers::TwoFactor;
 pub use refresh::{AccessToken, TokenError};
 pub use secret::Secret;
 pub use session::cache as session_cache;

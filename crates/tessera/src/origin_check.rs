@@ -43,7 +43,8 @@ pub(crate) fn is_guarded(method: &Method, action: Action, oauth_callback: bool) 
             | Action::Session
             | Action::Sessions
             | Action::SignUp
-            | Action::Password => true,
+            | Action::Password
+            | Action::TwoFactor => true,
             Action::Callback => !oauth_callback,
             _ => false,
         }

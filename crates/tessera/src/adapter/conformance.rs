@@ -102,7 +102,7 @@ macro_rules! adapter_conformance_tests {
     ($with_adapter:path) => {
         $crate::adapter_conformance_tests!(@cases $with_adapter;
             users, accounts, create_user_and_link, sessions, deleting_a_user_cascades,
-            verification_tokens, verification_token_race, delete_expired, passwords);
+            verification_tokens, verification_token_race, delete_expired, passwords, two_factor);
     };
     (@cases $with_adapter:path; $($case:ident),+) => {
         $(
@@ -130,6 +130,7 @@ pub async fn run<A: Adapter + ?Sized>(adapter: &A) {
     verification_token_race(adapter).await;
     delete_expired(adapter).await;
     passwords(adapter).await;
+    two_factor(adapter).await;
 }
 
 /// Users: create, read by id and email, unique emails, update (a changed email is unverified again).
@@ -585,6 +586,111 @@ pub async fn passwords<A: Adapter + ?Sized>(adapter: &A) {
     assert_eq!(get(alice.id.clone()).await, None, "deleting a user deletes its hash");
     assert_eq!(get(bob.id.clone()).await.as_deref(), Some(first));
     adapter.delete_user(&bob.id).await.expect("cleanup");
+}
+
+/// Two-factor set-ups (for adapters whose [`two_factor_support`](Adapter::two_factor_support)
+/// is `Ok`; an adapter that does not store them must answer `Unsupported` from all six
+/// methods): none at first; `NotFound` for a missing user; set and read back, with no last
+/// step; a step is used once and never an earlier one; a recovery code is used once, and
+/// only by its user; setting again replaces the secret and the codes and forgets the last
+/// step; deleting turns it off (codes too); gone with the user.
+pub async fn two_factor<A: Adapter + ?Sized>(adapter: &A) {
+    if let Err(e) = adapter.two_factor_support() {
+        assert!(matches!(e, AdapterError::Unsupported(_)), "two_factor_support: {e:?}");
+        let unsupported = |what: &str, r: Result<(), AdapterError>| {
+            assert!(matches!(r, Err(AdapterError::Unsupported(_))), "{what}: {r:?}");
+        };
+        unsupported("get_two_factor", adapter.get_two_factor("nobody").await.map(drop));
+        unsupported("set_two_factor", adapter.set_two_factor("nobody", "s", &[]).await);
+        unsupported("delete_two_factor", adapter.delete_two_factor("nobody").await);
+        unsupported(
+            "use_two_factor_step",
+            adapter.use_two_factor_step("nobody", 1).await.map(drop),
+        );
+        unsupported(
+            "use_recovery_code",
+            adapter.use_recovery_code("nobody", "h").await.map(drop),
+        );
+        return;
+    }
+    let ids = Ids::new();
+    let alice = plain_user(adapter, ids.email("alice")).await;
+    let bob = plain_user(adapter, ids.email("bob")).await;
+    let get = |id: String| async move { adapter.get_two_factor(&id).await.expect("get_two_factor") };
+    assert_eq!(get(alice.id.clone()).await, None, "a new user has no two-factor set-up");
+    let missing = format!("missing-{}", ids.tag());
+    let set = adapter.set_two_factor(&missing, "sealed", &["h".into()]).await;
+    assert!(
+        matches!(set, Err(AdapterError::NotFound(_))),
+        "set_two_factor for a missing user: {set:?}"
+    );
+    assert!(
+        !adapter.use_two_factor_step(&alice.id, 1).await.expect("step"),
+        "no set-up: no step"
+    );
+    assert!(
+        !adapter.use_recovery_code(&alice.id, "a1").await.expect("code"),
+        "no set-up: no code"
+    );
+
+    // A sealed secret as Tessera writes them: a compact JWE.
+    let sealed = "eyJhbGciOiJkaXIiLCJlbmMiOiJBMjU2R0NNIn0..aXY.Y2lwaGVy.dGFn";
+    let codes = |prefix: &str| (0..10).map(|i| format!("{prefix}{i}")).collect::<Vec<_>>();
+    adapter
+        .set_two_factor(&alice.id, sealed, &codes("a"))
+        .await
+        .expect("set alice");
+    adapter
+        .set_two_factor(&bob.id, "bob's", &codes("b"))
+        .await
+        .expect("set bob");
+    let record = get(alice.id.clone()).await.expect("alice has a set-up");
+    assert_eq!(record.secret, sealed);
+    assert_eq!(record.last_used_step, None);
+
+    let step = |id: String, s: i64| async move { adapter.use_two_factor_step(&id, s).await.expect("step") };
+    assert!(step(alice.id.clone(), 59_000_000).await, "a first step is accepted");
+    assert!(!step(alice.id.clone(), 59_000_000).await, "the same step is refused");
+    assert!(!step(alice.id.clone(), 58_999_999).await, "an earlier step is refused");
+    assert!(step(alice.id.clone(), 59_000_001).await, "a later step is accepted");
+    assert_eq!(
+        get(alice.id.clone()).await.and_then(|r| r.last_used_step),
+        Some(59_000_001)
+    );
+    assert!(step(bob.id.clone(), 59_000_000).await, "steps are per user");
+
+    let code = |id: String, h: &'static str| async move { adapter.use_recovery_code(&id, h).await.expect("code") };
+    assert!(code(alice.id.clone(), "a3").await, "a recovery code works");
+    assert!(!code(alice.id.clone(), "a3").await, "once");
+    assert!(!code(alice.id.clone(), "b4").await, "another user's code does not");
+    assert!(!code(alice.id.clone(), "zz").await, "an unknown code does not");
+    assert!(code(bob.id.clone(), "b4").await);
+
+    adapter
+        .set_two_factor(&alice.id, "new", &codes("n"))
+        .await
+        .expect("replace");
+    let record = get(alice.id.clone()).await.expect("replaced");
+    assert_eq!(
+        (record.secret.as_str(), record.last_used_step),
+        ("new", None),
+        "set replaces"
+    );
+    assert!(!code(alice.id.clone(), "a4").await, "the old codes are gone");
+    assert!(code(alice.id.clone(), "n4").await, "the new codes work");
+
+    adapter.delete_two_factor(&alice.id).await.expect("delete");
+    assert_eq!(get(alice.id.clone()).await, None, "deleted");
+    assert!(!code(alice.id.clone(), "n5").await, "deleting deletes the codes");
+    adapter
+        .delete_two_factor(&alice.id)
+        .await
+        .expect("deleting none is fine");
+
+    adapter.delete_user(&bob.id).await.expect("delete bob");
+    assert_eq!(get(bob.id.clone()).await, None, "deleting a user deletes its set-up");
+    assert!(!code(bob.id.clone(), "b5").await, "and its codes");
+    adapter.delete_user(&alice.id).await.expect("cleanup");
 }
 
 /// `update_user`: a changed email resets `email_verified` unless the update sets it too;

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::SystemTime;
 
-use super::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use super::{Adapter, AdapterError, AdapterSession, NewUser, TwoFactorRecord, UserUpdate, VerificationToken};
 use crate::user::{Account, User};
 
 #[derive(Debug, Default)]
@@ -15,6 +15,10 @@ struct State {
     tokens: Vec<VerificationToken>,
     /// Password hashes by user id.
     passwords: HashMap<String, String>,
+    /// Two-factor set-ups by user id.
+    two_factor: HashMap<String, TwoFactorRecord>,
+    /// Recovery code hashes by user id.
+    recovery_codes: HashMap<String, Vec<String>>,
 }
 
 impl State {
@@ -153,6 +157,8 @@ impl Adapter for MemoryAdapter {
         s.accounts.retain(|a| a.user_id.as_deref() != Some(id));
         s.sessions.retain(|_, sess| sess.user_id != id);
         s.passwords.remove(id);
+        s.two_factor.remove(id);
+        s.recovery_codes.remove(id);
         Ok(())
     }
 
@@ -310,5 +316,56 @@ impl Adapter for MemoryAdapter {
         }
         s.passwords.insert(user_id.to_owned(), hash.to_owned());
         Ok(())
+    }
+
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        Ok(())
+    }
+
+    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        Ok(self.lock()?.two_factor.get(user_id).cloned())
+    }
+
+    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
+        let mut s = self.lock()?;
+        if !s.users.contains_key(user_id) {
+            return Err(AdapterError::NotFound(format!("user {user_id}")));
+        }
+        let record = TwoFactorRecord {
+            secret: secret.to_owned(),
+            last_used_step: None,
+        };
+        s.two_factor.insert(user_id.to_owned(), record);
+        s.recovery_codes.insert(user_id.to_owned(), recovery_codes.to_vec());
+        Ok(())
+    }
+
+    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
+        let mut s = self.lock()?;
+        s.two_factor.remove(user_id);
+        s.recovery_codes.remove(user_id);
+        Ok(())
+    }
+
+    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
+        let mut s = self.lock()?;
+        let Some(record) = s.two_factor.get_mut(user_id) else {
+            return Ok(false);
+        };
+        if record.last_used_step.is_some_and(|last| last >= step) {
+            return Ok(false);
+        }
+        record.last_used_step = Some(step);
+        Ok(true)
+    }
+
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
+        let mut s = self.lock()?;
+        let Some(codes) = s.recovery_codes.get_mut(user_id) else {
+            return Ok(false);
+        };
+        let before = codes.len();
+        codes.retain(|c| c != code_hash);
+        Ok(codes.len() < before)
     }
 }

@@ -40,6 +40,31 @@ pub enum AdapterError {
 const NO_PASSWORDS: &str = "this adapter does not store password hashes (it does not implement \
                             Adapter::password_support, get_password_hash and set_password_hash)";
 
+/// What the default two-factor methods of [`Adapter`] answer.
+const NO_TWO_FACTOR: &str = "this adapter does not store two-factor set-ups (it does not implement \
+                             Adapter::two_factor_support and the other two-factor methods)";
+
+/// A user's two-factor set-up, as stored ([`Adapter::get_two_factor`]). `Debug` does not
+/// show `secret`.
+#[derive(Clone, PartialEq, Eq)]
+pub struct TwoFactorRecord {
+    /// The TOTP secret, sealed by Tessera (encrypted with a key derived from the server
+    /// secret, bound to the user): the adapter stores it as it is given.
+    pub secret: String,
+    /// The last TOTP time step a code was accepted for (`None`: none yet): a code of this
+    /// step or an earlier one is refused ([`Adapter::use_two_factor_step`]).
+    pub last_used_step: Option<i64>,
+}
+
+impl std::fmt::Debug for TwoFactorRecord {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TwoFactorRecord")
+            .field("secret", &format_args!("{}", crate::secret::REDACTED))
+            .field("last_used_step", &self.last_used_step)
+            .finish()
+    }
+}
+
 /// A user about to be created (no id yet).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewUser {
@@ -125,6 +150,16 @@ pub struct VerificationToken {
 /// [`password` provider](crate::providers::PasswordProvider); their defaults answer
 /// [`AdapterError::Unsupported`], and `build()` refuses the provider with such an adapter.
 /// An adapter that stores hashes overrides all three; deleting a user deletes its hash.
+///
+/// The two-factor methods ([`two_factor_support`](Adapter::two_factor_support),
+/// [`get_two_factor`](Adapter::get_two_factor), [`set_two_factor`](Adapter::set_two_factor),
+/// [`delete_two_factor`](Adapter::delete_two_factor),
+/// [`use_two_factor_step`](Adapter::use_two_factor_step),
+/// [`use_recovery_code`](Adapter::use_recovery_code)) are for
+/// [two-factor sign-in](crate::TwoFactor); their defaults answer
+/// [`AdapterError::Unsupported`], and `build()` refuses two-factor sign-in with such an
+/// adapter. An adapter that stores them overrides all six; deleting a user deletes its
+/// set-up and recovery codes.
 #[async_trait::async_trait]
 pub trait Adapter: Send + Sync + 'static {
     /// Creates a user and returns it with its new id.
@@ -302,6 +337,82 @@ pub trait Adapter: Send + Sync + 'static {
         let _ = (user_id, hash);
         Err(AdapterError::Unsupported(NO_PASSWORDS.into()))
     }
+
+    /// Whether this adapter stores two-factor set-ups: `Ok(())`, or
+    /// [`AdapterError::Unsupported`] saying why not, which `build()` reports when
+    /// [two-factor sign-in](crate::TwoFactor) is configured. Synchronous, without a query.
+    ///
+    /// The default answers `Unsupported`.
+    ///
+    /// ```
+    /// use tessera::adapter::{Adapter, MemoryAdapter};
+    /// assert!(MemoryAdapter::new().two_factor_support().is_ok());
+    /// ```
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
+
+    /// The two-factor set-up of a user: `None` when two-factor sign-in is off for the user,
+    /// or the user does not exist.
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        let _ = user_id;
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
+
+    /// Turns two-factor sign-in on for a user, or replaces the set-up: stores the sealed
+    /// `secret` with no last used step, and replaces every recovery code of the user by
+    /// `recovery_codes` (their hashes), in one transaction. [`AdapterError::NotFound`]
+    /// when the user does not exist.
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    ///
+    /// ```
+    /// # tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(async {
+    /// use tessera::adapter::{Adapter, MemoryAdapter, NewUser};
+    /// let db = MemoryAdapter::new();
+    /// let user = db.create_user(NewUser { email: Some("a@b.c".into()), ..Default::default() }).await.unwrap();
+    /// db.set_two_factor(&user.id, "sealed", &["h1".into(), "h2".into()]).await.unwrap();
+    /// assert!(db.use_two_factor_step(&user.id, 7).await.unwrap());
+    /// assert!(!db.use_two_factor_step(&user.id, 7).await.unwrap(), "a step is used once");
+    /// assert!(db.use_recovery_code(&user.id, "h1").await.unwrap());
+    /// assert!(!db.use_recovery_code(&user.id, "h1").await.unwrap(), "a recovery code is used once");
+    /// # });
+    /// ```
+    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
+        let _ = (user_id, secret, recovery_codes);
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
+
+    /// Turns two-factor sign-in off for a user: deletes the set-up and its recovery codes
+    /// (no error when there is none).
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
+        let _ = user_id;
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
+
+    /// Records that a TOTP code of time step `step` was accepted, atomically: `true` when
+    /// the user's last used step was unset or earlier (and is now `step`), `false` when it
+    /// was `step` or later, or the user has no set-up. Of two concurrent uses of one
+    /// step, exactly one gets `true`: a code is never accepted twice (RFC 6238 §5.2).
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
+        let _ = (user_id, step);
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
+
+    /// Uses up one recovery code (by its hash), atomically: `true` when the user had it
+    /// (it is deleted), `false` otherwise. Of two concurrent uses, exactly one gets `true`.
+    ///
+    /// The default answers [`AdapterError::Unsupported`].
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
+        let _ = (user_id, code_hash);
+        Err(AdapterError::Unsupported(NO_TWO_FACTOR.into()))
+    }
 }
 
 /// A shared adapter is an adapter: `Arc<dyn Adapter>` (what `tessera_sqlx::connect`
@@ -395,6 +506,24 @@ impl<A: Adapter + ?Sized> Adapter for std::sync::Arc<A> {
     }
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
         (**self).set_password_hash(user_id, hash).await
+    }
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        (**self).two_factor_support()
+    }
+    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        (**self).get_two_factor(user_id).await
+    }
+    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
+        (**self).set_two_factor(user_id, secret, recovery_codes).await
+    }
+    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
+        (**self).delete_two_factor(user_id).await
+    }
+    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
+        (**self).use_two_factor_step(user_id, step).await
+    }
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
+        (**self).use_recovery_code(user_id, code_hash).await
     }
 }
 

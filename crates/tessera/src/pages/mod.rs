@@ -169,11 +169,14 @@ fn render(t: &impl Template) -> String {
     })
 }
 
-pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&str>) -> String {
+/// The sign-in page; `pending`: the request has a pending two-factor sign-in, and the page
+/// shows the code form alone (the first factor is done).
+pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&str>, pending: bool) -> String {
     let providers = ctx
         .config
         .providers
         .iter()
+        .filter(|p| matches!(p, Provider::TwoFactor(_)) == pending)
         .map(|p| match p {
             Provider::Credentials(c) => ProviderView {
                 id: &c.id,
@@ -233,13 +236,33 @@ pub(crate) fn render_sign_in(ctx: &Ctx<'_>, callback_url: &str, error: Option<&s
                     (ctx.base_url("password/forgot"), "Forgot your password?"),
                 ],
             },
+            Provider::TwoFactor(t) => ProviderView {
+                id: crate::providers::two_factor::PROVIDER_ID,
+                name: t.display_name(),
+                kind: "credentials",
+                action: ctx.base_url(&format!("callback/{}", crate::providers::two_factor::PROVIDER_ID)),
+                fields: vec![FieldView {
+                    name: "code",
+                    label: "Code from your authenticator app, or a recovery code",
+                    input_type: "text",
+                    placeholder: "123456",
+                    id: format!("input-code-for-{}-provider", crate::providers::two_factor::PROVIDER_ID),
+                }],
+                style: None,
+                links: Vec::new(),
+            },
         })
         .collect();
     render(&SignInPage {
         layout: Layout::new(&ctx.config.theme, "Sign In"),
         csrf_token: &ctx.csrf.token,
         callback_url,
-        error: error.map(|e| sign_in_error_message(e.parse().ok())),
+        error: error.map(|e| match e {
+            crate::providers::two_factor::TWO_FACTOR_REQUIRED => {
+                "Enter the code from your authenticator app, or one of your recovery codes."
+            }
+            _ => sign_in_error_message(e.parse().ok()),
+        }),
         providers,
     })
 }
@@ -372,6 +395,76 @@ struct FormTemplate<'a> {
     fields: Vec<FormFieldView<'a>>,
     submit: &'a str,
     links: Vec<(String, &'a str)>,
+}
+
+/// A two-factor set-up page: the QR code and key of a new secret with the form that
+/// enables it, the recovery codes once enabled, or the form that disables it.
+#[derive(Default)]
+pub(crate) struct TwoFactorPage<'a> {
+    pub heading: &'static str,
+    /// An error code of the answer, shown as its message.
+    pub error: Option<&'a str>,
+    pub note: Option<&'static str>,
+    /// The QR code (SVG, generated here: inserted as it is).
+    pub qr_svg: Option<String>,
+    /// The secret, base32.
+    pub secret: Option<&'a str>,
+    pub recovery_codes: Vec<String>,
+    /// Where the code form posts (under the base URL), if there is one.
+    pub action: Option<&'static str>,
+    /// The form takes a recovery code too.
+    pub recovery: bool,
+    /// The form takes the password instead of a code.
+    pub password: bool,
+    pub submit: &'static str,
+}
+
+#[derive(Template)]
+#[template(path = "two_factor.html")]
+struct TwoFactorTemplate<'a> {
+    layout: Layout<'a>,
+    heading: &'a str,
+    error: Option<&'static str>,
+    note: Option<&'a str>,
+    qr_svg: Option<String>,
+    secret: Option<&'a str>,
+    recovery_codes: Vec<String>,
+    csrf_token: &'a str,
+    action: Option<String>,
+    recovery: bool,
+    password: bool,
+    submit: &'a str,
+    link: Option<(String, &'a str)>,
+}
+
+/// Renders a two-factor set-up page.
+pub(crate) fn render_two_factor(ctx: &Ctx<'_>, page: TwoFactorPage<'_>) -> String {
+    render(&TwoFactorTemplate {
+        layout: Layout::new(&ctx.config.theme, "Two-factor sign-in"),
+        heading: page.heading,
+        error: page.error.map(two_factor_error_message),
+        note: page.note,
+        qr_svg: page.qr_svg,
+        secret: page.secret,
+        recovery_codes: page.recovery_codes,
+        csrf_token: &ctx.csrf.token,
+        action: page.action.map(|a| ctx.base_url(a)),
+        recovery: page.recovery,
+        password: page.password,
+        submit: page.submit,
+        link: Some((ctx.url.origin.clone(), "Home")),
+    })
+}
+
+/// The message of a two-factor route's error code.
+pub(crate) fn two_factor_error_message(code: &str) -> &'static str {
+    match code {
+        "WrongCode" => "The code is not correct, or it has been used already.",
+        "SetupExpired" => "The set-up expired. Please start again.",
+        "AlreadyEnabled" => "Two-factor sign-in is on already. Turn it off first to set it up again.",
+        "NotEnabled" => "Two-factor sign-in is not on.",
+        other => password_error_message(other),
+    }
 }
 
 /// The message of a password route's error code.

@@ -17,8 +17,7 @@ use crate::providers::email::normalize_email;
 use crate::providers::password::{check_new_password, normalized};
 use crate::rate_limit;
 use crate::response::AuthResponse;
-use crate::session::{SessionStore, database, jwt_strategy};
-use crate::user::User;
+use crate::session::current::current_user;
 
 fn page<'a>() -> FormPage<'a> {
     FormPage {
@@ -56,34 +55,6 @@ pub(crate) fn show(ctx: &Ctx<'_>) -> AuthResponse {
     let mut page = page();
     page.error = ctx.req.query("error");
     AuthResponse::html(StatusCode::OK, render_form(ctx, page))
-}
-
-/// The signed-in user of the request and the raw session cookie, if any.
-async fn current_user(ctx: &Ctx<'_>) -> Result<Option<(User, String)>, AdapterError> {
-    let Some(raw) = ctx.req.cookies.chunked(&ctx.profile.cookies.session_token.name) else {
-        return Ok(None);
-    };
-    let user = match &ctx.config.store {
-        SessionStore::Database(adapter) => {
-            if !database::is_token_shaped(&raw) {
-                return Ok(None);
-            }
-            match adapter.get_session_and_user(&raw).await? {
-                Some((row, user)) if row.expires > ctx.now => Some(user),
-                _ => None,
-            }
-        }
-        SessionStore::Jwt => {
-            let Some(token) = jwt_strategy::decode_live(ctx.config, ctx.profile, &raw, ctx.now) else {
-                return Ok(None);
-            };
-            match token.sub() {
-                Some(id) => adapter(ctx).get_user(id).await?,
-                None => None,
-            }
-        }
-    };
-    Ok(user.map(|u| (u, raw)))
 }
 
 /// `POST {base}/password/change`.

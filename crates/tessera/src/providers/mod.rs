@@ -6,6 +6,7 @@ pub mod oauth;
 pub mod password;
 pub mod presets;
 pub mod style;
+pub mod two_factor;
 pub(crate) mod wire;
 
 pub use credentials::{Authorize, AuthorizeError, CredentialField, Credentials, CredentialsProvider};
@@ -14,6 +15,7 @@ pub use oauth::{Check, Checks, ClientKey, ClientKeyError, OAuthProvider, Profile
 pub use password::PasswordProvider;
 pub use style::ProviderStyle;
 use tessera_protocol::ProviderType;
+pub use two_factor::TwoFactor;
 
 /// A configured provider.
 #[derive(Debug, Clone)]
@@ -31,6 +33,9 @@ pub enum Provider {
     OAuth(OAuthProvider),
     /// Accounts with a password kept by Tessera (a `credentials` provider on the wire).
     Password(PasswordProvider),
+    /// The second factor of two-factor sign-in (a `credentials` provider on the wire, id
+    /// `two-factor`); added by [`AuthBuilder::two_factor`](crate::AuthBuilder::two_factor).
+    TwoFactor(TwoFactor),
 }
 
 impl Provider {
@@ -41,6 +46,7 @@ impl Provider {
             Provider::Email(p) => &p.id,
             Provider::OAuth(p) => &p.id,
             Provider::Password(p) => &p.id,
+            Provider::TwoFactor(_) => two_factor::PROVIDER_ID,
         }
     }
 
@@ -51,13 +57,14 @@ impl Provider {
             Provider::Email(p) => &p.name,
             Provider::OAuth(p) => &p.name,
             Provider::Password(p) => &p.name,
+            Provider::TwoFactor(t) => t.display_name(),
         }
     }
 
     /// The kind reported by `GET /providers`.
     pub fn kind(&self) -> ProviderType {
         match self {
-            Provider::Credentials(_) | Provider::Password(_) => ProviderType::Credentials,
+            Provider::Credentials(_) | Provider::Password(_) | Provider::TwoFactor(_) => ProviderType::Credentials,
             Provider::Email(_) => ProviderType::Email,
             Provider::OAuth(_) => ProviderType::OAuth,
         }

@@ -78,6 +78,13 @@ pub struct RateLimits {
     /// 15 minutes): below the per-identifier limit, so one client alone cannot lock an
     /// account out for everyone else.
     pub credentials_per_client_identifier: Option<Limit>,
+    /// Failed two-factor codes for one user ([`TwoFactor`](crate::TwoFactor); default 10 per
+    /// 15 minutes): with three codes good at a time, a guesser's chance is about 3 in 100,000
+    /// a window. Like the per-identifier limit, it blocks the right code too until the
+    /// window ends; recovery codes count here as well.
+    pub two_factor_per_user: Option<Limit>,
+    /// Failed two-factor codes from one client (default 20 per 15 minutes).
+    pub two_factor_per_client: Option<Limit>,
 }
 
 impl Default for RateLimits {
@@ -90,6 +97,8 @@ impl Default for RateLimits {
             credentials_per_client: Some(Limit::new(20, QUARTER)),
             credentials_per_identifier: Some(Limit::new(10, QUARTER)),
             credentials_per_client_identifier: Some(Limit::new(5, QUARTER)),
+            two_factor_per_user: Some(Limit::new(10, QUARTER)),
+            two_factor_per_client: Some(Limit::new(20, QUARTER)),
         }
     }
 }
@@ -103,6 +112,8 @@ impl RateLimits {
             credentials_per_client: None,
             credentials_per_identifier: None,
             credentials_per_client_identifier: None,
+            two_factor_per_user: None,
+            two_factor_per_client: None,
         }
     }
 }

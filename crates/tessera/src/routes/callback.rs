@@ -15,6 +15,7 @@ pub(crate) async fn handle(ctx: &Ctx<'_>) -> AuthResponse {
         Some(Provider::Email(p)) => signin::email::callback(ctx, p).await,
         Some(Provider::OAuth(p)) => signin::oauth::callback(ctx, p).await,
         Some(Provider::Password(p)) => signin::password::callback(ctx, p).await,
+        Some(Provider::TwoFactor(_)) => signin::two_factor::callback(ctx).await,
         // The preamble answers a callback for an unknown provider.
         None => crate::routes::unsupported(ctx),
     }

@@ -11,6 +11,7 @@ pub(crate) mod sessions;
 pub(crate) mod signin;
 pub(crate) mod signout;
 pub(crate) mod signup;
+pub(crate) mod two_factor;
 pub(crate) mod verify_request;
 
 use http::Method;
@@ -35,6 +36,7 @@ pub(crate) async fn dispatch(ctx: &Ctx<'_>) -> AuthResponse {
         Action::Sessions => sessions::handle(ctx).await,
         Action::SignUp => signup::handle(ctx).await,
         Action::Password => password::handle(ctx).await,
+        Action::TwoFactor => two_factor::handle(ctx).await,
         _ => unsupported(ctx),
     }
 }

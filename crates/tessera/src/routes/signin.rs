@@ -20,7 +20,8 @@ pub(crate) fn page(ctx: &Ctx<'_>) -> AuthResponse {
     }
     // The forms carry the raw query value when present, like NextAuth's page.
     let callback = ctx.req.query("callbackUrl").unwrap_or(&ctx.callback_url);
-    let html = pages::render_sign_in(ctx, callback, error);
+    let pending = signin::pending::read(ctx).is_some();
+    let html = pages::render_sign_in(ctx, callback, error, pending);
     AuthResponse::html(StatusCode::OK, html)
 }
 
@@ -30,7 +31,9 @@ pub(crate) async fn start(ctx: &Ctx<'_>) -> AuthResponse {
     };
     match provider {
         // Credentials sign in through POST /callback/:id, not here.
-        Provider::Credentials(_) | Provider::Password(_) => AuthResponse::redirect(ctx.base_url("signin")),
+        Provider::Credentials(_) | Provider::Password(_) | Provider::TwoFactor(_) => {
+            AuthResponse::redirect(ctx.base_url("signin"))
+        }
         Provider::Email(p) => signin::email::request(ctx, p).await,
         Provider::OAuth(p) => signin::oauth::start(ctx, p).await,
     }

@@ -53,7 +53,7 @@ use std::time::{Duration, Instant, SystemTime};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::adapter::{Adapter, AdapterError, AdapterSession, NewUser, UserUpdate, VerificationToken};
+use crate::adapter::{Adapter, AdapterError, AdapterSession, NewUser, TwoFactorRecord, UserUpdate, VerificationToken};
 use crate::user::{Account, User};
 
 /// The most entries a cache holds.
@@ -462,6 +462,24 @@ impl Adapter for CachedSessions {
     }
     async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
         self.inner.set_password_hash(user_id, hash).await
+    }
+    fn two_factor_support(&self) -> Result<(), AdapterError> {
+        self.inner.two_factor_support()
+    }
+    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
+        self.inner.get_two_factor(user_id).await
+    }
+    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
+        self.inner.set_two_factor(user_id, secret, recovery_codes).await
+    }
+    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
+        self.inner.delete_two_factor(user_id).await
+    }
+    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
+        self.inner.use_two_factor_step(user_id, step).await
+    }
+    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
+        self.inner.use_recovery_code(user_id, code_hash).await
     }
 }
 

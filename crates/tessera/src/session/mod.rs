@@ -2,6 +2,7 @@
 //! session JSON uses.
 
 pub mod cache;
+pub(crate) mod current;
 pub(crate) mod database;
 pub mod jwt;
 pub(crate) mod jwt_strategy;

@@ -48,7 +48,29 @@ pub(crate) struct SignedIn<'a> {
 /// Issues the session of a signed-in user, as the configured strategy keeps it: a session
 /// row and its cookie (the user must be stored), or a JWT cookie after the `jwt` callback.
 /// Returns the Set-Cookies.
+///
+/// Every first factor ends here, so this is where two-factor sign-in stops it: for a user
+/// with a two-factor set-up no session is issued, and the error is
+/// [`SignInError::TwoFactorRequired`] with the cookie of the pending sign-in
+/// ([`pending`](super::pending)). The second factor then calls [`issue_session_now`].
 pub(crate) async fn issue_session(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderValue>, SignInError> {
+    match crate::two_factor::required(ctx, &signed_in.user.id).await {
+        Ok(false) => issue_session_now(ctx, signed_in).await,
+        Ok(true) => {
+            tracing::info!(user_id = %signed_in.user.id, provider = %signed_in.account.provider, "first factor done; two-factor code required");
+            let cookies = super::pending::start(ctx, signed_in);
+            Err(SignInError::TwoFactorRequired(super::PendingCookies(cookies)))
+        }
+        Err(e) => Err(SignInError::adapter(
+            "reading the two-factor set-up",
+            &e,
+            ErrorCode::Callback,
+        )),
+    }
+}
+
+/// [`issue_session`] without the two-factor check: for the second factor itself.
+pub(crate) async fn issue_session_now(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderValue>, SignInError> {
     let user = signed_in.user;
     match &ctx.config.store {
         SessionStore::Database(adapter) => {
@@ -107,6 +129,16 @@ async fn issue_jwt(ctx: &Ctx<'_>, signed_in: SignedIn<'_>) -> Result<Vec<HeaderV
 
 /// After the session is issued: `events.sign_in`, then the new-user page or the callback URL.
 pub(crate) async fn finish_sign_in(ctx: &Ctx<'_>, signed_in: SignedIn<'_>, cookies: Vec<HeaderValue>) -> AuthResponse {
+    finish_sign_in_to(ctx, signed_in, cookies, &ctx.callback_url).await
+}
+
+/// [`finish_sign_in`] towards `callback_url` (a pending sign-in's, for the second factor).
+pub(crate) async fn finish_sign_in_to(
+    ctx: &Ctx<'_>,
+    signed_in: SignedIn<'_>,
+    cookies: Vec<HeaderValue>,
+    callback_url: &str,
+) -> AuthResponse {
     let event = SignInEvent {
         user: signed_in.user,
         account: signed_in.account,
@@ -115,8 +147,8 @@ pub(crate) async fn finish_sign_in(ctx: &Ctx<'_>, signed_in: SignedIn<'_>, cooki
     };
     ctx.config.events.sign_in(event).await;
     let target = match (&ctx.config.pages.new_user, signed_in.is_new_user) {
-        (Some(page), Some(true)) => with_param(page, "callbackUrl", &ctx.callback_url),
-        _ => ctx.callback_url.clone(),
+        (Some(page), Some(true)) => with_param(page, "callbackUrl", callback_url),
+        _ => callback_url.to_owned(),
     };
     AuthResponse::redirect(target).cookies(cookies)
 }

@@ -10,6 +10,8 @@ pub(crate) mod email;
 pub(crate) mod email_code;
 pub(crate) mod oauth;
 pub(crate) mod password;
+pub(crate) mod pending;
+pub(crate) mod two_factor;
 
 use tessera_protocol::ErrorCode;
 
@@ -18,7 +20,9 @@ use crate::callbacks::CallbackError;
 use crate::ctx::Ctx;
 use crate::response::AuthResponse;
 
-pub(crate) use complete::{SignedIn, check_sign_in, finish_sign_in, issue_session};
+pub(crate) use complete::{
+    SignedIn, check_sign_in, finish_sign_in, finish_sign_in_to, issue_session, issue_session_now,
+};
 
 /// `?error=configuration`, in lower case: what next-auth v4's email callback sends for a
 /// link without a token, or with no adapter (`core/routes/callback.ts`). The error page
@@ -41,6 +45,19 @@ pub(crate) enum SignInError {
     /// The store failed (the adapter's database is down): 503, nothing signed in
     /// ([`pages::unavailable::response`](crate::pages::unavailable::response)).
     Unavailable,
+    /// The first factor is done and the user has two-factor sign-in: no session, but a
+    /// pending sign-in (its Set-Cookies), and the sign-in page with `error=TwoFactorRequired`.
+    TwoFactorRequired(PendingCookies),
+}
+
+/// The Set-Cookies of a pending two-factor sign-in. `Debug` does not show them.
+#[derive(PartialEq, Eq)]
+pub(crate) struct PendingCookies(pub Vec<http::HeaderValue>);
+
+impl std::fmt::Debug for PendingCookies {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "PendingCookies({})", crate::secret::REDACTED)
+    }
 }
 
 impl From<ErrorCode> for SignInError {
@@ -72,6 +89,15 @@ impl SignInError {
     pub(crate) fn into_response(self, ctx: &Ctx<'_>) -> AuthResponse {
         AuthResponse::redirect(match self {
             SignInError::Unavailable => return crate::pages::unavailable::response(ctx),
+            // 401, as refused credentials: next-auth/react's `signIn` reads the `error` of
+            // the URL either way (Auth.js v5 answers 200, see `v5_json_redirect`).
+            SignInError::TwoFactorRequired(cookies) => {
+                return AuthResponse::redirect(
+                    ctx.sign_in_error_url_with(crate::providers::two_factor::TWO_FACTOR_REQUIRED),
+                )
+                .status(http::StatusCode::UNAUTHORIZED)
+                .cookies(cookies.0);
+            }
             SignInError::Code(code) => ctx.error_url(code),
             // Auth.js v5 never shows the client an app's message: a throwing `signIn`
             // callback is `AccessDenied` there (`lib/actions/callback/index.ts`). (A

@@ -70,6 +70,8 @@ const TABLE: &[(&str, usize)] = &[
     ("session/read.rs", FLOWS),
     ("session/revoke.rs", FLOWS),
     ("password/", FLOWS),
+    ("two_factor/", FLOWS),
+    ("session/current.rs", FLOWS),
     ("pages/", FLOWS),
     // 6. Routes: thin handlers, one per endpoint, and the dispatcher.
     ("routes/", ROUTES),

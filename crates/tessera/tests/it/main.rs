@@ -25,3 +25,4 @@ mod revocation;
 mod routes;
 mod security;
 mod token_refresh;
+mod two_factor;

@@ -47,6 +47,7 @@ fn limits(per_client: u32, per_identifier: u32) -> RateLimits {
         credentials_per_client_identifier: None,
         email_per_address: Some(Limit::new(2, window)),
         email_per_client: Some(Limit::new(3, window)),
+        ..RateLimits::disabled()
     }
 }
 
