@@ -148,7 +148,7 @@ describe("password accounts: next-auth/react 4.24 and the built-in pages against
       // The reset page: the link's token in the form, and no referrer to carry it away.
       const form = await page.goto(link);
       assert.equal(form.status(), 200);
-      assert.equal(form.headers()["referrer-policy"], "no-referrer");
+      assert.equal(form.headers()["referrer-policy"], "same-origin");
       assert.equal(await page.inputValue('input[name="token"]'), new URL(link).searchParams.get("token"));
     });
     await e2e.closeContext(ctx);
@@ -219,14 +219,11 @@ describe("password accounts: next-auth/react 4.24 and the built-in pages against
     await e2e.closeContext(signedIn);
   });
 
-  // The reset page answers with `Referrer-Policy: no-referrer`, under which Chromium sends
-  // its form's POST with `Origin: null` (and `Sec-Fetch-Site: same-origin`); the engine's
-  // same-origin check refuses `Origin: null` with 403. A fix belongs in crates/tessera
-  // (`Referrer-Policy: same-origin` on the page, or accepting `Origin: null` when
-  // `Sec-Fetch-Site` is `same-origin`); then this test passes and loses its `todo`.
+  // The reset page answers with `Referrer-Policy: same-origin`: under `no-referrer` Chromium
+  // posts its form with `Origin: null`, which the engine's same-origin check refuses (403).
   test(
     "the built-in reset page's own form works without JavaScript",
-    { timeout: TEST_TIMEOUT, todo: "Origin: null under the page's Referrer-Policy: no-referrer is refused (403)" },
+    { timeout: TEST_TIMEOUT },
     async () => {
       const email = "carol@example.com";
       await signUpWithoutJavaScript(email, PASSWORD);

@@ -134,10 +134,12 @@ pub(crate) fn show_reset(ctx: &Ctx<'_>) -> AuthResponse {
     let email = ctx.req.query("email").unwrap_or_default();
     let mut page = reset_page(token, email);
     page.error = ctx.req.query("error");
-    // The link's token is in this page: no referrer carries it away.
+    // The link's token is in this page's URL: no referrer carries it to another site. Not
+    // `no-referrer`: under it browsers post the page's own form with `Origin: null`, which
+    // the same-origin check refuses (tests/e2e/password.test.mjs, in Chromium).
     AuthResponse::html(StatusCode::OK, render_form(ctx, page)).header(
         http::header::REFERRER_POLICY,
-        http::HeaderValue::from_static("no-referrer"),
+        http::HeaderValue::from_static("same-origin"),
     )
 }
 
