@@ -825,6 +825,185 @@ macro_rules! impl_adapter {
 }
 pub(crate) use impl_adapter;
 
+/// `impl Adapter for $adapter` forwarding every method to `self.tables.adapter()` (Tessera's
+/// tables or the app's): one list for both backends, so a new `Adapter` method cannot be
+/// forgotten on one of them and silently keep the trait's default there (as
+/// `password_accounts_on_sqlite` once caught).
+macro_rules! delegate_adapter {
+    ($adapter:ty) => {
+        #[async_trait::async_trait]
+        impl tessera::adapter::Adapter for $adapter {
+            async fn create_user(
+                &self,
+                user: tessera::adapter::NewUser,
+            ) -> Result<tessera::User, tessera::adapter::AdapterError> {
+                self.tables.adapter().create_user(user).await
+            }
+            async fn get_user(&self, id: &str) -> Result<Option<tessera::User>, tessera::adapter::AdapterError> {
+                self.tables.adapter().get_user(id).await
+            }
+            async fn get_user_by_email(
+                &self,
+                email: &str,
+            ) -> Result<Option<tessera::User>, tessera::adapter::AdapterError> {
+                self.tables.adapter().get_user_by_email(email).await
+            }
+            async fn get_user_by_account(
+                &self,
+                provider: &str,
+                provider_account_id: &str,
+            ) -> Result<Option<tessera::User>, tessera::adapter::AdapterError> {
+                self.tables
+                    .adapter()
+                    .get_user_by_account(provider, provider_account_id)
+                    .await
+            }
+            async fn update_user(
+                &self,
+                update: tessera::adapter::UserUpdate,
+            ) -> Result<tessera::User, tessera::adapter::AdapterError> {
+                self.tables.adapter().update_user(update).await
+            }
+            async fn delete_user(&self, id: &str) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().delete_user(id).await
+            }
+            async fn link_account(&self, account: tessera::Account) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().link_account(account).await
+            }
+            async fn unlink_account(
+                &self,
+                provider: &str,
+                provider_account_id: &str,
+            ) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables
+                    .adapter()
+                    .unlink_account(provider, provider_account_id)
+                    .await
+            }
+            async fn update_account(&self, account: tessera::Account) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().update_account(account).await
+            }
+            async fn list_accounts(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<tessera::Account>, tessera::adapter::AdapterError> {
+                self.tables.adapter().list_accounts(user_id).await
+            }
+            async fn create_session(
+                &self,
+                session: tessera::adapter::AdapterSession,
+            ) -> Result<tessera::adapter::AdapterSession, tessera::adapter::AdapterError> {
+                self.tables.adapter().create_session(session).await
+            }
+            async fn get_session_and_user(
+                &self,
+                session_token: &str,
+            ) -> Result<Option<(tessera::adapter::AdapterSession, tessera::User)>, tessera::adapter::AdapterError> {
+                self.tables.adapter().get_session_and_user(session_token).await
+            }
+            async fn update_session(
+                &self,
+                session_token: &str,
+                expires: std::time::SystemTime,
+            ) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().update_session(session_token, expires).await
+            }
+            async fn delete_session(
+                &self,
+                session_token: &str,
+            ) -> Result<Option<tessera::adapter::AdapterSession>, tessera::adapter::AdapterError> {
+                self.tables.adapter().delete_session(session_token).await
+            }
+            async fn list_sessions(
+                &self,
+                user_id: &str,
+            ) -> Result<Vec<tessera::adapter::AdapterSession>, tessera::adapter::AdapterError> {
+                self.tables.adapter().list_sessions(user_id).await
+            }
+            async fn delete_user_sessions(
+                &self,
+                user_id: &str,
+                keep: Option<&str>,
+            ) -> Result<u64, tessera::adapter::AdapterError> {
+                self.tables.adapter().delete_user_sessions(user_id, keep).await
+            }
+            async fn create_verification_token(
+                &self,
+                token: tessera::adapter::VerificationToken,
+            ) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().create_verification_token(token).await
+            }
+            async fn use_verification_token(
+                &self,
+                identifier: &str,
+                token: &str,
+            ) -> Result<Option<tessera::adapter::VerificationToken>, tessera::adapter::AdapterError> {
+                self.tables
+                    .adapter()
+                    .use_verification_token(identifier, token)
+                    .await
+            }
+            async fn create_user_and_link(
+                &self,
+                user: tessera::adapter::NewUser,
+                account: tessera::Account,
+            ) -> Result<tessera::User, tessera::adapter::AdapterError> {
+                self.tables.adapter().create_user_and_link(user, account).await
+            }
+            async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, tessera::adapter::AdapterError> {
+                self.tables.adapter().delete_expired(now).await
+            }
+            fn password_support(&self) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().password_support()
+            }
+            async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, tessera::adapter::AdapterError> {
+                self.tables.adapter().get_password_hash(user_id).await
+            }
+            async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().set_password_hash(user_id, hash).await
+            }
+            fn two_factor_support(&self) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().two_factor_support()
+            }
+            async fn get_two_factor(
+                &self,
+                user_id: &str,
+            ) -> Result<Option<tessera::adapter::TwoFactorRecord>, tessera::adapter::AdapterError> {
+                self.tables.adapter().get_two_factor(user_id).await
+            }
+            async fn set_two_factor(
+                &self,
+                user_id: &str,
+                secret: &str,
+                recovery_codes: &[String],
+            ) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables
+                    .adapter()
+                    .set_two_factor(user_id, secret, recovery_codes)
+                    .await
+            }
+            async fn delete_two_factor(&self, user_id: &str) -> Result<(), tessera::adapter::AdapterError> {
+                self.tables.adapter().delete_two_factor(user_id).await
+            }
+            async fn use_two_factor_step(
+                &self,
+                user_id: &str,
+                step: i64,
+            ) -> Result<bool, tessera::adapter::AdapterError> {
+                self.tables.adapter().use_two_factor_step(user_id, step).await
+            }
+            async fn use_recovery_code(
+                &self,
+                user_id: &str,
+                code_hash: &str,
+            ) -> Result<bool, tessera::adapter::AdapterError> {
+                self.tables.adapter().use_recovery_code(user_id, code_hash).await
+            }
+        }
+    };
+}
+pub(crate) use delegate_adapter;
+
 #[cfg(test)]
 mod tests {
     use super::*;

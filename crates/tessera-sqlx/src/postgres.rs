@@ -6,15 +6,12 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use tessera::adapter::{
-    Adapter, AdapterError, AdapterSession, NewUser, TwoFactorRecord, UserUpdate, VerificationToken,
-};
-use tessera::{Account, User};
+use tessera::adapter::{Adapter, AdapterError};
 
 use crate::Schema;
 use crate::app_pool::AppPool;
 use crate::app_tables::AppTables;
-use crate::common::{Sql, impl_adapter, impl_cols};
+use crate::common::{Sql, delegate_adapter, impl_adapter, impl_cols};
 use crate::{drizzle, pg_adapter, prisma};
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
@@ -229,113 +226,7 @@ fn migrator() -> Migrator {
 impl_cols!(PgRow);
 impl_adapter!(TesseraTables, SQL);
 
-#[async_trait::async_trait]
-impl Adapter for PostgresAdapter {
-    async fn create_user(&self, user: NewUser) -> Result<User, AdapterError> {
-        self.tables.adapter().create_user(user).await
-    }
-    async fn get_user(&self, id: &str) -> Result<Option<User>, AdapterError> {
-        self.tables.adapter().get_user(id).await
-    }
-    async fn get_user_by_email(&self, email: &str) -> Result<Option<User>, AdapterError> {
-        self.tables.adapter().get_user_by_email(email).await
-    }
-    async fn get_user_by_account(
-        &self,
-        provider: &str,
-        provider_account_id: &str,
-    ) -> Result<Option<User>, AdapterError> {
-        self.tables
-            .adapter()
-            .get_user_by_account(provider, provider_account_id)
-            .await
-    }
-    async fn update_user(&self, update: UserUpdate) -> Result<User, AdapterError> {
-        self.tables.adapter().update_user(update).await
-    }
-    async fn delete_user(&self, id: &str) -> Result<(), AdapterError> {
-        self.tables.adapter().delete_user(id).await
-    }
-    async fn link_account(&self, account: Account) -> Result<(), AdapterError> {
-        self.tables.adapter().link_account(account).await
-    }
-    async fn unlink_account(&self, provider: &str, provider_account_id: &str) -> Result<(), AdapterError> {
-        self.tables
-            .adapter()
-            .unlink_account(provider, provider_account_id)
-            .await
-    }
-    async fn update_account(&self, account: Account) -> Result<(), AdapterError> {
-        self.tables.adapter().update_account(account).await
-    }
-    async fn list_accounts(&self, user_id: &str) -> Result<Vec<Account>, AdapterError> {
-        self.tables.adapter().list_accounts(user_id).await
-    }
-    async fn create_session(&self, session: AdapterSession) -> Result<AdapterSession, AdapterError> {
-        self.tables.adapter().create_session(session).await
-    }
-    async fn get_session_and_user(&self, session_token: &str) -> Result<Option<(AdapterSession, User)>, AdapterError> {
-        self.tables.adapter().get_session_and_user(session_token).await
-    }
-    async fn update_session(&self, session_token: &str, expires: std::time::SystemTime) -> Result<(), AdapterError> {
-        self.tables.adapter().update_session(session_token, expires).await
-    }
-    async fn delete_session(&self, session_token: &str) -> Result<Option<AdapterSession>, AdapterError> {
-        self.tables.adapter().delete_session(session_token).await
-    }
-    async fn list_sessions(&self, user_id: &str) -> Result<Vec<AdapterSession>, AdapterError> {
-        self.tables.adapter().list_sessions(user_id).await
-    }
-    async fn delete_user_sessions(&self, user_id: &str, keep: Option<&str>) -> Result<u64, AdapterError> {
-        self.tables.adapter().delete_user_sessions(user_id, keep).await
-    }
-    async fn create_verification_token(&self, token: VerificationToken) -> Result<(), AdapterError> {
-        self.tables.adapter().create_verification_token(token).await
-    }
-    async fn use_verification_token(
-        &self,
-        identifier: &str,
-        token: &str,
-    ) -> Result<Option<VerificationToken>, AdapterError> {
-        self.tables.adapter().use_verification_token(identifier, token).await
-    }
-    async fn create_user_and_link(&self, user: NewUser, account: Account) -> Result<User, AdapterError> {
-        self.tables.adapter().create_user_and_link(user, account).await
-    }
-    async fn delete_expired(&self, now: std::time::SystemTime) -> Result<u64, AdapterError> {
-        self.tables.adapter().delete_expired(now).await
-    }
-    fn password_support(&self) -> Result<(), AdapterError> {
-        self.tables.adapter().password_support()
-    }
-    async fn get_password_hash(&self, user_id: &str) -> Result<Option<String>, AdapterError> {
-        self.tables.adapter().get_password_hash(user_id).await
-    }
-    async fn set_password_hash(&self, user_id: &str, hash: &str) -> Result<(), AdapterError> {
-        self.tables.adapter().set_password_hash(user_id, hash).await
-    }
-    fn two_factor_support(&self) -> Result<(), AdapterError> {
-        self.tables.adapter().two_factor_support()
-    }
-    async fn get_two_factor(&self, user_id: &str) -> Result<Option<TwoFactorRecord>, AdapterError> {
-        self.tables.adapter().get_two_factor(user_id).await
-    }
-    async fn set_two_factor(&self, user_id: &str, secret: &str, recovery_codes: &[String]) -> Result<(), AdapterError> {
-        self.tables
-            .adapter()
-            .set_two_factor(user_id, secret, recovery_codes)
-            .await
-    }
-    async fn delete_two_factor(&self, user_id: &str) -> Result<(), AdapterError> {
-        self.tables.adapter().delete_two_factor(user_id).await
-    }
-    async fn use_two_factor_step(&self, user_id: &str, step: i64) -> Result<bool, AdapterError> {
-        self.tables.adapter().use_two_factor_step(user_id, step).await
-    }
-    async fn use_recovery_code(&self, user_id: &str, code_hash: &str) -> Result<bool, AdapterError> {
-        self.tables.adapter().use_recovery_code(user_id, code_hash).await
-    }
-}
+delegate_adapter!(PostgresAdapter);
 
 // Timestamps cross the wire as BIGINT epoch milliseconds, as on SQLite, converted here:
 // in with `to_timestamp($n::FLOAT8 / 1000)`, out with `FLOOR(EXTRACT(EPOCH FROM c) * 1000)`.
