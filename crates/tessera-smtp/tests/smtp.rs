@@ -9,11 +9,13 @@
 #[path = "../../tessera/tests/it/common/service.rs"]
 mod service;
 
+#[path = "common/smtp_server.rs"]
+mod smtp_server;
+
 use std::collections::BTreeMap;
-use std::io::{BufRead, BufReader};
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
-use std::process::{Child, ChildStdin, Command, Stdio};
-use std::sync::{Arc, Mutex, OnceLock, mpsc};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
@@ -24,6 +26,8 @@ use tessera::adapter::MemoryAdapter;
 use tessera::providers::EmailProvider;
 use tessera::providers::email::{Mailer, MailerError, VerificationRequest};
 use tessera_smtp::{SmtpMailer, SmtpMailerBuilder, Tls};
+
+use smtp_server::SmtpServer;
 
 const ORIGIN: &str = "http://localhost:3000";
 const FROM: &str = "Tessera <no-reply@example.com>";
@@ -38,22 +42,6 @@ enum Mode {
     Smtps,
 }
 
-/// A running aiosmtpd; killed on drop.
-struct SmtpServer {
-    child: Child,
-    _stdin: ChildStdin,
-    port: u16,
-    dir: PathBuf,
-}
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let _ = std::fs::remove_dir_all(&self.dir);
-    }
-}
-
 fn crate_dir() -> &'static Path {
     Path::new(env!("CARGO_MANIFEST_DIR"))
 }
@@ -62,135 +50,48 @@ fn fixture(name: &str) -> PathBuf {
     crate_dir().join("tests/fixtures").join(name)
 }
 
-fn script() -> Command {
-    let mut cmd = Command::new("sh");
-    cmd.arg(crate_dir().join("tests/smtp-server.sh"));
-    if std::env::var_os("TESSERA_SMTP_VENV").is_none() {
-        let venv = Path::new(env!("CARGO_TARGET_TMPDIR")).join("tessera-smtp-venv");
-        cmd.env("TESSERA_SMTP_VENV", venv);
-    }
-    cmd
-}
-
-/// Makes sure aiosmtpd is importable (installing it into a venv once), bounded in time.
-fn install() -> Result<(), String> {
-    static INSTALLED: OnceLock<Result<(), String>> = OnceLock::new();
-    INSTALLED
-        .get_or_init(|| {
-            let mut child = script()
-                .arg("--install")
-                .stdin(Stdio::null())
-                .stdout(Stdio::null())
-                .spawn()
-                .map_err(|e| format!("cannot run sh: {e}"))?;
-            let deadline = Instant::now() + Duration::from_secs(180);
-            loop {
-                match child.try_wait().map_err(|e| e.to_string())? {
-                    Some(status) if status.success() => return Ok(()),
-                    Some(status) => return Err(format!("smtp-server.sh --install: {status}")),
-                    None if Instant::now() > deadline => {
-                        let _ = child.kill();
-                        let _ = child.wait();
-                        return Err("installing aiosmtpd timed out".into());
-                    }
-                    None => std::thread::sleep(Duration::from_millis(100)),
-                }
-            }
-        })
-        .clone()
-}
-
-fn try_start(mode: Mode, auth: Option<(&str, &str)>) -> Result<SmtpServer, String> {
-    install()?;
-    static N: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!(
-        "tessera-smtp-mail-{}-{}",
-        std::process::id(),
-        N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
-    ));
-    let _ = std::fs::remove_dir_all(&dir);
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
-    let mut cmd = script();
-    cmd.arg("--dir").arg(&dir).arg("--mode").arg(match mode {
-        Mode::Plain => "plain",
-        Mode::StartTls => "starttls",
-        Mode::Smtps => "smtps",
-    });
+/// `smtp-server.sh`'s arguments for `mode` and `auth`.
+fn args(mode: Mode, auth: Option<(&str, &str)>) -> Vec<OsString> {
+    let mut args: Vec<OsString> = vec![
+        "--mode".into(),
+        match mode {
+            Mode::Plain => "plain",
+            Mode::StartTls => "starttls",
+            Mode::Smtps => "smtps",
+        }
+        .into(),
+    ];
     if mode != Mode::Plain {
-        cmd.arg("--cert")
-            .arg(fixture("server.pem"))
-            .arg("--key")
-            .arg(fixture("server.key"));
+        args.extend([
+            "--cert".into(),
+            fixture("server.pem").into(),
+            "--key".into(),
+            fixture("server.key").into(),
+        ]);
     }
     if let Some((user, password)) = auth {
-        cmd.arg("--auth").arg(format!("{user}:{password}"));
+        args.extend(["--auth".into(), format!("{user}:{password}").into()]);
     }
-    let mut child = cmd
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .spawn()
-        .map_err(|e| format!("cannot start the SMTP server: {e}"))?;
-    let stdin = child.stdin.take().expect("piped stdin");
-    let stdout = child.stdout.take().expect("piped stdout");
-    // The server exits by itself when its stdin closes, so it cannot outlive this process.
-    let mut server = SmtpServer {
-        child,
-        _stdin: stdin,
-        port: 0,
-        dir,
-    };
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut line = String::new();
-        let _ = BufReader::new(stdout).read_line(&mut line);
-        let _ = tx.send(line);
-    });
-    let line = rx
-        .recv_timeout(Duration::from_secs(20))
-        .map_err(|_| "the SMTP server did not report READY within 20 s".to_owned())?;
-    server.port = line
-        .strip_prefix("READY ")
-        .and_then(|p| p.trim().parse().ok())
-        .ok_or_else(|| format!("the SMTP server did not start (said {line:?})"))?;
-    Ok(server)
+    args
 }
 
 /// Starts a server, or explains loudly why not: a failure under `CI=true`, else a SKIP.
 fn start(mode: Mode, auth: Option<(&str, &str)>) -> Option<SmtpServer> {
-    match try_start(mode, auth) {
-        Ok(server) => Some(server),
-        Err(why) => {
-            service::unavailable(
-                "the aiosmtpd test server (the SMTP tests)",
-                &why,
-                "It needs python3 with venv and pip (PyPI), or Debian's python3-aiosmtpd: \
-                 `bash crates/tessera-smtp/tests/smtp-server.sh --install`.",
-            );
-            None
-        }
-    }
+    SmtpServer::start(args(mode, auth))
 }
 
-impl SmtpServer {
-    /// The messages received so far, oldest first.
-    fn messages(&self) -> Vec<Value> {
-        let mut names: Vec<_> = std::fs::read_dir(&self.dir)
-            .unwrap()
-            .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "json"))
-            .collect();
-        names.sort();
-        names
-            .iter()
-            .map(|p| serde_json::from_slice(&std::fs::read(p).unwrap()).unwrap())
-            .collect()
-    }
+/// What these tests ask of the server beyond the shared module.
+trait Received {
+    fn message(&self, n: usize) -> Value;
+    fn mailer(&self) -> SmtpMailerBuilder;
+}
 
+impl Received for SmtpServer {
     /// Waits (briefly) for the `n`th message.
     fn message(&self, n: usize) -> Value {
         let deadline = Instant::now() + Duration::from_secs(5);
         loop {
-            let mut all = self.messages();
+            let mut all = self.mails();
             if all.len() >= n {
                 return all.swap_remove(n - 1);
             }
@@ -429,7 +330,7 @@ async fn magic_link_end_to_end_over_real_smtp() {
         alice.get("/api/auth/session").await.json()["user"]["email"],
         "alice@example.com"
     );
-    assert_eq!(server.messages().len(), 2);
+    assert_eq!(server.mails().len(), 2);
 }
 
 #[tokio::test]
@@ -506,7 +407,7 @@ async fn starttls_with_credentials() {
     let err = wrong.last().1.unwrap_err().to_string();
     assert!(err.contains("535"), "{err}");
     assert!(!err.contains("battery"), "{err}");
-    assert_eq!(server.messages().len(), 1);
+    assert_eq!(server.mails().len(), 1);
 }
 
 #[tokio::test]
@@ -547,7 +448,7 @@ async fn starttls_never_falls_back_to_plain_text() {
     );
     let err = recording.last().1.unwrap_err().to_string();
     assert!(err.to_lowercase().contains("starttls"), "{err}");
-    assert!(server.messages().is_empty());
+    assert!(server.mails().is_empty());
 }
 
 #[tokio::test]
@@ -564,7 +465,7 @@ async fn untrusted_certificates_are_refused() {
     );
     let err = recording.last().1.unwrap_err().to_string();
     assert!(err.contains("tls") || err.contains("certificate"), "{err}");
-    assert!(server.messages().is_empty());
+    assert!(server.mails().is_empty());
 }
 
 #[tokio::test]
@@ -574,5 +475,5 @@ async fn check_connection_against_the_server() {
     };
     let mailer = server.mailer().tls(Tls::None).build().unwrap();
     mailer.check_connection().await.unwrap();
-    assert!(server.messages().is_empty());
+    assert!(server.mails().is_empty());
 }

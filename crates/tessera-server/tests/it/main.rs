@@ -14,6 +14,9 @@ mod service;
 #[allow(unused_macros, unused_imports, dead_code)]
 mod pg_schema;
 
+#[path = "../../../tessera-smtp/tests/common/smtp_server.rs"]
+mod smtp_server;
+
 #[path = "../../../tessera/tests/it/common/browser.rs"]
 #[allow(dead_code, reason = "the engine's tests use all of it, these part")]
 mod browser;
