@@ -18,8 +18,8 @@ const TEST_TIMEOUT = 30_000;
 /**
  * Registers the suite's tests (and its `before`/`after` hooks) under `title`. `start()`
  * resolves to the target's stack: `{origin, logs(), stop(), magicLink(address)}` (see
- * `E2E.startWith`). `passwords`: the target offers the `password` provider too (the demo;
- * password.test.mjs tests it). Returns `() => stack` for tests a target adds after the suite.
+ * `E2E.startWith`). `passwords`: the target offers the `password` and `two-factor` providers too (the
+ * demo; password.test.mjs and two-factor.test.mjs test them). Returns `() => stack` for tests a target adds after the suite.
  */
 export function nextauthReactSuite({ title, start, passwords = false }) {
   let e2e;
@@ -78,6 +78,14 @@ export function nextauthReactSuite({ title, start, passwords = false }) {
               type: "credentials",
               signinUrl: `${stack.origin}/api/auth/signin/password`,
               callbackUrl: `${stack.origin}/api/auth/callback/password`,
+            },
+            // So is two-factor sign-in's second step (two-factor.test.mjs tests it).
+            "two-factor": {
+              id: "two-factor",
+              name: "Two-factor code",
+              type: "credentials",
+              signinUrl: `${stack.origin}/api/auth/signin/two-factor`,
+              callbackUrl: `${stack.origin}/api/auth/callback/two-factor`,
             },
           }),
         });

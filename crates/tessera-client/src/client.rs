@@ -35,8 +35,8 @@ pub(crate) fn path_segment(segment: &str) -> String {
     utf8_percent_encode(segment, SEGMENT).to_string()
 }
 
-const JSON: &str = "application/json";
-const FORM: &str = "application/x-www-form-urlencoded";
+pub(crate) const JSON: &str = "application/json";
+pub(crate) const FORM: &str = "application/x-www-form-urlencoded";
 /// The header with which next-auth 5 asks for a redirect as a 200 `{"url": …}` answer
 /// (next-auth 4 posts the form field `json=true` instead).
 const RETURN_REDIRECT: (&str, &str) = ("X-Auth-Return-Redirect", "1");
@@ -460,7 +460,11 @@ impl Client {
 
     /// POSTs a form to an absolute URL and reads the `{"url": …}` answer (any status).
     /// With [`Compat::AuthJsV5`] the request carries `X-Auth-Return-Redirect: 1`.
-    async fn post_form(&self, url: &str, params: &[(String, String)]) -> Result<(u16, Option<String>), ClientError> {
+    pub(crate) async fn post_form(
+        &self,
+        url: &str,
+        params: &[(String, String)],
+    ) -> Result<(u16, Option<String>), ClientError> {
         let response = self.send_form(url, params).await?;
         Ok((response.status, read_url(url, &response)?))
     }
@@ -551,17 +555,33 @@ impl Client {
         if redirect || !supports_return {
             return Ok(SignInResponse::Redirect(url.unwrap_or(callback_url)));
         }
-        let url = url.ok_or_else(|| ClientError::json(&target, "no `url` in the answer"))?;
+        Ok(SignInResponse::Complete(self.sign_in_result(&target, status, url)?))
+    }
+
+    /// The result of a sign-in POST to `target` answered with `status` and `{"url": url}`:
+    /// `error` (and in next-auth 5 mode `code`) from the URL's query, `url` only without an
+    /// error.
+    pub(crate) fn sign_in_result(
+        &self,
+        target: &str,
+        status: u16,
+        url: Option<String>,
+    ) -> Result<SignInResult, ClientError> {
+        let url = url.ok_or_else(|| ClientError::json(target, "no `url` in the answer"))?;
         let error = query_param(&url, "error")?;
-        let code = if v5 { query_param(&url, "code")? } else { None };
+        let code = if self.compat == Compat::AuthJsV5 {
+            query_param(&url, "code")?
+        } else {
+            None
+        };
         let has_error = error.as_deref().is_some_and(|e| !e.is_empty());
-        Ok(SignInResponse::Complete(SignInResult {
+        Ok(SignInResult {
             error,
             code,
             status,
             ok: (200..300).contains(&status),
             url: if has_error { None } else { Some(url) },
-        }))
+        })
     }
 
     /// `signOut({callbackUrl, redirect})` (spec §9.5): `GET /csrf`, then

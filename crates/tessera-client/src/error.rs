@@ -36,8 +36,9 @@ pub enum ClientError {
         body: String,
     },
     /// The server refused a password-account request ([`Client::sign_up`](crate::Client::sign_up),
-    /// [`reset_password`](crate::Client::reset_password), …) and said why: the `error`
-    /// code of its answer's URL.
+    /// [`reset_password`](crate::Client::reset_password), …) or a two-factor set-up request
+    /// ([`enable_two_factor`](crate::Client::enable_two_factor), …) and said why: the
+    /// `error` code of its answer's URL (of its JSON for the set-up routes).
     #[error("{url} refused the request: {reason}")]
     Refused {
         /// The URL requested.

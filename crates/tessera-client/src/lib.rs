@@ -14,6 +14,11 @@
 //!   [`Client::change_password`]; a refusal is [`ClientError::Refused`] with its
 //!   [`Refusal`] (`PasswordCommon`, `InvalidToken`, `WrongPassword`, …). Signing in is
 //!   `sign_in("password", …)` with the fields `email` and `password`.
+//! * Two-factor sign-in (a server with Tessera's `TwoFactor`): [`Client::two_factor_setup`]
+//!   (the secret, its `otpauth://` URI, a QR code), [`Client::enable_two_factor`] (the
+//!   recovery codes), [`Client::disable_two_factor`]; a first factor's result has
+//!   `error: "TwoFactorRequired"`, and `sign_in("two-factor", …)` with the field `code`
+//!   finishes it. One-time email codes: [`Client::sign_in_with_email_code`].
 //! * [`SessionStore`]: `status`/`data`/`update` of `useSession()`, initial session,
 //!   `refetch_interval`, `refetch_on_window_focus`, `refetch_when_offline`, one request for
 //!   many concurrent callers, and cross-tab sync in next-auth's formats ([`Broadcast`],
@@ -106,12 +111,14 @@ mod broadcast;
 #[cfg(target_arch = "wasm32")]
 pub mod browser;
 mod client;
+mod email_code;
 mod error;
 mod password;
 mod platform;
 mod refusal;
 mod store;
 mod transport;
+mod two_factor;
 
 pub use broadcast::{
     Broadcast, BroadcastMessage, BroadcastSubscription, CHANNEL_NAME, LocalBroadcast, LocalTab, MessageHandler,
@@ -127,6 +134,7 @@ pub use transport::FetchTransport;
 #[cfg(not(target_arch = "wasm32"))]
 pub use transport::ReqwestTransport;
 pub use transport::{BoxFuture, HttpRequest, HttpResponse, MaybeSend, MaybeSync, Method, Transport};
+pub use two_factor::{TwoFactorProof, TwoFactorSetup};
 
 /// The session embedded in a server-rendered page (re-exported from `tessera-protocol`).
 pub use tessera_protocol::embed;

@@ -1,9 +1,11 @@
-//! [`Refusal`]: why a server refused a password-account request (the `error` code of its
-//! answer), as [`ClientError::Refused`](crate::ClientError::Refused) carries it.
+//! [`Refusal`]: why a server refused a password-account or two-factor set-up request (the
+//! `error` code of its answer), as [`ClientError::Refused`](crate::ClientError::Refused)
+//! carries it.
 
 use std::fmt;
 
-/// Why the server refused a password-account request: the `error` code of its answer.
+/// Why the server refused a password-account or two-factor set-up request: the `error`
+/// code of its answer.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Refusal {
@@ -33,6 +35,15 @@ pub enum Refusal {
     EmailSignin,
     /// `ServiceUnavailable`: the server's store failed (HTTP 503).
     ServiceUnavailable,
+    /// `WrongCode`: a two-factor code (or the password, to turn it off) is not correct,
+    /// or was used already.
+    WrongCode,
+    /// `SetupExpired`: no two-factor set-up was started by this client, or it expired.
+    SetupExpired,
+    /// `AlreadyEnabled`: two-factor sign-in is on already.
+    AlreadyEnabled,
+    /// `NotEnabled`: two-factor sign-in is not on.
+    NotEnabled,
     /// Any other code.
     Other(String),
 }
@@ -61,6 +72,10 @@ impl Refusal {
             "MissingCSRF" => Refusal::MissingCsrf,
             "EmailSignin" => Refusal::EmailSignin,
             "ServiceUnavailable" => Refusal::ServiceUnavailable,
+            "WrongCode" => Refusal::WrongCode,
+            "SetupExpired" => Refusal::SetupExpired,
+            "AlreadyEnabled" => Refusal::AlreadyEnabled,
+            "NotEnabled" => Refusal::NotEnabled,
             other => Refusal::Other(other.to_owned()),
         }
     }
@@ -81,6 +96,10 @@ impl Refusal {
             Refusal::MissingCsrf => "MissingCSRF",
             Refusal::EmailSignin => "EmailSignin",
             Refusal::ServiceUnavailable => "ServiceUnavailable",
+            Refusal::WrongCode => "WrongCode",
+            Refusal::SetupExpired => "SetupExpired",
+            Refusal::AlreadyEnabled => "AlreadyEnabled",
+            Refusal::NotEnabled => "NotEnabled",
             Refusal::Other(code) => code,
         }
     }
@@ -124,6 +143,10 @@ mod tests {
             Refusal::MissingCsrf,
             Refusal::EmailSignin,
             Refusal::ServiceUnavailable,
+            Refusal::WrongCode,
+            Refusal::SetupExpired,
+            Refusal::AlreadyEnabled,
+            Refusal::NotEnabled,
             Refusal::Other("Something".into()),
         ];
         for refusal in all {

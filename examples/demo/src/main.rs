@@ -1,5 +1,6 @@
 //! The Tessera demo: a small axum site with credentials, email and password sign-in
-//! (accounts with sign-up, a verification mail, forgotten passwords and changes), and
+//! (accounts with sign-up, a verification mail, forgotten passwords and changes),
+//! two-factor sign-in (TOTP and recovery codes), and
 //! database sessions in SQLite (no set-up) or PostgreSQL.
 //!
 //! `cargo run -p demo`, then open <http://localhost:3000>. Environment:
@@ -37,7 +38,7 @@ use tessera::adapter::{Adapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtArgs, JwtTrigger, SessionArgs};
 use tessera::providers::email::{CodeMode, DevMailer, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, OAuthProvider, PasswordProvider};
-use tessera::{Auth, Secret, Session, SessionStrategy, Token, User};
+use tessera::{Auth, Secret, Session, SessionStrategy, Token, TwoFactor, User};
 use tessera_axum::{AuthSession, RouterExt};
 
 /// Applies a `name` sent by `update()` after validating it (in the JWT, or in the
@@ -145,11 +146,12 @@ async fn connect_redis() -> Result<Option<tessera_redis::Redis>, String> {
 }
 
 /// SMTP when `EMAIL_SERVER` is set, else a mailer that prints the link; a one-time code
-/// too with `DEMO_EMAIL_CODE=with-link` (or instead of the link with `only`).
+/// with the link by default (`DEMO_EMAIL_CODE=with-link`), instead of it with `only`, or
+/// none with `off`.
 fn email_provider() -> Result<EmailProvider, String> {
     let code = match env("DEMO_EMAIL_CODE").as_deref() {
-        None | Some("off") => CodeMode::Off,
-        Some("with-link") => CodeMode::WithLink,
+        Some("off") => CodeMode::Off,
+        None | Some("with-link") => CodeMode::WithLink,
         Some("only") => CodeMode::Only,
         Some(other) => return Err(format!("DEMO_EMAIL_CODE={other:?}: use off, with-link or only")),
     };
@@ -229,6 +231,12 @@ async fn build_auth(port: u16, redis: Option<&tessera_redis::Redis>) -> Result<A
     match adapter.password_support() {
         Ok(()) => builder = builder.provider(PasswordProvider::new()),
         Err(e) => eprintln!("demo: no password accounts: {e}"),
+    }
+    // Two-factor sign-in (TOTP and recovery codes, set up at {base}/two-factor/setup) where
+    // the tables can hold the set-ups: Tessera's own.
+    match adapter.two_factor_support() {
+        Ok(()) => builder = builder.two_factor(TwoFactor::new().issuer("Tessera demo")),
+        Err(e) => eprintln!("demo: no two-factor sign-in: {e}"),
     }
     builder
         .adapter(adapter.clone())

@@ -50,7 +50,8 @@ pub(crate) fn home(base: &str, session: Option<&Session>, username: &str, passwo
 <input id="new-name" name="name" maxlength="64" required value="{name}"> <button type="submit">Rename with update()</button>
 <span id="rename-status" class="muted" role="status"></span></form></div>
 <div class="card"><p>The session, as <code>GET {base}/session</code> returns it:</p><pre id="session">{json}</pre>
-<a class="button" href="{base}/signout">Sign out</a> <a href="{base}/password/change?callbackUrl=%2F">Change password</a></div>
+<a class="button" href="{base}/signout">Sign out</a> <a href="{base}/password/change?callbackUrl=%2F">Change password</a>
+<a href="{base}/two-factor/setup">Two-factor sign-in</a></div>
 <script>
 // update(): GET csrf, then POST the session route with JSON, exactly as next-auth/react does.
 document.getElementById("rename").addEventListener("submit", async (e) => {{

@@ -26,10 +26,12 @@ const TABLE: &[(&str, usize)] = &[
     ("transport.rs", LEAVES),
     ("platform.rs", LEAVES),
     ("refusal.rs", LEAVES),
-    // 2. The protocol client (with its password-account calls) and the cross-tab channel
-    //    (independent of each other).
+    // 2. The protocol client (with its password-account, email-code and two-factor calls)
+    //    and the cross-tab channel (independent of each other).
     ("client.rs", CLIENT),
     ("password.rs", CLIENT),
+    ("email_code.rs", CLIENT),
+    ("two_factor.rs", CLIENT),
     ("broadcast.rs", CLIENT),
     // 3. The session store: SessionProvider's state machine over a client and a channel.
     ("store.rs", STORE),

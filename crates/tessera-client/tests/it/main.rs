@@ -11,4 +11,5 @@ mod client;
 mod layering;
 mod password;
 mod store;
+mod two_factor;
 mod v5;

@@ -14,9 +14,9 @@ use std::time::Duration;
 use serde_json::Value;
 use tessera::adapter::{Adapter, MemoryAdapter, UserUpdate};
 use tessera::callbacks::{CallbackError, Callbacks, JwtTrigger, SessionArgs};
-use tessera::providers::email::EmailProvider;
+use tessera::providers::email::{CodeMode, EmailProvider};
 use tessera::providers::{Credentials, CredentialsProvider, PasswordProvider};
-use tessera::{Auth, Compat, Session, User};
+use tessera::{Auth, Compat, Session, TwoFactor, User};
 use tessera_client::{BoxFuture, Client, ClientError, HttpRequest, HttpResponse, Method, ReqwestTransport, Transport};
 use tokio::sync::oneshot;
 
@@ -74,10 +74,21 @@ impl Callbacks for Renames {
     }
 }
 
+/// What a demo offers beyond credentials and email links.
+#[derive(Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Features {
+    /// Credentials and email links.
+    Plain,
+    /// The `password` provider too.
+    Passwords,
+    /// Passwords, two-factor sign-in, and email codes with the links.
+    TwoFactor,
+}
+
 /// The demo's configuration at `url`: credentials `demo`/`demo` (user "Demo User"), email
-/// sign-in into `outbox`, password accounts when `passwords`, and database sessions in
-/// memory; the protocol of `compat`.
-fn demo_auth(url: &str, outbox: Outbox, compat: Compat, passwords: bool) -> Auth {
+/// sign-in into `outbox`, password accounts and two-factor sign-in as `features` say, and
+/// database sessions in memory; the protocol of `compat`.
+fn demo_auth(url: &str, outbox: Outbox, compat: Compat, features: Features) -> Auth {
     let credentials = CredentialsProvider::new(|c: Credentials| {
         let ok = c.get("username") == Some("demo") && c.get("password") == Some("demo");
         let user = ok.then(|| User::new("1").name("Demo User").email("demo@example.com"));
@@ -86,14 +97,21 @@ fn demo_auth(url: &str, outbox: Outbox, compat: Compat, passwords: bool) -> Auth
     .field("username", "Username", "text")
     .field("password", "Password", "password");
     let db = Arc::new(MemoryAdapter::new());
+    let mut email = EmailProvider::new(outbox);
+    if features == Features::TwoFactor {
+        email = email.code(CodeMode::WithLink);
+    }
     let mut builder = Auth::builder()
         .url(url)
         .secret("tessera-client-tests-0123456789abcdef")
         .adapter(db.clone())
         .provider(credentials)
-        .provider(EmailProvider::new(outbox));
-    if passwords {
+        .provider(email);
+    if features >= Features::Passwords {
         builder = builder.provider(PasswordProvider::new());
+    }
+    if features == Features::TwoFactor {
+        builder = builder.two_factor(TwoFactor::new().issuer("Client tests"));
     }
     builder
         .callbacks(Renames(db))
@@ -124,22 +142,28 @@ impl Demo {
 
     /// Starts the server speaking `compat` (`AUTH_COMPAT` of the demo).
     pub(crate) fn start_with(compat: Compat) -> Demo {
-        Demo::serve(compat, false)
+        Demo::serve(compat, Features::Plain)
     }
 
     /// Starts the server speaking `compat`, with the `password` provider too (its mails
     /// go to the outbox, as the email provider's do).
     pub(crate) fn start_with_passwords(compat: Compat) -> Demo {
-        Demo::serve(compat, true)
+        Demo::serve(compat, Features::Passwords)
     }
 
-    fn serve(compat: Compat, passwords: bool) -> Demo {
+    /// Starts the server speaking `compat`, with the `password` provider, two-factor
+    /// sign-in, and email codes mailed with the links.
+    pub(crate) fn start_with_two_factor(compat: Compat) -> Demo {
+        Demo::serve(compat, Features::TwoFactor)
+    }
+
+    fn serve(compat: Compat, features: Features) -> Demo {
         init();
         let listener = TcpListener::bind("127.0.0.1:0").expect("a free local port");
         listener.set_nonblocking(true).expect("a non-blocking listener");
         let port = listener.local_addr().expect("the listener's address").port();
         let outbox = Outbox::default();
-        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone(), compat, passwords);
+        let auth = demo_auth(&format!("http://localhost:{port}"), outbox.clone(), compat, features);
         let app = axum::Router::new()
             .route("/", axum::routing::get(|| async { "home" }))
             .route("/health", axum::routing::get(|| async { "ok" }))
@@ -207,6 +231,11 @@ impl Demo {
             .rev()
             .find_map(|(to, link)| (to == email).then_some(link))
             .unwrap_or_else(|| panic!("no link was mailed to {email}"))
+    }
+
+    /// The one-time code of the last mail (to anyone); panics when it has none.
+    pub(crate) fn last_code(&self) -> String {
+        self.outbox.last_code()
     }
 
     /// How many mails were sent.
