@@ -97,6 +97,7 @@ mod postgres;
 mod prisma;
 mod schema;
 mod sqlite;
+mod tables;
 
 use std::str::FromStr;
 use std::sync::Arc;

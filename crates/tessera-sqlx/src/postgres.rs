@@ -6,13 +6,12 @@ use std::time::Duration;
 
 use sqlx::migrate::Migrator;
 use sqlx::postgres::{PgPool, PgPoolOptions, PgRow};
-use tessera::adapter::{Adapter, AdapterError};
+use tessera::adapter::AdapterError;
 
 use crate::Schema;
 use crate::app_pool::AppPool;
-use crate::app_tables::AppTables;
 use crate::common::{Sql, delegate_adapter, impl_adapter, impl_cols};
-use crate::{drizzle, pg_adapter, prisma};
+use crate::tables::Tables;
 
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 
@@ -43,33 +42,7 @@ const CONNECT_TIMEOUT: Duration = Duration::from_secs(30);
 #[derive(Clone)]
 pub struct PostgresAdapter {
     pool: PgPool,
-    tables: Tables,
-}
-
-/// The statements of one [`Schema`], over the same pool.
-#[derive(Clone)]
-enum Tables {
-    Tessera(TesseraTables),
-    App(AppTables),
-}
-
-impl Tables {
-    fn new(pool: &PgPool, schema: Schema) -> Self {
-        let pool = pool.clone();
-        match schema {
-            Schema::PgAdapter => Tables::App(AppTables::new(AppPool::Postgres(pool), &pg_adapter::LAYOUT)),
-            Schema::Prisma => Tables::App(AppTables::new(AppPool::Postgres(pool), &prisma::LAYOUT)),
-            Schema::Drizzle => Tables::App(AppTables::new(AppPool::Postgres(pool), &drizzle::LAYOUT)),
-            Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
-        }
-    }
-
-    fn adapter(&self) -> &dyn Adapter {
-        match self {
-            Tables::Tessera(t) => t,
-            Tables::App(t) => t,
-        }
-    }
+    tables: Tables<TesseraTables>,
 }
 
 /// [`Adapter`] over Tessera's own tables.
@@ -171,13 +144,23 @@ impl PostgresAdapter {
     /// [`migrate`](Self::migrate). [`with_schema`](Self::with_schema) picks other tables
     /// (whose columns are then read by `migrate`, or else by the first call).
     pub fn from_pool(pool: PgPool) -> Self {
-        let tables = Tables::new(&pool, Schema::Tessera);
+        let tables = Tables::new(
+            Schema::Tessera,
+            TesseraTables { pool: pool.clone() },
+            AppPool::Postgres(pool.clone()),
+        );
         Self { pool, tables }
     }
 
     /// The same pool, on the tables of `schema`.
     pub fn with_schema(self, schema: Schema) -> Self {
-        let tables = Tables::new(&self.pool, schema);
+        let tables = Tables::new(
+            schema,
+            TesseraTables {
+                pool: self.pool.clone(),
+            },
+            AppPool::Postgres(self.pool.clone()),
+        );
         Self { tables, ..self }
     }
 

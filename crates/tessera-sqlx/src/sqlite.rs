@@ -10,13 +10,12 @@ use sqlx::migrate::Migrator;
 use sqlx::sqlite::{
     SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteRow, SqliteSynchronous,
 };
-use tessera::adapter::{Adapter, AdapterError};
+use tessera::adapter::AdapterError;
 
 use crate::Schema;
 use crate::app_pool::AppPool;
-use crate::app_tables::AppTables;
 use crate::common::{Sql, delegate_adapter, impl_adapter, impl_cols};
-use crate::{drizzle, pg_adapter, prisma};
+use crate::tables::Tables;
 
 /// Stores users, accounts, sessions and verification tokens in SQLite.
 ///
@@ -48,34 +47,7 @@ use crate::{drizzle, pg_adapter, prisma};
 #[derive(Clone)]
 pub struct SqliteAdapter {
     pool: SqlitePool,
-    tables: Tables,
-}
-
-/// The statements of one [`Schema`], over the same pool.
-#[derive(Clone)]
-enum Tables {
-    Tessera(TesseraTables),
-    App(AppTables),
-}
-
-impl Tables {
-    fn new(pool: &SqlitePool, schema: Schema) -> Self {
-        let pool = pool.clone();
-        match schema {
-            // Refused by `migrate` (or the first call), as PostgreSQL only.
-            Schema::PgAdapter => Tables::App(AppTables::new(AppPool::Sqlite(pool), &pg_adapter::LAYOUT)),
-            Schema::Prisma => Tables::App(AppTables::new(AppPool::Sqlite(pool), &prisma::LAYOUT)),
-            Schema::Drizzle => Tables::App(AppTables::new(AppPool::Sqlite(pool), &drizzle::LAYOUT)),
-            Schema::Tessera => Tables::Tessera(TesseraTables { pool }),
-        }
-    }
-
-    fn adapter(&self) -> &dyn Adapter {
-        match self {
-            Tables::Tessera(t) => t,
-            Tables::App(t) => t,
-        }
-    }
+    tables: Tables<TesseraTables>,
 }
 
 /// [`Adapter`] over Tessera's own tables.
@@ -177,14 +149,24 @@ impl SqliteAdapter {
     /// in-memory database the pool must keep a single connection open.
     /// [`with_schema`](Self::with_schema) picks other tables.
     pub fn from_pool(pool: SqlitePool) -> Self {
-        let tables = Tables::new(&pool, Schema::Tessera);
+        let tables = Tables::new(
+            Schema::Tessera,
+            TesseraTables { pool: pool.clone() },
+            AppPool::Sqlite(pool.clone()),
+        );
         Self { pool, tables }
     }
 
     /// The same pool, on the tables of `schema` (whose columns are then read by
     /// [`migrate`](Self::migrate), or else by the first call).
     pub fn with_schema(self, schema: Schema) -> Self {
-        let tables = Tables::new(&self.pool, schema);
+        let tables = Tables::new(
+            schema,
+            TesseraTables {
+                pool: self.pool.clone(),
+            },
+            AppPool::Sqlite(self.pool.clone()),
+        );
         Self { tables, ..self }
     }
 
