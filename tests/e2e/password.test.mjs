@@ -9,35 +9,17 @@
 //
 // Needs aiosmtpd: without it the file is skipped, visibly (an error under CI=true).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
-import { appendFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { E2E, WAIT, evalNavigating, waitStatus } from "./harness.mjs";
-import { startMailbox } from "./switch/servers.mjs";
+import { WAIT, evalNavigating, waitStatus } from "./harness.mjs";
+import { mailSkip, startDemoWithMailbox } from "./mailed.mjs";
 
 const TEST_TIMEOUT = 30_000;
-const here = dirname(fileURLToPath(import.meta.url));
 const PASSWORD = "violet-anvil-sings-42";
 const NEW_PASSWORD = "copper-kettle-hums-17";
 const VERIFY_LINK = /https?:\/\/\S+\/api\/auth\/password\/verify\?\S+/;
 const RESET_LINK = /https?:\/\/\S+\/api\/auth\/password\/reset\?\S+/;
 
-/** Why the SMTP test server cannot run here, or null (installs aiosmtpd when it can). */
-function smtpMissing() {
-  const script = join(here, "../../crates/tessera-smtp/tests/smtp-server.sh");
-  const r = spawnSync("sh", [script, "--install"], { encoding: "utf8", timeout: 180_000 });
-  return r.status === 0 ? null : `the SMTP test server (aiosmtpd) could not be installed: ${(r.stderr || r.error?.message || "").trim()}`;
-}
-
-const missing = smtpMissing();
-if (missing) {
-  if (process.env.CI === "true") throw new Error(`password.test.mjs: ${missing} (required under CI=true)`);
-  const rule = "=".repeat(64);
-  process.stderr.write(`${rule}\ne2e: SKIP: password.test.mjs: ${missing}\ne2e: (set CI=true to make this an error)\n${rule}\n`);
-  if (process.env.TESSERA_TEST_SKIPS) appendFileSync(process.env.TESSERA_TEST_SKIPS, `tests/e2e/password.test.mjs\t${missing}\n`);
-}
+const missing = mailSkip("password.test.mjs");
 
 describe("password accounts: next-auth/react 4.24 and the built-in pages against the demo", { skip: missing ?? false, timeout: 90_000 }, () => {
   let e2e;
@@ -45,15 +27,7 @@ describe("password accounts: next-auth/react 4.24 and the built-in pages against
   let origin;
 
   before(async () => {
-    mailbox = await startMailbox();
-    try {
-      e2e = await E2E.start({
-        env: { EMAIL_SERVER: `smtp+insecure://127.0.0.1:${mailbox.port}`, EMAIL_FROM: "Tessera Demo <demo@example.com>" },
-      });
-    } catch (e) {
-      await mailbox.stop();
-      throw e;
-    }
+    ({ e2e, mailbox } = await startDemoWithMailbox());
     origin = e2e.stack.origin;
   }, { timeout: 60_000 });
 

@@ -13,35 +13,17 @@
 //
 // Needs aiosmtpd: without it the file is skipped, visibly (an error under CI=true).
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import { createHmac } from "node:crypto";
-import { appendFileSync } from "node:fs";
-import { dirname, join } from "node:path";
 import { after, before, describe, test } from "node:test";
-import { fileURLToPath } from "node:url";
-import { E2E, WAIT, waitStatus } from "./harness.mjs";
-import { startMailbox } from "./switch/servers.mjs";
+import { WAIT, waitStatus } from "./harness.mjs";
+import { mailSkip, startDemoWithMailbox } from "./mailed.mjs";
 
 const TEST_TIMEOUT = 30_000;
-const here = dirname(fileURLToPath(import.meta.url));
 const PASSWORD = "violet-anvil-sings-42";
 const VERIFY_LINK = /https?:\/\/\S+\/api\/auth\/password\/verify\?\S+/;
 const MAILED_CODE = /(?<=Your sign-in code: )\d{6}/;
 
-/** Why the SMTP test server cannot run here, or null (installs aiosmtpd when it can). */
-function smtpMissing() {
-  const script = join(here, "../../crates/tessera-smtp/tests/smtp-server.sh");
-  const r = spawnSync("sh", [script, "--install"], { encoding: "utf8", timeout: 180_000 });
-  return r.status === 0 ? null : `the SMTP test server (aiosmtpd) could not be installed: ${(r.stderr || r.error?.message || "").trim()}`;
-}
-
-const missing = smtpMissing();
-if (missing) {
-  if (process.env.CI === "true") throw new Error(`two-factor.test.mjs: ${missing} (required under CI=true)`);
-  const rule = "=".repeat(64);
-  process.stderr.write(`${rule}\ne2e: SKIP: two-factor.test.mjs: ${missing}\ne2e: (set CI=true to make this an error)\n${rule}\n`);
-  if (process.env.TESSERA_TEST_SKIPS) appendFileSync(process.env.TESSERA_TEST_SKIPS, `tests/e2e/two-factor.test.mjs\t${missing}\n`);
-}
+const missing = mailSkip("two-factor.test.mjs");
 
 /** RFC 4648 base32 (no padding) to bytes. */
 function base32(text) {
@@ -105,19 +87,7 @@ describe("two-factor sign-in and email codes: next-auth/react 4.24 and the built
   let origin;
 
   before(async () => {
-    mailbox = await startMailbox();
-    try {
-      e2e = await E2E.start({
-        env: {
-          EMAIL_SERVER: `smtp+insecure://127.0.0.1:${mailbox.port}`,
-          EMAIL_FROM: "Tessera Demo <demo@example.com>",
-          DEMO_EMAIL_CODE: "with-link",
-        },
-      });
-    } catch (e) {
-      await mailbox.stop();
-      throw e;
-    }
+    ({ e2e, mailbox } = await startDemoWithMailbox({ DEMO_EMAIL_CODE: "with-link" }));
     origin = e2e.stack.origin;
   }, { timeout: 60_000 });
 
