@@ -45,6 +45,15 @@ pub struct PostgresAdapter {
     tables: Tables<TesseraTables>,
 }
 
+/// The tables of `schema` over `pool`.
+fn tables(pool: &PgPool, schema: Schema) -> Tables<TesseraTables> {
+    Tables::new(
+        schema,
+        TesseraTables { pool: pool.clone() },
+        AppPool::Postgres(pool.clone()),
+    )
+}
+
 /// [`Adapter`] over Tessera's own tables.
 #[derive(Clone)]
 struct TesseraTables {
@@ -144,32 +153,19 @@ impl PostgresAdapter {
     /// [`migrate`](Self::migrate). [`with_schema`](Self::with_schema) picks other tables
     /// (whose columns are then read by `migrate`, or else by the first call).
     pub fn from_pool(pool: PgPool) -> Self {
-        let tables = Tables::new(
-            Schema::Tessera,
-            TesseraTables { pool: pool.clone() },
-            AppPool::Postgres(pool.clone()),
-        );
+        let tables = tables(&pool, Schema::Tessera);
         Self { pool, tables }
     }
 
     /// The same pool, on the tables of `schema`.
     pub fn with_schema(self, schema: Schema) -> Self {
-        let tables = Tables::new(
-            schema,
-            TesseraTables {
-                pool: self.pool.clone(),
-            },
-            AppPool::Postgres(self.pool.clone()),
-        );
+        let tables = tables(&self.pool, schema);
         Self { tables, ..self }
     }
 
     /// The tables this adapter reads and writes.
     pub fn schema(&self) -> Schema {
-        match &self.tables {
-            Tables::Tessera(_) => Schema::Tessera,
-            Tables::App(t) => t.layout().schema,
-        }
+        self.tables.schema()
     }
 
     /// [`Schema::Tessera`]: creates or upgrades Tessera's tables. Idempotent and safe to

@@ -50,6 +50,15 @@ pub struct SqliteAdapter {
     tables: Tables<TesseraTables>,
 }
 
+/// The tables of `schema` over `pool`.
+fn tables(pool: &SqlitePool, schema: Schema) -> Tables<TesseraTables> {
+    Tables::new(
+        schema,
+        TesseraTables { pool: pool.clone() },
+        AppPool::Sqlite(pool.clone()),
+    )
+}
+
 /// [`Adapter`] over Tessera's own tables.
 #[derive(Clone)]
 struct TesseraTables {
@@ -149,33 +158,20 @@ impl SqliteAdapter {
     /// in-memory database the pool must keep a single connection open.
     /// [`with_schema`](Self::with_schema) picks other tables.
     pub fn from_pool(pool: SqlitePool) -> Self {
-        let tables = Tables::new(
-            Schema::Tessera,
-            TesseraTables { pool: pool.clone() },
-            AppPool::Sqlite(pool.clone()),
-        );
+        let tables = tables(&pool, Schema::Tessera);
         Self { pool, tables }
     }
 
     /// The same pool, on the tables of `schema` (whose columns are then read by
     /// [`migrate`](Self::migrate), or else by the first call).
     pub fn with_schema(self, schema: Schema) -> Self {
-        let tables = Tables::new(
-            schema,
-            TesseraTables {
-                pool: self.pool.clone(),
-            },
-            AppPool::Sqlite(self.pool.clone()),
-        );
+        let tables = tables(&self.pool, schema);
         Self { tables, ..self }
     }
 
     /// The tables this adapter reads and writes.
     pub fn schema(&self) -> Schema {
-        match &self.tables {
-            Tables::Tessera(_) => Schema::Tessera,
-            Tables::App(t) => t.layout().schema,
-        }
+        self.tables.schema()
     }
 
     /// [`Schema::Tessera`]: creates or upgrades Tessera's tables. Idempotent; applied

@@ -31,6 +31,14 @@ impl<T: Adapter> Tables<T> {
         Tables::App(AppTables::new(pool, layout))
     }
 
+    /// The schema these tables are.
+    pub(crate) fn schema(&self) -> Schema {
+        match self {
+            Tables::Tessera(_) => Schema::Tessera,
+            Tables::App(t) => t.layout().schema,
+        }
+    }
+
     /// The adapter these tables make.
     pub(crate) fn adapter(&self) -> &dyn Adapter {
         match self {

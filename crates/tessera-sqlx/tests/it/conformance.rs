@@ -353,3 +353,33 @@ async fn postgres_errors_do_not_show_the_password() {
     let shown = format!("{err} {err:?}");
     assert!(!shown.contains("s3cr3t-pw"), "{shown}");
 }
+
+/// The conformance cases for passwords and two-factor accept an adapter that says it does
+/// not store them (the trait's default), so they cannot tell whether Tessera's own tables
+/// forgot to: here every backend of Tessera's schema must say it does, and store them.
+#[tokio::test]
+async fn tesseras_tables_store_passwords_and_two_factor_on_every_backend() {
+    async fn supported(db: &dyn Adapter) {
+        db.password_support().expect("Tessera's tables store passwords");
+        db.two_factor_support()
+            .expect("Tessera's tables store two-factor set-ups");
+        let user = db
+            .create_user(NewUser {
+                email: Some(format!(
+                    "support-{}@example.com",
+                    UNIX_EPOCH.elapsed().unwrap().as_nanos()
+                )),
+                ..Default::default()
+            })
+            .await
+            .unwrap();
+        db.set_password_hash(&user.id, "$argon2id$v=19$m=19456,t=2,p=1$c2FsdA$aGFzaA")
+            .await
+            .unwrap();
+        assert!(db.get_password_hash(&user.id).await.unwrap().is_some());
+        db.delete_user(&user.id).await.unwrap();
+    }
+    with_sqlite_in_memory(supported).await;
+    with_sqlite_file(supported).await;
+    with_postgres(supported).await;
+}
